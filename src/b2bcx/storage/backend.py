@@ -1,0 +1,184 @@
+"""The engine seam: one object every query and write of b2bcx goes through.
+
+Analytics are Ibis expressions over :meth:`Backend.table`, so the same code runs
+on every engine Ibis supports. The few operations Ibis has no portable form for
+(transactions, deletes, upserts) live here and only here; no module outside
+``storage/`` writes SQL.
+
+Supported URLs:
+
+- a path (``b2bcx.duckdb``, ``/data/cx.duckdb``) or ``duckdb:///path`` — an
+  embedded DuckDB file (the default);
+- ``:memory:`` or ``duckdb://:memory:`` — an in-memory DuckDB (tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.schema as sch
+import pyarrow as pa
+import sqlglot.expressions as sge
+
+from b2bcx.errors import ConfigurationError, NotFound, WorkspaceError
+from b2bcx.storage import schema
+
+_MEMTABLE_PREFIX = "ibis_"
+
+
+def quote(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return sge.to_identifier(name, quoted=True).sql()
+
+
+class Backend:
+    """A connection to one workspace database.
+
+    Use :func:`connect` to make one. All methods are safe to call from one
+    thread at a time.
+    """
+
+    def __init__(self, con: Any, *, url: str, kind: str) -> None:
+        self.con = con
+        self.url = url
+        self.kind = kind
+        self._tx_depth = 0
+
+    # -- reading --------------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        """Names of the workspace's tables (Ibis' temporary tables left out)."""
+        return sorted(t for t in self.con.list_tables() if not t.startswith(_MEMTABLE_PREFIX))
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table expression for ``name``."""
+        try:
+            return self.con.table(name)
+        except Exception as exc:  # Ibis raises backend-specific errors here
+            raise NotFound(f"the workspace has no table {name!r}") from exc
+
+    def to_arrow(self, expr: ibis.Expr) -> pa.Table:
+        """Execute ``expr`` and return the result as an Arrow table."""
+        result: pa.Table = self.con.to_pyarrow(expr)
+        return result
+
+    # -- writing --------------------------------------------------------------
+    def create_table(self, name: str, table_schema: sch.Schema) -> None:
+        """Create an empty table (no-op if it exists with that name)."""
+        if name not in self.list_tables():
+            self.con.create_table(name, schema=table_schema)
+
+    def drop_table(self, name: str) -> None:
+        """Drop a table if it exists."""
+        self.con.drop_table(name, force=True)
+
+    def append(self, name: str, data: pa.Table) -> None:
+        """Append an Arrow table whose columns are a subset of ``name``'s columns."""
+        if data.num_rows == 0:
+            return
+        target = self.table(name).schema()
+        columns = [c for c in target.names if c in data.column_names]
+        arrow_schema = pa.schema([target.to_pyarrow().field(c) for c in columns])
+        data = data.select(columns).cast(arrow_schema)
+        if self.kind == "duckdb":
+            view = f"_b2bcx_append_{id(data)}"
+            self.con.con.register(view, data)
+            try:
+                cols = ", ".join(quote(c) for c in columns)
+                self.con.con.execute(
+                    f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM {quote(view)}"
+                )
+            finally:
+                self.con.con.unregister(view)
+        else:  # pragma: no cover - other engines arrive with the scale-out issue
+            self.con.insert(name, data)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one SQL statement and return its rows (storage-internal use only)."""
+        cursor = self.con.con.execute(sql, list(params))
+        try:
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        except Exception:  # statements without a result set
+            rows = []
+        return rows
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (re-entrant)."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._tx_depth = 1
+        try:
+            yield
+        except BaseException:
+            self._tx_depth = 0
+            self.execute("ROLLBACK")
+            raise
+        self._tx_depth = 0
+        self.execute("COMMIT")
+
+    # -- workspace facts ------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A value from ``b2bcx_meta``, or ``None``."""
+        rows = self.execute(f"SELECT value FROM {quote(schema.META_TABLE)} WHERE key = ?", [key])
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value in ``b2bcx_meta``."""
+        with self.transaction():
+            self.execute(f"DELETE FROM {quote(schema.META_TABLE)} WHERE key = ?", [key])
+            self.execute(f"INSERT INTO {quote(schema.META_TABLE)} VALUES (?, ?)", [key, value])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+
+def resolve_url(url: str | Path) -> tuple[str, str]:
+    """Split a workspace URL into ``(kind, location)``."""
+    text = str(url)
+    if text in (":memory:", "duckdb://:memory:", "duckdb://"):
+        return "duckdb", ":memory:"
+    if text.startswith("duckdb://"):
+        # duckdb:///abs/path.duckdb (absolute) or duckdb://rel/path.duckdb (relative)
+        return "duckdb", text.removeprefix("duckdb://")
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise ConfigurationError(
+            f"workspace URL {text!r}: the {scheme!r} engine is not available in this version; "
+            "use a DuckDB file path (e.g. b2bcx.duckdb) or ':memory:'"
+        )
+    return "duckdb", text
+
+
+def connect(url: str | Path) -> Backend:
+    """Open (and create if needed) the database behind a workspace URL."""
+    kind, location = resolve_url(url)
+    if kind == "duckdb":
+        if location != ":memory:":
+            path = Path(location)
+            if path.is_dir():
+                raise ConfigurationError(
+                    f"workspace {location!r} is a folder; give a file path such as "
+                    f"{path / 'b2bcx.duckdb'}"
+                )
+            if not path.parent.exists():
+                raise NotFound(
+                    f"the folder {str(path.parent)!r} for workspace {location!r} does not exist"
+                )
+        try:
+            con = ibis.duckdb.connect(location)
+        except Exception as exc:
+            raise WorkspaceError(f"cannot open workspace {location!r}: {exc}") from exc
+        return Backend(con, url=location, kind="duckdb")
+    raise ConfigurationError(f"unsupported workspace URL {url!r}")  # pragma: no cover
