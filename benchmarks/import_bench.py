@@ -1,0 +1,125 @@
+"""Import benchmark: generate demo worlds and import them, against a raw-load baseline.
+
+For each size, the demo generator writes a bundle once; then, each in a fresh
+child process (so peak RSS belongs to that run alone):
+
+- ``b2bcx``: the validated import (``Workspace.import_bundle``) into a new
+  DuckDB workspace — types, scales, enumerations, keys, references, rejects,
+  one transaction;
+- ``baseline``: DuckDB's own ``read_csv`` of every file into tables, with no
+  validation at all — the floor any importer is measured against.
+
+Reports medians over ``--repeat`` runs, rows/s, peak RSS and the ratio
+b2bcx / baseline from the same run. Usage::
+
+    python benchmarks/import_bench.py --sizes 1000000 10000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_CHILD_B2BCX = """
+import sys, time
+import b2bcx
+t = time.perf_counter()
+with b2bcx.open_workspace(sys.argv[2]) as ws:
+    result = ws.import_bundle(sys.argv[1])
+print(time.perf_counter() - t, result.n_rows, result.tables["interactions"].read)
+"""
+
+_CHILD_BASELINE = """
+import sys, time, pathlib, duckdb
+t = time.perf_counter()
+con = duckdb.connect(sys.argv[2])
+n = 0
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.csv")):
+    con.execute(f"CREATE TABLE {f.stem} AS SELECT * FROM read_csv('{f}', all_varchar=true)")
+    n += con.execute(f"SELECT count(*) FROM {f.stem}").fetchone()[0]
+con.close()
+print(time.perf_counter() - t, n, 0)
+"""
+
+
+def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, float]:
+    """Like :func:`_run_child` but measures the child's own peak with /usr/bin/time."""
+    target = workdir / "bench.duckdb"
+    for stale in (target, workdir / "bench.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    script = workdir / "child.py"
+    script.write_text(code)
+    wrapper = (
+        "import resource, runpy, sys\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, str(script), str(bundle), str(target)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]), int(out[3]) / 1024
+
+
+def bench_size(size: int, repeat: int, seed: int, workdir: Path) -> dict[str, object]:
+    """Generate one world of ``size`` interactions and time both importers on it."""
+    from b2bcx.demo import generate_world
+
+    bundle = workdir / f"bundle-{size}"
+    t = time.perf_counter()
+    summary = generate_world(bundle, size=size, seed=seed)
+    gen_seconds = time.perf_counter() - t
+    rows: dict[str, object] = {
+        "size": size,
+        "interactions": summary.rows.get("interactions"),
+        "total_rows": sum(summary.rows.values()),
+        "generate_seconds": round(gen_seconds, 2),
+        "bundle_mib": round(sum(f.stat().st_size for f in bundle.iterdir()) / 2**20, 1),
+    }
+    for name, code in (("b2bcx", _CHILD_B2BCX), ("baseline", _CHILD_BASELINE)):
+        runs = [_peak_rss_of(code, bundle, workdir) for _ in range(repeat)]
+        secs = [r[0] for r in runs]
+        med = statistics.median(secs)
+        rows[name] = {
+            "seconds_median": round(med, 2),
+            "seconds_all": [round(s, 2) for s in secs],
+            "rows_per_second": round(runs[0][1] / med),
+            "peak_rss_mib_max": round(max(r[2] for r in runs)),
+        }
+    b2 = rows["b2bcx"]
+    base = rows["baseline"]
+    assert isinstance(b2, dict) and isinstance(base, dict)
+    rows["ratio_b2bcx_to_baseline"] = round(b2["seconds_median"] / base["seconds_median"], 2)
+    shutil.rmtree(bundle)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print (and optionally save) the results as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, help="write the results JSON here too")
+    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp dir)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        results = [bench_size(s, args.repeat, args.seed, Path(tmp)) for s in args.sizes]
+    text = json.dumps({"import": results}, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""The ``b2bcx`` command line (Typer + Rich): thin adapters over the library."""
+
+from b2bcx.cli.commands import app
+
+
+def main() -> None:
+    """Entry point of the ``b2bcx`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,249 @@
+"""The ``b2bcx`` command line: each command parses options, makes one call into
+the library and formats the result. No business logic lives here."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import b2bcx
+from b2bcx.bundle.results import ImportOptions, ImportResult
+from b2bcx.cli.errors import handle_errors
+from b2bcx.cli.progress import RichProgress
+from b2bcx.config import DEFAULT_WORKSPACE
+from b2bcx.workspace import Workspace, open_workspace
+
+app = typer.Typer(
+    name="b2bcx",
+    help="B2B customer experience management: import your CX data, measure individual "
+    "and collective CX, diagnose the B2B CEM challenges, choose a CXM strategy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(highlight=False, soft_wrap=True)
+
+#: The workspace ``b2bcx demo`` builds when no ``--workspace`` is given.
+DEMO_WORKSPACE = "b2bcx-demo.duckdb"
+
+
+class OutputFormat(StrEnum):
+    """How a command prints its result."""
+
+    table = "table"
+    json = "json"
+
+
+class BundleFormat(StrEnum):
+    """File format of an exported bundle."""
+
+    csv = "csv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="B2BCX_WORKSPACE",
+        help=f"Workspace: a DuckDB file path or URL [default: {DEFAULT_WORKSPACE}].",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ProgressOpt = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show progress bars on stderr.")
+]
+
+
+def _open(workspace: str | None) -> Workspace:
+    return open_workspace(workspace)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.command()
+@handle_errors
+def init(workspace: WorkspaceOpt = None) -> None:
+    """Create an empty workspace (or migrate an existing one to this version)."""
+    with _open(workspace) as ws:
+        info = ws.info()
+    console.print(f"Workspace ready: {info.url} (schema version {info.schema_version})")
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    path: Annotated[
+        Path, typer.Argument(help="A bundle folder or .zip (or a source file with --mapping).")
+    ],
+    workspace: WorkspaceOpt = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="A mapping YAML for files in another layout.")
+    ] = None,
+    allow_rejects: Annotated[
+        bool,
+        typer.Option(help="Commit the valid rows even if some are rejected (rejects are kept)."),
+    ] = False,
+    date_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--date-format",
+            help="Extra strftime format for dates besides ISO 8601, e.g. %d/%m/%Y (repeatable).",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force the text encoding of CSV/JSONL files.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Force the CSV delimiter (default: detected).")
+    ] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write the rejects file.")] = None,
+    effective_date: Annotated[
+        _dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Date a change of relationship type or touchpoint control takes effect "
+            "when the data gives none [default: today].",
+        ),
+    ] = None,
+    output: FormatOpt = OutputFormat.table,
+    progress: ProgressOpt = True,
+) -> None:
+    """Validate and import a bundle: all or nothing, every rejected row kept with its reason."""
+    options = ImportOptions(
+        allow_rejects=allow_rejects,
+        date_formats=tuple(date_format or ()),
+        encoding=encoding,
+        delimiter=delimiter,
+        mapping=mapping,
+        rejects_path=rejects,
+        effective_date=effective_date.date() if effective_date else None,
+    )
+    with _open(workspace) as ws, RichProgress(enabled=progress) as bar:
+        result = ws.import_bundle(path, options, progress=bar)
+    _show_import(result, output)
+
+
+def _show_import(result: ImportResult, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        _print_json(result.to_dict())
+        return
+    table = Table(title=f"Imported {result.source} ({result.status}, batch {result.batch_id})")
+    for col in ("table", "read", "inserted", "updated", "unchanged", "rejected"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for name, c in result.tables.items():
+        table.add_row(
+            name, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected))
+        )
+    console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    if result.n_rejected:
+        console.print(
+            f"[yellow]{result.n_rejected:,} rows rejected[/]; each with its reason in "
+            f"{result.rejects_path}"
+        )
+    console.print(f"Done in {result.seconds:.1f} s.")
+
+
+@app.command()
+@handle_errors
+def export(
+    path: Annotated[Path, typer.Argument(help="Folder to write, or a path ending in .zip.")],
+    workspace: WorkspaceOpt = None,
+    format: Annotated[
+        BundleFormat, typer.Option("--format", "-f", help="File format of each table.")
+    ] = BundleFormat.csv,
+    progress: ProgressOpt = True,
+) -> None:
+    """Write the workspace as a bundle; importing it again gives the same workspace."""
+    with _open(workspace) as ws, RichProgress(enabled=progress) as bar:
+        result = ws.export_bundle(path, format=format.value, progress=bar)
+    total = sum(result.rows.values())
+    console.print(f"Exported {total:,} rows in {len(result.rows)} tables to {result.path}")
+
+
+@app.command()
+@handle_errors
+def info(workspace: WorkspaceOpt = None, output: FormatOpt = OutputFormat.table) -> None:
+    """Counts per table, the date range of interactions and column coverage."""
+    with _open(workspace) as ws:
+        summary = ws.info()
+    if output is OutputFormat.json:
+        _print_json(summary.to_dict())
+        return
+    console.print(f"Workspace {summary.url} (schema version {summary.schema_version})")
+    if summary.first_interaction:
+        console.print(
+            f"Interactions from {summary.first_interaction:%Y-%m-%d} "
+            f"to {summary.last_interaction:%Y-%m-%d}"
+        )
+    table = Table(title="Tables")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("columns with data")
+    for name, n in summary.counts.items():
+        cov = summary.coverage.get(name, {})
+        filled = ", ".join(f"{c} {share:.0%}" for c, share in cov.items() if share > 0)
+        table.add_row(name, f"{n:,}", filled if n else "-")
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def demo(
+    workspace: WorkspaceOpt = None,
+    size: Annotated[
+        int, typer.Option(min=100, help="About how many interactions to generate.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 7,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Only write the bundle and truth.json to this folder (no import)."),
+    ] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Generate a realistic B2B supplier world and load it into a demo workspace."""
+    from b2bcx.demo import generate_world
+
+    target = out if out is not None else Path("b2bcx-demo")
+    with RichProgress(enabled=progress) as bar:
+        summary = generate_world(target, size=size, seed=seed, progress=bar)
+    console.print(
+        f"Wrote a demo bundle of {sum(summary.rows.values()):,} rows to {target} "
+        f"(truth in {target / 'truth.json'})"
+    )
+    if out is not None:
+        return
+    ws_url = workspace or DEMO_WORKSPACE
+    if workspace is None:  # the demo's own workspace is rebuilt from scratch
+        for stale in (Path(DEMO_WORKSPACE), Path(DEMO_WORKSPACE + ".wal")):
+            stale.unlink(missing_ok=True)
+    with open_workspace(ws_url) as ws, RichProgress(enabled=progress) as bar:
+        result = ws.import_bundle(target, ImportOptions(), progress=bar)
+    console.print(
+        f"Built the demo workspace {ws_url}: {result.n_rows:,} rows in {result.seconds:.1f} s."
+    )
+    console.print("Try next:")
+    console.print(f"  b2bcx info -w {ws_url}")
+    console.print(f"  b2bcx export -w {ws_url} demo-export.zip")
+
+
+@app.command()
+def version() -> None:
+    """Print the b2bcx version."""
+    console.print(b2bcx.__version__)

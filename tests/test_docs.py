@@ -1,0 +1,43 @@
+"""Docs that tests keep honest: the CLI reference, settings, README commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer.main
+
+from b2bcx.cli import app
+from b2bcx.cli.reference import render
+from b2bcx.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    current = (ROOT / "docs" / "cli.md").read_text()
+    assert current == render(), (
+        "docs/cli.md is stale: run `python -m b2bcx.cli.reference > docs/cli.md`"
+    )
+
+
+def test_every_setting_is_documented() -> None:
+    text = (ROOT / "docs" / "workspace.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`{name}`" in text, f"setting {name} is not documented in docs/workspace.md"
+        assert f"`B2BCX_{name.upper()}`" in text
+
+
+def test_readme_names_every_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    root = typer.main.get_command(app)
+    for name in root.commands:  # type: ignore[attr-defined]
+        if name == "version":
+            continue
+        assert re.search(rf"b2bcx {name}\b", readme), f"README does not show `b2bcx {name}`"
+
+
+def test_docs_links_resolve() -> None:
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+\.md)\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
