@@ -7,7 +7,7 @@ column added here appears everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from b2bcx.model import enums
@@ -250,9 +250,7 @@ INTERACTIONS = TableSpec(
     "interactions",
     (
         _C("interaction_id", _K.ID, required=True),
-        _C(
-            "stakeholder_id", _K.ID, required=True, references="stakeholders.stakeholder_id"
-        ),
+        _C("stakeholder_id", _K.ID, required=True, references="stakeholders.stakeholder_id"),
         _C("occurred_at", _K.TIMESTAMP, required=True),
         _C("touchpoint_id", _K.ID, references="touchpoints.touchpoint_id"),
         _C("journey_id", _K.ID, references="journeys.journey_id"),
@@ -277,9 +275,7 @@ INTERACTIONS = TableSpec(
 GOALS = TableSpec(
     "goals",
     (
-        _C(
-            "stakeholder_id", _K.ID, required=True, references="stakeholders.stakeholder_id"
-        ),
+        _C("stakeholder_id", _K.ID, required=True, references="stakeholders.stakeholder_id"),
         _C("asked_at", _K.DATE, required=True),
         _C("goal", _K.ENUM, required=True, enum=enums.Goal),
         _C("importance", _K.NUMBER, required=True, scale=GOAL_SCALE),
