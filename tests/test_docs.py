@@ -41,3 +41,12 @@ def test_docs_links_resolve() -> None:
     for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+\.md)\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+def test_format_reference_is_up_to_date() -> None:
+    from b2bcx.model.reference import render as render_format
+
+    current = (ROOT / "docs" / "format.md").read_text()
+    assert current == render_format(), (
+        "docs/format.md is stale: run `python -m b2bcx.model.reference > docs/format.md`"
+    )
