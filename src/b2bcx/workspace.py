@@ -56,7 +56,7 @@ class Workspace:
         ``options.allow_rejects``. Every rejected row is written to the rejects
         file with its reason. Re-importing the same data changes nothing.
         """
-        from b2bcx.bundle.importer import import_bundle
+        from b2bcx.bundle.loader import import_bundle
 
         return import_bundle(
             self.backend,
@@ -70,7 +70,7 @@ class Workspace:
         self, path: str | Path, *, format: str = "csv", progress: Progress = NO_PROGRESS
     ) -> ExportResult:
         """Write the workspace as a bundle (folder, or ``.zip`` if ``path`` ends so)."""
-        from b2bcx.bundle.writer import export_bundle
+        from b2bcx.bundle.export import export_bundle
 
         return export_bundle(self.backend, Path(path), format=format, progress=progress)
 

@@ -24,7 +24,7 @@ default `b2bcx.duckdb` in the current folder).
 | {ok} | success |
 | {user} | user error: a bad option value, a missing file, unreadable data; one clear message |
 | {usage} | usage error: unknown command or option |
-| {rejected} | data rejected: rows failed validation and nothing was committed (see the rejects file) |
+| {rejected} | data rejected: rows failed validation; nothing was committed (see the rejects file) |
 """
 
 

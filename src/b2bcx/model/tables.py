@@ -307,7 +307,7 @@ OUTCOMES = TableSpec(
         _C("kind", _K.ENUM, required=True, enum=enums.OutcomeKind),
         _C("value", _K.NUMBER),
     ),
-    key=("account_id", "occurred_at", "kind", "value"),
+    key=("account_id", "occurred_at", "kind"),
     doc="commercial events",
 )
 

@@ -1,0 +1,309 @@
+"""Import a bundle into a workspace: read, validate, check, merge — all or nothing.
+
+The steps of :func:`import_bundle`:
+
+1. read every file in bounded chunks of text (:mod:`b2bcx.bundle.reading`),
+   through a mapping if one is given;
+2. validate each chunk column by column (:mod:`b2bcx.bundle.checks`) and stage
+   the valid rows in the database;
+3. check keys and references across the whole bundle and the workspace, in
+   dependency order, so a row that refers to a rejected row is rejected too;
+4. if anything was rejected and rejects are not allowed, write the rejects and
+   commit nothing; otherwise merge every table in one transaction
+   (:mod:`b2bcx.storage.staging`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from itertools import chain
+from pathlib import Path
+
+from b2bcx.bundle.checks import Reject, check_batch, missing_required_columns
+from b2bcx.bundle.raw import RawBatch
+from b2bcx.bundle.reading import SourceFile, open_source, read_source
+from b2bcx.bundle.rejectlog import log_batch, write_rejects_file
+from b2bcx.bundle.results import ImportOptions, ImportResult, TableCounts
+from b2bcx.errors import BundleError, DataRejected
+from b2bcx.model.tables import ATTRIBUTES_COLUMN, REQUIRED_TABLES, TABLES, TableSpec
+from b2bcx.progress import NO_PROGRESS, Progress
+from b2bcx.storage import Backend
+from b2bcx.storage import staging as st
+
+_SHOWN = 5  # problems quoted in the DataRejected message
+
+
+def new_batch_id() -> str:
+    """A sortable, unique id for one import."""
+    return f"{_dt.datetime.now(_dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _bundle_batches(
+    files: list[SourceFile], options: ImportOptions, warnings: list[str]
+) -> Iterator[RawBatch]:
+    """Batches of a plain bundle: one file per table, in dependency order."""
+    by_table: dict[str, SourceFile] = {}
+    for f in files:
+        if f.stem in TABLES:
+            if f.stem in by_table:
+                raise BundleError(
+                    f"{by_table[f.stem].name} and {f.name} are both the {f.stem} table; keep one"
+                )
+            by_table[f.stem] = f
+        else:
+            near = difflib.get_close_matches(f.stem, list(TABLES), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            warnings.append(f"{f.name} is not a bundle table and was not read{hint}")
+    missing = [t for t in REQUIRED_TABLES if t not in by_table]
+    if missing:
+        raise BundleError(
+            f"the bundle has no {', '.join(missing)} file; a bundle needs "
+            f"{', '.join(f'{t}.csv' for t in REQUIRED_TABLES)} (or .parquet/.jsonl)"
+        )
+    for name in TABLES:
+        if name in by_table:
+            yield from read_source(
+                by_table[name],
+                name,
+                encoding=options.encoding,
+                delimiter=options.delimiter,
+                warnings=warnings,
+            )
+
+
+def _mapped_batches(
+    files: list[SourceFile], options: ImportOptions, warnings: list[str]
+) -> Iterator[RawBatch]:
+    """Batches of a source in another layout, through the mapping."""
+    from b2bcx.bundle.mapping import load_mapping
+
+    assert options.mapping is not None
+    mapping = load_mapping(options.mapping)
+    wanted = set(mapping.sources)
+    chosen = [f for f in files if Path(f.path).name in wanted or f.stem in wanted]
+    if not chosen:
+        raise BundleError(
+            f"none of the files the mapping reads ({', '.join(sorted(wanted))}) are in the source"
+        )
+    raw = chain.from_iterable(
+        read_source(
+            f, f.stem, encoding=options.encoding, delimiter=options.delimiter, warnings=warnings
+        )
+        for f in chosen
+    )
+    return iter(mapping.apply(raw))
+
+
+def _check_header(batch: RawBatch, spec: TableSpec) -> None:
+    missing = missing_required_columns(spec, batch.data.column_names)
+    if missing:
+        extra = [c for c in batch.data.column_names if c not in spec.column_names]
+        hints = []
+        for m in missing:
+            near = difflib.get_close_matches(m, extra, n=1, cutoff=0.6)
+            hints.append(f"{m!r}" + (f" (is {near[0]!r} meant?)" if near else ""))
+        raise BundleError(
+            f"{batch.file} lacks the required column(s) {', '.join(hints)} of the "
+            f"{spec.name} table; add them to the header row"
+        )
+
+
+def _entity_keys(rejects: list[Reject], spec: TableSpec) -> set[str]:
+    if len(spec.key) != 1:
+        return set()
+    out = set()
+    for r in rejects:
+        value = json.loads(r.original).get(spec.key[0])
+        if value:
+            out.add(str(value))
+    return out
+
+
+def import_bundle(
+    backend: Backend,
+    path: Path,
+    options: ImportOptions,
+    *,
+    rejects_dir: Path,
+    progress: Progress = NO_PROGRESS,
+) -> ImportResult:
+    """Validate and import a bundle; see :meth:`b2bcx.Workspace.import_bundle`."""
+    started = time.perf_counter()
+    started_at = _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
+    batch_id = new_batch_id()
+    effective = options.effective_date or _dt.date.today()
+    warnings: list[str] = []
+    rejects: list[Reject] = []
+    read: dict[str, int] = defaultdict(int)
+    present: dict[str, set[str]] = defaultdict(set)
+    staged: set[str] = set()
+    seen_files: set[str] = set()
+    st.drop_stages(backend)
+    try:
+        with open_source(path) as files:
+            batches = (
+                _mapped_batches(files, options, warnings)
+                if options.mapping
+                else _bundle_batches(files, options, warnings)
+            )
+            for batch in batches:
+                spec = TABLES[batch.table]
+                task = f"Reading {batch.file}"
+                if batch.file not in seen_files:
+                    seen_files.add(batch.file)
+                    _check_header(batch, spec)
+                    progress.start(task)
+                if spec.name not in staged:
+                    st.create_stage(backend, spec)
+                    staged.add(spec.name)
+                checked = check_batch(batch, spec, options.date_formats)
+                st.stage_rows(backend, spec, checked.valid)
+                rejects.extend(checked.rejects)
+                read[spec.name] += batch.num_rows
+                names = set(batch.data.column_names)
+                present[spec.name] |= names & set(spec.column_names)
+                if names - set(spec.column_names):
+                    present[spec.name].add(ATTRIBUTES_COLUMN)
+                progress.advance(task, batch.num_rows)
+        progress.start("Checking keys and references", total=len(staged))
+        rejected_by_table: dict[str, list[Reject]] = defaultdict(list)
+        for r in rejects:
+            rejected_by_table[r.table].append(r)
+        for spec in TABLES.values():
+            if spec.name not in staged:
+                continue
+            new = _whole_bundle_rejects(backend, spec, staged, rejected_by_table)
+            rejected_by_table[spec.name].extend(new)
+            rejects.extend(new)
+            progress.advance("Checking keys and references")
+        rejected_rows = {(r.table, r.file, r.row) for r in rejects}
+        per_table_rejected: dict[str, int] = defaultdict(int)
+        for table, _, _ in rejected_rows:
+            per_table_rejected[table] += 1
+        n_rejected = len(rejected_rows)
+        source = str(path)
+        opts = {k: v for k, v in dataclasses.asdict(options).items() if v not in (None, (), False)}
+        rejects_path = None
+        if rejects:
+            rejects_path = write_rejects_file(
+                rejects, options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
+            )
+        if rejects and not options.allow_rejects:
+            log_batch(
+                backend,
+                batch_id=batch_id,
+                started_at=started_at,
+                source=source,
+                status="rejected",
+                n_rows=sum(read.values()),
+                rejects=rejects,
+                n_rejected=n_rejected,
+                options=opts,
+            )
+            shown = "\n".join(
+                f"  - {r.reason}" for r in sorted(rejects, key=lambda r: (r.file, r.row))[:_SHOWN]
+            )
+            more = f"\n  … and {len(rejects) - _SHOWN} more" if len(rejects) > _SHOWN else ""
+            raise DataRejected(
+                f"{n_rejected} row(s) rejected, so nothing was imported:\n{shown}{more}\n"
+                f"Every rejected row is in {rejects_path} with its reason. Fix them and "
+                "import again, or use --allow-rejects to import the valid rows.",
+                n_rejected=n_rejected,
+                rejects_path=rejects_path,
+            )
+        counts: dict[str, TableCounts] = {}
+        progress.start("Merging", total=len(staged))
+        with backend.transaction():
+            for spec in TABLES.values():
+                if spec.name not in staged:
+                    continue
+                merged = st.merge_stage(
+                    backend,
+                    spec,
+                    batch_id=batch_id,
+                    present=present[spec.name],
+                    effective=effective,
+                    staged=staged,
+                )
+                counts[spec.name] = TableCounts(
+                    read=read[spec.name],
+                    inserted=merged.inserted,
+                    updated=merged.updated,
+                    unchanged=merged.unchanged,
+                    rejected=per_table_rejected[spec.name],
+                )
+                progress.advance("Merging")
+            log_batch(
+                backend,
+                batch_id=batch_id,
+                started_at=started_at,
+                source=source,
+                status="committed",
+                n_rows=sum(read.values()),
+                rejects=rejects,
+                n_rejected=n_rejected,
+                options=opts,
+            )
+    finally:
+        st.drop_stages(backend)
+    return ImportResult(
+        batch_id=batch_id,
+        source=source,
+        status="committed",
+        tables=counts,
+        n_rejected=n_rejected,
+        rejects_path=rejects_path,
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _whole_bundle_rejects(
+    backend: Backend,
+    spec: TableSpec,
+    staged: set[str],
+    rejected_by_table: dict[str, list[Reject]],
+) -> list[Reject]:
+    """Duplicate keys and dangling references of one staged table, as rejects."""
+    out: list[Reject] = []
+    for p in st.duplicate_rows(backend, spec):
+        why = f"duplicate key {p.value!r}: {p.detail} (the first is kept); remove one of them"
+        out.append(_staged_reject(backend, spec, p, why))
+    st.remove_staged(backend, spec, ((p.file, p.row) for p in st.duplicate_rows(backend, spec)))
+    st.remove_staged(backend, spec, ((r.file, r.row) for r in out))
+    dangling = st.dangling_rows(backend, spec, staged)
+    for p in dangling:
+        target_table = p.detail.split(".")[0]
+        if p.value in _entity_keys(rejected_by_table.get(target_table, []), TABLES[target_table]):
+            why = (
+                f"refers to {target_table} {p.value!r}, which was rejected (see its row in the "
+                "rejects); fix that row first"
+            )
+        else:
+            why = (
+                f"refers to {target_table} {p.value!r}, which is neither in the bundle nor in "
+                f"the workspace; add it to {target_table} or correct the id"
+            )
+        out.append(_staged_reject(backend, spec, p, why))
+    st.remove_staged(backend, spec, ((p.file, p.row) for p in dangling))
+    return out
+
+
+def _staged_reject(backend: Backend, spec: TableSpec, p: st.StagedProblem, why: str) -> Reject:
+    row = st.staged_row(backend, spec, p.file, p.row)
+    return Reject(
+        table=spec.name,
+        file=p.file,
+        row=p.row,
+        column=p.column,
+        value=p.value,
+        reason=f"{p.file} row {p.row}, column {p.column}: {why}",
+        original=json.dumps(row, default=str, ensure_ascii=False),
+    )
