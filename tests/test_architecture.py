@@ -1,0 +1,124 @@
+"""Dependencies point one way (STYLE.md, principle 3), and ``__all__`` is complete.
+
+The allowed imports are data: each top-level part of ``b2bcx`` and the parts it
+may import. A part that is not in the table fails the test, so a new package has
+to take its place in the architecture explicitly.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from pathlib import Path
+
+import b2bcx
+
+SRC = Path(b2bcx.__file__).resolve().parent
+
+_CORE = {"errors", "progress", "config"}
+_ANALYTICS = {"model", "storage", "text", "measures", "diagnose", "strategy"} | _CORE
+
+#: part → the parts of b2bcx it may import (itself is always allowed).
+#: "b2bcx" is the package root (``import b2bcx``), a facade only adapters use.
+ALLOWED: dict[str, frozenset[str]] = {
+    "errors": frozenset(),
+    "progress": frozenset({"errors"}),
+    "config": frozenset({"errors"}),
+    "model": frozenset({"errors"}),
+    "storage": frozenset({"model", "errors"}),
+    "bundle": frozenset({"model", "storage", "errors", "progress"}),
+    "text": frozenset({"model", "errors", "config", "progress"}),
+    "measures": frozenset({"model", "storage", "text", "errors", "config", "progress"}),
+    "diagnose": frozenset(_ANALYTICS - {"diagnose", "strategy"}),
+    "strategy": frozenset(_ANALYTICS - {"strategy"}),
+    "report": frozenset(_ANALYTICS),
+    "info": frozenset({"model", "storage", "errors"}),
+    "demo": frozenset({"model", "errors", "progress", "bundle", "storage", "config"}),
+    "workspace": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo"}),
+    # adapters: may use the whole library, never each other
+    "cli": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx"}),
+    "api": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx"}),
+    "web": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx"}),
+    # the package root re-exports the public API
+    "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace"}),
+}
+
+ADAPTERS = frozenset({"cli", "api", "web"})
+
+
+def _part(path: Path) -> str:
+    rel = path.relative_to(SRC)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imported_parts(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, imported module, part of b2bcx) for every b2bcx import in ``tree``."""
+    found: list[tuple[int, str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+            if node.module == "b2bcx":
+                names = [f"b2bcx.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "b2bcx":
+                continue
+            part = parts[1] if len(parts) > 1 else "b2bcx"
+            found.append((node.lineno, name, part))
+    return found
+
+
+def check_module(part: str, where: str, source: str) -> list[str]:
+    """The forbidden imports of one module of ``part``, each as ``where:line imports x``."""
+    if part not in ALLOWED:
+        return [f"{where}: part {part!r} is not in ALLOWED"]
+    problems = []
+    for line, name, imported in _imported_parts(ast.parse(source, filename=where)):
+        if imported != part and imported not in ALLOWED[part]:
+            problems.append(f"{where}:{line} imports {name}")
+    return problems
+
+
+def test_dependencies_point_one_way() -> None:
+    problems: list[str] = []
+    for path in sorted(SRC.rglob("*.py")):
+        where = str(path.relative_to(SRC.parent))
+        problems += check_module(_part(path), where, path.read_text(encoding="utf-8"))
+    assert not problems, "forbidden imports (see ALLOWED):\n" + "\n".join(problems)
+
+
+def test_allowed_table_keeps_adapters_as_leaves() -> None:
+    for part, allowed in ALLOWED.items():
+        assert not (allowed & ADAPTERS), f"{part} may import an adapter"
+    for part in ("model", "storage", "bundle", "text", "measures", "diagnose", "strategy"):
+        assert not ALLOWED[part] & {"workspace", "b2bcx"}, part
+
+
+def test_check_names_the_offending_module_and_import() -> None:
+    source = "import numpy\ndef f():\n    from b2bcx.cli import app\nfrom b2bcx import workspace\n"
+    assert sorted(check_module("measures", "b2bcx/measures/x.py", source)) == [
+        "b2bcx/measures/x.py:3 imports b2bcx.cli",
+        "b2bcx/measures/x.py:4 imports b2bcx.workspace",
+    ]
+    assert check_module("model", "m.py", "from b2bcx.storage import Backend\n") == [
+        "m.py:1 imports b2bcx.storage"
+    ]
+    assert check_module("model", "m.py", "from b2bcx.errors import NotFound\n") == []
+    assert check_module("newpart", "n.py", "") == ["n.py: part 'newpart' is not in ALLOWED"]
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    for name in b2bcx.__all__:
+        assert hasattr(b2bcx, name), f"b2bcx.__all__ lists {name}, which does not exist"
+    assert len(set(b2bcx.__all__)) == len(b2bcx.__all__)
+    public = {
+        name
+        for name, value in vars(b2bcx).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    missing = public - set(b2bcx.__all__)
+    assert not missing, f"public names missing from b2bcx.__all__: {sorted(missing)}"
