@@ -166,9 +166,10 @@ def _read_csv(
         raise EncodingError(f"--encoding {enc!r} is not a known text encoding") from None
     names, delim = _header(source, enc, delimiter)
     block = _BLOCK
+    done = [0]  # rows already yielded: a retry with a bigger block skips them
     while True:
         try:
-            yield from _csv_batches(source, table, names, delim, enc, block)
+            yield from _csv_batches(source, table, names, delim, enc, block, done)
             return
         except _BlockTooSmall:
             if block >= _MAX_BLOCK:
@@ -181,7 +182,13 @@ class _BlockTooSmall(Exception):
 
 
 def _csv_batches(
-    source: SourceFile, table: str, names: list[str], delim: str, enc: str, block: int
+    source: SourceFile,
+    table: str,
+    names: list[str],
+    delim: str,
+    enc: str,
+    block: int,
+    done: list[int],
 ) -> Iterator[RawBatch]:
     read = pacsv.ReadOptions(
         column_names=names, skip_rows=1, block_size=block, encoding=enc, use_threads=True
@@ -193,29 +200,37 @@ def _csv_batches(
         null_values=[""],
         quoted_strings_can_be_null=True,
     )
-    start = 2
-    emitted = 0
+    seen = 0  # rows parsed in this attempt
     try:
         reader = pacsv.open_csv(
             source.path, read_options=read, parse_options=parse, convert_options=convert
         )
         for batch in reader:
-            if batch.num_rows == 0:
-                continue
             data = pa.Table.from_batches([batch])
+            first = seen
+            seen += data.num_rows
+            if seen <= done[0]:
+                continue  # yielded by an earlier attempt
+            data = data.slice(max(done[0] - first, 0))
+            start = 2 + max(done[0], first)
             rows = pa.array(range(start, start + data.num_rows), pa.int64())
-            start += data.num_rows
-            emitted += 1
-            yield RawBatch(table=table, file=source.name, rows=rows, data=data)
+            done[0] = seen
+            if data.num_rows:
+                yield RawBatch(table=table, file=source.name, rows=rows, data=data)
+        if done[0] == 0:  # a header-only file: no rows, but its header is still checked
+            empty = pa.table({n: pa.array([], pa.string()) for n in names})
+            yield RawBatch(table=table, file=source.name, rows=pa.array([], pa.int64()), data=empty)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
-        if ("straddling" in msg or "block" in msg.lower()) and emitted == 0:
+        if "straddling" in msg or "block size" in msg.lower():
             raise _BlockTooSmall from exc
         if "UTF8" in msg or "utf-8" in msg.lower():
             raise EncodingError(
                 f"{source.name} could not be decoded as {enc}; name its encoding with --encoding"
             ) from exc
-        raise BundleError(f"{source.name}: cannot parse the CSV near row {start}: {msg}") from exc
+        raise BundleError(
+            f"{source.name}: cannot parse the CSV after row {done[0] + 1}: {msg}"
+        ) from exc
 
 
 # -- JSON Lines and Parquet ----------------------------------------------------

@@ -211,7 +211,15 @@ def _version_unversioned_rows(backend: Backend, spec: TableSpec, effective: _dt.
         f"UPDATE {quote(stage_name(spec.name))} AS s "
         f"SET valid_from = CASE WHEN {same} THEN c.valid_from ELSE CAST(? AS DATE) END "
         f"FROM {current} AS c WHERE s.{quote(entity)} = c.{quote(entity)} "
-        "AND s.valid_from IS NULL",
+        "AND s.valid_from IS NULL "
+        # the row is the entity's base version when that is stored unchanged ...
+        f"AND NOT EXISTS (SELECT 1 FROM {quote(spec.name)} AS b "
+        f"WHERE b.{quote(entity)} = s.{quote(entity)} AND b.valid_from IS NULL AND "
+        + " AND ".join(f"b.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in data)
+        + ") "
+        # ... or when the source dates the entity's other versions itself
+        f"AND NOT EXISTS (SELECT 1 FROM {quote(stage_name(spec.name))} AS d "
+        f"WHERE d.{quote(entity)} = s.{quote(entity)} AND d.valid_from IS NOT NULL)",
         [effective],
     )
 
