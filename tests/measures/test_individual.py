@@ -59,9 +59,7 @@ def _world(rng: np.random.Generator, n: int = 400) -> tuple[Backend, pa.Table]:
 def test_decayed_mean_matches_numpy(half_life: float) -> None:
     b, data = _world(np.random.default_rng(1))
     as_of = dt.datetime(2024, 10, 1)
-    got = individual_cx_expr(
-        b, decay=DecayOptions(half_life_days=half_life, as_of=as_of)
-    ).execute()
+    got = individual_cx_expr(b, decay=DecayOptions(half_life_days=half_life, as_of=as_of)).execute()
     df = data.to_pandas()
     df = df[(df.occurred_at <= as_of) & df.cx.notna()]
     age = (as_of - df.occurred_at).dt.total_seconds() / 86400
