@@ -40,9 +40,15 @@ class TouchpointDef:
 
 
 def _tp(
-    tid: str, name: str, stage: str, channel: str, controller: str, topic: str,
-    partner: str | None = None, cues: tuple[str, ...] = (),
-) -> TouchpointDef:  # fmt: skip
+    tid: str,
+    name: str,
+    stage: str,
+    channel: str,
+    controller: str,
+    topic: str,
+    partner: str | None = None,
+    cues: tuple[str, ...] = (),
+) -> TouchpointDef:
     return TouchpointDef(tid, name, stage, channel, controller, partner, topic, cues)
 
 

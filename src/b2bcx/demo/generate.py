@@ -102,9 +102,13 @@ def _ratings(
 
 
 def _interactions(
-    rng: np.random.Generator, w: World, accounts: np.ndarray, counts: np.ndarray,
-    journeys: tuple[np.ndarray, np.ndarray], offset: int,
-) -> pa.Table:  # fmt: skip
+    rng: np.random.Generator,
+    w: World,
+    accounts: np.ndarray,
+    counts: np.ndarray,
+    journeys: tuple[np.ndarray, np.ndarray],
+    offset: int,
+) -> pa.Table:
     """Draw the interactions of a chunk of accounts."""
     a = np.repeat(accounts, counts)
     n = len(a)
@@ -146,9 +150,14 @@ def _interactions(
     latent -= decl * (day - w.change_day[a]) / 365.0 * 2.2
     latent = np.clip(latent, 0, 10)
     source = np.where(
-        _TP_CTRL[tp] == "external", "review",
-        rng.choice(np.array(["survey", "ticket", "email", "meeting", "call"]), n, p=[0.45, 0.15, 0.2, 0.1, 0.1]),
-    )  # fmt: skip
+        _TP_CTRL[tp] == "external",
+        "review",
+        rng.choice(
+            np.array(["survey", "ticket", "email", "meeting", "call"]),
+            n,
+            p=[0.45, 0.15, 0.2, 0.1, 0.1],
+        ),
+    )
     source = np.where((source == "ticket") & (stage < 3), "email", source)
     ts = (
         np.datetime64(START, "s")
@@ -192,7 +201,7 @@ def _interactions(
     }
     cols.update(_ratings(rng, latent, source))
     cols["comment"] = pa.array(comment, pa.string())
-    return pa.table(cols)  # fmt: skip
+    return pa.table(cols)
 
 
 def generate_world(
@@ -262,7 +271,7 @@ def generate_world(
     progress.finish("Generating interactions")
     truth = _truth(w, intended, expected, goal_shift, seed=seed, size=size)
     (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
-    return DemoSummary(out=out, rows=rows, seconds=time.perf_counter() - started)  # fmt: skip
+    return DemoSummary(out=out, rows=rows, seconds=time.perf_counter() - started)
 
 
 def _ids(w: World, flag: str) -> list[str]:
@@ -270,42 +279,80 @@ def _ids(w: World, flag: str) -> list[str]:
 
 
 def _truth(
-    w: World, intended: np.ndarray, expected: np.ndarray, goal_shift: list[dict[str, object]],
-    *, seed: int, size: int,
-) -> dict[str, Any]:  # fmt: skip
+    w: World,
+    intended: np.ndarray,
+    expected: np.ndarray,
+    goal_shift: list[dict[str, object]],
+    *,
+    seed: int,
+    size: int,
+) -> dict[str, Any]:
     """The planted phenomena, for validating diagnosis."""
     low_value = w.annual_value < np.quantile(w.annual_value, 0.25)
     weak_tps = [t.touchpoint_id for t in cat.TOUCHPOINTS if t.partner_id == cat.WEAK_PARTNER]
     return {
-        "generator": {"seed": seed, "size": size, "start": START.isoformat(), "end": END.isoformat(), "version": 1},
+        "generator": {
+            "seed": seed,
+            "size": size,
+            "start": START.isoformat(),
+            "end": END.isoformat(),
+            "version": 1,
+        },
         "c1_relationship_mismatch": [
-            {"account_id": str(w.account_id[i]), "intended": str(intended[i]), "expected": str(expected[i]),
-             "low_value_expects_relational": bool(low_value[i] and expected[i] == "relational")}
+            {
+                "account_id": str(w.account_id[i]),
+                "intended": str(intended[i]),
+                "expected": str(expected[i]),
+                "low_value_expects_relational": bool(low_value[i] and expected[i] == "relational"),
+            }
             for i in np.flatnonzero(w.flags["c1_mismatch"]).tolist()
         ],
         "c2_siloed": [
-            {"account_id": a, "happy_function": "production", "unhappy_function": "maintenance", "latent_gap": 4.6}
+            {
+                "account_id": a,
+                "happy_function": "production",
+                "unhappy_function": "maintenance",
+                "latent_gap": 4.6,
+            }
             for a in _ids(w, "c2_siloed")
         ],
         "c3_stage_mismatch": [
-            {"account_id": str(w.account_id[i]), "buying_stage_effect": 1.0, "usage_stage_effect": -2.2,
-             "promise_broken": bool(w.flags["c3_promise_broken"][i])}
+            {
+                "account_id": str(w.account_id[i]),
+                "buying_stage_effect": 1.0,
+                "usage_stage_effect": -2.2,
+                "promise_broken": bool(w.flags["c3_promise_broken"][i]),
+            }
             for i in np.flatnonzero(w.flags["c3_stage_mismatch"]).tolist()
         ],
-        "c4_weak_partner": [{"partner_id": cat.WEAK_PARTNER, "touchpoints": weak_tps, "latent_effect": -2.6}],
+        "c4_weak_partner": [
+            {"partner_id": cat.WEAK_PARTNER, "touchpoints": weak_tps, "latent_effect": -2.6}
+        ],
         "c4_lost_direct_contact": [
             {"account_id": str(w.account_id[i]), "since": day_to_date(w.change_day[i]).isoformat()}
             for i in np.flatnonzero(w.flags["c4_lost_contact"]).tolist()
         ],
-        "c4_control_change": {"touchpoint_id": cat.CONTROL_CHANGE[0], "date": cat.CONTROL_CHANGE[1],
-                              "controller": cat.CONTROL_CHANGE[2], "partner_id": cat.CONTROL_CHANGE[3]},
+        "c4_control_change": {
+            "touchpoint_id": cat.CONTROL_CHANGE[0],
+            "date": cat.CONTROL_CHANGE[1],
+            "controller": cat.CONTROL_CHANGE[2],
+            "partner_id": cat.CONTROL_CHANGE[3],
+        },
         "c5_declining": [
-            {"account_id": str(w.account_id[i]), "since": day_to_date(w.change_day[i]).isoformat(), "latent_slope_per_year": -2.2}
+            {
+                "account_id": str(w.account_id[i]),
+                "since": day_to_date(w.change_day[i]).isoformat(),
+                "latent_slope_per_year": -2.2,
+            }
             for i in np.flatnonzero(w.flags["c5_declining"]).tolist()
         ],
         "c5_goal_shift": goal_shift,
         "c5_relationship_shift": [
-            {"account_id": str(w.account_id[i]), "date": day_to_date(w.change_day[i]).isoformat(), "expected_now": str(expected[i])}
+            {
+                "account_id": str(w.account_id[i]),
+                "date": day_to_date(w.change_day[i]).isoformat(),
+                "expected_now": str(expected[i]),
+            }
             for i in np.flatnonzero(w.flags["c5_relationship_shift"]).tolist()
         ],
         "aligned": [str(x) for x in w.account_id[~w.flags["unaligned"]].tolist()],
@@ -314,4 +361,4 @@ def _truth(
             {"account_id": str(w.account_id[i]), "date": day_to_date(w.churn_day[i]).isoformat()}
             for i in np.flatnonzero(w.churn_day >= 0).tolist()
         ],
-    }  # fmt: skip
+    }

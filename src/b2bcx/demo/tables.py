@@ -82,19 +82,25 @@ def accounts_table(
         )
     ]
     names = [f"{name} {i % 97 + 1}" for i, name in enumerate(names)]
-    return pa.table({
-        "account_id": w.account_id,
-        "name": names,
-        "industry": rng.choice(np.array(cat.INDUSTRIES), n),
-        "employees": np.round(rng.lognormal(5.5, 1.0, n) * np.where(w.segment == "key account", 8, 1)).astype(np.int64),
-        "country": rng.choice(np.array(cat.COUNTRIES), n),
-        "segment": w.segment,
-        "annual_value": w.annual_value,
-        "account_manager": rng.choice(np.array(["A. Berg", "M. Keller", "S. Nowak", "J. Smith", "L. Virtanen"]), n),
-        "parent_account_id": pa.array(parent, pa.string()),
-        "relationship_intended": intended,
-        "relationship_expected": expected,
-    })  # fmt: skip
+    return pa.table(
+        {
+            "account_id": w.account_id,
+            "name": names,
+            "industry": rng.choice(np.array(cat.INDUSTRIES), n),
+            "employees": np.round(
+                rng.lognormal(5.5, 1.0, n) * np.where(w.segment == "key account", 8, 1)
+            ).astype(np.int64),
+            "country": rng.choice(np.array(cat.COUNTRIES), n),
+            "segment": w.segment,
+            "annual_value": w.annual_value,
+            "account_manager": rng.choice(
+                np.array(["A. Berg", "M. Keller", "S. Nowak", "J. Smith", "L. Virtanen"]), n
+            ),
+            "parent_account_id": pa.array(parent, pa.string()),
+            "relationship_intended": intended,
+            "relationship_expected": expected,
+        }
+    )
 
 
 def relationships_table(w: World, intended: np.ndarray, expected: np.ndarray) -> pa.Table:
@@ -114,7 +120,7 @@ def relationships_table(w: World, intended: np.ndarray, expected: np.ndarray) ->
             rows["valid_from"].append(valid_from)
             rows["relationship_intended"].append(intended[i])
             rows["relationship_expected"].append(exp)
-    return pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()})  # fmt: skip
+    return pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()})
 
 
 def stakeholders_table(rng: np.random.Generator, w: World) -> pa.Table:
@@ -128,17 +134,19 @@ def stakeholders_table(rng: np.random.Generator, w: World) -> pa.Table:
         rng.choice(np.array(["plant north", "plant south", "main plant"]), total),
     )
     active_from = rng.integers(0, DAYS // 2, total)
-    return pa.table({
-        "stakeholder_id": [f"STK-{i:07d}" for i in range(total)],
-        "account_id": w.account_id[w.sh_account],
-        "function": w.sh_function,
-        "level": w.sh_level,
-        "center": w.sh_center,
-        "role": roles,
-        "unit": units,
-        "decision_maker": dm,
-        "active_from": _iso(active_from),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "stakeholder_id": [f"STK-{i:07d}" for i in range(total)],
+            "account_id": w.account_id[w.sh_account],
+            "function": w.sh_function,
+            "level": w.sh_level,
+            "center": w.sh_center,
+            "role": roles,
+            "unit": units,
+            "decision_maker": dm,
+            "active_from": _iso(active_from),
+        }
+    )
 
 
 def partners_table() -> pa.Table:
@@ -150,7 +158,7 @@ def partners_table() -> pa.Table:
 
 def touchpoints_table() -> pa.Table:
     """The catalogue, plus the version that records a change of control."""
-    rows = [
+    rows: list[tuple[str, str, str, str, str, str | None, str | None]] = [
         (t.touchpoint_id, t.name, t.stage, t.channel, t.controller, t.partner_id, None)
         for t in cat.TOUCHPOINTS
     ]
@@ -158,17 +166,19 @@ def touchpoints_table() -> pa.Table:
     base = next(t for t in cat.TOUCHPOINTS if t.touchpoint_id == tid)
     rows.append((tid, base.name, base.stage, base.channel, controller, partner, date))
     names = ("touchpoint_id", "name", "stage", "channel", "controller", "partner_id", "valid_from")
-    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})  # fmt: skip
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
 
 
 def cues_table() -> pa.Table:
     """Cues attached to touchpoints."""
     rows = [(t.touchpoint_id, c) for t in cat.TOUCHPOINTS for c in t.cues]
-    return pa.table({
-        "cue_id": [f"CUE-{i:03d}" for i in range(len(rows))],
-        "touchpoint_id": [r[0] for r in rows],
-        "description": [r[1] for r in rows],
-    })  # fmt: skip
+    return pa.table(
+        {
+            "cue_id": [f"CUE-{i:03d}" for i in range(len(rows))],
+            "touchpoint_id": [r[0] for r in rows],
+            "description": [r[1] for r in rows],
+        }
+    )
 
 
 def journeys_tables(
@@ -213,7 +223,7 @@ def journeys_tables(
         }
     )
     stages = pa.table({"journey_id": st_j, "stage": st_s, "entered_at": st_d})
-    return journeys, stages, first, k  # fmt: skip
+    return journeys, stages, first, k
 
 
 def goals_table(rng: np.random.Generator, w: World) -> tuple[pa.Table, list[dict[str, object]]]:
@@ -244,7 +254,7 @@ def goals_table(rng: np.random.Generator, w: World) -> tuple[pa.Table, list[dict
         cols["asked_at"].extend(_iso(later))
         cols["goal"].extend([g] * len(sidx))
         cols["importance"].extend(np.clip(new, 1, 5).tolist())
-    truth = [
+    truth: list[dict[str, object]] = [
         {
             "account_id": str(w.account_id[a]),
             "date": day_to_date(w.change_day[a] + 10).isoformat(),
@@ -252,7 +262,7 @@ def goals_table(rng: np.random.Generator, w: World) -> tuple[pa.Table, list[dict
         }
         for a in np.flatnonzero(w.flags["c5_goal_shift"]).tolist()
     ]
-    return pa.table({k: pa.array(v) for k, v in cols.items()}), truth  # fmt: skip
+    return pa.table({k: pa.array(v) for k, v in cols.items()}), truth
 
 
 def outcomes_table(rng: np.random.Generator, w: World, level: np.ndarray) -> pa.Table:
@@ -288,7 +298,7 @@ def outcomes_table(rng: np.random.Generator, w: World, level: np.ndarray) -> pa.
                 (acc, day_to_date(w.churn_day[a]).isoformat(), "churn", float(-w.annual_value[a]))
             )
     names = ("account_id", "occurred_at", "kind", "value")
-    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})  # fmt: skip
+    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
 
 
 ACTIVITIES = (
@@ -381,4 +391,4 @@ def activities_table() -> pa.Table:
     cols = {n: [a[i] for a in ACTIVITIES] for i, n in enumerate(names)}
     cols["touchpoint_ids"] = [v or None for v in cols["touchpoint_ids"]]
     cols["stages"] = [v or None for v in cols["stages"]]
-    return pa.table(cols)  # fmt: skip
+    return pa.table(cols)

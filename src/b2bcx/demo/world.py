@@ -96,8 +96,8 @@ def build_world(rng: np.random.Generator, size: int) -> World:
     p_churn = 1 / (1 + np.exp(2.0 * (expected - 5.2)))
     churned = rng.random(n) < p_churn * 0.7
     churn_day = np.where(churned, rng.integers(int(DAYS * 0.7), DAYS - 5, n), -1)
-    n_sh = np.clip(np.round(rng.lognormal(np.log(18), 0.35, n) * seg_scale**0.25), 4, 90)
-    n_sh = n_sh.astype(np.int64)
+    n_sh_f = np.clip(np.round(rng.lognormal(np.log(18), 0.35, n) * seg_scale**0.25), 4, 90)
+    n_sh = n_sh_f.astype(np.int64)
     total = int(n_sh.sum())
     sh_account = np.repeat(np.arange(n), n_sh)
     buying = rng.random(total) < 0.3
