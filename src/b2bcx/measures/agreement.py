@@ -69,7 +69,7 @@ class AgreementResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of lists."""
-        return {k: v.tolist() for k, v in self.to_frame().to_dict("series").items()}
+        return {str(k): v.tolist() for k, v in self.to_frame().to_dict("series").items()}
 
 
 def _rwg_from(var: FloatArray, sigma2: float) -> FloatArray:
