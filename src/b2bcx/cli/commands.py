@@ -243,6 +243,79 @@ def demo(
     console.print(f"  b2bcx export -w {ws_url} demo-export.zip")
 
 
+class MeasureFormat(StrEnum):
+    """How ``b2bcx measure`` prints units."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+@handle_errors
+def measure(
+    workspace: WorkspaceOpt = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="The unit: account, function, level, center, segment, stage, touchpoint "
+            "or controller (the last six within each account except segment)."
+        ),
+    ] = "account",
+    metric: Annotated[
+        str, typer.Option(help="The rating: cx, nps, csat, ces or a goal (efficiency, ...).")
+    ] = "cx",
+    as_of: Annotated[
+        _dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Measure as of this date [default: latest data]."),
+    ] = None,
+    half_life: Annotated[
+        float, typer.Option(min=1, help="Days after which an experience weighs half as much.")
+    ] = 180.0,
+    min_n: Annotated[int, typer.Option(min=2, help="Fewest respondents for a verdict.")] = 3,
+    min_rwg: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="rwg at or above which a unit is aligned.")
+    ] = 0.70,
+    output: Annotated[
+        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = MeasureFormat.table,
+) -> None:
+    """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS."""
+    from b2bcx.measures.collective import accounts_json, measure_units
+    from b2bcx.measures.individual import DecayOptions
+    from b2bcx.measures.verdict import VerdictRule
+
+    with _open(workspace) as ws:
+        result = measure_units(
+            ws.backend,
+            by=by,
+            metric=metric,
+            decay=DecayOptions(half_life_days=half_life, as_of=as_of),
+            rule=VerdictRule(min_n=min_n, min_rwg=min_rwg),
+        )
+    if output is MeasureFormat.json:
+        _print_json(accounts_json(result) if by == "account" else result.to_dict())
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+        return
+    frame = result.to_frame()
+    table = Table(title=f"Collective {metric} by {by} ({len(frame)} units)")
+    shown = [c for c in frame.columns if c != "reason"]
+    for col in shown:
+        table.add_column(col, justify="left" if frame[col].dtype == object else "right")
+    for row in frame[shown].itertuples(index=False):
+        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    p = result.portfolio
+    if p:
+        console.print(
+            f"Portfolio: cx {p['cx']:.1f}/100, NPS {p['nps']:.1f} (value-weighted), "
+            f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
+            f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
+        )
+
+
 @app.command()
 def version() -> None:
     """Print the b2bcx version."""

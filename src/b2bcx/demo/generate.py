@@ -87,7 +87,7 @@ def _ratings(
     cx_mask = survey | review | (rng.random(n) < 0.12)
     out = {
         "cx": scale(latent + noise[:, 0] * 0.5, 0, 10, cx_mask, integer=False),
-        "nps": scale(latent + 0.4 + noise[:, 1], 0, 10, (survey & (rng.random(n) < 0.8)) | review),
+        "nps": scale(latent + 1.6 + noise[:, 1], 0, 10, (survey & (rng.random(n) < 0.8)) | review),
         "csat": scale(
             1 + latent / 2.4 + noise[:, 2] * 0.6, 1, 5, (survey & (rng.random(n) < 0.5)) | ticket
         ),

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from b2bcx.model import enums
 
@@ -28,6 +32,9 @@ class Kind(StrEnum):
     LIST = "list"  # ';'-separated text in a CSV cell
 
 
+_V = TypeVar("_V", float, npt.NDArray[np.float64])
+
+
 @dataclass(frozen=True)
 class Scale:
     """A rating scale: the closed range ``[low, high]`` of valid values.
@@ -39,7 +46,7 @@ class Scale:
     high: float
     integer: bool = False
 
-    def to_0_100(self, value: float) -> float:
+    def to_0_100(self, value: _V) -> _V:
         """Rescale ``value`` from this scale onto the common 0–100 scale."""
         return (value - self.low) / (self.high - self.low) * 100.0
 
