@@ -26,12 +26,16 @@ class Settings(BaseSettings):
     rejects_dir:
         Where rejects files are written (``B2BCX_REJECTS_DIR``); default: a
         ``rejects`` folder beside the workspace file (or the current folder).
+    duckdb_memory_limit:
+        The most memory the embedded DuckDB engine may use before it spills to
+        disk (``B2BCX_DUCKDB_MEMORY_LIMIT``), e.g. ``3GB``.
     """
 
     model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
 
     workspace: str = Field(default=DEFAULT_WORKSPACE)
     rejects_dir: Path | None = None
+    duckdb_memory_limit: str = "3GB"
 
 
 def load_settings(**overrides: object) -> Settings:

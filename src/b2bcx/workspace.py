@@ -122,6 +122,9 @@ def open_workspace(url: str | Path | None = None, *, settings: Settings | None =
     """
     settings = settings or load_settings()
     target = str(url) if url is not None else settings.workspace
-    backend = connect(os.path.expanduser(target) if target != ":memory:" else target)
+    backend = connect(
+        os.path.expanduser(target) if target != ":memory:" else target,
+        memory_limit=settings.duckdb_memory_limit,
+    )
     migrate(backend)
     return Workspace(backend, settings)

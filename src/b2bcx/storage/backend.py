@@ -161,8 +161,12 @@ def resolve_url(url: str | Path) -> tuple[str, str]:
     return "duckdb", text
 
 
-def connect(url: str | Path) -> Backend:
-    """Open (and create if needed) the database behind a workspace URL."""
+def connect(url: str | Path, *, memory_limit: str | None = None) -> Backend:
+    """Open (and create if needed) the database behind a workspace URL.
+
+    ``memory_limit`` caps the embedded engine's memory (e.g. ``"3GB"``); past it,
+    DuckDB spills to a temporary folder on disk instead of growing.
+    """
     kind, location = resolve_url(url)
     if kind == "duckdb":
         if location != ":memory:":
@@ -180,5 +184,12 @@ def connect(url: str | Path) -> Backend:
             con = ibis.duckdb.connect(location)
         except Exception as exc:
             raise WorkspaceError(f"cannot open workspace {location!r}: {exc}") from exc
+        if memory_limit:
+            try:
+                con.con.execute(f"SET memory_limit = '{memory_limit}'")
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"memory limit {memory_limit!r} is not valid (use e.g. 3GB or 512MB): {exc}"
+                ) from exc
         return Backend(con, url=location, kind="duckdb")
     raise ConfigurationError(f"unsupported workspace URL {url!r}")  # pragma: no cover

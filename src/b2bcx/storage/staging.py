@@ -276,12 +276,21 @@ def merge_stage(
     """Merge a staging table into its workspace table (call inside a transaction)."""
     stage = quote(stage_name(spec.name))
     target = quote(spec.name)
+    cols = _cols(spec)
+    if not backend.execute(f"SELECT 1 FROM {target} LIMIT 1"):
+        # an empty table: everything staged is new (the stage's keys are unique)
+        n = int(backend.execute(f"SELECT count(*) FROM {stage}")[0][0])
+        backend.execute(
+            f"INSERT INTO {target} ({_q(cols)}, {quote(BATCH_COLUMN)}) "
+            f"SELECT {_q(cols)}, ? FROM {stage}",
+            [batch_id],
+        )
+        return MergeCounts(inserted=n, updated=0, unchanged=0)
     if spec.name == "accounts":
         _record_relationship_changes(backend, batch_id, effective, staged)
     _keep_absent_columns(backend, spec, present)
     if spec.history:
         _version_unversioned_rows(backend, spec, effective)
-    cols = _cols(spec)
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM e.{quote(c)}" for c in cols)
     backend.execute("DROP TABLE IF EXISTS _b2bcx_merge")
     backend.execute(
