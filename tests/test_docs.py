@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import typer.main
 
 from b2bcx.cli import app
@@ -50,3 +51,17 @@ def test_format_reference_is_up_to_date() -> None:
     assert current == render_format(), (
         "docs/format.md is stale: run `python -m b2bcx.model.reference > docs/format.md`"
     )
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import b2bcx
+    from b2bcx.demo import generate_world
+
+    generate_world(tmp_path / "bundle", size=2000, seed=1)
+    with b2bcx.open_workspace(tmp_path / "b2bcx-demo.duckdb") as ws:
+        ws.import_bundle(tmp_path / "bundle")
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert blocks, "the README shows Python usage"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
