@@ -240,6 +240,8 @@ def demo(
     )
     console.print("Try next:")
     console.print(f"  b2bcx info -w {ws_url}")
+    console.print(f"  b2bcx measure -w {ws_url}                  # collective CX per account")
+    console.print(f"  b2bcx measure -w {ws_url} --by function    # silos inside accounts")
     console.print(f"  b2bcx export -w {ws_url} demo-export.zip")
 
 
