@@ -195,18 +195,22 @@ def import_bundle(
             rejects_path = write_rejects_file(
                 rejects, options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
             )
-        if rejects and not options.allow_rejects:
+
+        def log(status: str) -> None:
             log_batch(
                 backend,
                 batch_id=batch_id,
                 started_at=started_at,
                 source=source,
-                status="rejected",
+                status=status,
                 n_rows=sum(read.values()),
                 rejects=rejects,
                 n_rejected=n_rejected,
                 options=opts,
             )
+
+        if rejects and not options.allow_rejects:
+            log("rejected")
             shown = "\n".join(
                 f"  - {r.reason}" for r in sorted(rejects, key=lambda r: (r.file, r.row))[:_SHOWN]
             )
@@ -240,17 +244,7 @@ def import_bundle(
                     rejected=per_table_rejected[spec.name],
                 )
                 progress.advance("Merging")
-            log_batch(
-                backend,
-                batch_id=batch_id,
-                started_at=started_at,
-                source=source,
-                status="committed",
-                n_rows=sum(read.values()),
-                rejects=rejects,
-                n_rejected=n_rejected,
-                options=opts,
-            )
+            log("committed")
     finally:
         st.drop_stages(backend)
     return ImportResult(

@@ -16,8 +16,8 @@ import ibis.expr.types as ir
 
 from b2bcx.storage import Backend
 
-#: The unit columns the frame carries besides the interaction's own columns.
-FRAME_COLUMNS: tuple[str, ...] = (
+#: The person's and account's columns the frame carries for every interaction.
+PERSON_COLUMNS: tuple[str, ...] = (
     "account_id",
     "function",
     "level",
@@ -25,9 +25,10 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "decision_maker",
     "segment",
     "annual_value",
-    "controller",
-    "partner_id",
 )
+
+#: Every column the frame adds to the interaction's own columns.
+FRAME_COLUMNS: tuple[str, ...] = (*PERSON_COLUMNS, "controller", "partner_id")
 
 
 def touchpoint_periods(backend: Backend) -> ir.Table:

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.frame import experience_frame
+from b2bcx.measures.frame import PERSON_COLUMNS, experience_frame
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
 
@@ -108,17 +108,7 @@ def individual_cx_expr(
         ) / 86400.0
         weight = (age_days * (-math.log(2) / decay.half_life_days)).exp()
     frame = frame.mutate(_w=weight, _wx=weight * frame[metric].cast("float64"))
-    keys = [
-        "stakeholder_id",
-        "account_id",
-        "function",
-        "level",
-        "center",
-        "decision_maker",
-        "segment",
-        "annual_value",
-        *by,
-    ]
+    keys = ["stakeholder_id", *PERSON_COLUMNS, *by]
     grouped = frame.group_by(keys).aggregate(
         n=frame[metric].count(),
         weight=frame._w.sum(),
