@@ -15,6 +15,7 @@ from typing import Any
 
 import ibis
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
@@ -80,6 +81,29 @@ def _nps_per_person(backend: Backend, as_of: Any) -> pd.DataFrame:
     return result
 
 
+def nps_interval(values: npt.ArrayLike, *, z: float = 1.96) -> tuple[float, float, float, int]:
+    """NPS with its confidence interval: ``(nps, low, high, n)`` on −100…100.
+
+    With p₊, p₋ the shares of promoters (9–10) and detractors (0–6) among the n
+    answers, Var = [p₊ + p₋ − (p₊ − p₋)²]/n on the −1…1 scale (METHODS.md);
+    the interval is NPS ± z·√Var, clipped to −100…100.
+
+    Examples
+    --------
+    >>> nps_interval([10, 10, 9, 7, 3])[0]
+    40.0
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return (float("nan"), float("nan"), float("nan"), 0)
+    p_plus, p_minus = float((x >= 9).mean()), float((x <= 6).mean())
+    score = p_plus - p_minus
+    half = z * np.sqrt(max(p_plus + p_minus - score**2, 0.0) / n)
+    return (100 * score, max(-100.0, 100 * (score - half)), min(100.0, 100 * (score + half)), n)
+
+
 def _nps(values: pd.Series, weights: pd.Series | None = None) -> float:
     if len(values) == 0:
         return float("nan")
@@ -122,7 +146,8 @@ def measure_units(
     people = people.dropna(subset=keys)
     if people.empty:
         empty = pd.DataFrame(columns=[*keys, "n_stakeholders", "n_interactions", "mean", "cx",
-                                      "nps", "rwg", "ad", "verdict", "reason"])  # fmt: skip
+                                      "nps", "nps_low", "nps_high", "nps_n", "rwg", "ad",
+                                      "verdict", "reason"])  # fmt: skip
         return CollectiveResult(by=by, metric=metric, units=empty, portfolio={})
     unit = people[keys].astype(str).agg("\x1f".join, axis=1)
     null_var = uniform_null_variance(scale_options(metric))
@@ -131,13 +156,16 @@ def measure_units(
     grouped = people.assign(_unit=unit).groupby("_unit", sort=True)
     first = grouped[keys].first()
     counts = grouped.agg(n_interactions=("n", "sum"))
-    nps_unit = grouped.nps.apply(lambda s: _nps(s.dropna()))
+    nps_stats = grouped.nps.apply(lambda s: nps_interval(s.to_numpy(dtype=float)))
     units = first.reset_index(drop=True)
     units["n_stakeholders"] = agree.n
     units["n_interactions"] = counts.n_interactions.to_numpy().astype(np.int64)
     units["mean"] = agree.mean
     units["cx"] = scale.to_0_100(agree.mean)
-    units["nps"] = nps_unit.to_numpy()
+    units["nps"] = [t[0] for t in nps_stats]
+    units["nps_low"] = [t[1] for t in nps_stats]
+    units["nps_high"] = [t[2] for t in nps_stats]
+    units["nps_n"] = np.array([t[3] for t in nps_stats], dtype=np.int64)
     units["rwg"] = agree.rwg
     units["ad"] = ad
     units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule)
