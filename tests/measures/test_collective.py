@@ -112,17 +112,6 @@ def test_cli_json_contract(ws: b2bcx.Workspace) -> None:
     assert solo["rwg"] is None and solo["verdict"] == TOO_FEW
 
 
-def test_nps_interval_by_hand() -> None:
-    from b2bcx.measures.collective import nps_interval
-
-    # 2 promoters, 1 passive, 2 detractors of 5: NPS 0; Var = (0.4 + 0.4 − 0)/5 = 0.16
-    score, low, high, n = nps_interval([10, 9, 8, 6, 0])
-    assert (score, n) == (0.0, 5)
-    assert high == pytest.approx(100 * 1.96 * 0.4) and low == pytest.approx(-high)
-    assert nps_interval([10, 10, 10])[1:3] == (100.0, 100.0)  # no variance
-    assert math.isnan(nps_interval([])[0]) and nps_interval([np.nan])[3] == 0
-
-
 def test_units_carry_the_nps_interval(ws: b2bcx.Workspace) -> None:
     units = measure_units(ws.backend).units.set_index("account_id")
     assert units.loc["SPLIT", "nps_n"] == 4

@@ -4,7 +4,8 @@ Individual CX comes from the engine (one group-by over all interactions,
 :mod:`b2bcx.measures.individual`); the small per-person result is grouped into
 units here with vectorized agreement statistics — never a loop per account.
 An account's NPS is a real NPS over its people (each person's most recent
-answer: % promoters − % detractors), not an average of 0–10 scores.
+answer: % promoters − % detractors, :func:`b2bcx.measures.nps.nps`), not an
+average of 0–10 scores.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 import ibis
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
@@ -23,6 +23,7 @@ from b2bcx.measures.agreement import average_deviation, rwg, uniform_null_varian
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.icc import icc
 from b2bcx.measures.individual import DecayOptions, check_metric, individual_cx_expr, resolve_as_of
+from b2bcx.measures.nps import nps
 from b2bcx.measures.verdict import VerdictRule, verdicts
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
@@ -81,38 +82,6 @@ def _nps_per_person(backend: Backend, as_of: Any) -> pd.DataFrame:
     return result
 
 
-def nps_interval(values: npt.ArrayLike, *, z: float = 1.96) -> tuple[float, float, float, int]:
-    """NPS with its confidence interval: ``(nps, low, high, n)`` on −100…100.
-
-    With p₊, p₋ the shares of promoters (9–10) and detractors (0–6) among the n
-    answers, Var = [p₊ + p₋ − (p₊ − p₋)²]/n on the −1…1 scale (METHODS.md);
-    the interval is NPS ± z·√Var, clipped to −100…100.
-
-    Examples
-    --------
-    >>> nps_interval([10, 10, 9, 7, 3])[0]
-    40.0
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return (float("nan"), float("nan"), float("nan"), 0)
-    p_plus, p_minus = float((x >= 9).mean()), float((x <= 6).mean())
-    score = p_plus - p_minus
-    half = z * np.sqrt(max(p_plus + p_minus - score**2, 0.0) / n)
-    return (100 * score, max(-100.0, 100 * (score - half)), min(100.0, 100 * (score + half)), n)
-
-
-def _nps(values: pd.Series, weights: pd.Series | None = None) -> float:
-    if len(values) == 0:
-        return float("nan")
-    w = np.ones(len(values)) if weights is None else weights.to_numpy(dtype=float)
-    promoters = (values.to_numpy() >= 9).astype(float)
-    detractors = (values.to_numpy() <= 6).astype(float)
-    return float(100 * ((promoters - detractors) * w).sum() / w.sum())
-
-
 def measure_units(
     backend: Backend,
     *,
@@ -156,16 +125,17 @@ def measure_units(
     grouped = people.assign(_unit=unit).groupby("_unit", sort=True)
     first = grouped[keys].first()
     counts = grouped.agg(n_interactions=("n", "sum"))
-    nps_stats = grouped.nps.apply(lambda s: nps_interval(s.to_numpy(dtype=float)))
+    scored = nps(people.nps.to_numpy(dtype=float), unit.to_numpy()).to_frame().set_index("group")
+    scored = scored.reindex(first.index)
     units = first.reset_index(drop=True)
     units["n_stakeholders"] = agree.n
     units["n_interactions"] = counts.n_interactions.to_numpy().astype(np.int64)
     units["mean"] = agree.mean
     units["cx"] = scale.to_0_100(agree.mean)
-    units["nps"] = [t[0] for t in nps_stats]
-    units["nps_low"] = [t[1] for t in nps_stats]
-    units["nps_high"] = [t[2] for t in nps_stats]
-    units["nps_n"] = np.array([t[3] for t in nps_stats], dtype=np.int64)
+    units["nps"] = scored.score.to_numpy()
+    units["nps_low"] = scored.lower.to_numpy()
+    units["nps_high"] = scored.upper.to_numpy()
+    units["nps_n"] = scored.n.fillna(0).to_numpy().astype(np.int64)
     units["rwg"] = agree.rwg
     units["ad"] = ad
     units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule)
@@ -185,18 +155,13 @@ def _portfolio(people: pd.DataFrame, unit: pd.Series, metric: str) -> dict[str, 
     if unit.nunique() >= 2 and len(people) > unit.nunique():
         result = icc(people.score.to_numpy(), unit.to_numpy())
         out["icc1"], out["icc2"] = result.icc1, result.icc2
-    per_account = (
-        people.dropna(subset=["nps"])
-        .drop_duplicates("stakeholder_id")
-        .groupby("account_id")
-        .agg(value=("annual_value", "first"), nps=("nps", lambda s: _nps(s)))
-    )
-    out["nps_unweighted"] = float(per_account.nps.mean()) if len(per_account) else None
-    weights = per_account.value.fillna(0)
+    answered = people.dropna(subset=["nps"]).drop_duplicates("stakeholder_id")
+    per_account = nps(answered.nps.to_numpy(dtype=float), answered.account_id.to_numpy())
+    scores = per_account.to_frame().set_index("group").score
+    out["nps_unweighted"] = float(scores.mean()) if len(scores) else None
+    value = people.groupby("account_id").annual_value.first().reindex(scores.index).fillna(0)
     out["nps"] = (
-        float((per_account.nps * weights).sum() / weights.sum())
-        if weights.sum() > 0
-        else out["nps_unweighted"]
+        float((scores * value).sum() / value.sum()) if value.sum() > 0 else out["nps_unweighted"]
     )
     return out
 

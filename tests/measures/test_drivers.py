@@ -1,0 +1,68 @@
+"""Relative weights and Shapley/LMG against brute force over all orderings."""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import numpy as np
+import pytest
+
+from b2bcx.errors import ConfigurationError
+from b2bcx.measures.drivers import relative_weights, shapley_r2
+
+
+def _r2(x: np.ndarray, y: np.ndarray, cols: list[int]) -> float:
+    if not cols:
+        return 0.0
+    design = np.column_stack([np.ones(len(y)), x[:, cols]])
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return float(1 - resid @ resid / ((y - y.mean()) @ (y - y.mean())))
+
+
+def _data(seed: int, p: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(150, p)) @ rng.normal(size=(p, p))
+    y = x @ rng.normal(size=p) + rng.normal(size=150) * 2
+    return x, y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shapley_equals_average_over_all_orderings(seed: int) -> None:
+    x, y = _data(seed, 4)
+    brute = np.zeros(4)
+    orders = list(permutations(range(4)))
+    for order in orders:
+        for i, j in enumerate(order):
+            brute[j] += _r2(x, y, list(order[: i + 1])) - _r2(x, y, list(order[:i]))
+    brute /= len(orders)
+    r = shapley_r2(x, y)
+    np.testing.assert_allclose(r.weight, brute, atol=1e-10)
+    assert r.weight.sum() == pytest.approx(_r2(x, y, [0, 1, 2, 3]), abs=1e-10)  # efficiency
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_relative_weights_sum_to_r2_and_match_johnson_by_brute_force(seed: int) -> None:
+    x, y = _data(seed, 5)
+    r = relative_weights(x, y, n_boot=50, seed=1)
+    assert r.weight.sum() == pytest.approx(_r2(x, y, list(range(5))), abs=1e-10)
+    # brute force: orthogonal Z from the SVD of standardised X (Johnson 2000, eq. 1-4)
+    z = (x - x.mean(0)) / x.std(0, ddof=1)
+    u, _, vt = np.linalg.svd(z, full_matrices=False)
+    zorth = u @ vt * np.sqrt(len(y) - 1)
+    lam = np.linalg.lstsq(zorth, z, rcond=None)[0]
+    ys = (y - y.mean()) / y.std(ddof=1)
+    beta = np.linalg.lstsq(zorth, ys, rcond=None)[0]
+    np.testing.assert_allclose(r.weight, (lam**2).T @ beta**2, atol=1e-10)
+    assert r.lower is not None and r.upper is not None
+    assert np.all(r.lower <= r.upper)
+    assert list(r.to_frame().columns) == ["driver", "weight", "sign", "share", "lower", "upper"]
+
+
+def test_listwise_missing_and_limits() -> None:
+    x, y = _data(0, 3)
+    x[0, 1] = np.nan
+    assert shapley_r2(x, y).r2 == pytest.approx(_r2(x[1:], y[1:], [0, 1, 2]))
+    with pytest.raises(ConfigurationError):
+        shapley_r2(np.zeros((100, 13)), np.zeros(100))
+    with pytest.raises(ConfigurationError):
+        relative_weights(x[:3], y[:3])
