@@ -118,7 +118,8 @@ def measure_units(
                                       "nps", "nps_low", "nps_high", "nps_n", "rwg", "ad",
                                       "verdict", "reason"])  # fmt: skip
         return CollectiveResult(by=by, metric=metric, units=empty, portfolio={})
-    unit = people[keys].astype(str).agg("\x1f".join, axis=1)
+    # one integer code per unit, numbered in sorted key order (vectorized)
+    unit = people.groupby(keys, sort=True).ngroup()
     null_var = uniform_null_variance(scale_options(metric))
     agree = rwg(people.score.to_numpy(), unit.to_numpy(), null_var=null_var)
     ad = average_deviation(people.score.to_numpy(), unit.to_numpy()).ad
