@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -316,6 +317,44 @@ def measure(
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
         )
+
+
+@app.command("map")
+@handle_errors
+def stage_map(
+    workspace: WorkspaceOpt = None,
+    metric: Annotated[str, typer.Option(help="The rating to show in each cell.")] = "cx",
+    per_account: Annotated[
+        bool, typer.Option("--per-account", help="One map per account (cells as rows).")
+    ] = False,
+    output: Annotated[
+        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = MeasureFormat.table,
+) -> None:
+    """The stage × controller map (Witell et al. 2020, Table 2): counts and scores per cell."""
+    from b2bcx.measures.maps import stage_control_map
+
+    with _open(workspace) as ws:
+        result = stage_control_map(ws.backend, metric=metric, per_account=per_account)
+    if output is MeasureFormat.json:
+        _print_json(result.to_dict())
+        return
+    if output is MeasureFormat.csv or per_account:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+        return
+    scores, counts = result.pivot("score"), result.pivot("n_interactions")
+    table = Table(title=f"Stage × controller: {metric} on 0–100 (interactions)")
+    table.add_column("stage")
+    for controller in scores.columns:
+        table.add_column(str(controller), justify="right")
+    for stage in scores.index:
+        cells = [
+            "-" if counts.loc[stage, c] == 0 or pd.isna(scores.loc[stage, c])
+            else f"{scores.loc[stage, c]:.0f} ({int(counts.loc[stage, c]):,})"
+            for c in scores.columns
+        ]  # fmt: skip
+        table.add_row(str(stage), *cells)
+    console.print(table)
 
 
 @app.command()

@@ -66,8 +66,9 @@ def _write(table: pa.Table, path: Path) -> int:
 
 def _allowed_touchpoints(dealer: str, service: str) -> list[np.ndarray]:
     """Per stage, the touchpoints an account with these partners can meet."""
-    ok = (_TP_PARTNER == "") | (dealer == _TP_PARTNER) | (service == _TP_PARTNER)
-    ok &= ~np.isin(_TP_PARTNER, ["P-SRV-1", "P-SRV-2"]) | (service == _TP_PARTNER)
+    assigned = np.isin(_TP_PARTNER, [*cat.DEALERS, *cat.SERVICE_PARTNERS])
+    # the account's own dealer and service partner, and the partners every account shares
+    ok = ~assigned | (dealer == _TP_PARTNER) | (service == _TP_PARTNER)
     return [np.flatnonzero(ok & (s == _TP_STAGE)) for s in range(4)]
 
 
