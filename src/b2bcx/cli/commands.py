@@ -358,6 +358,48 @@ def stage_map(
 
 
 @app.command()
+@handle_errors
+def breakdown(
+    workspace: WorkspaceOpt = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="month (a trend), or solicited, center, source, level, function, "
+            "controller, stage."
+        ),
+    ] = "month",
+    metric: Annotated[str, typer.Option(help="The rating to summarise.")] = "cx",
+    per_account: Annotated[
+        bool, typer.Option("--per-account", help="Break down each account separately.")
+    ] = False,
+    output: Annotated[
+        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = MeasureFormat.table,
+) -> None:
+    """Trends by month, or the experience split by solicited, centre, source, ..."""
+    from b2bcx.measures.breakdowns import monthly_trend, split
+
+    with _open(workspace) as ws:
+        frame = (
+            monthly_trend(ws.backend, metric=metric, per_account=per_account)
+            if by == "month"
+            else split(ws.backend, by=by, metric=metric, per_account=per_account)
+        )
+    if output is MeasureFormat.json:
+        _print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    table = Table(title=f"{metric} by {by}")
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.1f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
 def version() -> None:
     """Print the b2bcx version."""
     console.print(b2bcx.__version__)

@@ -1,0 +1,72 @@
+"""Breakdowns the frameworks ask for: trends by month and splits of the experience.
+
+- **Trends**: CX and NPS per month, for the portfolio or every account — the
+  dynamics of the customer experience (Witell et al. 2020, challenge C5).
+- **Splits** by ``solicited`` (asked for vs volunteered: Wirtz et al. 2025 on
+  rich CX data), ``center`` (buying vs usage centre: Witell et al. 2020, §2.3),
+  ``source``, ``level`` or ``function``.
+
+Both are one engine aggregate over all interactions. NPS here is response-level
+(% promoters − % detractors among the answers in the cell); the account NPS of
+:mod:`b2bcx.measures.collective` counts each person's latest answer instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from b2bcx.errors import ConfigurationError
+from b2bcx.measures.frame import experience_frame
+from b2bcx.measures.individual import check_metric, resolve_as_of
+from b2bcx.model.tables import RATING_SCALES
+from b2bcx.storage import Backend
+
+SPLITS = ("solicited", "center", "source", "level", "function", "controller", "stage")
+
+
+def _cells(frame: ir.Table, keys: list[str], metric: str) -> pd.DataFrame:
+    promoter = (frame.nps >= 9).cast("float64")
+    detractor = (frame.nps <= 6).cast("float64")
+    agg = frame.group_by(keys).aggregate(
+        n_interactions=frame.count(),
+        n_stakeholders=frame.stakeholder_id.nunique(),
+        n_rated=frame[metric].count(),
+        mean=frame[metric].mean(),
+        n_nps=frame.nps.count(),
+        nps=(promoter - detractor).mean() * 100,
+    )
+    cells: pd.DataFrame = agg.order_by(keys).execute()
+    scale = RATING_SCALES[metric]
+    cells["score"] = (cells["mean"] - scale.low) / (scale.high - scale.low) * 100
+    return cells
+
+
+def monthly_trend(
+    backend: Backend, *, metric: str = "cx", per_account: bool = False, as_of: Any = None
+) -> pd.DataFrame:
+    """One row per month (and account): counts, mean and 0–100 score, NPS."""
+    check_metric(metric)
+    frame = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    frame = frame.mutate(month=frame.occurred_at.truncate("M").date())
+    keys = (["account_id"] if per_account else []) + ["month"]
+    return _cells(frame, keys, metric)
+
+
+def split(
+    backend: Backend,
+    *,
+    by: str = "solicited",
+    metric: str = "cx",
+    per_account: bool = False,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Counts, mean, 0–100 score and NPS per value of ``by`` (and account)."""
+    check_metric(metric)
+    if by not in SPLITS:
+        raise ConfigurationError(f"split by one of {', '.join(SPLITS)} (got {by!r})")
+    frame = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    keys = (["account_id"] if per_account else []) + [by]
+    return _cells(frame, keys, metric)
