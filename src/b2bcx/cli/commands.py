@@ -400,6 +400,44 @@ def breakdown(
 
 
 @app.command()
+@handle_errors
+def drivers(
+    workspace: WorkspaceOpt = None,
+    target: Annotated[str, typer.Option(help="What to explain: nps, cx, csat, ...")] = "nps",
+    by: Annotated[str, typer.Option("--drivers", help="goals, stages or controllers.")] = "goals",
+    method: Annotated[
+        str, typer.Option(help="relative_weights (Johnson 2000) or shapley (exact LMG).")
+    ] = "relative_weights",
+    boot: Annotated[
+        int, typer.Option(min=0, help="Bootstrap resamples for the weights' intervals.")
+    ] = 200,
+    output: Annotated[
+        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = MeasureFormat.table,
+) -> None:
+    """Key drivers of a rating with importance × performance: what to fix first."""
+    from b2bcx.measures.keydrivers import key_drivers
+
+    with _open(workspace) as ws:
+        result = key_drivers(ws.backend, target=target, drivers=by, method=method, n_boot=boot)
+    if output is MeasureFormat.json:
+        _print_json(result.to_dict())
+        return
+    frame = result.to_frame()
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    table = Table(
+        title=f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
+    )
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
 def version() -> None:
     """Print the b2bcx version."""
     console.print(b2bcx.__version__)

@@ -1,0 +1,54 @@
+"""Key drivers on a workspace against the same maths run on a pandas person matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import b2bcx
+from b2bcx.demo import generate_world
+from b2bcx.measures.drivers import relative_weights
+from b2bcx.measures.frame import experience_frame
+from b2bcx.measures.keydrivers import FIX_FIRST, key_drivers
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> b2bcx.Workspace:
+    root = tmp_path_factory.mktemp("kd")
+    generate_world(root / "b", size=8000, seed=2)
+    w = b2bcx.open_workspace(root / "w.duckdb")
+    w.import_bundle(root / "b")
+    return w
+
+
+def test_stage_drivers_match_a_pandas_person_matrix(ws: b2bcx.Workspace) -> None:
+    got = key_drivers(ws.backend, target="nps", drivers="stages", n_boot=0)
+    f = experience_frame(ws.backend).execute()
+    x = f.pivot_table(index="stakeholder_id", columns="stage", values="cx", aggfunc="mean")
+    y = f.groupby("stakeholder_id").nps.mean()
+    stages = ["pre_bid", "negotiation", "implementation", "operations"]
+    data = x[stages].join(y).dropna()
+    ref = relative_weights(data[stages].to_numpy(), data.nps.to_numpy(), names=stages)
+    assert got.n == len(data)
+    assert got.r2 == pytest.approx(ref.r2, rel=1e-9)
+    weights = got.table.set_index("driver").weight
+    np.testing.assert_allclose(weights[stages].to_numpy(), ref.weight, rtol=1e-9)
+    perf = got.table.set_index("driver").performance
+    assert perf["operations"] == pytest.approx(data.operations.mean() * 10)
+
+
+def test_quadrants_and_shapley(ws: b2bcx.Workspace) -> None:
+    res = key_drivers(ws.backend, target="nps", drivers="controllers", method="shapley")
+    t = res.table
+    assert t.weight.sum() == pytest.approx(res.r2)
+    assert set(t.quadrant) <= {"fix first", "keep up", "lower priority", "possible overkill"}
+    fix = t[t.quadrant == FIX_FIRST]
+    assert (fix.share >= t.share.median()).all()
+    assert (fix.performance < t.performance.median()).all()
+
+
+def test_bad_options(ws: b2bcx.Workspace) -> None:
+    with pytest.raises(b2bcx.ConfigurationError, match="drivers must be"):
+        key_drivers(ws.backend, drivers="moods")
+    with pytest.raises(b2bcx.ConfigurationError, match="method must be"):
+        key_drivers(ws.backend, method="guess")
