@@ -254,6 +254,22 @@ class MeasureFormat(StrEnum):
     json = "json"
 
 
+MeasureFormatOpt = Annotated[MeasureFormat, typer.Option("--format", "-f", help="Output format.")]
+PerAccountOpt = Annotated[
+    bool, typer.Option("--per-account", help="One result per account instead of the portfolio.")
+]
+
+
+def _print_frame(frame: pd.DataFrame, title: str, digits: int = 2) -> None:
+    """A result frame as a Rich table on stdout."""
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
 @app.command()
 @handle_errors
 def measure(
@@ -279,9 +295,7 @@ def measure(
     min_rwg: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="rwg at or above which a unit is aligned.")
     ] = 0.70,
-    output: Annotated[
-        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = MeasureFormat.table,
+    output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS."""
     from b2bcx.measures.collective import accounts_json, measure_units
@@ -303,13 +317,8 @@ def measure(
         sys.stdout.write(result.to_frame().to_csv(index=False))
         return
     frame = result.to_frame()
-    table = Table(title=f"Collective {metric} by {by} ({len(frame)} units)")
     shown = [c for c in frame.columns if c != "reason"]
-    for col in shown:
-        table.add_column(col, justify="left" if frame[col].dtype == object else "right")
-    for row in frame[shown].itertuples(index=False):
-        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    _print_frame(frame[shown], f"Collective {metric} by {by} ({len(frame)} units)")
     p = result.portfolio
     if p:
         console.print(
@@ -324,12 +333,8 @@ def measure(
 def stage_map(
     workspace: WorkspaceOpt = None,
     metric: Annotated[str, typer.Option(help="The rating to show in each cell.")] = "cx",
-    per_account: Annotated[
-        bool, typer.Option("--per-account", help="One map per account (cells as rows).")
-    ] = False,
-    output: Annotated[
-        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = MeasureFormat.table,
+    per_account: PerAccountOpt = False,
+    output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """The stage × controller map (Witell et al. 2020, Table 2): counts and scores per cell."""
     from b2bcx.measures.maps import stage_control_map
@@ -369,12 +374,8 @@ def breakdown(
         ),
     ] = "month",
     metric: Annotated[str, typer.Option(help="The rating to summarise.")] = "cx",
-    per_account: Annotated[
-        bool, typer.Option("--per-account", help="Break down each account separately.")
-    ] = False,
-    output: Annotated[
-        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = MeasureFormat.table,
+    per_account: PerAccountOpt = False,
+    output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """Trends by month, or the experience split by solicited, centre, source, ..."""
     from b2bcx.measures.breakdowns import monthly_trend, split
@@ -391,12 +392,7 @@ def breakdown(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    table = Table(title=f"{metric} by {by}")
-    for col in frame.columns:
-        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:.1f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    _print_frame(frame, f"{metric} by {by}", digits=1)
 
 
 @app.command()
@@ -411,9 +407,7 @@ def drivers(
     boot: Annotated[
         int, typer.Option(min=0, help="Bootstrap resamples for the weights' intervals.")
     ] = 200,
-    output: Annotated[
-        MeasureFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = MeasureFormat.table,
+    output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """Key drivers of a rating with importance × performance: what to fix first."""
     from b2bcx.measures.keydrivers import key_drivers
@@ -427,14 +421,8 @@ def drivers(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    table = Table(
-        title=f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
-    )
-    for col in frame.columns:
-        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    title = f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
+    _print_frame(frame, title, digits=3)
 
 
 @app.command()
