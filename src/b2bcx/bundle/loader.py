@@ -267,15 +267,20 @@ def _whole_bundle_rejects(
 ) -> list[Reject]:
     """Duplicate keys and dangling references of one staged table, as rejects."""
     out: list[Reject] = []
-    for p in st.duplicate_rows(backend, spec):
+    duplicates = st.duplicate_rows(backend, spec)
+    for p in duplicates:
         why = f"duplicate key {p.value!r}: {p.detail} (the first is kept); remove one of them"
         out.append(_staged_reject(backend, spec, p, why))
-    st.remove_staged(backend, spec, ((p.file, p.row) for p in st.duplicate_rows(backend, spec)))
-    st.remove_staged(backend, spec, ((r.file, r.row) for r in out))
+    st.remove_staged(backend, spec, ((p.file, p.row) for p in duplicates))
     dangling = st.dangling_rows(backend, spec, staged)
+    rejected_ids: dict[str, set[str]] = {}  # per referenced table, parsed once
     for p in dangling:
         target_table = p.detail.split(".")[0]
-        if p.value in _entity_keys(rejected_by_table.get(target_table, []), TABLES[target_table]):
+        if target_table not in rejected_ids:
+            rejected_ids[target_table] = _entity_keys(
+                rejected_by_table.get(target_table, []), TABLES[target_table]
+            )
+        if p.value in rejected_ids[target_table]:
             why = (
                 f"refers to {target_table} {p.value!r}, which was rejected (see its row in the "
                 "rejects); fix that row first"
