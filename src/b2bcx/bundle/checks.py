@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,15 +101,25 @@ class _Problems:
         self.bad = np.zeros(batch.num_rows, dtype=bool)
         self.items: list[tuple[int, str, str | None, str]] = []
 
-    def add(self, mask: np.ndarray, column: str, text: pa.Array | None, why: str) -> None:
-        """Mark rows in ``mask`` bad; ``why`` may use {value}."""
+    def add(
+        self,
+        mask: np.ndarray,
+        column: str,
+        text: pa.Array | None,
+        why: str | Callable[[str | None], str],
+    ) -> None:
+        """Mark rows in ``mask`` bad; ``why`` is a template using {value}, or a
+        function of the value (called once per distinct value)."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         self.bad[idx] = True
         values = text.take(pa.array(idx)).to_pylist() if text is not None else [None] * len(idx)
+        messages: dict[str | None, str] = {}
         for i, v in zip(idx.tolist(), values, strict=True):
-            self.items.append((i, column, v, why.format(value=repr(v))))
+            if v not in messages:
+                messages[v] = why(v) if callable(why) else why.format(value=repr(v))
+            self.items.append((i, column, v, messages[v]))
 
     def rejects(self) -> list[Reject]:
         rows = self.batch.rows.to_pylist()
@@ -191,19 +201,13 @@ def _check_column(
         assert col.enum is not None
         choices = [e.value for e in col.enum]
         ok = pc.fill_null(pc.is_in(text, pa.array(choices)), True).to_numpy(zero_copy_only=False)
-        idx = np.flatnonzero(present & ~ok)
-        if len(idx):
-            vals = text.take(pa.array(idx)).to_pylist()
-            for i, v in zip(idx.tolist(), vals, strict=True):
-                mask = np.zeros(len(text), dtype=bool)
-                mask[i] = True
-                probs.add(
-                    mask,
-                    name,
-                    text,
-                    f"{{value}} is not a valid {name}; {_closest(str(v), choices)}"
-                    f"(valid: {', '.join(choices)})",
-                )
+        valid = ", ".join(choices)
+        probs.add(
+            present & ~ok,
+            name,
+            text,
+            lambda v: f"{v!r} is not a valid {name}; {_closest(str(v), choices)}(valid: {valid})",
+        )
         return pc.if_else(pa.array(present & ~ok), pa.scalar(None, pa.string()), text)
     if kind is Kind.COUNTRY:
         upper = pc.utf8_upper(pc.utf8_trim_whitespace(text))
