@@ -45,28 +45,28 @@ def _text(spec: TableSpec, name: str, arr: pa.Array) -> pa.Array:
     return pc.cast(arr, pa.string())
 
 
-def _expand_attributes(table: pa.Table) -> pa.Table:
-    """Turn the attributes JSON column back into one column per attribute."""
-    attrs = table.column(ATTRIBUTES_COLUMN).to_pylist()
-    table = table.drop_columns([ATTRIBUTES_COLUMN])
-    if not any(attrs):
-        return table
-    parsed = [json.loads(a) if a else {} for a in attrs]
-    names: dict[str, None] = {}
-    for p in parsed:
-        names.update(dict.fromkeys(p))
-    for n in names:
-        if n in table.column_names:
-            continue
-        table = table.append_column(n, pa.array([p.get(n) for p in parsed], pa.string()))
-    return table
-
-
-def _table_batches(backend: Backend, spec: TableSpec) -> list[pa.Table]:
+def _attribute_names(backend: Backend, spec: TableSpec) -> list[str]:
+    """Attribute names of a table in order of first appearance (one streamed pass
+    over the rows that have attributes)."""
     t = backend.table(spec.name)
-    expr = t.select(*spec.column_names, ATTRIBUTES_COLUMN).order_by(list(spec.key))
-    reader = backend.con.to_pyarrow_batches(expr, chunk_size=_BATCH_ROWS)
-    return [pa.Table.from_batches([b]) for b in reader]
+    expr = t.filter(t[ATTRIBUTES_COLUMN].notnull()).order_by(list(spec.key))
+    names: dict[str, None] = {}
+    for batch in backend.con.to_pyarrow_batches(
+        expr.select(ATTRIBUTES_COLUMN), chunk_size=_BATCH_ROWS
+    ):
+        for text in batch.column(0).to_pylist():
+            names.update(dict.fromkeys(json.loads(text)))
+    return [n for n in names if n not in spec.column_names]
+
+
+def _text_batch(spec: TableSpec, batch: pa.RecordBatch, attributes: list[str]) -> pa.Table:
+    """One stored batch as bundle text: the spec's columns, then the attributes."""
+    cols = {n: _text(spec, n, batch.column(n)) for n in spec.column_names}
+    if attributes:
+        parsed = [json.loads(a) if a else {} for a in batch.column(ATTRIBUTES_COLUMN).to_pylist()]
+        for n in attributes:
+            cols[n] = pa.array([p.get(n) for p in parsed], pa.string())
+    return pa.table(cols)
 
 
 def export_bundle(
@@ -106,43 +106,27 @@ def export_bundle(
 
 
 def _write_table(backend: Backend, spec: TableSpec, target: Path, format: str) -> None:
-    batches = _table_batches(backend, spec)
-    texts = []
-    for batch in batches:
-        cols = {n: _text(spec, n, batch.column(n).combine_chunks()) for n in spec.column_names}
-        cols[ATTRIBUTES_COLUMN] = batch.column(ATTRIBUTES_COLUMN).combine_chunks()
-        texts.append(_expand_attributes(pa.table(cols)))
-    if not texts:
-        empty = {n: pa.array([], pa.string()) for n in spec.column_names}
-        texts = [pa.table(empty)]
-    # every batch must share one schema: attribute columns may differ between batches
-    names: dict[str, None] = {}
-    for t in texts:
-        names.update(dict.fromkeys(t.column_names))
-    aligned = [
-        pa.table(
-            {
-                n: t.column(n) if n in t.column_names else pa.nulls(t.num_rows, pa.string())
-                for n in names
-            }
-        )
-        for t in texts
-    ]
+    """Stream one table to ``target``, batch by batch, in bounded memory."""
+    attributes = _attribute_names(backend, spec)
+    schema = pa.schema([(n, pa.string()) for n in [*spec.column_names, *attributes]])
+    t = backend.table(spec.name)
+    expr = t.select(*spec.column_names, ATTRIBUTES_COLUMN).order_by(list(spec.key))
+    batches = (
+        _text_batch(spec, b, attributes).cast(schema)
+        for b in backend.con.to_pyarrow_batches(expr, chunk_size=_BATCH_ROWS)
+    )
     if format == "csv":
-        with pacsv.CSVWriter(
-            target,
-            aligned[0].schema,
-            write_options=pacsv.WriteOptions(quoting_style="needed"),
-        ) as writer:
-            for t in aligned:
-                writer.write_table(t)
+        options = pacsv.WriteOptions(quoting_style="needed")
+        with pacsv.CSVWriter(target, schema, write_options=options) as writer:
+            for table in batches:
+                writer.write_table(table)
     elif format == "parquet":
-        with pq.ParquetWriter(target, aligned[0].schema) as writer:
-            for t in aligned:
-                writer.write_table(t)
+        with pq.ParquetWriter(target, schema) as writer:
+            for table in batches:
+                writer.write_table(table)
     else:
         with target.open("w", encoding="utf-8") as fh:
-            for t in aligned:
-                for record in t.to_pylist():
+            for table in batches:
+                for record in table.to_pylist():
                     clean = {k: v for k, v in record.items() if v is not None}
                     fh.write(json.dumps(clean, ensure_ascii=False) + "\n")
