@@ -26,6 +26,9 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing b2bcx and its dependencies into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  # torch first, pinned: this exact version is the CPU build; a looser
+  # requirement lets pip pick a multi-GB CUDA build (see docs/text.md).
+  .venv/bin/python -m pip install --quiet "torch==2.13.0"
+  .venv/bin/python -m pip install --quiet -e ".[dev,text,server,postgres,spark]"
   echo "$want" > "$stamp"
 fi
