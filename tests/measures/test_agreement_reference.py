@@ -147,8 +147,22 @@ def test_null_variances() -> None:
     assert uniform_null_variance(5) == 2.0
     assert uniform_null_variance(11) == 10.0
     assert null_variance(5, "slight") == 1.34
-    with pytest.raises(ConfigurationError, match="5-point"):
-        null_variance(7, "moderate")
+    # LeBreton & Senter's 5-point values are the variances of their skewed
+    # response distributions (Table 2): recompute them from the proportions
+    proportions = {
+        "slight": [0.05, 0.15, 0.20, 0.35, 0.25],
+        "moderate": [0.00, 0.10, 0.15, 0.40, 0.35],
+        "heavy": [0.00, 0.00, 0.10, 0.40, 0.50],
+    }
+    x = np.arange(1, 6)
+    for name, prop in proportions.items():
+        p = np.asarray(prop)
+        assert null_variance(5, name) == pytest.approx(p @ x**2 - (p @ x) ** 2, abs=5e-3)
+    # other scale lengths keep the skewed-to-uniform ratio
+    assert null_variance(11, "slight") == pytest.approx(10.0 * 1.34 / 2.0)
+    assert null_variance(7, "uniform") == 4.0
+    with pytest.raises(ConfigurationError, match="unknown null"):
+        null_variance(7, "triangular")
 
 
 def test_icc_needs_two_units() -> None:

@@ -277,8 +277,8 @@ def measure(
     by: Annotated[
         str,
         typer.Option(
-            help="The unit: account, function, level, center, segment, stage, touchpoint "
-            "or controller (the last six within each account except segment)."
+            help="The unit: account, function, level, function_level, center, segment, "
+            "stage, touchpoint or controller (all within each account except segment)."
         ),
     ] = "account",
     metric: Annotated[
@@ -295,23 +295,86 @@ def measure(
     min_rwg: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="rwg at or above which a unit is aligned.")
     ] = 0.70,
+    null: Annotated[
+        str,
+        typer.Option(
+            help="Null distribution of rwg: uniform, or LeBreton & Senter's slight, "
+            "moderate or heavy skew."
+        ),
+    ] = "uniform",
+    null_variance: Annotated[
+        float | None, typer.Option(help="An explicit null variance (overrides --null).")
+    ] = None,
+    items: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated ratings on one scale scored as one multi-item measure "
+            "with rwg(j), e.g. efficiency,differentiation,association."
+        ),
+    ] = None,
+    max_ad: Annotated[
+        float | None,
+        typer.Option(help="Also require AD(M) ≤ this to call a unit aligned (c/6 rule)."),
+    ] = None,
+    ad_rule: Annotated[
+        bool,
+        typer.Option(
+            "--ad-rule", help="Require AD(M) ≤ c/6 (Burke & Dunlap 2002), c = scale options."
+        ),
+    ] = False,
+    max_p: Annotated[
+        float | None,
+        typer.Option(help="Also require the unit's chance p-value ≤ this to call it aligned."),
+    ] = None,
+    chance_reps: Annotated[
+        int, typer.Option(min=0, help="Random pseudo-groups per size for p_chance (0: skip).")
+    ] = 1000,
+    decision_maker_weight: Annotated[
+        float, typer.Option(min=0.01, help="Weight of a decision maker in nps_role.")
+    ] = 2.0,
+    balance_centers: Annotated[
+        bool,
+        typer.Option(
+            "--balance-centers/--no-balance-centers",
+            help="In nps_role, give each buying/usage centre the same total weight.",
+        ),
+    ] = True,
     output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS."""
-    from b2bcx.measures.collective import accounts_json, measure_units
+    from b2bcx.measures.collective import (
+        AgreementOptions,
+        RoleWeights,
+        accounts_json,
+        measure_units,
+        scale_options,
+    )
     from b2bcx.measures.individual import DecayOptions
-    from b2bcx.measures.verdict import VerdictRule
+    from b2bcx.measures.verdict import VerdictRule, ad_cutoff
 
+    item_list = [i.strip() for i in items.split(",") if i.strip()] if items else None
+    if ad_rule and max_ad is None:
+        max_ad = ad_cutoff(scale_options(item_list[0] if item_list else metric))
     with _open(workspace) as ws:
         result = measure_units(
             ws.backend,
             by=by,
             metric=metric,
             decay=DecayOptions(half_life_days=half_life, as_of=as_of),
-            rule=VerdictRule(min_n=min_n, min_rwg=min_rwg),
+            rule=VerdictRule(min_n=min_n, min_rwg=min_rwg, max_ad=max_ad, max_p=max_p),
+            agreement=AgreementOptions(
+                null=null, null_variance=null_variance, chance_reps=chance_reps
+            ),
+            items=item_list,
+            role_weights=RoleWeights(
+                decision_maker=decision_maker_weight, balance_centers=balance_centers
+            ),
         )
     if output is MeasureFormat.json:
-        _print_json(accounts_json(result) if by == "account" else result.to_dict())
+        if by == "account" and not item_list:
+            _print_json(accounts_json(result))
+        else:
+            _print_json(result.to_dict())
         return
     if output is MeasureFormat.csv:
         sys.stdout.write(result.to_frame().to_csv(index=False))

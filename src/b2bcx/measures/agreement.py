@@ -40,15 +40,28 @@ def uniform_null_variance(options: int) -> float:
 
 
 def null_variance(options: int, null: str = "uniform") -> float:
-    """The null variance for ``options`` response options: uniform or a skewed null."""
+    """The null variance for ``options`` response options: uniform or a skewed null.
+
+    The skewed nulls (``slight``, ``moderate``, ``heavy``) are LeBreton & Senter's
+    (2008, Table 2) tabled variances for 5-point items. For other scale lengths
+    they have no table; b2bcx keeps the *ratio* of the skewed to the uniform
+    variance (slight .67, moderate .45, heavy .22) and scales it to the scale's
+    own uniform variance — a documented extension, not a published value.
+
+    Examples
+    --------
+    >>> null_variance(5, "moderate"), null_variance(11, "moderate")
+    (0.9, 4.5)
+    """
     if null == "uniform":
         return uniform_null_variance(options)
-    if options != 5 or null not in SKEWED_NULL_5:
+    if null not in SKEWED_NULL_5:
         raise ConfigurationError(
-            f"skewed null {null!r} is tabled for 5-point items only "
-            f"(LeBreton & Senter 2008); choose uniform or one of {sorted(SKEWED_NULL_5)}"
+            f"unknown null distribution {null!r}; choose one of {', '.join(SKEWED_NULL_5)}"
         )
-    return SKEWED_NULL_5[null]
+    if options == 5:
+        return SKEWED_NULL_5[null]
+    return SKEWED_NULL_5[null] / SKEWED_NULL_5["uniform"] * uniform_null_variance(options)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,13 @@ Individual CX comes from the engine (one group-by over all interactions,
 units here with vectorized agreement statistics — never a loop per account.
 An account's NPS is a real NPS over its people (each person's most recent
 answer: % promoters − % detractors, :func:`b2bcx.measures.nps.nps`), not an
-average of 0–10 scores.
+average of 0–10 scores; ``nps_role`` weighs those people by their role
+(:class:`RoleWeights`).
+
+Several items (``items=``) make a multi-item unit score with rwg(j); every unit
+also gets a chance p-value from random pseudo-groups of its size
+(:func:`b2bcx.measures.resampling.chance_p_values`), and the portfolio Bliese's
+random group resampling z (``rgr.agree``).
 """
 
 from __future__ import annotations
@@ -16,16 +22,19 @@ from typing import Any
 
 import ibis
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.agreement import average_deviation, rwg, uniform_null_variance
+from b2bcx.measures.agreement import average_deviation, null_variance, rwg, rwg_j
 from b2bcx.measures.frame import experience_frame
+from b2bcx.measures.groups import FloatArray
 from b2bcx.measures.icc import icc
 from b2bcx.measures.individual import DecayOptions, check_metric, individual_cx_expr, resolve_as_of
 from b2bcx.measures.nps import nps
+from b2bcx.measures.resampling import chance_p_values, random_group_agreement
 from b2bcx.measures.verdict import VerdictRule, verdicts
-from b2bcx.model.tables import RATING_SCALES
+from b2bcx.model.tables import RATING_SCALES, Scale
 from b2bcx.storage import Backend
 
 #: ``--by`` choices → the columns that make a unit.
@@ -33,6 +42,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "account": ("account_id",),
     "function": ("account_id", "function"),
     "level": ("account_id", "level"),
+    "function_level": ("account_id", "function", "level"),
     "center": ("account_id", "center"),
     "segment": ("segment",),
     "stage": ("account_id", "stage"),
@@ -40,6 +50,79 @@ UNITS: dict[str, tuple[str, ...]] = {
     "controller": ("account_id", "controller"),
 }
 _BREAKDOWN = {"stage": "stage", "touchpoint": "touchpoint_id", "controller": "controller"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreementOptions:
+    """How agreement is computed.
+
+    Attributes
+    ----------
+    null: the null distribution of rwg: ``uniform`` or LeBreton & Senter's
+        (2008) ``slight``, ``moderate`` or ``heavy`` skew
+        (:func:`b2bcx.measures.agreement.null_variance`).
+    null_variance: an explicit null variance; overrides ``null``.
+    chance_reps: pseudo-groups per group size for each unit's chance p-value
+        and random sets for the portfolio's rgr z; 0 skips both.
+    seed: seed of the random draws (results are reproducible).
+    """
+
+    null: str = "uniform"
+    null_variance: float | None = None
+    chance_reps: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.null_variance is not None and not self.null_variance > 0:
+            raise ConfigurationError(f"null_variance must be > 0 (got {self.null_variance})")
+        if self.chance_reps < 0:
+            raise ConfigurationError(f"chance_reps must be ≥ 0 (got {self.chance_reps})")
+
+    def variance(self, options: int) -> float:
+        """The null variance for a scale with ``options`` response options."""
+        if self.null_variance is not None:
+            return self.null_variance
+        return null_variance(options, self.null)
+
+
+#: Buying- and usage-centre values of ``stakeholders.center``.
+CENTERS: tuple[str, ...] = ("buying", "usage", "both")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleWeights:
+    """How much each respondent counts in an account's role-weighted NPS.
+
+    A person weighs ``decision_maker`` if a decision maker, else 1, times the
+    weight of their centre. With ``balance_centers`` each centre present in a
+    unit (buying, usage, both; unknown counts as its own group) carries its
+    centre weight in total, however many people it has — so fifty users do not
+    drown out the three people who decide the contract. Defaults: decision
+    makers count double and the centres are balanced.
+    """
+
+    decision_maker: float = 2.0
+    buying: float = 1.0
+    usage: float = 1.0
+    both: float = 1.0
+    balance_centers: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("decision_maker", *CENTERS):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"role weight {name} must be > 0")
+
+    def weights(self, people: pd.DataFrame, unit: npt.NDArray[np.integer[Any]]) -> FloatArray:
+        """One weight per row of ``people`` (columns ``decision_maker``, ``center``)."""
+        dm = people["decision_maker"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        center = people["center"].astype(object).where(people["center"].notna(), "unknown")
+        per_center = {"buying": self.buying, "usage": self.usage, "both": self.both}
+        cw = center.map(lambda c: per_center.get(c, 1.0)).to_numpy(dtype=float)
+        w = np.where(dm, self.decision_maker, 1.0)
+        if not self.balance_centers:
+            return np.asarray(w * cw, dtype=np.float64)
+        cell = pd.Series(w).groupby([unit, center.to_numpy()]).transform("sum").to_numpy()
+        return np.asarray(w / cell * cw, dtype=np.float64)
 
 
 def scale_options(metric: str) -> int:
@@ -89,45 +172,72 @@ def measure_units(
     metric: str = "cx",
     decay: DecayOptions | None = None,
     rule: VerdictRule | None = None,
+    agreement: AgreementOptions | None = None,
+    items: Sequence[str] | None = None,
+    role_weights: RoleWeights | None = None,
 ) -> CollectiveResult:
     """Collective CX per unit (``by``), with rwg, AD(M), verdict and NPS.
 
     Columns of ``units``: the unit columns, ``n_stakeholders``, ``n_interactions``,
     ``mean`` (native scale), ``cx`` (0–100), ``nps`` (per person, most recent
-    answer), ``rwg`` (uniform null for the metric's scale), ``ad``, ``verdict``,
-    ``reason``. ``portfolio``: ``icc1``, ``icc2`` (units as groups), ``cx``
-    (0–100, mean over people), ``nps`` (account NPS weighted by annual value),
-    ``nps_unweighted``, ``n_units``, ``n_stakeholders``.
+    answer), ``nps_role`` (the same answers weighted by role), ``rwg`` (the
+    ``agreement`` null for the metric's scale; rwg(j) over ``items``), ``ad``,
+    ``p_chance``, ``verdict``, ``reason``. ``portfolio``: ``icc1``, ``icc2``
+    (units as groups), ``cx`` (0–100, mean over people), ``nps`` (account NPS
+    weighted by annual value), ``nps_unweighted``, ``rgr_z``/``rgr_p`` (random
+    group resampling), ``n_units``, ``n_stakeholders``.
+
+    ``items``: several ratings on one scale (e.g. goal ratings) scored as one
+    multi-item measure: each person's decayed score per item, the unit's mean
+    over items, agreement by rwg(j) (people rating every item only).
     """
     if by not in UNITS:
         raise ConfigurationError(f"--by must be one of {', '.join(UNITS)} (got {by!r})")
     decay = decay or DecayOptions()
+    agreement = agreement or AgreementOptions()
     as_of = resolve_as_of(backend, decay.as_of)
     decay = DecayOptions(half_life_days=decay.half_life_days, as_of=as_of)
     keys = list(UNITS[by])
     breakdown = [_BREAKDOWN[by]] if by in _BREAKDOWN else []
-    people: pd.DataFrame = individual_cx_expr(
-        backend, metric=metric, decay=decay, by=breakdown
-    ).execute()
-    scale = RATING_SCALES[metric]
+    if items:
+        metric, people, item_cols = _item_people(backend, items, decay, breakdown)
+    else:
+        people = individual_cx_expr(backend, metric=metric, decay=decay, by=breakdown).execute()
+        item_cols = []
+    scale = RATING_SCALES[metric if not items else items[0]]
     nps_people = _nps_per_person(backend, as_of)
     people = people.merge(nps_people, on="stakeholder_id", how="left")
     people = people.dropna(subset=keys)
     if people.empty:
         empty = pd.DataFrame(columns=[*keys, "n_stakeholders", "n_interactions", "mean", "cx",
-                                      "nps", "nps_low", "nps_high", "nps_n", "rwg", "ad",
-                                      "verdict", "reason"])  # fmt: skip
+                                      "nps", "nps_low", "nps_high", "nps_n", "nps_role", "rwg",
+                                      "ad", "p_chance", "verdict", "reason"])  # fmt: skip
         return CollectiveResult(by=by, metric=metric, units=empty, portfolio={})
     # one integer code per unit, numbered in sorted key order (vectorized)
     unit = people.groupby(keys, sort=True).ngroup()
-    null_var = uniform_null_variance(scale_options(metric))
-    agree = rwg(people.score.to_numpy(), unit.to_numpy(), null_var=null_var)
-    ad = average_deviation(people.score.to_numpy(), unit.to_numpy()).ad
+    null_var = agreement.variance(int(scale.high - scale.low) + 1)
+    if item_cols:
+        matrix = people[item_cols].to_numpy(dtype=float)
+        agree = rwg_j(matrix, unit.to_numpy(), null_var=null_var)
+        ad = agree.ad
+    else:
+        agree = rwg(people.score.to_numpy(), unit.to_numpy(), null_var=null_var)
+        ad = average_deviation(people.score.to_numpy(), unit.to_numpy()).ad
     grouped = people.assign(_unit=unit).groupby("_unit", sort=True)
     first = grouped[keys].first()
     counts = grouped.agg(n_interactions=("n", "sum"))
     scored = nps(people.nps.to_numpy(dtype=float), unit.to_numpy()).to_frame().set_index("group")
     scored = scored.reindex(first.index)
+    weights = (role_weights or RoleWeights()).weights(people, unit.to_numpy())
+    weighted = nps(people.nps.to_numpy(dtype=float), unit.to_numpy(), weights=weights)
+    role_nps = weighted.to_frame().set_index("group").reindex(first.index)
+    p_chance = np.full(len(first), np.nan)
+    if agreement.chance_reps > 0:
+        labels, p = chance_p_values(
+            people.score.to_numpy(), unit.to_numpy(), reps=agreement.chance_reps,
+            seed=agreement.seed,
+        )  # fmt: skip
+        p_chance = pd.Series(p, index=labels).reindex(first.index).to_numpy()
     units = first.reset_index(drop=True)
     units["n_stakeholders"] = agree.n
     units["n_interactions"] = counts.n_interactions.to_numpy().astype(np.int64)
@@ -137,15 +247,56 @@ def measure_units(
     units["nps_low"] = scored.lower.to_numpy()
     units["nps_high"] = scored.upper.to_numpy()
     units["nps_n"] = scored.n.fillna(0).to_numpy().astype(np.int64)
+    units["nps_role"] = role_nps.score.to_numpy()
     units["rwg"] = agree.rwg
     units["ad"] = ad
-    units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule)
-    portfolio = _portfolio(people, unit, metric)
+    units["p_chance"] = p_chance
+    units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule, ad=ad, p_chance=p_chance)
+    portfolio = _portfolio(people, unit, scale)
+    if agreement.chance_reps > 0 and int((np.bincount(unit.to_numpy()) >= 2).sum()) >= 2:
+        rgr = random_group_agreement(
+            people.score.to_numpy(), unit.to_numpy(),
+            reps=max(2, agreement.chance_reps // 10), seed=agreement.seed,
+        )  # fmt: skip
+        portfolio["rgr_z"], portfolio["rgr_p"] = rgr.z, rgr.p
+    else:
+        portfolio["rgr_z"] = portfolio["rgr_p"] = None
     return CollectiveResult(by=by, metric=metric, units=units, portfolio=portfolio)
 
 
-def _portfolio(people: pd.DataFrame, unit: pd.Series, metric: str) -> dict[str, Any]:
-    scale = RATING_SCALES[metric]
+def _item_people(
+    backend: Backend, items: Sequence[str], decay: DecayOptions, breakdown: list[str]
+) -> tuple[str, pd.DataFrame, list[str]]:
+    """Person × item decayed scores, for a multi-item unit measure."""
+    names = [check_metric(i) for i in items]
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ConfigurationError(f"items must be two or more different ratings (got {names})")
+    scales = {RATING_SCALES[i] for i in names}
+    if len(scales) > 1:
+        raise ConfigurationError(
+            f"items must share one scale to form a multi-item measure (got {', '.join(names)})"
+        )
+    merged: pd.DataFrame | None = None
+    person = ["stakeholder_id", *breakdown]
+    for item in names:
+        one = individual_cx_expr(backend, metric=item, decay=decay, by=breakdown).execute()
+        one = one.rename(columns={"score": item, "n": f"_n_{item}"}).drop(
+            columns=["weight", "last_at"]
+        )
+        if merged is None:
+            merged = one
+        else:
+            merged = merged.merge(one[[*person, item, f"_n_{item}"]], on=person, how="outer")
+    assert merged is not None
+    # listwise: a person counts only with a score on every item (as rwg.j)
+    merged = merged.dropna(subset=names)
+    merged["score"] = merged[names].mean(axis=1)
+    merged["n"] = merged[[f"_n_{i}" for i in names]].sum(axis=1).astype(np.int64)
+    merged = merged.drop(columns=[f"_n_{i}" for i in names])
+    return "+".join(names), merged, names
+
+
+def _portfolio(people: pd.DataFrame, unit: pd.Series, scale: Scale) -> dict[str, Any]:
     out: dict[str, Any] = {
         "n_units": int(unit.nunique()),
         "n_stakeholders": int(people.stakeholder_id.nunique()),
@@ -179,4 +330,12 @@ def accounts_json(result: CollectiveResult) -> dict[str, Any]:
     }
 
 
-__all__: Sequence[str] = ["UNITS", "CollectiveResult", "accounts_json", "measure_units"]
+__all__: Sequence[str] = [
+    "CENTERS",
+    "UNITS",
+    "AgreementOptions",
+    "CollectiveResult",
+    "RoleWeights",
+    "accounts_json",
+    "measure_units",
+]
