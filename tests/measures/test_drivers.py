@@ -66,3 +66,24 @@ def test_listwise_missing_and_limits() -> None:
         shapley_r2(np.zeros((100, 13)), np.zeros(100))
     with pytest.raises(ConfigurationError):
         relative_weights(x[:3], y[:3])
+
+
+def test_pairwise_correlation_matches_pandas_and_complete_data_matches_listwise() -> None:
+    import pandas as pd
+
+    from b2bcx.measures.drivers import pairwise_correlation, pairwise_relative_weights
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(300, 4))
+    y = x @ [0.8, 0.4, 0.2, 0.0] + rng.normal(size=300)
+    full = pairwise_relative_weights(x, y)
+    listwise = relative_weights(x, y)
+    np.testing.assert_allclose(full.weight, listwise.weight, atol=1e-8)
+    holes = x.copy()
+    holes[rng.random(holes.shape) < 0.5] = np.nan
+    r, n = pairwise_correlation(holes)
+    ref = pd.DataFrame(holes).corr(min_periods=3).to_numpy()
+    np.testing.assert_allclose(r, ref, atol=1e-12)
+    assert n[0, 1] == int((~np.isnan(holes[:, 0]) & ~np.isnan(holes[:, 1])).sum())
+    # the strongest driver stays on top with half the cells missing
+    assert int(np.argmax(pairwise_relative_weights(holes, y).weight)) == 0

@@ -52,3 +52,37 @@ def test_bad_options(ws: b2bcx.Workspace) -> None:
         key_drivers(ws.backend, drivers="moods")
     with pytest.raises(b2bcx.ConfigurationError, match="method must be"):
         key_drivers(ws.backend, method="guess")
+
+
+def test_touchpoint_drivers_use_pairwise_correlations_as_pandas(ws: b2bcx.Workspace) -> None:
+    got = key_drivers(
+        ws.backend, target="nps", drivers="touchpoints", n_boot=20, min_raters=20,
+        max_touchpoints=8,
+    )  # fmt: skip
+    f = experience_frame(ws.backend).execute()
+    f = f[f.stakeholder_id.isin(f.dropna(subset=["nps"]).stakeholder_id)]
+    x = f.pivot_table(index="stakeholder_id", columns="touchpoint_id", values="cx", aggfunc="mean")
+    names = sorted(got.table.driver)
+    assert len(names) == 8
+    # pandas' pairwise-complete correlation is the independent reference
+    y = f.groupby("stakeholder_id").nps.mean().rename("_y")
+    data = x[names].join(y, how="inner")
+    ref = data.corr(min_periods=3).to_numpy().copy()
+    from b2bcx.measures.drivers import _rw_from_corr, nearest_correlation
+
+    xx = ref[:-1, :-1]
+    ref[:-1, :-1] = np.where(np.isnan(xx), np.nanmean(xx[np.triu_indices(8, 1)]), xx)
+    c = nearest_correlation(ref, floor=1e-3)
+    eps, _ = _rw_from_corr(c[:-1, :-1], c[:-1, -1])
+    weights = got.table.set_index("driver").weight
+    np.testing.assert_allclose(weights[names].to_numpy(), eps, rtol=1e-9)
+    table = got.table
+    assert (table.raters >= 20).all() and (table.lower <= table.weight + 1e-12).all()
+    assert table.label.notna().all()
+
+
+def test_touchpoint_drivers_need_enough_raters(ws: b2bcx.Workspace) -> None:
+    with pytest.raises(b2bcx.ConfigurationError, match="fewer than two touchpoints"):
+        key_drivers(ws.backend, drivers="touchpoints", min_raters=10**9)
+    with pytest.raises(b2bcx.ConfigurationError, match="pairwise"):
+        key_drivers(ws.backend, drivers="touchpoints", method="shapley")

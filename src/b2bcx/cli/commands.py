@@ -463,20 +463,31 @@ def breakdown(
 def drivers(
     workspace: WorkspaceOpt = None,
     target: Annotated[str, typer.Option(help="What to explain: nps, cx, csat, ...")] = "nps",
-    by: Annotated[str, typer.Option("--drivers", help="goals, stages or controllers.")] = "goals",
+    by: Annotated[
+        str, typer.Option("--drivers", help="goals, stages, controllers or touchpoints.")
+    ] = "goals",
     method: Annotated[
         str, typer.Option(help="relative_weights (Johnson 2000) or shapley (exact LMG).")
     ] = "relative_weights",
     boot: Annotated[
         int, typer.Option(min=0, help="Bootstrap resamples for the weights' intervals.")
     ] = 200,
+    min_raters: Annotated[
+        int, typer.Option(min=3, help="Touchpoints: fewest people who met one to include it.")
+    ] = 30,
+    max_touchpoints: Annotated[
+        int, typer.Option(min=2, help="Touchpoints: how many of the most met to analyse.")
+    ] = 25,
     output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
     """Key drivers of a rating with importance × performance: what to fix first."""
     from b2bcx.measures.keydrivers import key_drivers
 
     with _open(workspace) as ws:
-        result = key_drivers(ws.backend, target=target, drivers=by, method=method, n_boot=boot)
+        result = key_drivers(
+            ws.backend, target=target, drivers=by, method=method, n_boot=boot,
+            min_raters=min_raters, max_touchpoints=max_touchpoints,
+        )  # fmt: skip
     if output is MeasureFormat.json:
         _print_json(result.to_dict())
         return

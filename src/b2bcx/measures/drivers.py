@@ -9,7 +9,13 @@
   all 2^p subsets (p ≤ 12) with the Shapley weights |S|!(p − |S| − 1)!/p!.
 - ``sign`` is the sign of the full standardised regression coefficient.
 
-Rows with any missing value are dropped (listwise, like ``lm``'s ``na.omit``).
+Rows with any missing value are dropped (listwise, like ``lm``'s ``na.omit``) —
+except in :func:`pairwise_relative_weights`, for drivers that each person meets
+only some of (touchpoints): relative weights need only the correlation matrix,
+so it is estimated from pairwise-complete observations (pairs never seen
+together take the mean driver–driver correlation), projected onto the nearest
+correlation matrix (eigenvalues clipped, unit diagonal restored; Higham 2002,
+one step) and fed to Johnson's formula.
 """
 
 from __future__ import annotations
@@ -76,7 +82,10 @@ def _names(names: list[str] | None, p: int) -> tuple[str, ...]:
 
 def _rw(xa: FloatArray, ya: FloatArray) -> tuple[FloatArray, FloatArray]:
     c = np.atleast_2d(np.corrcoef(np.column_stack([xa, ya]), rowvar=False))
-    rxx, rxy = c[:-1, :-1], c[:-1, -1]
+    return _rw_from_corr(c[:-1, :-1], c[:-1, -1])
+
+
+def _rw_from_corr(rxx: FloatArray, rxy: FloatArray) -> tuple[FloatArray, FloatArray]:
     lam, vec = np.linalg.eigh(rxx)
     half = (vec * np.sqrt(np.clip(lam, 0, None))) @ vec.T
     beta = np.linalg.solve(half, rxy)
@@ -118,6 +127,116 @@ def relative_weights(
         for b in range(n_boot):
             idx = rng.integers(0, n, n)
             boot[b] = _rw(xa[idx], ya[idx])[0]
+        lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+    return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper)
+
+
+def pairwise_correlation(x: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """Pearson correlations of the columns of ``x`` from pairwise-complete rows.
+
+    Returns ``(r, n)``: ``r[i, j]`` over the rows where both columns are present
+    (as R's ``cor(use = "pairwise.complete.obs")``), NaN where fewer than three
+    rows or no variance; ``n[i, j]`` the number of such rows. All pairs at once
+    with matrix products, no loop over pairs.
+    """
+    xa = np.asarray(x, dtype=float)
+    present = ~np.isnan(xa)
+    m = present.astype(float)
+    x0 = np.where(present, xa, 0.0)
+    n = m.T @ m
+    s = x0.T @ m  # s[i, j]: Σ x_i over rows where j is present (and i)
+    ss = (x0**2).T @ m
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - s * s.T / n
+        var_i = ss - s**2 / n
+        r = cov / np.sqrt(var_i * var_i.T)
+    r = np.where((n >= 3) & (var_i > 1e-12) & (var_i.T > 1e-12), r, np.nan)
+    np.fill_diagonal(r, np.where(np.diag(n) >= 3, 1.0, np.nan))
+    return np.clip(r, -1.0, 1.0), n.astype(np.int64)
+
+
+def nearest_correlation(r: npt.ArrayLike, *, floor: float = 1e-6) -> FloatArray:
+    """``r`` made a proper correlation matrix: eigenvalues below ``floor`` raised
+    to it, then rescaled to a unit diagonal (one projection step, Higham 2002).
+
+    >>> bad = np.array([[1, .9, -.9], [.9, 1, .9], [-.9, .9, 1]])
+    >>> bool(np.linalg.eigvalsh(nearest_correlation(bad)).min() > 0)
+    True
+    """
+    a = np.asarray(r, dtype=float)
+    a = (a + a.T) / 2
+    lam, vec = np.linalg.eigh(a)
+    fixed = (vec * np.clip(lam, floor, None)) @ vec.T
+    d = np.sqrt(np.diag(fixed))
+    out: FloatArray = fixed / np.outer(d, d)
+    return out
+
+
+def pairwise_relative_weights(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    names: list[str] | None = None,
+    n_boot: int = 0,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> DriverResult:
+    """Relative weights when each row has only some drivers (pairwise-complete).
+
+    ``x`` may contain NaN wherever a person did not meet a driver; ``y`` rows
+    with NaN are dropped. Every driver needs at least three rows with ``y``.
+    Two drivers that nobody met together have no correlation of their own: it
+    is set to the mean of the observed driver–driver correlations. The matrix
+    is then projected onto the nearest correlation matrix with eigenvalues of
+    at least 1e-3. ``r2`` is the R² of a person who met every driver, not of
+    the data (no one did). Bootstrap intervals resample rows and repeat the
+    whole estimate.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(400, 3))
+    >>> y = x @ [1.0, 0.3, 0.0] + rng.normal(size=400)
+    >>> x[rng.random((400, 3)) < 0.4] = np.nan
+    >>> r = pairwise_relative_weights(x, y)
+    >>> [int(i) for i in np.argsort(-r.weight)]
+    [0, 1, 2]
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float).ravel()
+    if xa.ndim != 2 or xa.shape[0] != ya.shape[0]:
+        raise ConfigurationError("x must be (n, p) and y (n,) with the same n")
+    keep = ~np.isnan(ya)
+    xa, ya = xa[keep], ya[keep]
+
+    def estimate(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
+        r, _ = pairwise_correlation(np.column_stack([xs, ys]))
+        xx = r[:-1, :-1]
+        off = xx[np.triu_indices(len(xx), 1)]
+        fill = float(np.nanmean(off)) if np.isfinite(off).any() else 0.0
+        r[:-1, :-1] = np.where(np.isnan(xx), fill, xx)
+        r = np.nan_to_num(r, nan=0.0)
+        np.fill_diagonal(r, 1.0)
+        c = nearest_correlation(r, floor=1e-3)
+        return _rw_from_corr(c[:-1, :-1], c[:-1, -1])
+
+    _, n = pairwise_correlation(np.column_stack([xa, ya]))
+    thin = np.flatnonzero(n[:-1, -1] < 3)
+    if thin.size:
+        label = _names(names, xa.shape[1])
+        raise ConfigurationError(
+            "drivers with fewer than 3 rows that also have the target: "
+            + ", ".join(label[i] for i in thin)
+        )
+    eps, sign = estimate(xa, ya)
+    lower = upper = None
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        boot = np.empty((n_boot, xa.shape[1]))
+        for b in range(n_boot):
+            idx = rng.integers(0, len(ya), len(ya))
+            boot[b] = estimate(xa[idx], ya[idx])[0]
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
     return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper)
 

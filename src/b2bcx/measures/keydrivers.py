@@ -9,6 +9,13 @@ Johnson's relative weight (with bootstrap intervals) or the exact Shapley/LMG
 share of R² (:mod:`b2bcx.measures.drivers`); performance is the predictor's
 mean on 0–100. The classic importance × performance quadrants then say what
 to fix first.
+
+Touchpoints are different: a person meets only a few of the catalogue, so no
+one has them all and listwise deletion would leave nobody. ``drivers=
+"touchpoints"`` therefore uses the pairwise design of
+:func:`b2bcx.measures.drivers.pairwise_relative_weights` on each person's mean
+``cx`` per touchpoint, over the touchpoints that at least ``min_raters`` people
+with the target have met (the ``max_touchpoints`` most met ones).
 """
 
 from __future__ import annotations
@@ -20,14 +27,14 @@ import numpy as np
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.drivers import relative_weights, shapley_r2
+from b2bcx.measures.drivers import pairwise_relative_weights, relative_weights, shapley_r2
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import check_metric, resolve_as_of
 from b2bcx.model.enums import STAGE_ORDER, Controller, Goal
 from b2bcx.model.tables import CX_SCALE, GOAL_SCALE
 from b2bcx.storage import Backend
 
-DRIVER_SETS = ("goals", "stages", "controllers")
+DRIVER_SETS = ("goals", "stages", "controllers", "touchpoints")
 METHODS = ("relative_weights", "shapley")
 FIX_FIRST, KEEP_UP, LOWER_PRIORITY, POSSIBLE_OVERKILL = (
     "fix first",
@@ -94,18 +101,31 @@ def key_drivers(
     n_boot: int = 200,
     seed: int = 0,
     as_of: Any = None,
+    min_raters: int = 30,
+    max_touchpoints: int = 25,
 ) -> KeyDriverResult:
     """Importance of each driver for ``target``, with performance and quadrant.
 
     Stakeholders missing the target or any driver are left out (listwise, as
     ``lm``); ``n`` says how many remain. Predictors that nobody rated are
-    dropped before the analysis.
+    dropped before the analysis. Touchpoints use the pairwise design (module
+    docstring); ``n`` is then the people with the target and at least one of
+    the touchpoints, and the table has each touchpoint's ``label`` and ``raters``.
     """
     check_metric(target)
     if drivers not in DRIVER_SETS:
         raise ConfigurationError(f"drivers must be one of {', '.join(DRIVER_SETS)}")
     if method not in METHODS:
         raise ConfigurationError(f"method must be one of {', '.join(METHODS)}")
+    if drivers == "touchpoints":
+        if method != "relative_weights":
+            raise ConfigurationError(
+                "touchpoint drivers use pairwise relative weights; exact Shapley needs "
+                "every person to rate every driver (use --method relative_weights)"
+            )
+        return _touchpoint_drivers(
+            backend, target, n_boot, seed, as_of, min_raters, max_touchpoints
+        )
     people, names, low, high = _person_matrix(backend, target, drivers, as_of)
     names = [n for n in names if people[n].notna().any() and n != target]
     complete = people.dropna(subset=[*names, "_y"])
@@ -122,6 +142,18 @@ def key_drivers(
     )
     table = result.to_frame()
     table["performance"] = (complete[names].mean().to_numpy() - low) / (high - low) * 100
+    return KeyDriverResult(
+        target=target,
+        drivers=drivers,
+        method=method,
+        n=len(complete),
+        r2=float(result.r2),
+        table=_quadrants(table),
+    )
+
+
+def _quadrants(table: pd.DataFrame) -> pd.DataFrame:
+    """Importance × performance quadrants (split at the medians), sorted by share."""
     important = table.share >= table.share.median()
     performing = table.performance >= table.performance.median()
     table["quadrant"] = np.select(
@@ -129,12 +161,55 @@ def key_drivers(
         [FIX_FIRST, KEEP_UP, LOWER_PRIORITY],
         POSSIBLE_OVERKILL,
     )
-    table = table.sort_values("share", ascending=False).reset_index(drop=True)
+    return table.sort_values("share", ascending=False).reset_index(drop=True)
+
+
+def _touchpoint_drivers(
+    backend: Backend,
+    target: str,
+    n_boot: int,
+    seed: int,
+    as_of: Any,
+    min_raters: int,
+    max_touchpoints: int,
+) -> KeyDriverResult:
+    f = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    rated = f.filter(f.cx.notnull() & f.touchpoint_id.notnull())
+    cells: pd.DataFrame = (
+        rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean()).execute()
+    )
+    ys: pd.DataFrame = f.group_by("stakeholder_id").aggregate(_y=f[target].mean()).execute()
+    ys = ys.dropna(subset=["_y"])
+    cells = cells[cells.stakeholder_id.isin(ys.stakeholder_id)]
+    raters = cells.groupby("touchpoint_id").size()
+    chosen = raters[raters >= min_raters].sort_values(ascending=False).head(max_touchpoints)
+    if len(chosen) < 2:
+        raise ConfigurationError(
+            f"fewer than two touchpoints were rated by at least {min_raters} people who "
+            f"also have {target}; touchpoint drivers need more data (or a lower --min-raters)"
+        )
+    names = sorted(chosen.index.astype(str))
+    wide = cells[cells.touchpoint_id.isin(names)].pivot(
+        index="stakeholder_id", columns="touchpoint_id", values="x"
+    )
+    wide = wide.reindex(columns=names).join(ys.set_index("stakeholder_id"), how="inner")
+    result = pairwise_relative_weights(
+        wide[names].to_numpy(float), wide["_y"].to_numpy(float), names=names,
+        n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    table = result.to_frame()
+    catalogue = backend.table("touchpoints").select("touchpoint_id", "name").execute()
+    labels = catalogue.drop_duplicates("touchpoint_id").set_index("touchpoint_id").name
+    table.insert(1, "label", [labels.get(n, n) for n in names])
+    table["raters"] = chosen.reindex(names).to_numpy()
+    table["performance"] = (
+        (wide[names].mean().to_numpy() - CX_SCALE.low) / (CX_SCALE.high - CX_SCALE.low) * 100
+    )
     return KeyDriverResult(
         target=target,
-        drivers=drivers,
-        method=method,
-        n=len(complete),
+        drivers="touchpoints",
+        method="relative_weights",
+        n=len(wide),
         r2=float(result.r2),
-        table=table,
+        table=_quadrants(table),
     )
