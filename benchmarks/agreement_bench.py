@@ -1,10 +1,15 @@
-"""ICC(1)/ICC(2) and rwg: vectorized b2bcx vs a per-group pandas loop (and pingouin).
+"""ICC(1)/ICC(2) and rwg: vectorized b2bcx vs a per-group pandas loop, and the six
+Shrout & Fleiss forms vs pingouin's ``intraclass_corr`` on the same table.
 
-Run: ``python benchmarks/agreement_bench.py``. Prints medians of several repeats.
+Run: ``python benchmarks/agreement_bench.py [--out FILE.json]``. Prints medians
+of several repeats. pingouin is optional (``pip install -e .[bench]``); with it,
+the run also checks that both give the same six ICCs (an independent check).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from b2bcx.measures.agreement import rwg
-from b2bcx.measures.icc import icc
+from b2bcx.measures.icc import icc, shrout_fleiss
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multilevel"
 
@@ -42,7 +47,7 @@ def loop_icc_rwg(df: pd.DataFrame) -> tuple[float, list[float]]:
     return (msb - msw) / (msb + (k - 1) * msw), rw
 
 
-def run(name: str, df: pd.DataFrame) -> None:
+def run(name: str, df: pd.DataFrame) -> dict[str, object]:
     x, g = df.y.to_numpy(), df.g.to_numpy()
 
     def fast() -> None:
@@ -56,27 +61,54 @@ def run(name: str, df: pd.DataFrame) -> None:
         f"  vectorized {t_fast * 1e3:8.2f} ms | pandas loop {t_loop * 1e3:8.2f} ms"
         f" | ratio {t_loop / t_fast:6.1f}x"
     )
+    result: dict[str, object] = {
+        "rows": len(df),
+        "groups": int(df.g.nunique()),
+        "b2bcx_ms": t_fast * 1e3,
+        "pandas_loop_ms": t_loop * 1e3,
+        "ratio": t_loop / t_fast,
+    }
+    # a balanced targets × raters table: the first 3 members of each group
+    long = df.assign(r=df.groupby("g").cumcount()).query("r < 3")
+    long = long[long.groupby("g").g.transform("size") == 3]
+    table = long.pivot(index="g", columns="r", values="y").to_numpy()
+    t_sf = median_time(lambda: shrout_fleiss(table))
+    result["shrout_fleiss_ms"] = t_sf * 1e3
     try:
         import pingouin as pg
-
-        wide = df.assign(r=df.groupby("g").cumcount()).query("r < 3")
-        wide = wide[wide.groupby("g").g.transform("size") == 3]
-        t_pg = median_time(
-            lambda: pg.intraclass_corr(wide, targets="g", raters="r", ratings="y"), 3
-        )
-        print(f"  pingouin.intraclass_corr (balanced 3 raters subset) {t_pg * 1e3:8.2f} ms")
     except ImportError:
-        print("  pingouin not installed: skipped")
+        print("  pingouin not installed (pip install -e .[bench]): its side skipped")
+        return result
+    t_pg = median_time(lambda: pg.intraclass_corr(long, targets="g", raters="r", ratings="y"), 3)
+    theirs = pg.intraclass_corr(long, targets="g", raters="r", ratings="y").ICC.to_numpy()
+    ours = shrout_fleiss(table).icc.to_numpy()
+    # pingouin orders ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k
+    diff = float(np.max(np.abs(np.sort(ours) - np.sort(theirs))))
+    print(
+        f"  Shrout & Fleiss on {table.shape[0]} targets × 3 raters: b2bcx {t_sf * 1e3:8.2f} ms"
+        f" | pingouin {t_pg * 1e3:8.2f} ms | ratio {t_pg / t_sf:6.1f}x | max |ΔICC| {diff:.1e}"
+    )
+    result.update(pingouin_ms=t_pg * 1e3, pingouin_ratio=t_pg / t_sf, max_icc_difference=diff)
+    return result
 
 
 def main() -> None:
+    """Run the benchmark; print it and optionally save JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    results = {}
     if (SHARED / "bh1996.csv").exists():
         bh = pd.read_csv(SHARED / "bh1996.csv")
-        run("bh1996 HRS", pd.DataFrame({"y": bh.HRS, "g": bh.GRP.astype(int)}))
+        results["bh1996"] = run("bh1996 HRS", pd.DataFrame({"y": bh.HRS, "g": bh.GRP.astype(int)}))
     rng = np.random.default_rng(0)
     g = rng.integers(0, 10_000, 100_000)
     y = rng.integers(1, 6, 100_000) + (g % 3)
-    run("synthetic 10k groups", pd.DataFrame({"y": y.astype(float), "g": g}))
+    results["synthetic_10k_groups"] = run(
+        "synthetic 10k groups", pd.DataFrame({"y": y.astype(float), "g": g})
+    )
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

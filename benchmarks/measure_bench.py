@@ -52,9 +52,14 @@ print(took, len(out), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _run(code: str, workspace: Path) -> tuple[float, int, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(workspace)], check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(workspace)], check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+        .split()
+    )  # the engine may print a progress bar first
     return float(out[0]), int(out[1]), int(out[2]) / 1024
 
 
