@@ -101,6 +101,12 @@ def test_function_by_level_units(ws: b2bcx.Workspace) -> None:
     assert prod["rwg"] == pytest.approx(1 - np.var([8, 8, 9, 9], ddof=1) / 10)
 
 
+def test_centre_is_an_alias_of_center(ws: b2bcx.Workspace) -> None:
+    a = measure_units(ws.backend, by="centre", decay=NO_DECAY).units
+    b = measure_units(ws.backend, by="center", decay=NO_DECAY).units
+    assert a.equals(b) and set(a.center.dropna()) == {"buying", "usage", "both"}
+
+
 def test_skewed_and_explicit_nulls_change_rwg_by_the_variance(ws: b2bcx.Workspace) -> None:
     s2 = float(np.var([6, 7, 8, 8, 9, 9], ddof=1))
     for options, sigma2 in (

@@ -277,8 +277,8 @@ def measure(
     by: Annotated[
         str,
         typer.Option(
-            help="The unit: account, function, level, function_level, center, segment, "
-            "stage, touchpoint or controller (all within each account except segment)."
+            help="The unit: account, function, level, function_level, center (or centre), "
+            "segment, stage, touchpoint or controller (all within each account except segment)."
         ),
     ] = "account",
     metric: Annotated[

@@ -44,6 +44,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "level": ("account_id", "level"),
     "function_level": ("account_id", "function", "level"),
     "center": ("account_id", "center"),
+    "centre": ("account_id", "center"),  # the papers' spelling
     "segment": ("segment",),
     "stage": ("account_id", "stage"),
     "touchpoint": ("account_id", "touchpoint_id"),
