@@ -201,3 +201,27 @@ def test_cli_measure_options(ws: b2bcx.Workspace) -> None:
     )
     assert items.exit_code == 0, items.output
     assert json.loads(items.stdout)["metric"] == "efficiency+convenience"
+
+
+def test_units_carry_ad_md_and_awg_as_defined(ws: b2bcx.Workspace) -> None:
+    units = measure_units(ws.backend, by="account", decay=NO_DECAY).units.set_index("account_id")
+    for account in ("A", "B"):
+        x = np.array([v[5] for v in PEOPLE.values() if v[0] == account])
+        med_dev = np.abs(x - np.median(x)).mean()
+        assert units.loc[account, "ad_md"] == pytest.approx(med_dev)
+        n, m = len(x), x.mean()
+        max_var = ((10 + 0) * m - m**2 - 10 * 0) * n / (n - 1)
+        assert units.loc[account, "awg"] == pytest.approx(1 - 2 * x.var(ddof=1) / max_var)
+
+
+def test_awg_over_items_is_the_mean_of_item_awgs(ws: b2bcx.Workspace) -> None:
+    result = measure_units(ws.backend, by="account", decay=NO_DECAY,
+                           items=["efficiency", "convenience"])  # fmt: skip
+    got = result.units.set_index("account_id").loc["A", "awg"]
+    expected = []
+    for col in (7, 8):
+        x = np.array([v[col] for v in PEOPLE.values() if v[0] == "A"])
+        n, m = len(x), x.mean()
+        max_var = ((5 + 1) * m - m**2 - 5 * 1) * n / (n - 1)
+        expected.append(1 - 2 * x.var(ddof=1) / max_var)
+    assert got == pytest.approx(np.mean(expected))

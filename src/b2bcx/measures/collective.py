@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.agreement import average_deviation, null_variance, rwg, rwg_j
+from b2bcx.measures.agreement import average_deviation, awg, null_variance, rwg, rwg_j
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.groups import FloatArray
 from b2bcx.measures.icc import icc
@@ -212,7 +212,8 @@ def measure_units(
     if people.empty:
         empty = pd.DataFrame(columns=[*keys, "n_stakeholders", "n_interactions", "mean", "cx",
                                       "nps", "nps_low", "nps_high", "nps_n", "nps_role", "rwg",
-                                      "ad", "p_chance", "verdict", "reason"])  # fmt: skip
+                                      "ad", "ad_md", "awg", "p_chance", "verdict",
+                                      "reason"])  # fmt: skip
         return CollectiveResult(by=by, metric=metric, units=empty, portfolio={})
     # one integer code per unit, numbered in sorted key order (vectorized)
     unit = people.groupby(keys, sort=True).ngroup()
@@ -251,6 +252,9 @@ def measure_units(
     units["nps_role"] = role_nps.score.to_numpy()
     units["rwg"] = agree.rwg
     units["ad"] = ad
+    values = people[item_cols].to_numpy(dtype=float) if item_cols else people.score.to_numpy()
+    units["ad_md"] = average_deviation(values, unit.to_numpy(), center="median").ad
+    units["awg"] = _mean_awg(values, unit.to_numpy(), len(units), scale)
     units["p_chance"] = p_chance
     units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule, ad=ad, p_chance=p_chance)
     portfolio = _portfolio(people, unit, scale)
@@ -263,6 +267,26 @@ def measure_units(
     else:
         portfolio["rgr_z"] = portfolio["rgr_p"] = None
     return CollectiveResult(by=by, metric=metric, units=units, portfolio=portfolio)
+
+
+def _mean_awg(
+    values: npt.NDArray[np.float64], unit: npt.NDArray[np.integer[Any]], n_units: int, scale: Scale
+) -> FloatArray:
+    """awg per unit; over several items their mean (Brown & Hauenstein's awg(j)).
+
+    Units whose rows all miss an item get NaN rather than shifting the others.
+    """
+    matrix = values.reshape(len(values), -1)
+    complete = ~np.isnan(matrix).any(axis=1)
+    codes = unit[complete]
+    per_item = np.full((n_units, matrix.shape[1]), np.nan)
+    present = np.unique(codes)
+    for j in range(matrix.shape[1]):
+        per_item[present, j] = awg(matrix[complete, j], codes, low=scale.low, high=scale.high)
+    counted = (~np.isnan(per_item)).sum(axis=1)
+    total = np.nansum(per_item, axis=1)
+    out: FloatArray = np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+    return out
 
 
 def _item_people(
