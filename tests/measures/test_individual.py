@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
 import b2bcx
+from b2bcx.cli import app
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.individual import DecayOptions, individual_cx_expr
+from b2bcx.measures.individual import DecayOptions, individual_cx, individual_cx_expr
 from b2bcx.storage import Backend
 
 T0 = dt.datetime(2024, 1, 1)
@@ -119,3 +124,41 @@ def test_bad_options_are_clear() -> None:
         individual_cx_expr(b, by=["colour"])
     with pytest.raises(ConfigurationError, match="half_life_days"):
         DecayOptions(half_life_days=0)
+
+
+def test_individual_cx_per_stage_for_one_account_matches_pandas() -> None:
+    b, data = _world(np.random.default_rng(6))
+    got = individual_cx(b, per="stage", account_id="A", decay=DecayOptions(half_life_days=math.inf))
+    df = data.to_pandas()
+    df = df[df.cx.notna() & df.stakeholder_id.isin([f"s{i}" for i in range(6)])]
+    df["stage"] = df.touchpoint_id.map({"T1": "operations", "T2": "negotiation"})
+    expected = df.groupby(["stakeholder_id", "stage"], dropna=False).cx.mean()
+    got_scores = got.set_index(["stakeholder_id", "stage"]).score
+    assert set(got.account_id) == {"A"}
+    assert len(got_scores) == len(expected)
+    for key, value in expected.items():
+        stage = None if pd.isna(key[1]) else key[1]
+        match = got[(got.stakeholder_id == key[0]) & (got.stage.fillna("-") == (stage or "-"))]
+        assert match.score.iloc[0] == pytest.approx(value)
+        assert match.cx.iloc[0] == pytest.approx(value * 10)
+    assert got_scores.notna().all()
+
+
+def test_individual_cli_json_and_bad_per(tmp_path: Path) -> None:
+    ws = b2bcx.open_workspace(tmp_path / "w.duckdb")
+    ws.backend.append("accounts", pa.table({"account_id": ["A"]}))
+    ws.backend.append("stakeholders", pa.table({"stakeholder_id": ["s"], "account_id": ["A"]}))
+    ws.backend.append(
+        "interactions",
+        pa.table({"interaction_id": ["i"], "stakeholder_id": ["s"],
+                  "occurred_at": [T0], "csat": [4.0]}),
+    )  # fmt: skip
+    ws.close()
+    runner = CliRunner()
+    args = ["individual", "-w", str(tmp_path / "w.duckdb"), "--metric", "csat"]
+    res = runner.invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    (row,) = json.loads(res.output)
+    assert row["stakeholder_id"] == "s" and row["score"] == 4.0 and row["cx"] == 75.0
+    bad = runner.invoke(app, [*args, "--per", "colour"])
+    assert bad.exit_code != 0 and "choose from" in bad.output

@@ -391,6 +391,49 @@ def measure(
         )
 
 
+@app.command()
+@handle_errors
+def individual(
+    workspace: WorkspaceOpt = None,
+    per: Annotated[
+        str,
+        typer.Option(
+            help="stakeholder, or per stakeholder and touchpoint, stage, journey or controller."
+        ),
+    ] = "stakeholder",
+    account: Annotated[str | None, typer.Option(help="Only this account's people.")] = None,
+    metric: Annotated[
+        str, typer.Option(help="The rating: cx, nps, csat, ces or a goal (efficiency, ...).")
+    ] = "cx",
+    as_of: Annotated[
+        _dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Score as of this date [default: latest data]."),
+    ] = None,
+    half_life: Annotated[
+        float, typer.Option(min=1, help="Days after which an experience weighs half as much.")
+    ] = 180.0,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """Individual CX: each stakeholder's cumulative, recency-weighted experience."""
+    from b2bcx.measures.individual import PER, DecayOptions, individual_cx
+
+    decay = DecayOptions(half_life_days=half_life, as_of=as_of)
+    with _open(workspace) as ws:
+        frame = individual_cx(ws.backend, metric=metric, decay=decay, per=per, account_id=account)
+    if output is MeasureFormat.json:
+        out = frame.astype(object).where(frame.notna(), None)
+        out["last_at"] = frame["last_at"].map(lambda t: t.isoformat())
+        _print_json(out.to_dict("records"))
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    shown = ["account_id", "stakeholder_id", "function", "level", "center",
+             *PER[per], "n", "score", "cx"]  # fmt: skip
+    table = frame[shown].assign(last=frame["last_at"].dt.date)
+    _print_frame(table, f"individual {metric} per {per} (score on its scale, cx 0–100)", digits=1)
+
+
 @app.command("map")
 @handle_errors
 def stage_map(

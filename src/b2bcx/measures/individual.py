@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.frame import PERSON_COLUMNS, experience_frame
@@ -116,3 +117,39 @@ def individual_cx_expr(
         last_at=frame.occurred_at.max(),
     )
     return grouped.mutate(score=grouped._wx / grouped.weight).drop("_wx")
+
+
+#: ``individual_cx(per=...)`` names → breakdown columns.
+PER: dict[str, tuple[str, ...]] = {
+    "stakeholder": (),
+    "touchpoint": ("touchpoint_id",),
+    "stage": ("stage",),
+    "journey": ("journey_id",),
+    "controller": ("controller",),
+}
+
+
+def individual_cx(
+    backend: Backend,
+    *,
+    metric: str = "cx",
+    decay: DecayOptions | None = None,
+    per: str = "stakeholder",
+    account_id: str | None = None,
+) -> pd.DataFrame:
+    """Individual CX per stakeholder (optionally per touchpoint, stage, journey or
+    controller), computed by the engine, as a small DataFrame.
+
+    Adds ``cx`` (the score on 0–100) to the columns of :func:`individual_cx_expr`,
+    sorted by account, stakeholder and breakdown.
+    """
+    if per not in PER:
+        raise ConfigurationError(f"unknown --per {per!r}; choose from {', '.join(PER)}")
+    expr = individual_cx_expr(backend, metric=metric, decay=decay, by=PER[per])
+    if account_id is not None:
+        expr = expr.filter(expr.account_id == account_id)
+    frame = expr.to_pandas()
+    scale = RATING_SCALES[metric]
+    frame["cx"] = scale.to_0_100(frame["score"].to_numpy(dtype=float))
+    keys = ["account_id", "stakeholder_id", *PER[per]]
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
