@@ -152,4 +152,5 @@ def individual_cx(
     scale = RATING_SCALES[metric]
     frame["cx"] = scale.to_0_100(frame["score"].to_numpy(dtype=float))
     keys = ["account_id", "stakeholder_id", *PER[per]]
-    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    ordered: pd.DataFrame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    return ordered
