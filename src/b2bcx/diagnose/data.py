@@ -1,0 +1,249 @@
+"""The small tables the detectors read, each one group-by inside the engine.
+
+Everything is on the 0–100 scale of the chosen metric. Three residuals take out
+what would otherwise be confounded (documented in docs/diagnose.md):
+
+- ``r_tp = x − touchpoint effect``: the portfolio-wide effect of the touchpoint
+  met (its mean minus the grand mean) is removed, so an account whose late stages
+  run through a weak partner is not read as a journey mismatch (that is C4);
+- ``r_acc = x − account mean``: touchpoints are compared within the accounts
+  they serve, so a partner serving poor accounts is not blamed for them;
+- ``r_w = r_tp − the person's mean r_tp``: change over time *within* people, so
+  a trend is not who happened to answer that month.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.measures.frame import experience_frame
+from b2bcx.measures.individual import DecayOptions, individual_cx_expr, resolve_as_of
+from b2bcx.model.tables import RATING_SCALES
+from b2bcx.storage import Backend
+
+#: Stages of the buying centre and of the usage centre (Witell et al. 2020, section 3.2.1).
+EARLY_STAGES = ("pre_bid", "negotiation")
+LATE_STAGES = ("implementation", "operations")
+STAGE_ORDER = ("pre_bid", "negotiation", "implementation", "operations")
+
+#: Words that make a promise, and words that say one was not kept.
+PROMISE_MADE = (
+    r"\b(promis\w*|free of charge|at no (extra )?(cost|charge)|for free|free \w+|"
+    r"included|commit(ted|ment)|guarantee\w*)\b"
+)
+PROMISE_BROKEN = (
+    r"(never (materiali[sz]ed|happened|came|arrived|showed up|got delivered)|"
+    r"(was|were|had been) promised|not (been )?(kept|honou?red|delivered)|"
+    r"broken promise|no longer (free|included)|now (charge|charging|charged|bill)|"
+    r"did ?n[o']t (get|receive) what)"
+)
+
+
+@dataclass
+class Prepared:
+    """Aggregates shared by the detectors."""
+
+    as_of: _dt.datetime
+    accounts: pd.DataFrame
+    people: pd.DataFrame  # per stakeholder: account, function, level, unit, score (0–100)
+    person_stage: pd.DataFrame  # account, stakeholder, stage, n, mean r_tp
+    person_journey: pd.DataFrame  # account, journey, stakeholder, n, mean r_tp
+    touchpoints: pd.DataFrame  # touchpoint version stats on r_acc
+    contact: pd.DataFrame  # per account: last supplier / partner contact
+    monthly: pd.DataFrame  # account × month: n, mean r_w, ss_w, mean x
+    relationships: pd.DataFrame
+    goal_waves: pd.DataFrame
+    promises: pd.DataFrame
+    control_changes: pd.DataFrame
+    catalogue: pd.DataFrame
+    grand_mean: float
+
+
+def _to_100(col: ir.NumericValue, metric: str) -> ir.NumericValue:
+    scale = RATING_SCALES[metric]
+    return (col.cast("float64") - scale.low) / (scale.high - scale.low) * 100.0
+
+
+def _df(expr: ir.Table) -> pd.DataFrame:
+    out: pd.DataFrame = expr.to_pandas()
+    return out
+
+
+def prepare(
+    backend: Backend,
+    options: DiagnoseOptions,
+    *,
+    as_of: _dt.datetime | _dt.date | None = None,
+    account_id: str | None = None,
+) -> Prepared:
+    """Compute every aggregate the detectors need, for all accounts at once."""
+    stamp = resolve_as_of(backend, as_of)
+    metric = options.metric
+    base = experience_frame(backend, as_of=stamp)
+    if account_id is not None:
+        base = base.filter(base.account_id == account_id)
+    f = base.filter(base[metric].notnull()).mutate(x=_to_100(base[metric], metric))
+    grand = f.x.mean().name("g").as_scalar()
+    tp_eff = (
+        f.filter(f.touchpoint_id.notnull())
+        .group_by("touchpoint_id")
+        .aggregate(tp_eff=f.x.mean() - grand)
+    )
+    f = f.left_join(tp_eff, "touchpoint_id").drop("touchpoint_id_right")
+    f = f.mutate(r_tp=f.x - f.tp_eff.fill_null(0.0))
+    acc_mean = f.group_by("account_id").aggregate(acc_x=f.x.mean())
+    person_mean = f.group_by("stakeholder_id").aggregate(p_r=f.r_tp.mean())
+    f = f.inner_join(acc_mean, "account_id")
+    f = f.inner_join(person_mean, "stakeholder_id")
+    f = f.mutate(r_acc=f.x - f.acc_x, r_w=f.r_tp - f.p_r)
+
+    person_stage = f.filter(f.stage.notnull()).group_by(["account_id", "stakeholder_id", "stage"])
+    person_stage = person_stage.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
+    person_journey = f.filter(f.journey_id.notnull())
+    person_journey = person_journey.group_by(["account_id", "journey_id", "stakeholder_id"])
+    person_journey = person_journey.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
+    tps = f.filter(f.touchpoint_id.notnull()).group_by(
+        ["touchpoint_id", "controller", "partner_id", "stage"]
+    )
+    tps = tps.aggregate(
+        n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(), raw=ibis._.x.mean(),
+        accounts=ibis._.account_id.nunique(),
+    )  # fmt: skip
+    month = f.occurred_at.truncate("M")
+    monthly = (
+        f.mutate(month=month)
+        .group_by(["account_id", "month"])
+        .aggregate(
+            n=ibis._.count(), mean=ibis._.r_w.mean(), var=ibis._.r_w.var(), raw=ibis._.x.mean()
+        )
+    )
+
+    # last direct (supplier-controlled) contact and partner contacts after it, all interactions
+    direct = (
+        base.filter(base.controller == "supplier")
+        .group_by("account_id")
+        .aggregate(last_direct=ibis._.occurred_at.max())
+    )
+    partner = base.filter(base.controller == "partner")
+    joined = partner.left_join(direct, "account_id")
+    after = joined.filter(
+        joined.last_direct.isnull() | (joined.occurred_at > joined.last_direct)
+    ).group_by("account_id").aggregate(
+        partner_after=ibis._.count(), last_partner=ibis._.occurred_at.max()
+    )  # fmt: skip
+    everyone = base.group_by("account_id").aggregate(
+        first_seen=ibis._.occurred_at.min(), last_seen=ibis._.occurred_at.max(),
+        n_all=ibis._.count(),
+    )  # fmt: skip
+    contact = everyone.left_join(direct, "account_id").drop("account_id_right")
+    contact = contact.left_join(after, "account_id").drop("account_id_right")
+
+    comments = base.filter(base.comment.notnull() & base.stage.notnull())
+    low = comments.comment.lower()
+    promises = comments.mutate(
+        made=low.re_search(PROMISE_MADE) & comments.stage.isin(EARLY_STAGES),
+        broken=low.re_search(PROMISE_BROKEN) & comments.stage.isin(LATE_STAGES),
+    ).group_by("account_id").aggregate(
+        made=ibis._.made.sum(), broken=ibis._.broken.sum(), comments=ibis._.count()
+    )  # fmt: skip
+
+    people = individual_cx_expr(backend, metric=metric, decay=DecayOptions(as_of=stamp))
+    if account_id is not None:
+        people = people.filter(people.account_id == account_id)
+    units = backend.table("stakeholders").select(sid="stakeholder_id", unit="unit")
+    people = people.left_join(units, people.stakeholder_id == units.sid).drop("sid")
+    scale = RATING_SCALES[metric]
+    people_df = _df(people)
+    people_df["score"] = scale.to_0_100(people_df["score"].to_numpy(dtype=float))
+
+    accounts = _df(backend.table("accounts"))
+    if account_id is not None:
+        accounts = accounts[accounts.account_id == account_id]
+    relationships = _df(backend.table("relationships"))
+    goal_waves = _goal_waves(backend, stamp, account_id)
+    catalogue = _df(backend.table("touchpoints"))
+    control_changes = _control_changes(f, catalogue, options)
+    grand_value = f.x.mean().execute()
+    return Prepared(
+        as_of=stamp,
+        accounts=accounts,
+        people=people_df,
+        person_stage=_df(person_stage),
+        person_journey=_df(person_journey),
+        touchpoints=_df(tps),
+        contact=_df(contact),
+        monthly=_df(monthly),
+        relationships=relationships,
+        goal_waves=goal_waves,
+        promises=_df(promises),
+        control_changes=control_changes,
+        catalogue=catalogue,
+        grand_mean=float(grand_value) if grand_value is not None else float("nan"),
+    )
+
+
+def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
+    """Per stakeholder and goal with two or more answers: the first and the latest."""
+    g = backend.table("goals")
+    g = g.filter(g.asked_at.isnull() | (g.asked_at <= ibis.literal(as_of.date())))
+    sh = backend.table("stakeholders").select("stakeholder_id", "account_id")
+    g = g.inner_join(sh, "stakeholder_id")
+    if account_id is not None:
+        g = g.filter(g.account_id == account_id)
+    waves = g.group_by(["account_id", "stakeholder_id", "goal"]).aggregate(
+        answers=g.asked_at.nunique(),
+        first=g.importance.argmin(g.asked_at),
+        last=g.importance.argmax(g.asked_at),
+        first_at=g.asked_at.min(),
+        last_at=g.asked_at.max(),
+    )
+    return _df(waves.filter(waves.answers >= 2))
+
+
+def _control_changes(
+    f: ir.Table, catalogue: pd.DataFrame, options: DiagnoseOptions
+) -> pd.DataFrame:
+    """Every change of a touchpoint's controller, with r_acc before and after it."""
+    rows: list[dict[str, Any]] = []
+    if catalogue.empty or "valid_from" not in catalogue:
+        return pd.DataFrame(rows)
+    cat = catalogue.sort_values(["touchpoint_id", "valid_from"], na_position="first")
+    window = _dt.timedelta(days=options.change_window_days)
+    for tid, versions in cat.groupby("touchpoint_id", sort=True):
+        records = versions.to_dict("records")
+        for before, after in itertools.pairwise(records):
+            changed = (before["controller"], before.get("partner_id")) != (
+                after["controller"],
+                after.get("partner_id"),
+            )
+            if not changed or pd.isna(after["valid_from"]):
+                continue
+            day = pd.Timestamp(after["valid_from"]).to_pydatetime()
+            t = f.filter(
+                (f.touchpoint_id == tid)
+                & (f.occurred_at >= ibis.literal(day - window))
+                & (f.occurred_at < ibis.literal(day + window))
+            )
+            side = ibis.ifelse(t.occurred_at >= ibis.literal(day), "after", "before")
+            stats = _df(t.mutate(side=side).group_by("side").aggregate(
+                n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(),
+                raw=ibis._.x.mean(),
+            ))  # fmt: skip
+            row: dict[str, Any] = {
+                "touchpoint_id": tid, "date": day.date(), "name": after.get("name"),
+                "from_controller": before["controller"], "to_controller": after["controller"],
+                "from_partner": before.get("partner_id"), "to_partner": after.get("partner_id"),
+            }  # fmt: skip
+            for rec in stats.to_dict("records"):
+                for k in ("n", "mean", "sd", "raw"):
+                    row[f"{rec['side']}_{k}"] = rec[k]
+            rows.append(row)
+    return pd.DataFrame(rows)

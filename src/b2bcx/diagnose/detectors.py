@@ -1,0 +1,768 @@
+"""One detector per B2B CEM challenge (Witell et al. 2020, section 3 and Table 3).
+
+Each detector reads the prepared aggregates (:mod:`b2bcx.diagnose.data`), tests
+what the paper describes with a documented statistic, and returns findings with
+their evidence, or the reason it could not decide. Severity is the size of the
+effect relative to its threshold, ``min(1, effect / (2 · threshold))`` unless
+said otherwise, so a finding just over the line is about 0.5.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from b2bcx.diagnose.data import EARLY_STAGES, LATE_STAGES, STAGE_ORDER, Prepared
+from b2bcx.diagnose.findings import Finding, Skipped, records_of
+from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.diagnose.stats import ChangePoint, bh_adjust, change_point, one_way_anova, welch
+
+Detected = tuple[list[Finding], list[Skipped]]
+
+
+def _severity(effect: float, threshold: float) -> float:
+    return float(min(1.0, max(0.0, abs(effect) / (2.0 * threshold))))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
+
+
+# --------------------------------------------------------------------------- C1
+
+
+def _current_relationships(prep: Prepared) -> pd.DataFrame:
+    """Intended and expected relationship type per account as of the diagnosis date."""
+    acc = prep.accounts.set_index("account_id")
+    out = acc[["relationship_intended", "relationship_expected"]].copy()
+    rel = prep.relationships
+    if not rel.empty:
+        day = prep.as_of.date()
+        valid = rel[rel.valid_from.isna() | (pd.to_datetime(rel.valid_from).dt.date <= day)]
+        valid = valid.assign(_from=pd.to_datetime(valid.valid_from).fillna(pd.Timestamp.min))
+        latest = valid.sort_values("_from").groupby("account_id").tail(1).set_index("account_id")
+        for col in ("relationship_intended", "relationship_expected"):
+            known = latest[col].dropna()
+            out.loc[out.index.intersection(known.index), col] = known
+    return out
+
+
+def detect_c1(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C1: the supplier intends one relationship type and the customer expects the other
+    (stated, or read from goal importance), made worse for a low-value account expecting
+    relational care; and customer-controlled touchpoints dominating an account (power)."""
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    rel = _current_relationships(prep)
+    values = prep.accounts.set_index("account_id")["annual_value"].astype(float)
+    low_cut = float(values.quantile(options.low_value_quantile)) if values.notna().any() else 0.0
+    inferred = _expected_from_goals(prep, options)
+    for account, row in zip(rel.index, records_of(rel), strict=True):
+        intended, expected = row.relationship_intended, row.relationship_expected
+        source = "stated by the customer"
+        if pd.isna(expected) and account in inferred:
+            expected, source = inferred[account], "read from the goals its people rate important"
+        if pd.isna(intended) or pd.isna(expected):
+            skipped.append(
+                Skipped(
+                    "C1",
+                    str(account),
+                    "relationship type intended or expected "
+                    "unknown (accounts.relationship_intended/_expected)",
+                )
+            )
+            continue
+        if intended == expected:
+            continue
+        value = float(values.get(account, np.nan))
+        low = bool(not math.isnan(value) and value <= low_cut)
+        severity = 0.6 + 0.2 * (expected == "relational" and low) + 0.2 * (source[0] == "s")
+        evidence = {
+            "intended": intended,
+            "expected": expected,
+            "expected_source": source,
+            "annual_value": value,
+            "low_value_cut": low_cut,
+            "low_value_expects_relational": bool(low and expected == "relational"),
+        }
+        if expected == "relational":
+            summary = (
+                f"{account} expects a relational partnership but is served as a "
+                f"transactional customer{' — and it is a low-value account' if low else ''}."
+            )
+            implication = (
+                "The customer expects more than the contract delivers; unmanaged, "
+                "its experience erodes (Witell et al. 2020, C1; the Shell case)."
+            )
+            actions = (
+                "Make the value and cost of each service level transparent and agree "
+                "which relationship the account pays for.",
+                "If the account's value justifies it, add relational touchpoints "
+                "(named contact, regular reviews); if not, educate on the transactional "
+                "offer and its benefits."
+                if low
+                else "Consider moving the account to a relational offer with a named account team.",
+            )
+        else:
+            summary = (
+                f"{account} wants a transactional, efficient relationship while the "
+                "supplier invests in a relational one."
+            )
+            implication = (
+                "Relational effort the customer does not value is unprofitable and "
+                "can feel like micro-management (Witell et al. 2020, C1)."
+            )
+            actions = (
+                "Agree with the customer what an excellent experience is for them, "
+                "then simplify touchpoints to that level.",
+                "Redirect relational resources to accounts that value them.",
+            )
+        findings.append(
+            Finding(
+                "C1",
+                str(account),
+                "account",
+                str(account),
+                min(1.0, severity),
+                evidence,
+                summary,
+                implication,
+                actions,
+                "relationship_type",
+            )
+        )
+    findings += _customer_power(prep, options)
+    return findings, skipped
+
+
+def _expected_from_goals(prep: Prepared, options: DiagnoseOptions) -> dict[str, str]:
+    """Expected relationship read from goal importance when the customer did not state it."""
+    waves = prep.goal_waves
+    if waves.empty:
+        return {}
+    relational = waves[waves.goal.isin(["relationships", "empowerment"])]
+    mean = relational.groupby("account_id")["last"].mean()
+    return {str(a): ("relational" if m >= options.relational_importance else "transactional")
+            for a, m in mean.items()}  # fmt: skip
+
+
+def _customer_power(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    """Accounts where customer-controlled touchpoints carry most of the experience."""
+    tp = prep.people  # unused here; control share comes from the contact table
+    del tp
+    share = prep.contact.set_index("account_id")
+    if "customer_share" not in share:
+        return []
+    out: list[Finding] = []
+    for account, s in share.customer_share.dropna().items():
+        if s < options.customer_control_share:
+            continue
+        out.append(Finding(
+            "C1", str(account), "account", str(account),
+            _severity(s, options.customer_control_share),
+            {"customer_controlled_share": float(s)},
+            f"The customer controls {s:.0%} of {account}'s touchpoints with the supplier.",
+            "A powerful customer that controls the touchpoints limits how far the supplier "
+            "can shape the experience (Witell et al. 2020, C1 and C4).",
+            ("Negotiate a shared design of the key touchpoints and agree on what an "
+             "excellent experience means for both sides.",),
+            "customer_power",
+        ))  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- C2
+
+
+def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C2: inside an account, experiences differ between functions, levels or units.
+
+    One-way ANOVA of stage-adjusted individual CX (0–100) over the groups of each
+    dimension with at least ``min_people`` people, Benjamini–Hochberg over the
+    accounts within each dimension; a silo needs the adjusted
+    p < alpha, omega² ≥ ``silo_omega2`` and a gap ≥ ``silo_gap`` between two groups
+    of at least ``min_people`` each.
+    """
+    rows: list[dict[str, Any]] = []
+    skipped: list[Skipped] = []
+    people = _stage_adjusted_people(prep)
+    dims = [d for d in ("function", "level", "unit") if d in people and people[d].notna().any()]
+    for account, grp in people.groupby("account_id", sort=True):
+        for dim in dims:
+            g = grp.dropna(subset=[dim])
+            sizes = g[dim].value_counts()
+            big = sizes[sizes >= options.min_people].index
+            if len(big) < 2:
+                continue
+            g = g[g[dim].isin(big)]
+            test = one_way_anova(g.score.to_numpy(), g[dim].to_numpy())
+            if test is None:
+                continue
+            agg = g.groupby(dim).score.agg(["mean", "size"])
+            mean_of = {str(k): float(v) for k, v in agg["mean"].items()}
+            size_of = {str(k): int(v) for k, v in agg["size"].items()}
+            hi, lo = max(mean_of, key=mean_of.__getitem__), min(mean_of, key=mean_of.__getitem__)
+            rows.append({"account_id": account, "dimension": dim, "p": test.p,
+                         "omega2": test.omega2, "eta2": test.eta2, "high": hi, "low": lo,
+                         "high_mean": mean_of[hi], "low_mean": mean_of[lo],
+                         "high_n": size_of[hi], "low_n": size_of[lo],
+                         "gap": mean_of[hi] - mean_of[lo],
+                         "groups": {k: round(v, 1) for k, v in mean_of.items()},
+                         "people": len(g)})  # fmt: skip
+    if not rows:
+        return [], skipped
+    table = pd.DataFrame(rows)
+    # one family of tests per dimension (functions, levels, units are separate questions)
+    table["p_adj"] = table.groupby("dimension").p.transform(lambda p: bh_adjust(p.to_numpy()))
+    hits = table[(table.p_adj < options.alpha) & (table.omega2 >= options.silo_omega2)
+                 & (table.gap >= options.silo_gap)]  # fmt: skip
+    findings = []
+    for r in records_of(hits):
+        ev = {"dimension": r.dimension, "groups": r.groups, "gap": r.gap, "omega2": r.omega2,
+              "eta2": r.eta2, "p": r.p, "p_adjusted": r.p_adj, "people": r.people,
+              "happy": {"group": r.high, "cx": r.high_mean, "people": r.high_n},
+              "unhappy": {"group": r.low, "cx": r.low_mean, "people": r.low_n}}  # fmt: skip
+        findings.append(Finding(
+            "C2", r.account_id, "unit", f"{r.account_id}:{r.dimension}",
+            _severity(r.gap, options.silo_gap), ev,
+            f"In {r.account_id}, {r.high} is happy (CX {_fmt(r.high_mean)}) while {r.low} is not "
+            f"(CX {_fmt(r.low_mean)}): the {r.dimension}s experience the supplier differently.",
+            "A better experience for one unit can come at another's cost; unmanaged, the "
+            "unhappy side pushes back (Witell et al. 2020, C2).",
+            (f"Meet {r.low} separately to learn their objectives and what the offering costs them.",
+             f"Help the customer show {r.low} how the gains seen by {r.high} reach them too.",
+             "Design touchpoints for both units rather than only for the contract holder."),
+            "between_groups",
+        ))  # fmt: skip
+    return findings, skipped
+
+
+def _stage_adjusted_people(prep: Prepared) -> pd.DataFrame:
+    """Each person's experience relative to the same account's same stages.
+
+    A person's score is the account mean plus the person's mean deviation from
+    the account's mean at each stage they rated (weighted by ratings), so a
+    function that only meets the supplier at a poor stage is not a silo (that is
+    C3); what remains is how differently people experience the same stages.
+    """
+    ps = prep.person_stage.dropna(subset=["mean"])
+    cell = ps.assign(s=ps["mean"] * ps.n).groupby(["account_id", "stage"])[["s", "n"]].sum()
+    cell_mean = (cell.s / cell.n).rename("cell_mean").reset_index()
+    ps = ps.merge(cell_mean, on=["account_id", "stage"])
+    ps = ps.assign(d=(ps["mean"] - ps.cell_mean) * ps.n)
+    per = ps.groupby(["account_id", "stakeholder_id"])[["d", "n"]].sum()
+    per["deviation"] = per.d / per.n
+    people = prep.people.drop(columns=["account_id"]).merge(
+        per.reset_index()[["account_id", "stakeholder_id", "deviation"]], on="stakeholder_id"
+    )
+    level = people.groupby("account_id").score.transform("mean")
+    people["score"] = level + people.deviation
+    return people.dropna(subset=["score"])
+
+
+# --------------------------------------------------------------------------- C3
+
+
+def _person_phase(person_stage: pd.DataFrame) -> pd.DataFrame:
+    ps = person_stage.dropna(subset=["mean"])
+    phase = {s: "early" for s in EARLY_STAGES} | {s: "late" for s in LATE_STAGES}
+    ps = ps.assign(phase=ps.stage.map(phase))
+    ps = ps.dropna(subset=["phase"]).assign(s=lambda d: d["mean"] * d["n"])
+    grouped = ps.groupby(["account_id", "phase", "stakeholder_id"])[["s", "n"]].sum()
+    grouped["mean"] = grouped.s / grouped.n
+    return grouped.reset_index()
+
+
+def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C3: the buying-centre stages (pre-bid, negotiation) and the usage-centre stages
+    (implementation, operations) tell different stories; promises made early are not
+    kept later; concurrent journeys of one account disagree.
+
+    Stage gaps compare people's mean experience in each phase (Welch on person
+    means, so one vocal person is one observation), after removing each
+    touchpoint's portfolio-wide effect; Benjamini–Hochberg over accounts.
+    """
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    phase = _person_phase(prep.person_stage)
+    stats: list[dict[str, Any]] = []
+    for account, grp in phase.groupby("account_id", sort=True):
+        early = grp[grp.phase == "early"]["mean"]
+        late = grp[grp.phase == "late"]["mean"]
+        if len(early) < options.min_people or len(late) < options.min_people:
+            skipped.append(
+                Skipped(
+                    "C3",
+                    str(account),
+                    f"fewer than {options.min_people} people "
+                    "rated both the buying and the usage stages",
+                )
+            )
+            continue
+        _, p = welch(early.mean(), early.std(), len(early), late.mean(), late.std(), len(late))
+        stats.append(
+            {
+                "account_id": account,
+                "early": early.mean(),
+                "late": late.mean(),
+                "early_people": len(early),
+                "late_people": len(late),
+                "p": float(p),
+            }
+        )
+    table = pd.DataFrame(stats)
+    promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
+    if not table.empty:
+        table["gap"] = table.early - table.late
+        table["p_adj"] = bh_adjust(table.p.to_numpy())
+        stage_means = _stage_means(prep.person_stage)
+        for r in records_of(table):
+            broken = int(promises.broken.get(r.account_id, 0)) if promises is not None else 0
+            made = int(promises.made.get(r.account_id, 0)) if promises is not None else 0
+            drop = r.gap >= options.journey_gap and r.p_adj < options.alpha
+            if not drop:
+                continue
+            steps = stage_means.get(r.account_id, {})
+            worst = _worst_transition(steps)
+            ev = {"buying_stages_cx": r.early, "usage_stages_cx": r.late, "gap": r.gap,
+                  "p": r.p, "p_adjusted": r.p_adj, "people": {"buying_stages": r.early_people,
+                  "usage_stages": r.late_people}, "stage_cx_vs_touchpoint_norm": steps,
+                  "largest_drop": worst, "promises_made_early": made,
+                  "promises_broken_later": broken}  # fmt: skip
+            sev = _severity(r.gap, options.journey_gap)
+            if broken:
+                sev = min(1.0, sev + 0.15)
+            promise_note = (
+                f" Customers wrote {broken} times that early promises were not kept."
+                if broken
+                else ""
+            )
+            findings.append(Finding(
+                "C3", r.account_id, "account", r.account_id, sev, ev,
+                f"{r.account_id} rated the bid and negotiation well but implementation and "
+                f"operations {_fmt(r.gap)} points worse than those touchpoints usually score."
+                + promise_note,
+                "The people who buy and the people who use have different experiences; "
+                "expectations set early are not met later (Witell et al. 2020, C3).",
+                ("Involve the users' functions before the contract is signed.",
+                 "Hand over explicitly from sales to delivery, with the commitments made.",
+                 *(("Review what was promised free of charge to land the deal and either "
+                    "deliver it or reset expectations openly.",) if broken else ())),
+                "buying_vs_usage_stages",
+            ))  # fmt: skip
+    findings += _journeys(prep, options)
+    return findings, skipped
+
+
+def _stage_means(person_stage: pd.DataFrame) -> dict[str, dict[str, float]]:
+    ps = person_stage.dropna(subset=["mean"]).assign(s=lambda d: d["mean"] * d["n"])
+    g = ps.groupby(["account_id", "stage"])[["s", "n"]].sum()
+    g["m"] = g.s / g.n
+    out: dict[str, dict[str, float]] = {}
+    for record in g.reset_index().to_dict("records"):
+        out.setdefault(str(record["account_id"]), {})[str(record["stage"])] = round(
+            float(record["m"]), 2
+        )
+    return out
+
+
+def _worst_transition(steps: dict[str, float]) -> dict[str, Any] | None:
+    seq = [(s, steps[s]) for s in STAGE_ORDER if s in steps]
+    drops = [(a[0], b[0], a[1] - b[1]) for a, b in itertools.pairwise(seq)]
+    if not drops:
+        return None
+    frm, to, size = max(drops, key=lambda d: d[2])
+    return {"from": frm, "to": to, "drop": size}
+
+
+def _journeys(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    """Concurrent journeys of one account that disagree (Welch on person means)."""
+    pj = prep.person_journey.dropna(subset=["mean"])
+    rows: list[dict[str, Any]] = []
+    for account, grp in pj.groupby("account_id", sort=True):
+        per = grp.groupby("journey_id")["mean"].agg(["mean", "std", "size"])
+        per = per[per["size"] >= max(options.min_people, 3)]
+        if len(per) < 2:
+            continue
+        stats = {str(k): (float(m), float(sd), int(n))
+                 for k, m, sd, n in zip(per.index, per["mean"], per["std"], per["size"],
+                                        strict=True)}  # fmt: skip
+        hi = max(stats, key=lambda k: stats[k][0])
+        lo = min(stats, key=lambda k: stats[k][0])
+        _, p = welch(*stats[hi], *stats[lo])
+        rows.append(
+            {
+                "account_id": account,
+                "high": hi,
+                "low": lo,
+                "p": float(p) * len(per),
+                "gap": stats[hi][0] - stats[lo][0],
+                "journeys": {str(k): round(float(v), 1) for k, v in per["mean"].items()},
+            }
+        )
+    if not rows:
+        return []
+    table = pd.DataFrame(rows)
+    table["p_adj"] = bh_adjust(table.p.clip(upper=1.0).to_numpy())
+    out = []
+    for r in records_of(table[(table.p_adj < options.alpha) & (table.gap >= options.journey_gap)]):
+        out.append(Finding(
+            "C3", r.account_id, "journey", str(r.low), _severity(r.gap, options.journey_gap),
+            {"journeys_cx_vs_touchpoint_norm": r.journeys, "gap": r.gap, "p_adjusted": r.p_adj,
+             "better_journey": r.high},
+            f"In {r.account_id}, journey {r.low} goes {_fmt(r.gap)} points worse than "
+            f"journey {r.high}.",
+            "Concurrent journeys for different offerings leave different impressions of one "
+            "supplier (Witell et al. 2020, C3).",
+            (f"Find what journey {r.high} does right and carry it over to {r.low}.",),
+            "concurrent_journeys",
+        ))  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- C4
+
+
+def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C4: partner-, customer- or externally controlled touchpoints underperform the
+    supplier-controlled touchpoints of the same stage (within the accounts served),
+    per touchpoint and per partner; and accounts the supplier has not met directly
+    for a long time while a partner has."""
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    tp = prep.touchpoints.dropna(subset=["mean"])
+    names = (prep.catalogue.drop_duplicates("touchpoint_id").set_index("touchpoint_id")["name"]
+             if not prep.catalogue.empty else pd.Series(dtype=str))  # fmt: skip
+    supplier = tp[tp.controller == "supplier"]
+    ref = _pooled(supplier, "stage")
+    other = tp[tp.controller.isin(["partner", "customer", "external"])].copy()
+    if not other.empty and not ref.empty:
+        other = other.merge(ref, on="stage", how="left", suffixes=("", "_ref"))
+        _, p = welch(other["mean"], other.sd, other.n, other.mean_ref, other.sd_ref, other.n_ref)
+        other["p"] = p
+        other["gap"] = other.mean_ref - other["mean"]
+        other["p_adj"] = bh_adjust(other.p.to_numpy())
+        few = other[other.n < options.min_ratings]
+        for r in records_of(few):
+            skipped.append(
+                Skipped(
+                    "C4",
+                    None,
+                    f"touchpoint {r.touchpoint_id}: only {r.n} ratings (< {options.min_ratings})",
+                )
+            )
+        ok = other[(other.n >= options.min_ratings) & (other.p_adj < options.alpha)
+                   & (other.gap >= options.control_gap)]  # fmt: skip
+        for r in records_of(ok):
+            label = names.get(r.touchpoint_id, r.touchpoint_id)
+            who = f"partner {r.partner_id}" if r.controller == "partner" else f"the {r.controller}"
+            se = math.sqrt(r.sd**2 / r.n + r.sd_ref**2 / r.n_ref)
+            ev = {
+                "touchpoint_id": r.touchpoint_id,
+                "controller": r.controller,
+                "partner_id": None if pd.isna(r.partner_id) else r.partner_id,
+                "stage": r.stage,
+                "cx_vs_account": r.mean,
+                "supplier_same_stage": r.mean_ref,
+                "gap": r.gap,
+                "ci95": [r.gap - 1.96 * se, r.gap + 1.96 * se],
+                "ratings": int(r.n),
+                "accounts": int(r.accounts),
+                "p_adjusted": r.p_adj,
+            }
+            findings.append(Finding(
+                "C4", None, "touchpoint", r.touchpoint_id, _severity(r.gap, options.control_gap),
+                ev,
+                f"'{label}', run by {who}, scores {_fmt(r.gap)} points below the supplier's own "
+                f"{r.stage.replace('_', '-')} touchpoints for the same accounts.",
+                "The supplier does not control this touchpoint and cannot manage its "
+                "experience directly (Witell et al. 2020, C4).",
+                _control_actions(r.controller),
+                "controlled_touchpoint",
+            ))  # fmt: skip
+        findings += _partners(other, options)
+    findings += _lost_contact(prep, options)
+    return findings, skipped
+
+
+def _pooled(table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Pooled n, mean and sd of groups of cells."""
+    rows = []
+    for k, g in table.groupby(key):
+        n = g.n.sum()
+        mean = (g["mean"] * g.n).sum() / n
+        ss = ((g.n - 1) * g.sd.fillna(0) ** 2 + g.n * (g["mean"] - mean) ** 2).sum()
+        rows.append({key: k, "n": n, "mean": mean, "sd": math.sqrt(ss / max(n - 1, 1))})
+    return pd.DataFrame(rows, columns=[key, "n", "mean", "sd"])
+
+
+def _control_actions(controller: str) -> tuple[str, ...]:
+    if controller == "partner":
+        return ("Give the partner clear experience standards and standardized processes.",
+                "Tie the partner's incentives to the experience at this touchpoint and "
+                "monitor it monthly.",
+                "Decide whether to take the touchpoint back in house.")  # fmt: skip
+    if controller == "customer":
+        return ("Co-design this touchpoint with the customer and agree who does what.",)
+    return ("Monitor what external actors say and respond where the supplier can.",)
+
+
+def _partners(other: pd.DataFrame, options: DiagnoseOptions) -> list[Finding]:
+    """Per partner: all its touchpoints against the supplier's, pooled."""
+    part = other[(other.controller == "partner") & other.partner_id.notna()]
+    out = []
+    for pid, g in part.groupby("partner_id"):
+        n = g.n.sum()
+        if n < options.min_ratings:
+            continue
+        gap = float((g.gap * g.n).sum() / n)
+        se = math.sqrt(float((g.n**2 * (g.sd**2 / g.n + g.sd_ref**2 / g.n_ref)).sum())) / n
+        z = gap / se if se > 0 else 0.0
+        p = math.erfc(abs(z) / math.sqrt(2))
+        if gap < options.control_gap or p * max(1, part.partner_id.nunique()) >= options.alpha:
+            continue
+        out.append(Finding(
+            "C4", None, "partner", str(pid), _severity(gap, options.control_gap),
+            {"partner_id": pid, "gap": gap, "ci95": [gap - 1.96 * se, gap + 1.96 * se],
+             "ratings": int(n), "touchpoints": sorted(g.touchpoint_id.unique().tolist()),
+             "p_bonferroni": min(1.0, p * part.partner_id.nunique())},
+            f"Partner {pid} delivers experiences {_fmt(gap)} points below the supplier's own "
+            "touchpoints in the same stages.",
+            "Customers may come to see the partner's poor service as the supplier's "
+            "(Witell et al. 2020, C4).",
+            ("Review the partner's scorecard with them; agree targets and incentives.",
+             "Standardize the partner's processes at the touchpoints it runs."),
+            "partner_scorecard",
+        ))  # fmt: skip
+    return out
+
+
+def _lost_contact(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    out: list[Finding] = []
+    c = prep.contact
+    if c.empty:
+        return out
+    as_of = pd.Timestamp(prep.as_of)
+    for r in records_of(c):
+        if pd.isna(r.partner_after) or r.partner_after < options.min_partner_contacts:
+            continue
+        last = r.last_direct if not pd.isna(r.last_direct) else r.first_seen
+        days = (as_of - pd.Timestamp(last)).days
+        if days < options.lost_contact_days:
+            continue
+        out.append(Finding(
+            "C4", r.account_id, "account", r.account_id,
+            _severity(days, options.lost_contact_days),
+            {"last_direct_contact": None if pd.isna(r.last_direct) else r.last_direct,
+             "days_without_direct_contact": days, "partner_contacts_since": int(r.partner_after),
+             "last_partner_contact": r.last_partner},
+            f"The supplier has not met {r.account_id} directly for {days} days, while partners "
+            f"met it {int(r.partner_after)} times.",
+            "When a partner owns the relationship, the customer may renew with the partner "
+            "rather than the supplier (Witell et al. 2020, C4).",
+            ("Schedule a direct supplier touchpoint (account review, site visit) soon.",
+             "Ask the partner to share what it hears from this account."),
+            "lost_direct_contact",
+        ))  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- C5
+
+
+def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C5: a decline after a change point in an account's CX; changes of relationship
+    type, touchpoint control or goal importance and what CX did after them."""
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    m = prep.monthly.dropna(subset=["mean"]).sort_values(["account_id", "month"])
+    first = pd.Timestamp(m.month.min()) if not m.empty else pd.Timestamp(prep.as_of)
+    rows = []
+    for account, g in m.groupby("account_id", sort=True):
+        if len(g) < options.min_months:
+            skipped.append(
+                Skipped(
+                    "C5",
+                    str(account),
+                    f"fewer than {options.min_months} months with ratings for a trend",
+                )
+            )
+            continue
+        t = (pd.to_datetime(g.month) - first).dt.days.to_numpy() / 365.25
+        ss_within = float((g["var"].fillna(0) * (g.n - 1)).sum())
+        cp = change_point(t, g["mean"].to_numpy(), g.n.to_numpy(), ss_within)
+        if cp is None:
+            continue
+        rows.append(
+            {
+                "account_id": account,
+                "cp": cp,
+                "p": cp.p,
+                "months": len(g),
+                "raw_last": g.raw.tail(3).mean(),
+                "raw_first": g.raw.head(3).mean(),
+            }
+        )
+    if rows:
+        table = pd.DataFrame(rows)
+        table["p_adj"] = bh_adjust(table.p.to_numpy())
+        for r in records_of(table):
+            point: ChangePoint = r.cp
+            if not (r.p_adj < options.alpha and point.slope <= -options.decline_per_year
+                    and -point.drop >= options.decline_drop):  # fmt: skip
+                continue
+            since = (first + pd.Timedelta(days=point.tau * 365.25)).date()
+            findings.append(Finding(
+                "C5", r.account_id, "account", r.account_id,
+                _severity(point.drop, options.decline_drop),
+                {"since": since, "slope_per_year": point.slope, "drop_since": point.drop,
+                 "p_adjusted": r.p_adj, "months": r.months, "ratings": point.n,
+                 "recent_cx": r.raw_last},
+                f"{r.account_id}'s experience has been falling since {since:%B %Y}, by "
+                f"{_fmt(-point.drop)} points so far.",
+                "Customer expectations and requirements change over time; the experience "
+                "design has not kept up (Witell et al. 2020, C5).",
+                ("Ask the account what changed around that time (needs, people, contract).",
+                 "Re-check the account's goals and relationship type and adapt the touchpoints."),
+                "decline_change_point",
+            ))  # fmt: skip
+    findings += _relationship_changes(prep, options)
+    findings += _goal_shifts(prep, options)
+    findings += _control_changes(prep, options)
+    return findings, skipped
+
+
+def _before_after(prep: Prepared, account: str, day: pd.Timestamp, window: int) -> dict[str, Any]:
+    m = prep.monthly[prep.monthly.account_id == account]
+    lo, hi = day - pd.Timedelta(days=window), day + pd.Timedelta(days=window)
+    before = m[(m.month >= lo) & (m.month < day)]
+    after = m[(m.month >= day) & (m.month < hi)]
+
+    def wmean(d: pd.DataFrame) -> float | None:
+        return float((d.raw * d.n).sum() / d.n.sum()) if d.n.sum() else None
+
+    b, a = wmean(before), wmean(after)
+    return {"cx_before": b, "cx_after": a, "change": None if a is None or b is None else a - b}
+
+
+def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    rel = prep.relationships
+    out: list[Finding] = []
+    if rel.empty:
+        return out
+    rel = rel.assign(_from=pd.to_datetime(rel.valid_from)).sort_values(
+        ["account_id", "_from"], na_position="first"
+    )
+    for account, g in rel.groupby("account_id"):
+        recs = g.to_dict("records")
+        for before, after in itertools.pairwise(recs):
+            day = after["_from"]
+            if pd.isna(day) or day > pd.Timestamp(prep.as_of):
+                continue
+            changes = {
+                k: (before[k], after[k])
+                for k in ("relationship_intended", "relationship_expected")
+                if before[k] != after[k]
+            }
+            if not changes:
+                continue
+            cx = _before_after(prep, str(account), day, options.change_window_days)
+            mismatch = after["relationship_intended"] != after["relationship_expected"]
+            worse = cx["change"] is not None and cx["change"] < 0
+            sev = 0.4 + 0.3 * mismatch + 0.3 * min(1.0, -(cx["change"] or 0) / 20) * worse
+            what = "; ".join(f"{k.split('_')[1]} {a} → {b}" for k, (a, b) in changes.items())
+            out.append(Finding(
+                "C5", str(account), "account", str(account), float(min(1.0, sev)),
+                {"date": day.date(), "changes": {k: list(v) for k, v in changes.items()},
+                 "mismatch_after": bool(mismatch), **cx},
+                f"{account}'s relationship changed on {day:%d %b %Y} ({what})"
+                + (f"; CX moved {cx['change']:+.0f} points after." if cx["change"] is not None
+                   else "."),
+                "A shift between transactional and relational exchange calls for a redesign of "
+                "the key touchpoints (Witell et al. 2020, C5).",
+                ("Review the touchpoints and service level against the new relationship type.",),
+                "relationship_change",
+            ))  # fmt: skip
+    return out
+
+
+def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    w = prep.goal_waves
+    out: list[Finding] = []
+    if w.empty:
+        return out
+    w = w.assign(delta=w["last"] - w["first"])
+    for account, g in w.groupby("account_id"):
+        per = g.groupby("goal").delta.agg(["mean", "std", "size"])
+        per = per[per["size"] >= options.min_people]
+        moved = per[per["mean"].abs() >= options.goal_shift]
+        if moved.empty:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = moved["mean"] / (moved["std"] / np.sqrt(moved["size"]))
+        if not (t.abs() > 3).any() and not (moved["std"].fillna(0) == 0).any():
+            continue
+        day = pd.Timestamp(g.last_at.max())
+        cx = _before_after(prep, str(account), day, options.change_window_days)
+        changes = {str(k): round(float(v), 2) for k, v in moved["mean"].items()}
+        out.append(Finding(
+            "C5", str(account), "account", str(account),
+            _severity(float(moved["mean"].abs().max()), options.goal_shift),
+            {"date": day.date(), "goal_importance_change": changes,
+             "people": int(moved["size"].max()), **cx},
+            f"{account}'s priorities shifted ({_changes_text(changes)} on a 1–5 importance scale).",
+            "Changing customer goals change the experience they want; the value proposition "
+            "must follow (Witell et al. 2020, C5; Wirtz et al. 2025, step 4).",
+            ("Revisit the value proposition for this account with its decision makers.",),
+            "goal_shift",
+        ))  # fmt: skip
+    return out
+
+
+def _changes_text(changes: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:+.1f}" for k, v in changes.items())
+
+
+def _control_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    out: list[Finding] = []
+    for r in prep.control_changes.to_dict("records"):
+        b, a = r.get("before_raw"), r.get("after_raw")
+        change = None if b is None or a is None or pd.isna(a) or pd.isna(b) else a - b
+        sev = 0.4 + (0.6 * min(1.0, -change / 20) if change is not None and change < 0 else 0.0)
+        frm = r["from_controller"] + (
+            f" ({r['from_partner']})" if _has(r.get("from_partner")) else ""
+        )
+        to = r["to_controller"] + (f" ({r['to_partner']})" if _has(r.get("to_partner")) else "")
+        out.append(Finding(
+            "C5", None, "touchpoint", str(r["touchpoint_id"]), float(sev),
+            {k: r.get(k) for k in ("date", "from_controller", "to_controller", "from_partner",
+                                   "to_partner", "before_n", "after_n", "before_raw",
+                                   "after_raw")} | {"change": change},
+            f"Control of '{r.get('name') or r['touchpoint_id']}' moved from {frm} to {to} on "
+            f"{r['date']:%d %b %Y}"
+            + (f"; its CX moved {change:+.0f} points." if change is not None else "."),
+            "Touchpoint control changes over a relationship; each change needs the experience "
+            "monitored again (Witell et al. 2020, C4–C5).",
+            ("Compare the touchpoint before and after the handover monthly and agree "
+             "standards with the new controller.",),
+            "control_change",
+        ))  # fmt: skip
+    return out
+
+
+def _has(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+DETECTORS: dict[str, Callable[[Prepared, DiagnoseOptions], Detected]] = {
+    "C1": detect_c1,
+    "C2": detect_c2,
+    "C3": detect_c3,
+    "C4": detect_c4,
+    "C5": detect_c5,
+}

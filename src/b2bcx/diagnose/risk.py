@@ -1,0 +1,208 @@
+"""At-risk accounts and root-cause priorities.
+
+**Risk.** A logistic score with a-priori weights (not fitted to any outcome, so
+it can be validated on churn honestly; docs/diagnose.md)::
+
+    s = −2 + (60 − cx_recent)/10 + max(0, −slope)/10 + (1 − rwg) + 0.5 · Σ severity
+          + max(0, days_since_last_contact − 90)/180
+    risk = 1 / (1 + e^(−s))
+
+``cx_recent`` is the account's mean over its last 180 days (0–100), ``slope``
+its change in points per year over the last 12 months, ``rwg`` the agreement of
+its people (a unit with no verdict counts as 0.5), the severities are the
+account's findings (capped at 3). ``value_at_risk = risk × annual_value``.
+
+**Priorities** (McColl-Kennedy et al. 2019): among detractors' interactions
+(people whose latest NPS is 0–6), the touchpoint × stage × goal cells where the
+goal was served poorly (rating ≤ 2 of 5). ``score = driver weight × frequency ×
+value share``: the driver weight is the geometric mean of the touchpoint's and
+the goal's share of explained NPS (Johnson's relative weights), frequency the
+cell's share of all poor goal ratings among detractors, value share the annual
+value of the accounts behind them over the portfolio's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from b2bcx.diagnose.data import Prepared
+from b2bcx.diagnose.findings import Finding, records_of
+from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.measures.frame import experience_frame
+from b2bcx.model.enums import Goal
+from b2bcx.storage import Backend
+
+#: Each customer goal → its value proposition (Wirtz et al. 2025, Table 1).
+VALUE_PROPOSITION: dict[str, str] = {
+    "efficiency": "relieving", "convenience": "relieving",
+    "differentiation": "enabling", "empowerment": "enabling",
+    "association": "enriching", "relationships": "enriching",
+}  # fmt: skip
+
+_GOAL_ACTIONS: dict[str, str] = {
+    "relieving": "take work off the customer: fewer steps, faster answers, self-service",
+    "enabling": "equip the customer's people: training, expert advice, tools that let them do more",
+    "enriching": "invest in the relationship: a named contact, regular reviews, shared events",
+}
+
+
+def at_risk(
+    prep: Prepared, findings: list[Finding], rwg: dict[str, float], *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Accounts by risk, with the reasons behind each score."""
+    m = prep.monthly.dropna(subset=["raw"])
+    as_of = pd.Timestamp(prep.as_of)
+    severity: dict[str, float] = {}
+    kinds: dict[str, list[str]] = {}
+    for f in findings:
+        if f.account_id:
+            severity[f.account_id] = severity.get(f.account_id, 0.0) + f.severity
+            kinds.setdefault(f.account_id, []).append(f.challenge)
+    contact = prep.contact.set_index("account_id") if not prep.contact.empty else None
+    out = []
+    for acc in records_of(prep.accounts):
+        a = acc.account_id
+        g = m[m.account_id == a]
+        recent = g[g.month >= as_of - pd.Timedelta(days=180)]
+        if recent.n.sum() == 0:
+            recent = g.tail(6)
+        if g.empty:
+            continue
+        cx = float((recent.raw * recent.n).sum() / recent.n.sum())
+        year = g[g.month >= as_of - pd.Timedelta(days=365)]
+        slope = _slope(year, as_of)
+        agree = rwg.get(a, float("nan"))
+        agree_term = 0.5 if math.isnan(agree) else 1.0 - max(0.0, min(1.0, agree))
+        sev = min(3.0, severity.get(a, 0.0))
+        days = (as_of - pd.Timestamp(contact.last_seen[a])).days if contact is not None else 0
+        terms = {
+            "level": (60.0 - cx) / 10.0,
+            "trend": max(0.0, -slope) / 10.0,
+            "alignment": agree_term,
+            "findings": 0.5 * sev,
+            "silence": max(0, days - 90) / 180.0,
+        }
+        s = -2.0 + sum(terms.values())
+        risk = 1.0 / (1.0 + math.exp(-s))
+        value = float(acc.annual_value) if not pd.isna(acc.annual_value) else 0.0
+        reasons = []
+        if terms["level"] > 0:
+            reasons.append(f"CX {cx:.0f} over the last 6 months (below 60)")
+        if slope < -5:
+            reasons.append(f"falling {-slope:.0f} points a year")
+        if agree_term >= 0.3:
+            reasons.append(
+                f"people disagree (rwg {agree:.2f})"
+                if not math.isnan(agree)
+                else "too few respondents to know if people agree"
+            )
+        if sev > 0:
+            reasons.append(f"findings {', '.join(sorted(set(kinds[a])))} (severity {sev:.1f})")
+        if terms["silence"] > 0:
+            reasons.append(f"no interaction for {days} days")
+        out.append({"account_id": a, "risk": risk, "annual_value": value,
+                    "value_at_risk": risk * value, "cx_recent": cx, "slope_per_year": slope,
+                    "rwg": None if math.isnan(agree) else agree, "terms": terms,
+                    "reasons": reasons})  # fmt: skip
+    out.sort(key=lambda r: -r["risk"])
+    return out[:limit] if limit else out
+
+
+def _slope(g: pd.DataFrame, as_of: pd.Timestamp) -> float:
+    """Weighted least-squares slope of monthly CX, points per year (0 with < 3 months)."""
+    if len(g) < 3:
+        return 0.0
+    t = (g.month - as_of).dt.days.to_numpy() / 365.25
+    w = g.n.to_numpy(dtype=float)
+    y = g.raw.to_numpy(dtype=float)
+    tm, ym = np.average(t, weights=w), np.average(y, weights=w)
+    den = float((w * (t - tm) ** 2).sum())
+    return float((w * (t - tm) * (y - ym)).sum() / den) if den > 0 else 0.0
+
+
+def priorities(
+    backend: Backend,
+    prep: Prepared,
+    options: DiagnoseOptions,
+    *,
+    touchpoint_weights: dict[str, float],
+    goal_weights: dict[str, float],
+    account_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Touchpoint × stage × goal cells that concentrate poor experiences among detractors."""
+    f = experience_frame(backend, as_of=prep.as_of)
+    if account_id is not None:
+        f = f.filter(f.account_id == account_id)
+    latest = f.filter(f.nps.notnull())
+    w = ibis.window(group_by=latest.stakeholder_id, order_by=latest.occurred_at.desc())
+    latest = latest.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
+    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id")
+    d = f.inner_join(detractors, f.stakeholder_id == detractors.det_id)
+    parts = []
+    for goal in Goal:
+        col = d[goal.value]
+        rated = d.filter(col.notnull() & d.touchpoint_id.notnull())
+        parts.append(
+            rated.group_by(["touchpoint_id", "stage", "controller", "account_id"]).aggregate(
+                goal=ibis.literal(goal.value),
+                rated=ibis._.count(),
+                poor=(col <= options.poor_goal_rating).cast("int64").sum(),
+            )
+        )
+    cells = pd.DataFrame(ibis.union(*parts).to_pandas()) if parts else pd.DataFrame()
+    if cells.empty or cells.poor.sum() == 0:
+        return []
+    values = prep.accounts.set_index("account_id").annual_value.astype(float).fillna(0.0)
+    total_value = float(values.sum()) or 1.0
+    cells["value"] = cells.account_id.map(values).fillna(0.0) * (cells.poor > 0)
+    grouped = cells.groupby(["touchpoint_id", "stage", "controller", "goal"], dropna=False).agg(
+        rated=("rated", "sum"), poor=("poor", "sum"), value=("value", "sum"),
+        accounts=("poor", lambda s: int((s > 0).sum())),
+    ).reset_index()  # fmt: skip
+    grouped = grouped[grouped.rated >= options.min_ratings]
+    total_poor = float(grouped.poor.sum()) or 1.0
+    overall_rate = total_poor / float(grouped.rated.sum())
+    tp_default = float(np.median(list(touchpoint_weights.values()))) if touchpoint_weights else 1.0
+    gw_default = float(np.median(list(goal_weights.values()))) if goal_weights else 1.0
+    names = prep.catalogue.drop_duplicates("touchpoint_id").set_index("touchpoint_id")["name"]
+    rows = []
+    for r in records_of(grouped):
+        if r.poor == 0:
+            continue
+        tw = touchpoint_weights.get(r.touchpoint_id, tp_default)
+        gw = goal_weights.get(r.goal, gw_default)
+        weight = math.sqrt(max(tw, 0.0) * max(gw, 0.0))
+        frequency = r.poor / total_poor
+        value_share = r.value / total_value
+        vp = VALUE_PROPOSITION[r.goal]
+        label = names.get(r.touchpoint_id, r.touchpoint_id)
+        owner = (
+            "with the partner that runs it"
+            if r.controller == "partner"
+            else "with the customer"
+            if r.controller == "customer"
+            else "in house"
+        )
+        rows.append({
+            "touchpoint_id": r.touchpoint_id, "touchpoint": label, "stage": r.stage,
+            "controller": r.controller, "goal": r.goal, "value_proposition": vp,
+            "poor": int(r.poor), "rated": int(r.rated), "poor_rate": r.poor / r.rated,
+            "lift": (r.poor / r.rated) / overall_rate if overall_rate else None,
+            "frequency": frequency, "driver_weight": weight, "value_at_risk": float(r.value),
+            "value_share": value_share, "accounts": int(r.accounts),
+            "score": weight * frequency * value_share,
+            "action": f"At '{label}', {_GOAL_ACTIONS[vp]} — {r.goal} is served poorly for "
+                      f"detractors; fix it {owner}.",
+        })  # fmt: skip
+    rows.sort(key=lambda x: -x["score"])
+    top = rows[: options.max_priorities]
+    best = top[0]["score"] if top else 1.0
+    for rank, row in enumerate(top, 1):
+        row["rank"] = rank
+        row["score"] = row["score"] / best if best else 0.0
+    return top

@@ -1,0 +1,144 @@
+"""Small statistics the detectors share: FDR control, Welch tests from summary
+statistics, one-way ANOVA with omega squared, and a change-point trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def bh_adjust(p: npt.ArrayLike) -> FloatArray:
+    """Benjamini–Hochberg adjusted p-values (NaN stays NaN and is not counted)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok])
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    values = np.empty(m)
+    values[order] = adjusted
+    out[ok] = values
+    return out
+
+
+def welch(
+    m1: npt.ArrayLike,
+    s1: npt.ArrayLike,
+    n1: npt.ArrayLike,
+    m2: npt.ArrayLike,
+    s2: npt.ArrayLike,
+    n2: npt.ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """Welch's t and two-sided p from means, standard deviations and counts (vectorized)."""
+    m1, s1, n1 = (np.asarray(v, dtype=float) for v in (m1, s1, n1))
+    m2, s2, n2 = (np.asarray(v, dtype=float) for v in (m2, s2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v1, v2 = s1**2 / n1, s2**2 / n2
+        se = np.sqrt(v1 + v2)
+        t = (m1 - m2) / se
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        p = 2 * stats.t.sf(np.abs(t), df)
+    bad = (n1 < 2) | (n2 < 2) | ~np.isfinite(se) | (se == 0)
+    return np.where(bad, np.nan, t), np.where(bad, np.nan, p)
+
+
+@dataclass(frozen=True)
+class Anova:
+    """One-way ANOVA of values in groups."""
+
+    f: float
+    p: float
+    omega2: float
+    eta2: float
+    df_between: int
+    df_within: int
+
+
+def one_way_anova(values: npt.ArrayLike, groups: npt.ArrayLike) -> Anova | None:
+    """Classical one-way ANOVA with omega squared (Hays); None when it cannot be run."""
+    x = np.asarray(values, dtype=float)
+    g = np.asarray(groups)
+    keep = ~np.isnan(x)
+    x, g = x[keep], g[keep]
+    labels, codes = np.unique(g, return_inverse=True)
+    k, n = len(labels), len(x)
+    if k < 2 or n - k < 1:
+        return None
+    counts = np.bincount(codes, minlength=k)
+    means = np.bincount(codes, x, minlength=k) / counts
+    grand = x.mean()
+    ss_between = float((counts * (means - grand) ** 2).sum())
+    ss_within = float(((x - means[codes]) ** 2).sum())
+    ss_total = ss_between + ss_within
+    df_b, df_w = k - 1, n - k
+    ms_w = ss_within / df_w
+    if ss_total == 0:
+        return Anova(f=0.0, p=1.0, omega2=0.0, eta2=0.0, df_between=df_b, df_within=df_w)
+    f = (ss_between / df_b) / ms_w if ms_w > 0 else np.inf
+    p = float(stats.f.sf(f, df_b, df_w)) if np.isfinite(f) else 0.0
+    omega2 = max(0.0, (ss_between - df_b * ms_w) / (ss_total + ms_w))
+    return Anova(f=float(f), p=p, omega2=omega2, eta2=ss_between / ss_total,
+                 df_between=df_b, df_within=df_w)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """A level then a linear change after ``tau`` (a hinge), fitted by weighted least squares."""
+
+    tau: float  # time of the change, in years from the first period
+    slope: float  # change per year after tau
+    level: float  # level before tau
+    p: float  # F test of the hinge against a constant level, Bonferroni over the taus tried
+    drop: float  # fitted change from tau to the last period
+    n: int
+
+
+def change_point(
+    t: npt.ArrayLike, mean: npt.ArrayLike, n: npt.ArrayLike, ss_within: float, *, min_side: int = 3
+) -> ChangePoint | None:
+    """The best hinge ``level + slope · max(0, t − tau)`` for period means.
+
+    ``t`` (years), ``mean`` and ``n`` describe periods (e.g. months); the error
+    variance comes from the spread inside and around the periods, so periods
+    with more ratings weigh more. ``tau`` runs over the periods leaving at
+    least ``min_side`` on each side; the p-value of the best is Bonferroni-
+    corrected for the number of taus tried (conservative).
+    """
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(mean, dtype=float)
+    w = np.asarray(n, dtype=float)
+    periods = len(t)
+    if periods < 2 * min_side:
+        return None
+    total_n = float(w.sum())
+    wmean = float((w * y).sum() / total_n)
+    rss0 = float((w * (y - wmean) ** 2).sum())
+    best: tuple[float, float, float, float] | None = None
+    for tau in t[min_side - 1 : periods - min_side]:
+        h = np.clip(t - tau, 0.0, None)
+        design = np.column_stack([np.ones(periods), h])
+        sw = np.sqrt(w)
+        coef, *_ = np.linalg.lstsq(design * sw[:, None], y * sw, rcond=None)
+        rss = float((w * (y - design @ coef) ** 2).sum())
+        if best is None or rss < best[0]:
+            best = (rss, float(tau), float(coef[0]), float(coef[1]))
+    if best is None:
+        return None
+    rss1, tau, level, slope = best
+    df_resid = total_n - 2
+    if df_resid <= 0:
+        return None
+    sigma2 = (ss_within + rss1) / df_resid
+    f = (rss0 - rss1) / sigma2 if sigma2 > 0 else np.inf
+    tries = periods - 2 * min_side + 1
+    p = min(1.0, float(stats.f.sf(f, 1, df_resid)) * tries) if np.isfinite(f) else 0.0
+    drop = slope * float(t[-1] - tau)
+    return ChangePoint(tau=tau, slope=slope, level=level, p=p, drop=drop, n=int(total_n))
