@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.diagnose.stats import two_way_effects
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import DecayOptions, individual_cx_expr, resolve_as_of
 from b2bcx.model.tables import RATING_SCALES
@@ -56,7 +57,7 @@ class Prepared:
     people: pd.DataFrame  # per stakeholder: account, function, level, unit, score (0–100)
     person_stage: pd.DataFrame  # account, stakeholder, stage, n, mean r_tp
     person_journey: pd.DataFrame  # account, journey, stakeholder, n, mean r_tp
-    touchpoints: pd.DataFrame  # touchpoint version stats on r_acc
+    touchpoints: pd.DataFrame  # touchpoint version effects within the accounts served
     contact: pd.DataFrame  # per account: last supplier / partner contact
     monthly: pd.DataFrame  # account × month: n, mean r_w, ss_w, mean x
     relationships: pd.DataFrame
@@ -110,13 +111,10 @@ def prepare(
     person_journey = f.filter(f.journey_id.notnull())
     person_journey = person_journey.group_by(["account_id", "journey_id", "stakeholder_id"])
     person_journey = person_journey.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
-    tps = f.filter(f.touchpoint_id.notnull()).group_by(
-        ["touchpoint_id", "controller", "partner_id", "stage"]
+    cells = f.filter(f.touchpoint_id.notnull()).group_by(
+        ["account_id", "touchpoint_id", "controller", "partner_id", "stage"]
     )
-    tps = tps.aggregate(
-        n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(), raw=ibis._.x.mean(),
-        accounts=ibis._.account_id.nunique(),
-    )  # fmt: skip
+    cells = cells.aggregate(n=ibis._.count(), mean=ibis._.x.mean(), var=ibis._.x.var())
     month = f.occurred_at.truncate("M")
     monthly = (
         f.mutate(month=month)
@@ -178,7 +176,7 @@ def prepare(
         people=people_df,
         person_stage=_df(person_stage),
         person_journey=_df(person_journey),
-        touchpoints=_df(tps),
+        touchpoints=touchpoint_effects(_df(cells)),
         contact=_df(contact),
         monthly=_df(monthly),
         relationships=relationships,
@@ -247,3 +245,33 @@ def _control_changes(
                     row[f"{rec['side']}_{k}"] = rec[k]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def touchpoint_effects(cells: pd.DataFrame) -> pd.DataFrame:
+    """Each touchpoint version's effect (0–100 points) net of the accounts it serves.
+
+    Fitted as an additive account + touchpoint model on the account × touchpoint
+    cells (:func:`~b2bcx.diagnose.stats.two_way_effects`); ``se`` its standard
+    error, ``raw`` its plain mean, ``accounts`` how many accounts rated it.
+    """
+    columns = ["touchpoint_id", "controller", "partner_id", "stage", "n", "effect", "se",
+               "raw", "accounts"]  # fmt: skip
+    cells = cells.dropna(subset=["mean"])
+    if cells.empty:
+        return pd.DataFrame(columns=columns)
+    key = ["touchpoint_id", "controller", "partner_id", "stage"]
+    version = cells[key].astype(object).fillna("").astype(str).agg("\x1f".join, axis=1)
+    col_codes, col_labels = pd.factorize(version)
+    row_codes, _ = pd.factorize(cells.account_id)
+    ss_within = float((cells["var"].fillna(0.0) * (cells.n - 1)).sum())
+    fit = two_way_effects(row_codes, col_codes, cells.n.to_numpy(), cells["mean"].to_numpy(),
+                          ss_within)  # fmt: skip
+    first = cells.assign(_v=col_codes).drop_duplicates("_v").set_index("_v")[key]
+    out = first.sort_index().reset_index(drop=True)
+    grouped = cells.assign(_v=col_codes, _s=cells["mean"] * cells.n).groupby("_v")
+    out["n"] = grouped.n.sum().sort_index().to_numpy()
+    out["raw"] = (grouped._s.sum() / grouped.n.sum()).sort_index().to_numpy()
+    out["accounts"] = grouped.account_id.nunique().sort_index().to_numpy()
+    out["effect"] = fit.col_effect[: len(col_labels)]
+    out["se"] = fit.col_se[: len(col_labels)]
+    return out[columns]

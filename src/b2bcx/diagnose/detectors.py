@@ -435,7 +435,7 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
     for a long time while a partner has."""
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    tp = prep.touchpoints.dropna(subset=["mean"])
+    tp = prep.touchpoints.dropna(subset=["effect"])
     names = (prep.catalogue.drop_duplicates("touchpoint_id").set_index("touchpoint_id")["name"]
              if not prep.catalogue.empty else pd.Series(dtype=str))  # fmt: skip
     supplier = tp[tp.controller == "supplier"]
@@ -443,38 +443,26 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
     other = tp[tp.controller.isin(["partner", "customer", "external"])].copy()
     if not other.empty and not ref.empty:
         other = other.merge(ref, on="stage", how="left", suffixes=("", "_ref"))
-        _, p = welch(other["mean"], other.sd, other.n, other.mean_ref, other.sd_ref, other.n_ref)
-        other["p"] = p
-        other["gap"] = other.mean_ref - other["mean"]
+        other["gap"] = other.effect_ref - other.effect
+        other["gap_se"] = np.sqrt(other.se**2 + other.se_ref**2)
+        z = other.gap / other.gap_se
+        other["p"] = [math.erfc(abs(v) / math.sqrt(2)) if np.isfinite(v) else np.nan for v in z]
         other["p_adj"] = bh_adjust(other.p.to_numpy())
         few = other[other.n < options.min_ratings]
         for r in records_of(few):
-            skipped.append(
-                Skipped(
-                    "C4",
-                    None,
-                    f"touchpoint {r.touchpoint_id}: only {r.n} ratings (< {options.min_ratings})",
-                )
-            )
+            skipped.append(Skipped("C4", None, f"touchpoint {r.touchpoint_id}: only {r.n} "
+                                   f"ratings (< {options.min_ratings})"))  # fmt: skip
         ok = other[(other.n >= options.min_ratings) & (other.p_adj < options.alpha)
                    & (other.gap >= options.control_gap)]  # fmt: skip
         for r in records_of(ok):
             label = names.get(r.touchpoint_id, r.touchpoint_id)
             who = f"partner {r.partner_id}" if r.controller == "partner" else f"the {r.controller}"
-            se = math.sqrt(r.sd**2 / r.n + r.sd_ref**2 / r.n_ref)
-            ev = {
-                "touchpoint_id": r.touchpoint_id,
-                "controller": r.controller,
-                "partner_id": None if pd.isna(r.partner_id) else r.partner_id,
-                "stage": r.stage,
-                "cx_vs_account": r.mean,
-                "supplier_same_stage": r.mean_ref,
-                "gap": r.gap,
-                "ci95": [r.gap - 1.96 * se, r.gap + 1.96 * se],
-                "ratings": int(r.n),
-                "accounts": int(r.accounts),
-                "p_adjusted": r.p_adj,
-            }
+            ev = {"touchpoint_id": r.touchpoint_id, "controller": r.controller,
+                  "partner_id": None if pd.isna(r.partner_id) else r.partner_id,
+                  "stage": r.stage, "effect": r.effect, "supplier_same_stage": r.effect_ref,
+                  "gap": r.gap, "ci95": [r.gap - 1.96 * r.gap_se, r.gap + 1.96 * r.gap_se],
+                  "raw_cx": r.raw, "ratings": int(r.n), "accounts": int(r.accounts),
+                  "p_adjusted": r.p_adj}  # fmt: skip
             findings.append(Finding(
                 "C4", None, "touchpoint", r.touchpoint_id, _severity(r.gap, options.control_gap),
                 ev,
@@ -491,14 +479,14 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
 
 
 def _pooled(table: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Pooled n, mean and sd of groups of cells."""
+    """Per ``key``: the ratings-weighted mean effect of the cells and its standard error."""
     rows = []
     for k, g in table.groupby(key):
-        n = g.n.sum()
-        mean = (g["mean"] * g.n).sum() / n
-        ss = ((g.n - 1) * g.sd.fillna(0) ** 2 + g.n * (g["mean"] - mean) ** 2).sum()
-        rows.append({key: k, "n": n, "mean": mean, "sd": math.sqrt(ss / max(n - 1, 1))})
-    return pd.DataFrame(rows, columns=[key, "n", "mean", "sd"])
+        n = float(g.n.sum())
+        effect = float((g.effect * g.n).sum() / n)
+        se = math.sqrt(float((g.n**2 * g.se**2).sum())) / n
+        rows.append({key: k, "n": n, "effect": effect, "se": se})
+    return pd.DataFrame(rows, columns=[key, "n", "effect", "se"])
 
 
 def _control_actions(controller: str) -> tuple[str, ...]:
@@ -521,7 +509,7 @@ def _partners(other: pd.DataFrame, options: DiagnoseOptions) -> list[Finding]:
         if n < options.min_ratings:
             continue
         gap = float((g.gap * g.n).sum() / n)
-        se = math.sqrt(float((g.n**2 * (g.sd**2 / g.n + g.sd_ref**2 / g.n_ref)).sum())) / n
+        se = math.sqrt(float((g.n**2 * g.gap_se**2).sum())) / n
         z = gap / se if se > 0 else 0.0
         p = math.erfc(abs(z) / math.sqrt(2))
         if gap < options.control_gap or p * max(1, part.partner_id.nunique()) >= options.alpha:

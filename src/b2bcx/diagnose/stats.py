@@ -142,3 +142,56 @@ def change_point(
     p = min(1.0, float(stats.f.sf(f, 1, df_resid)) * tries) if np.isfinite(f) else 0.0
     drop = slope * float(t[-1] - tau)
     return ChangePoint(tau=tau, slope=slope, level=level, p=p, drop=drop, n=int(total_n))
+
+
+@dataclass(frozen=True)
+class TwoWay:
+    """Additive account + touchpoint effects fitted to cell means."""
+
+    row_effect: FloatArray
+    col_effect: FloatArray
+    col_se: FloatArray
+    sigma2: float
+
+
+def two_way_effects(
+    rows: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    n: npt.ArrayLike,
+    mean: npt.ArrayLike,
+    ss_within: float,
+    *,
+    iterations: int = 50,
+) -> TwoWay:
+    """Least-squares ``x = row + col`` for an unbalanced two-way layout, by backfitting.
+
+    ``rows``/``cols`` are integer codes of each cell, ``n`` and ``mean`` its count
+    and mean. Column effects are centred on their weighted mean, so a column's
+    effect is its distance from the average cell *within the same rows*: a
+    touchpoint is compared with the others in the accounts it serves. The error
+    variance pools the spread within cells and the misfit of the cell means.
+    """
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    w = np.asarray(n, dtype=float)
+    y = np.asarray(mean, dtype=float)
+    n_rows, n_cols = int(r.max()) + 1, int(c.max()) + 1
+    w_row = np.bincount(r, w, minlength=n_rows)
+    w_col = np.bincount(c, w, minlength=n_cols)
+    col = np.zeros(n_cols)
+    row = np.zeros(n_rows)
+    for _ in range(iterations):
+        row = np.bincount(r, w * (y - col[c]), minlength=n_rows) / np.maximum(w_row, 1e-12)
+        new = np.bincount(c, w * (y - row[r]), minlength=n_cols) / np.maximum(w_col, 1e-12)
+        if np.allclose(new, col, atol=1e-9):
+            col = new
+            break
+        col = new
+    shift = float((w_col * col).sum() / w_col.sum())
+    col, row = col - shift, row + shift
+    misfit = float((w * (y - row[r] - col[c]) ** 2).sum())
+    df = float(w.sum()) - n_rows - n_cols + 1
+    sigma2 = (ss_within + misfit) / df if df > 0 else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(sigma2 / w_col)
+    return TwoWay(row_effect=row, col_effect=col, col_se=se, sigma2=sigma2)
