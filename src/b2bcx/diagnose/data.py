@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from b2bcx.diagnose.options import DiagnoseOptions
@@ -66,6 +67,14 @@ class Prepared:
     control_changes: pd.DataFrame
     catalogue: pd.DataFrame
     grand_mean: float
+    _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
+
+    def monthly_of(self, account: str) -> pd.DataFrame:
+        """The monthly rows of one account (indexed once, on first use)."""
+        if self._by_account is None:
+            monthly = self.monthly.assign(month=pd.to_datetime(self.monthly.month))
+            self._by_account = {str(a): g for a, g in monthly.groupby("account_id")}
+        return self._by_account.get(account, self.monthly.iloc[:0])
 
 
 def _to_100(col: ir.NumericValue, metric: str) -> ir.NumericValue:
@@ -104,7 +113,12 @@ def prepare(
     person_mean = f.group_by("stakeholder_id").aggregate(p_r=f.r_tp.mean())
     f = f.inner_join(acc_mean, "account_id")
     f = f.inner_join(person_mean, "stakeholder_id")
-    f = f.mutate(r_acc=f.x - f.acc_x, r_w=f.r_tp - f.p_r)
+    f = f.mutate(r_acc=f.x - f.acc_x, r_w=f.r_tp - f.p_r).select(
+        "account_id", "stakeholder_id", "journey_id", "touchpoint_id", "controller",
+        "partner_id", "stage", "occurred_at", "x", "r_tp", "r_acc", "r_w",
+    )  # fmt: skip
+    # the residual frame feeds six aggregates: materialize it once in the engine
+    f = f.cache()
 
     person_stage = f.filter(f.stage.notnull()).group_by(["account_id", "stakeholder_id", "stage"])
     person_stage = person_stage.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
@@ -125,24 +139,19 @@ def prepare(
     )
 
     # last direct (supplier-controlled) contact and partner contacts after it, all interactions
-    direct = (
-        base.filter(base.controller == "supplier")
-        .group_by("account_id")
-        .aggregate(last_direct=ibis._.occurred_at.max())
-    )
-    partner = base.filter(base.controller == "partner")
-    joined = partner.left_join(direct, "account_id")
+    everyone = base.group_by("account_id").aggregate(
+        first_seen=ibis._.occurred_at.min(), last_seen=ibis._.occurred_at.max(),
+        n_all=ibis._.count(),
+        last_direct=ibis._.occurred_at.max(where=ibis._.controller == "supplier"),
+    )  # fmt: skip
+    partner = base.filter(base.controller == "partner").select("account_id", "occurred_at")
+    joined = partner.inner_join(everyone.select("account_id", "last_direct"), "account_id")
     after = joined.filter(
         joined.last_direct.isnull() | (joined.occurred_at > joined.last_direct)
     ).group_by("account_id").aggregate(
         partner_after=ibis._.count(), last_partner=ibis._.occurred_at.max()
     )  # fmt: skip
-    everyone = base.group_by("account_id").aggregate(
-        first_seen=ibis._.occurred_at.min(), last_seen=ibis._.occurred_at.max(),
-        n_all=ibis._.count(),
-    )  # fmt: skip
-    contact = everyone.left_join(direct, "account_id").drop("account_id_right")
-    contact = contact.left_join(after, "account_id").drop("account_id_right")
+    contact = everyone.left_join(after, "account_id").drop("account_id_right")
 
     comments = base.filter(base.comment.notnull() & base.stage.notnull())
     low = comments.comment.lower()
@@ -170,22 +179,26 @@ def prepare(
     catalogue = _df(backend.table("touchpoints"))
     control_changes = _control_changes(f, catalogue, options)
     grand_value = f.x.mean().execute()
-    return Prepared(
-        as_of=stamp,
-        accounts=accounts,
-        people=people_df,
-        person_stage=_df(person_stage),
-        person_journey=_df(person_journey),
-        touchpoints=touchpoint_effects(_df(cells)),
-        contact=_df(contact),
-        monthly=_df(monthly),
-        relationships=relationships,
-        goal_waves=goal_waves,
-        promises=_df(promises),
-        control_changes=control_changes,
-        catalogue=catalogue,
-        grand_mean=float(grand_value) if grand_value is not None else float("nan"),
-    )
+    try:
+        prepared = Prepared(
+            as_of=stamp,
+            accounts=accounts,
+            people=people_df,
+            person_stage=_df(person_stage),
+            person_journey=_df(person_journey),
+            touchpoints=touchpoint_effects(_df(cells)),
+            contact=_df(contact),
+            monthly=_df(monthly),
+            relationships=relationships,
+            goal_waves=goal_waves,
+            promises=_df(promises),
+            control_changes=control_changes,
+            catalogue=catalogue,
+            grand_mean=float(grand_value) if grand_value is not None else float("nan"),
+        )
+    finally:
+        f.release()
+    return prepared
 
 
 def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
@@ -260,8 +273,8 @@ def touchpoint_effects(cells: pd.DataFrame) -> pd.DataFrame:
     if cells.empty:
         return pd.DataFrame(columns=columns)
     key = ["touchpoint_id", "controller", "partner_id", "stage"]
-    version = cells[key].astype(object).fillna("").astype(str).agg("\x1f".join, axis=1)
-    col_codes, col_labels = pd.factorize(version)
+    col_codes = cells.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    col_labels = np.arange(int(col_codes.max()) + 1)
     row_codes, _ = pd.factorize(cells.account_id)
     ss_within = float((cells["var"].fillna(0.0) * (cells.n - 1)).sum())
     fit = two_way_effects(row_codes, col_codes, cells.n.to_numpy(), cells["mean"].to_numpy(),

@@ -16,13 +16,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as _stats
 
 from b2bcx.diagnose.data import EARLY_STAGES, LATE_STAGES, STAGE_ORDER, Prepared
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import ChangePoint, bh_adjust, change_point, one_way_anova, welch
+from b2bcx.diagnose.stats import bh_adjust, change_points, welch
 
 Detected = tuple[list[Finding], list[Skipped]]
+
+
+def stats_f_sf(f: Any, df1: Any, df2: Any) -> Any:
+    """Upper tail of the F distribution (vectorized)."""
+    return _stats.f.sf(f, df1, df2)
 
 
 def _severity(effect: float, threshold: float) -> float:
@@ -188,35 +194,14 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     p < alpha, omega² ≥ ``silo_omega2`` and a gap ≥ ``silo_gap`` between two groups
     of at least ``min_people`` each.
     """
-    rows: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
     people = _stage_adjusted_people(prep)
     dims = [d for d in ("function", "level", "unit") if d in people and people[d].notna().any()]
-    for account, grp in people.groupby("account_id", sort=True):
-        for dim in dims:
-            g = grp.dropna(subset=[dim])
-            sizes = g[dim].value_counts()
-            big = sizes[sizes >= options.min_people].index
-            if len(big) < 2:
-                continue
-            g = g[g[dim].isin(big)]
-            test = one_way_anova(g.score.to_numpy(), g[dim].to_numpy())
-            if test is None:
-                continue
-            agg = g.groupby(dim).score.agg(["mean", "size"])
-            mean_of = {str(k): float(v) for k, v in agg["mean"].items()}
-            size_of = {str(k): int(v) for k, v in agg["size"].items()}
-            hi, lo = max(mean_of, key=mean_of.__getitem__), min(mean_of, key=mean_of.__getitem__)
-            rows.append({"account_id": account, "dimension": dim, "p": test.p,
-                         "omega2": test.omega2, "eta2": test.eta2, "high": hi, "low": lo,
-                         "high_mean": mean_of[hi], "low_mean": mean_of[lo],
-                         "high_n": size_of[hi], "low_n": size_of[lo],
-                         "gap": mean_of[hi] - mean_of[lo],
-                         "groups": {k: round(v, 1) for k, v in mean_of.items()},
-                         "people": len(g)})  # fmt: skip
-    if not rows:
+    parts = [_anova_by_account(people, d, options.min_people) for d in dims]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
         return [], skipped
-    table = pd.DataFrame(rows)
+    table = pd.concat(parts, ignore_index=True)
     # one family of tests per dimension (functions, levels, units are separate questions)
     table["p_adj"] = table.groupby("dimension").p.transform(lambda p: bh_adjust(p.to_numpy()))
     hits = table[(table.p_adj < options.alpha) & (table.omega2 >= options.silo_omega2)
@@ -240,6 +225,45 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
             "between_groups",
         ))  # fmt: skip
     return findings, skipped
+
+
+def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFrame:
+    """One-way ANOVA of ``score`` over ``dim`` inside every account at once (vectorized)."""
+    g = people.dropna(subset=[dim, "score"])
+    size = g.groupby(["account_id", dim]).score.transform("size")
+    g = g[size >= min_people]
+    cell = g.groupby(["account_id", dim]).score.agg(["size", "mean", "var"]).reset_index()
+    cell["ss"] = cell["var"].fillna(0.0) * (cell["size"] - 1)
+    acc = cell.groupby("account_id").agg(k=("size", "count"), people=("size", "sum"),
+                                         ssw=("ss", "sum"))  # fmt: skip
+    cell = cell.merge(acc, on="account_id")
+    cell = cell[(cell.k >= 2) & (cell.people - cell.k >= 1)]
+    if cell.empty:
+        return pd.DataFrame()
+    cell["sx"] = cell["mean"] * cell["size"]
+    grand = cell.groupby("account_id").sx.sum() / cell.groupby("account_id")["size"].sum()
+    cell["dev"] = cell["size"] * (cell["mean"] - cell.account_id.map(grand)) ** 2
+    out = cell.groupby("account_id").agg(k=("k", "first"), people=("people", "first"),
+                                         ssw=("ssw", "first"), ssb=("dev", "sum"))  # fmt: skip
+    df_b, df_w = out.k - 1, out.people - out.k
+    msw = out.ssw / df_w
+    sst = out.ssb + out.ssw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = (out.ssb / df_b) / msw
+        out["p"] = np.where(sst == 0, 1.0, np.where(msw == 0, 0.0, stats_f_sf(f, df_b, df_w)))
+        out["omega2"] = np.where(sst == 0, 0.0, ((out.ssb - df_b * msw) / (sst + msw)).clip(0))
+        out["eta2"] = np.where(sst == 0, 0.0, out.ssb / sst)
+    ordered = cell.sort_values(["account_id", "mean"])
+    low = ordered.groupby("account_id").first()
+    high = ordered.groupby("account_id").last()
+    out["low"], out["low_mean"], out["low_n"] = low[dim], low["mean"], low["size"]
+    out["high"], out["high_mean"], out["high_n"] = high[dim], high["mean"], high["size"]
+    out["gap"] = out.high_mean - out.low_mean
+    groups = {a: {str(k): round(float(v), 1) for k, v in zip(c[dim], c["mean"], strict=True)}
+              for a, c in cell.groupby("account_id")}  # fmt: skip
+    out["groups"] = pd.Series([groups[a] for a in out.index], index=out.index, dtype=object)
+    out["dimension"] = dim
+    return out.reset_index()
 
 
 def _stage_adjusted_people(prep: Prepared) -> pd.DataFrame:
@@ -290,32 +314,22 @@ def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     phase = _person_phase(prep.person_stage)
-    stats: list[dict[str, Any]] = []
-    for account, grp in phase.groupby("account_id", sort=True):
-        early = grp[grp.phase == "early"]["mean"]
-        late = grp[grp.phase == "late"]["mean"]
-        if len(early) < options.min_people or len(late) < options.min_people:
-            skipped.append(
-                Skipped(
-                    "C3",
-                    str(account),
-                    f"fewer than {options.min_people} people "
-                    "rated both the buying and the usage stages",
-                )
-            )
-            continue
-        _, p = welch(early.mean(), early.std(), len(early), late.mean(), late.std(), len(late))
-        stats.append(
-            {
-                "account_id": account,
-                "early": early.mean(),
-                "late": late.mean(),
-                "early_people": len(early),
-                "late_people": len(late),
-                "p": float(p),
-            }
-        )
-    table = pd.DataFrame(stats)
+    per = phase.groupby(["account_id", "phase"])["mean"].agg(["mean", "std", "size"]).unstack()
+    table = pd.DataFrame(index=per.index)
+    if not per.empty:
+        sizes = pd.DataFrame(per["size"]).reindex(columns=["early", "late"]).fillna(0)
+        enough = (sizes.early >= options.min_people) & (sizes.late >= options.min_people)
+        for account in per.index[~enough.to_numpy()]:
+            reason = f"fewer than {options.min_people} people rated both buying and usage stages"
+            skipped.append(Skipped("C3", str(account), reason))
+        per = per[enough.to_numpy()]
+        _, p = welch(per["mean"].early, per["std"].early, per["size"].early,
+                     per["mean"].late, per["std"].late, per["size"].late)  # fmt: skip
+        table = pd.DataFrame({
+            "account_id": per.index, "early": per["mean"].early.to_numpy(),
+            "late": per["mean"].late.to_numpy(), "early_people": per["size"].early.to_numpy(),
+            "late_people": per["size"].late.to_numpy(), "p": p,
+        })  # fmt: skip
     promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
     if not table.empty:
         table["gap"] = table.early - table.late
@@ -383,31 +397,24 @@ def _worst_transition(steps: dict[str, float]) -> dict[str, Any] | None:
 def _journeys(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     """Concurrent journeys of one account that disagree (Welch on person means)."""
     pj = prep.person_journey.dropna(subset=["mean"])
-    rows: list[dict[str, Any]] = []
-    for account, grp in pj.groupby("account_id", sort=True):
-        per = grp.groupby("journey_id")["mean"].agg(["mean", "std", "size"])
-        per = per[per["size"] >= max(options.min_people, 3)]
-        if len(per) < 2:
-            continue
-        stats = {str(k): (float(m), float(sd), int(n))
-                 for k, m, sd, n in zip(per.index, per["mean"], per["std"], per["size"],
-                                        strict=True)}  # fmt: skip
-        hi = max(stats, key=lambda k: stats[k][0])
-        lo = min(stats, key=lambda k: stats[k][0])
-        _, p = welch(*stats[hi], *stats[lo])
-        rows.append(
-            {
-                "account_id": account,
-                "high": hi,
-                "low": lo,
-                "p": float(p) * len(per),
-                "gap": stats[hi][0] - stats[lo][0],
-                "journeys": {str(k): round(float(v), 1) for k, v in per["mean"].items()},
-            }
-        )
-    if not rows:
+    per = pj.groupby(["account_id", "journey_id"])["mean"].agg(["mean", "std", "size"])
+    per = per[per["size"] >= max(options.min_people, 3)].reset_index()
+    count = per.groupby("account_id").journey_id.transform("size")
+    per = per[count >= 2].sort_values(["account_id", "mean"])
+    if per.empty:
         return []
-    table = pd.DataFrame(rows)
+    lo = per.groupby("account_id").first()
+    hi = per.groupby("account_id").last()
+    k = per.groupby("account_id").size()
+    _, p = welch(hi["mean"], hi["std"], hi["size"], lo["mean"], lo["std"], lo["size"])
+    journeys = {a: {str(j): round(float(m), 1) for j, m in zip(g.journey_id, g["mean"],
+                                                                strict=True)}
+                for a, g in per.groupby("account_id")}  # fmt: skip
+    table = pd.DataFrame({
+        "account_id": hi.index, "high": hi.journey_id.to_numpy(), "low": lo.journey_id.to_numpy(),
+        "p": np.asarray(p) * k.to_numpy(), "gap": (hi["mean"] - lo["mean"]).to_numpy(),
+        "journeys": [journeys[a] for a in hi.index],
+    })  # fmt: skip
     table["p_adj"] = bh_adjust(table.p.clip(upper=1.0).to_numpy())
     out = []
     for r in records_of(table[(table.p_adj < options.alpha) & (table.gap >= options.journey_gap)]):
@@ -569,50 +576,43 @@ def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     m = prep.monthly.dropna(subset=["mean"]).sort_values(["account_id", "month"])
+    m = m.assign(month=pd.to_datetime(m.month))
     first = pd.Timestamp(m.month.min()) if not m.empty else pd.Timestamp(prep.as_of)
-    rows = []
-    for account, g in m.groupby("account_id", sort=True):
-        if len(g) < options.min_months:
-            skipped.append(
-                Skipped(
-                    "C5",
-                    str(account),
-                    f"fewer than {options.min_months} months with ratings for a trend",
-                )
-            )
-            continue
-        t = (pd.to_datetime(g.month) - first).dt.days.to_numpy() / 365.25
-        ss_within = float((g["var"].fillna(0) * (g.n - 1)).sum())
-        cp = change_point(t, g["mean"].to_numpy(), g.n.to_numpy(), ss_within)
-        if cp is None:
-            continue
-        rows.append(
-            {
-                "account_id": account,
-                "cp": cp,
-                "p": cp.p,
-                "months": len(g),
-                "raw_last": g.raw.tail(3).mean(),
-                "raw_first": g.raw.head(3).mean(),
-            }
-        )
-    if rows:
-        table = pd.DataFrame(rows)
+    months = m.groupby("account_id").size()
+    for account in months.index[(months < options.min_months).to_numpy()]:
+        skipped.append(Skipped("C5", str(account), f"fewer than {options.min_months} months "
+                               "with ratings for a trend"))  # fmt: skip
+    m = m[m.account_id.map(months) >= options.min_months]
+    if not m.empty:
+        grid = pd.date_range(first, m.month.max(), freq="MS")
+        col = grid.get_indexer(pd.DatetimeIndex(m.month))
+        accounts, row = np.unique(m.account_id.to_numpy(), return_inverse=True)
+        shape = (len(accounts), len(grid))
+        mean, n = np.zeros(shape), np.zeros(shape)
+        mean[row, col], n[row, col] = m["mean"].to_numpy(), m.n.to_numpy()
+        ssw = np.bincount(row, (m["var"].fillna(0) * (m.n - 1)).to_numpy(), len(accounts))
+        t = (grid - first).days.to_numpy() / 365.25
+        cps = change_points(t, mean, n, ssw)
+        raw_last = m.groupby("account_id").tail(3).groupby("account_id").raw.mean()
+        table = pd.DataFrame({"account_id": accounts, "p": cps.p, "tau": cps.tau,
+                              "slope": cps.slope, "drop": cps.drop, "n": cps.n,
+                              "months": months.reindex(accounts).to_numpy(),
+                              "raw_last": raw_last.reindex(accounts).to_numpy()})  # fmt: skip
+        table = table.dropna(subset=["p"])
         table["p_adj"] = bh_adjust(table.p.to_numpy())
         for r in records_of(table):
-            point: ChangePoint = r.cp
-            if not (r.p_adj < options.alpha and point.slope <= -options.decline_per_year
-                    and -point.drop >= options.decline_drop):  # fmt: skip
+            if not (r.p_adj < options.alpha and r.slope <= -options.decline_per_year
+                    and -r.drop >= options.decline_drop):  # fmt: skip
                 continue
-            since = (first + pd.Timedelta(days=point.tau * 365.25)).date()
+            since = (first + pd.Timedelta(days=r.tau * 365.25)).date()
             findings.append(Finding(
                 "C5", r.account_id, "account", r.account_id,
-                _severity(point.drop, options.decline_drop),
-                {"since": since, "slope_per_year": point.slope, "drop_since": point.drop,
-                 "p_adjusted": r.p_adj, "months": r.months, "ratings": point.n,
+                _severity(r.drop, options.decline_drop),
+                {"since": since, "slope_per_year": r.slope, "drop_since": r.drop,
+                 "p_adjusted": r.p_adj, "months": r.months, "ratings": r.n,
                  "recent_cx": r.raw_last},
                 f"{r.account_id}'s experience has been falling since {since:%B %Y}, by "
-                f"{_fmt(-point.drop)} points so far.",
+                f"{_fmt(-r.drop)} points so far.",
                 "Customer expectations and requirements change over time; the experience "
                 "design has not kept up (Witell et al. 2020, C5).",
                 ("Ask the account what changed around that time (needs, people, contract).",
@@ -626,7 +626,7 @@ def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
 
 
 def _before_after(prep: Prepared, account: str, day: pd.Timestamp, window: int) -> dict[str, Any]:
-    m = prep.monthly[prep.monthly.account_id == account]
+    m = prep.monthly_of(account)
     lo, hi = day - pd.Timedelta(days=window), day + pd.Timedelta(days=window)
     before = m[(m.month >= lo) & (m.month < day)]
     after = m[(m.month >= day) & (m.month < hi)]

@@ -55,7 +55,6 @@ def at_risk(
     prep: Prepared, findings: list[Finding], rwg: dict[str, float], *, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """Accounts by risk, with the reasons behind each score."""
-    m = prep.monthly.dropna(subset=["raw"])
     as_of = pd.Timestamp(prep.as_of)
     severity: dict[str, float] = {}
     kinds: dict[str, list[str]] = {}
@@ -64,18 +63,14 @@ def at_risk(
             severity[f.account_id] = severity.get(f.account_id, 0.0) + f.severity
             kinds.setdefault(f.account_id, []).append(f.challenge)
     contact = prep.contact.set_index("account_id") if not prep.contact.empty else None
+    level, trend = _level_and_trend(prep.monthly, as_of)
     out = []
     for acc in records_of(prep.accounts):
         a = acc.account_id
-        g = m[m.account_id == a]
-        recent = g[g.month >= as_of - pd.Timedelta(days=180)]
-        if recent.n.sum() == 0:
-            recent = g.tail(6)
-        if g.empty:
+        if a not in level.index:
             continue
-        cx = float((recent.raw * recent.n).sum() / recent.n.sum())
-        year = g[g.month >= as_of - pd.Timedelta(days=365)]
-        slope = _slope(year, as_of)
+        cx = float(level[a])
+        slope = float(trend.get(a, 0.0))
         agree = rwg.get(a, float("nan"))
         agree_term = 0.5 if math.isnan(agree) else 1.0 - max(0.0, min(1.0, agree))
         sev = min(3.0, severity.get(a, 0.0))
@@ -113,16 +108,29 @@ def at_risk(
     return out[:limit] if limit else out
 
 
-def _slope(g: pd.DataFrame, as_of: pd.Timestamp) -> float:
-    """Weighted least-squares slope of monthly CX, points per year (0 with < 3 months)."""
-    if len(g) < 3:
-        return 0.0
-    t = (g.month - as_of).dt.days.to_numpy() / 365.25
-    w = g.n.to_numpy(dtype=float)
-    y = g.raw.to_numpy(dtype=float)
-    tm, ym = np.average(t, weights=w), np.average(y, weights=w)
-    den = float((w * (t - tm) ** 2).sum())
-    return float((w * (t - tm) * (y - ym)).sum() / den) if den > 0 else 0.0
+def _level_and_trend(monthly: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+    """Per account: mean CX of the last 180 days (else its last six months) and the
+    weighted least-squares slope of monthly CX over the last year (points per year;
+    0 with fewer than three months), for all accounts at once."""
+    m = monthly.dropna(subset=["raw"]).assign(month=lambda d: pd.to_datetime(d.month))
+    m = m.sort_values(["account_id", "month"])
+    m["wy"] = m.raw * m.n
+    recent = m[m.month >= as_of - pd.Timedelta(days=180)].groupby("account_id")[["wy", "n"]].sum()
+    tail = m.groupby("account_id").tail(6).groupby("account_id")[["wy", "n"]].sum()
+    both = tail.copy()
+    has = recent.index[recent.n > 0]
+    both.loc[has] = recent.loc[has]
+    level = both.wy / both.n
+    year = m[m.month >= as_of - pd.Timedelta(days=365)].copy()
+    year["t"] = (year.month - as_of).dt.days / 365.25
+    year = year.assign(wt=year.n * year.t, wtt=year.n * year.t**2, wty=year.n * year.t * year.raw)
+    g = year.groupby("account_id")
+    sums = g[["n", "wt", "wtt", "wy", "wty"]].sum()
+    months = g.size()
+    den = sums.wtt - sums.wt**2 / sums.n
+    slope = (sums.wty - sums.wt * sums.wy / sums.n) / den
+    slope = slope.where((months >= 3) & (den > 0), 0.0)
+    return level, slope
 
 
 def priorities(

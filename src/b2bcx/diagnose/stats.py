@@ -195,3 +195,79 @@ def two_way_effects(
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(sigma2 / w_col)
     return TwoWay(row_effect=row, col_effect=col, col_se=se, sigma2=sigma2)
+
+
+@dataclass(frozen=True)
+class ChangePoints:
+    """Best hinge per row of a period matrix (see :func:`change_points`)."""
+
+    tau: FloatArray
+    slope: FloatArray
+    level: FloatArray
+    p: FloatArray
+    drop: FloatArray
+    n: FloatArray
+
+
+def change_points(
+    t: npt.ArrayLike,
+    mean: npt.ArrayLike,
+    n: npt.ArrayLike,
+    ss_within: npt.ArrayLike,
+    *,
+    min_side: int = 3,
+) -> ChangePoints:
+    """:func:`change_point` for many series at once.
+
+    ``mean`` and ``n`` are (series × periods) matrices on the common period grid
+    ``t`` (years); a period without data has ``n = 0``. ``tau`` runs over the
+    periods that leave at least ``min_side`` periods with data on each side;
+    NaN where no such period exists.
+    """
+    t = np.asarray(t, dtype=float)
+    w = np.asarray(n, dtype=float)
+    y = np.where(w > 0, np.asarray(mean, dtype=float), 0.0)
+    ssw = np.asarray(ss_within, dtype=float)
+    rows = w.shape[0]
+    sw, sy, syy = w.sum(1), (w * y).sum(1), (w * y * y).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rss0 = syy - sy**2 / sw
+    has = w > 0
+    before = np.cumsum(has, axis=1)
+    total = before[:, -1]
+    best_rss = np.full(rows, np.inf)
+    best = {k: np.full(rows, np.nan) for k in ("tau", "slope", "level")}
+    tries = np.zeros(rows)
+    for j, tau in enumerate(t):
+        valid = (before[:, j] >= min_side) & (total - before[:, j] >= min_side) & has[:, j]
+        if not valid.any():
+            continue
+        h = np.clip(t - tau, 0.0, None)
+        sh, shh, shy = w @ h, w @ (h * h), (w * y) @ h
+        with np.errstate(invalid="ignore", divide="ignore"):
+            varh = shh - sh**2 / sw
+            cov = shy - sh * sy / sw
+            slope = cov / varh
+            rss = rss0 - cov**2 / varh
+        valid &= np.isfinite(rss) & (varh > 0)
+        tries += valid
+        better = valid & (rss < best_rss)
+        best_rss = np.where(better, rss, best_rss)
+        best["tau"] = np.where(better, tau, best["tau"])
+        best["slope"] = np.where(better, slope, best["slope"])
+        best["level"] = np.where(better, (sy - slope * sh) / np.where(sw > 0, sw, 1), best["level"])
+    df = sw - 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = (ssw + best_rss) / df
+        f = (rss0 - best_rss) / sigma2
+        p = np.minimum(1.0, stats.f.sf(f, 1, df) * tries)
+    found = np.isfinite(best_rss) & (df > 0)
+    last_t = np.array([t[np.flatnonzero(r)[-1]] if r.any() else np.nan for r in has])
+    return ChangePoints(
+        tau=np.where(found, best["tau"], np.nan),
+        slope=np.where(found, best["slope"], np.nan),
+        level=np.where(found, best["level"], np.nan),
+        p=np.where(found, p, np.nan),
+        drop=np.where(found, best["slope"] * (last_t - best["tau"]), np.nan),
+        n=sw,
+    )
