@@ -85,7 +85,7 @@ def observed_scope(
         unsolicited=(f.solicited == False).cast("int64").sum(),  # noqa: E712
         **{f"m_{name.replace(' ', '_')}": ibis.or_(*[f[c].notnull() for c in cols])
            .cast("int64").sum() for name, cols in METRICS.items()},
-    ).to_pandas().iloc[0]  # fmt: skip
+    ).to_pandas().fillna(0).iloc[0]  # fmt: skip
     n = int(counts.n) or 1
     rated = f.filter(rated_any)
     dims: list[ScopeDimension] = []
