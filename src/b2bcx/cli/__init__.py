@@ -2,6 +2,7 @@
 
 from b2bcx.cli import diagnose as _diagnose  # noqa: F401
 from b2bcx.cli import strategy as _strategy  # noqa: F401
+from b2bcx.cli import text as _text  # noqa: F401
 from b2bcx.cli.commands import app
 
 

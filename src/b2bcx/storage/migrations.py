@@ -8,7 +8,8 @@ written by an older b2bcx opens in a newer one with its data intact.
 History:
 
 1. the bundle tables and ``b2bcx_meta``;
-2. ``import_batches`` and ``import_rejects`` (an audit of every import).
+2. ``import_batches`` and ``import_rejects`` (an audit of every import);
+3. ``text_scores``, ``text_embeddings`` and ``text_labels`` (text analytics).
 """
 
 from __future__ import annotations
@@ -43,9 +44,16 @@ def _v2_import_audit(backend: Backend) -> None:
     backend.create_table(schema.REJECTS_TABLE, schema.REJECTS_SCHEMA)
 
 
+def _v3_text(backend: Backend) -> None:
+    backend.create_table(schema.TEXT_SCORES_TABLE, schema.TEXT_SCORES_SCHEMA)
+    backend.create_table(schema.TEXT_EMBEDDINGS_TABLE, schema.TEXT_EMBEDDINGS_SCHEMA)
+    backend.create_table(schema.TEXT_LABELS_TABLE, schema.TEXT_LABELS_SCHEMA)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
+    Migration(3, "text analytics: text_scores, text_embeddings, text_labels", _v3_text),
 )
 
 #: The schema version this b2bcx writes.

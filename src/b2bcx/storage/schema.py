@@ -86,3 +86,46 @@ REJECTS_SCHEMA = ibis.schema(
         "original": "string",  # JSON object of the source row as read
     }
 )
+
+
+#: Text analytics (migration 3): the scores of every analysed comment.
+TEXT_SCORES_TABLE = "text_scores"
+TEXT_EMBEDDINGS_TABLE = "text_embeddings"
+TEXT_LABELS_TABLE = "text_labels"
+
+TEXT_SCORES_SCHEMA = ibis.schema(
+    {
+        "interaction_id": "string",
+        "model": "string",  # encoder and head versions
+        "scored_at": "timestamp",
+        "sentiment": "float64",  # −1 … 1
+        "effort": "float64",  # probability the customer had to work hard
+        "goal_efficiency": "float64",
+        "goal_differentiation": "float64",
+        "goal_association": "float64",
+        "goal_convenience": "float64",
+        "goal_empowerment": "float64",
+        "goal_relationships": "float64",
+        "vp_relieving": "float64",
+        "vp_enabling": "float64",
+        "vp_enriching": "float64",
+        "emotions": "string",  # JSON {label: p}
+        "ekman": "string",  # JSON {label: p}
+        "emotion_labels": "string",  # JSON list
+        "ekman_labels": "string",  # JSON list
+        "touchpoint_id": "string",  # best matching catalogue touchpoint (or null)
+        "touchpoint_score": "float64",
+        "stage": "string",
+        "cognitive": "string",  # JSON {value|price|quality|reliability: p}
+        "topic_id": "int64",
+    }
+)
+
+TEXT_EMBEDDINGS_SCHEMA = ibis.schema(
+    {"interaction_id": "string", "model": "string", "embedding": "array<float32>"}
+)
+
+#: The user's own labelled examples for the goal, effort and cognitive heads.
+TEXT_LABELS_SCHEMA = ibis.schema(
+    {"text": "string", "label": "string", "value": "int64", "added_at": "timestamp"}
+)

@@ -1,0 +1,164 @@
+"""Text benchmark: throughput and memory of the whole text pipeline beside the plain
+sentence-transformers encode, sentiment against G2 reviewers' own recommend
+scores, and the goal and effort heads on held-out examples.
+
+Each timing runs in a fresh child process (peak RSS is that run's own), the
+b2bcx pipeline (encode once + every head) and the plain encode of the same
+comments side by side, batch size 64, medians of ``--repeat`` runs.
+
+Usage::
+
+    python benchmarks/text_bench.py --comments 3000 --repeat 3 \
+        --g2 ../shared/data/g2-reviews/g2_reviews_wide.csv --out benchmarks/results/text.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_PIPELINE = """
+import json, resource, sys, time
+from b2bcx.text import MiniLM, TextModel
+texts = json.load(open(sys.argv[1]))
+model = TextModel(MiniLM(threads=2))
+model.score(texts[:64])                      # load and warm up
+t = time.perf_counter()
+for s in range(0, len(texts), 64):
+    part = texts[s:s + 64]
+    model.score_embeddings(model.encode(part), part, explain=False)
+took = time.perf_counter() - t
+print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+_PLAIN = """
+import json, os, resource, sys, time
+os.environ["HF_HUB_OFFLINE"] = "1"
+import torch
+from sentence_transformers import SentenceTransformer
+from b2bcx.text.encoder import model_path
+torch.set_num_threads(2)
+texts = json.load(open(sys.argv[1]))
+m = SentenceTransformer(str(model_path()), device="cpu")
+m.encode(texts[:64], batch_size=64)
+t = time.perf_counter()
+m.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+took = time.perf_counter() - t
+print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _run(code: str, path: Path) -> tuple[float, int, float]:
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+        .split()
+    )
+    return float(out[0]), int(out[1]), int(out[2]) / 1024
+
+
+def demo_comments(n: int, workdir: Path) -> list[str]:
+    """Comments of a generated demo world (repeated if the world has fewer)."""
+    import pandas as pd
+
+    from b2bcx.demo import generate_world
+
+    folder = workdir / "text-bench-world"
+    if not (folder / "interactions.csv").exists():
+        generate_world(folder, size=max(20_000, n * 3), seed=3)
+    comments = pd.read_csv(folder / "interactions.csv", usecols=["comment"]).comment.dropna()
+    texts = comments.astype(str).tolist()
+    while len(texts) < n:
+        texts += texts
+    return texts[:n]
+
+
+def g2_sentiment(path: Path) -> dict[str, object]:
+    """Spearman's ρ of review sentiment with the reviewer's own NPS answer (0–10)."""
+    import pandas as pd
+    from scipy import stats
+
+    from b2bcx.text import MiniLM, TextModel
+
+    df = pd.read_csv(path).dropna(subset=["ans_nps"])
+    model = TextModel(MiniLM())
+    out: dict[str, object] = {"reviews": len(df)}
+    for name, cols in (("whole review", ["title", "like_best", "dislike"]),
+                       ("like_best", ["like_best"]), ("dislike", ["dislike"])):  # fmt: skip
+        texts = df[cols].fillna("").astype(str).agg(". ".join, axis=1).str.strip(". ").tolist()
+        keep = [i for i, t in enumerate(texts) if t]
+        scores = model.score([texts[i] for i in keep])
+        rho, p = stats.spearmanr([s["sentiment"] for s in scores], df.ans_nps.to_numpy()[keep])
+        out[name] = {"spearman_rho": round(float(rho), 3), "p": float(p), "n": len(keep)}
+    return out
+
+
+def heldout() -> dict[str, object]:
+    """Top-goal accuracy and effort separation on examples never used to build the heads."""
+    from b2bcx.text import MiniLM, TextModel
+
+    data = yaml.safe_load((ROOT / "benchmarks" / "text_goals_heldout.yaml").read_text())
+    model = TextModel(MiniLM())
+    hits = total = 0
+    per: dict[str, float] = {}
+    for goal, texts in data["goals"].items():
+        rows = model.score(texts)
+        right = sum(max(r["goals"], key=r["goals"].__getitem__) == goal for r in rows)
+        per[goal] = right / len(texts)
+        hits += right
+        total += len(texts)
+    pos = [r["effort"] for r in model.score(data["effort"]["positive"])]
+    neg = [r["effort"] for r in model.score(data["effort"]["negative"])]
+    auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    return {"goal_top1_accuracy": round(hits / total, 3), "per_goal": per, "n": total,
+            "chance": round(1 / 6, 3), "effort_auc": round(auc, 3)}  # fmt: skip
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comments", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--g2", type=Path, default=ROOT.parent / "shared" / "data" / "g2-reviews"
+                        / "g2_reviews_wide.csv")  # fmt: skip
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    texts = demo_comments(args.comments, args.workdir)
+    path = args.workdir / "text-bench-comments.json"
+    path.write_text(json.dumps(texts))
+    result: dict[str, object] = {"comments": len(texts), "batch_size": 64}
+    for name, code in (("b2bcx_all_heads", _PIPELINE), ("plain_encode", _PLAIN)):
+        runs = [_run(code, path) for _ in range(args.repeat)]
+        secs = statistics.median(r[0] for r in runs)
+        result[name] = {"seconds_median": round(secs, 2), "per_second": round(len(texts) / secs),
+                        "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
+        print(name, result[name], flush=True)
+    a, b = result["b2bcx_all_heads"], result["plain_encode"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    result["ratio_pipeline_to_plain"] = round(a["seconds_median"] / b["seconds_median"], 2)
+    if args.g2.exists():
+        result["g2_sentiment"] = g2_sentiment(args.g2)
+    result["heldout"] = heldout()
+    goemotions = ROOT / "benchmarks" / "results" / "text_goemotions.json"
+    if goemotions.exists():
+        result["goemotions"] = json.loads(goemotions.read_text())
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Reads and writes of the text-analytics tables (migration 3)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from b2bcx.storage import schema
+from b2bcx.storage.backend import Backend
+
+
+def unscored_comments(backend: Backend, model: str) -> ir.Table:
+    """Interactions with a non-empty comment that ``model`` has not scored yet."""
+    it = backend.table("interactions")
+    it = it.filter(it.comment.notnull() & (it.comment.strip().length() > 0))
+    done = backend.table(schema.TEXT_SCORES_TABLE)
+    done = done.filter(done.model == model).select(done_id="interaction_id")
+    joined = it.left_join(done, it.interaction_id == done.done_id)
+    return joined.filter(joined.done_id.isnull()).select("interaction_id", "comment")
+
+
+def write_scores(backend: Backend, scores: pa.Table, embeddings: pa.Table | None) -> None:
+    """Append one batch of scores (and their embeddings) in one transaction, replacing
+    earlier scores of the same interactions and model (re-running is safe)."""
+    with backend.transaction():
+        if scores.num_rows:
+            model = scores.column("model")[0].as_py()
+            ids = scores.column("interaction_id").to_pylist()
+            _delete(backend, schema.TEXT_SCORES_TABLE, model, ids)
+            backend.append(schema.TEXT_SCORES_TABLE, scores)
+        if embeddings is not None and embeddings.num_rows:
+            model = embeddings.column("model")[0].as_py()
+            _delete(backend, schema.TEXT_EMBEDDINGS_TABLE, model,
+                    embeddings.column("interaction_id").to_pylist())  # fmt: skip
+            backend.append(schema.TEXT_EMBEDDINGS_TABLE, embeddings)
+
+
+def _delete(backend: Backend, table: str, model: str, ids: list[str]) -> None:
+    chunk = 1000
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        marks = ", ".join("?" for _ in part)
+        backend.execute(
+            f'DELETE FROM "{table}" WHERE model = ? AND interaction_id IN ({marks})',
+            [model, *part],
+        )
+
+
+def read_scores(backend: Backend, model: str | None = None) -> pd.DataFrame | None:
+    """All stored scores (of ``model`` if given); None when nothing was analysed."""
+    if schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return None
+    t = backend.table(schema.TEXT_SCORES_TABLE)
+    if model is not None:
+        t = t.filter(t.model == model)
+    frame: pd.DataFrame = t.to_pandas()
+    return None if frame.empty else frame
+
+
+def set_topics(backend: Backend, model: str, topics: pd.DataFrame) -> None:
+    """Store each interaction's topic id (``interaction_id``, ``topic_id``)."""
+    with backend.transaction():
+        for _, group in topics.groupby("topic_id"):
+            topic_id = int(group.topic_id.iloc[0])
+            ids = group.interaction_id.tolist()
+            for start in range(0, len(ids), 1000):
+                part = ids[start : start + 1000]
+                marks = ", ".join("?" for _ in part)
+                backend.execute(
+                    f'UPDATE "{schema.TEXT_SCORES_TABLE}" SET topic_id = ? '
+                    f"WHERE model = ? AND interaction_id IN ({marks})",
+                    [int(topic_id), model, *part],
+                )
+
+
+def add_labels(backend: Backend, rows: list[tuple[str, str, int]]) -> int:
+    """Store the user's labelled examples (text, label, 0/1); returns how many."""
+    now = _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
+    table = pa.table({
+        "text": [r[0] for r in rows], "label": [r[1] for r in rows],
+        "value": pa.array([r[2] for r in rows], pa.int64()), "added_at": [now] * len(rows),
+    })  # fmt: skip
+    with backend.transaction():
+        backend.append(schema.TEXT_LABELS_TABLE, table)
+    return len(rows)
+
+
+def read_labels(backend: Backend) -> pd.DataFrame:
+    """The user's labelled examples (empty frame when none)."""
+    if schema.TEXT_LABELS_TABLE not in backend.list_tables():
+        return pd.DataFrame(columns=["text", "label", "value"])
+    frame: pd.DataFrame = backend.table(schema.TEXT_LABELS_TABLE).to_pandas()
+    return frame
+
+
+def embeddings_for(backend: Backend, model: str) -> ir.Table:
+    """The stored embeddings of ``model``."""
+    t = backend.table(schema.TEXT_EMBEDDINGS_TABLE)
+    return t.filter(t.model == model)
+
+
+__all__ = [
+    "add_labels",
+    "embeddings_for",
+    "read_labels",
+    "read_scores",
+    "set_topics",
+    "unscored_comments",
+    "write_scores",
+]

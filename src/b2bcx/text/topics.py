@@ -1,0 +1,136 @@
+"""Topics: comments grouped into readable themes.
+
+k-means on the stored comment embeddings (scikit-learn, fixed seed, so the same
+workspace gives the same topics), k chosen by the silhouette over a small range,
+each topic labelled by its most distinctive words (class-based TF-IDF: a word's
+share in the topic against its share in all comments), with example comments
+(the ones nearest the centre) and the topic's spread over accounts, touchpoints
+and stages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from b2bcx.errors import ConfigurationError
+from b2bcx.measures.frame import experience_frame
+from b2bcx.storage import Backend, textstore
+
+_WORD = re.compile(r"[a-z][a-z'-]{2,}")
+STOPWORDS = frozenset(
+    """
+    the and for with that this was were are have has had
+    but not you your our they their them from all very just
+    more most been will would could should can about into than then
+    there what when which who why how also only some any its
+    it's we're i'm don't didn't isn't was wasn't one two get got
+    out over again because after before being both each few other such
+    own same too under until while where here these those does did
+    doing his her him she he me my myself ours yourself themselves
+    itself us
+    """.split()  # noqa: SIM905
+)  # fmt: skip
+BY = {"account": "account_id", "touchpoint": "touchpoint_id", "stage": "stage"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def label_topics(texts: list[str], assignment: np.ndarray, *, top: int = 4) -> dict[int, str]:
+    """Class-based TF-IDF labels: the words most over-represented in each topic."""
+    counts: dict[int, Counter[str]] = {int(k): Counter() for k in np.unique(assignment)}
+    overall: Counter[str] = Counter()
+    for text, k in zip(texts, assignment, strict=True):
+        words = _words(text)
+        counts[int(k)].update(words)
+        overall.update(words)
+    total = sum(overall.values()) or 1
+    labels: dict[int, str] = {}
+    for k, c in counts.items():
+        size = sum(c.values()) or 1
+        scored = {w: (n / size) * math.log(1 + (n / size) / (overall[w] / total)) for w, n in
+                  c.items() if n >= 2}  # fmt: skip
+        best = sorted(scored, key=lambda w: -scored[w])[:top]
+        labels[k] = " · ".join(best) if best else f"topic {k}"
+    return labels
+
+
+def topics(
+    backend: Backend,
+    *,
+    by: str | None = None,
+    k: int | None = None,
+    seed: int = 0,
+    examples: int = 3,
+    store: bool = True,
+) -> pd.DataFrame:
+    """Themes of the analysed comments (run ``b2bcx text analyze`` first).
+
+    One row per topic (``by=None``) or per topic and unit (``by`` = account,
+    touchpoint or stage): ``topic_id``, ``label``, ``comments``, ``share``,
+    ``sentiment`` (mean), ``examples``. ``store`` writes each comment's topic to
+    ``text_scores.topic_id``.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    if by is not None and by not in BY:
+        raise ConfigurationError(f"unknown --by {by!r}; choose from {', '.join(BY)}")
+    scores = textstore.read_scores(backend)
+    if scores is None:
+        raise ConfigurationError("no analysed comments: run `b2bcx text analyze` first")
+    model = str(scores.model.mode().iloc[0])
+    emb = textstore.embeddings_for(backend, model).to_pandas()
+    it = backend.table("interactions").select("interaction_id", "comment",
+                                              tp_own="touchpoint_id").to_pandas()  # fmt: skip
+    data = emb.merge(it, on="interaction_id").merge(
+        scores[scores.model == model][["interaction_id", "sentiment", "touchpoint_id"]],
+        on="interaction_id", suffixes=("", "_text"),
+    ).sort_values("interaction_id").reset_index(drop=True)  # fmt: skip
+    if len(data) < 4:
+        raise ConfigurationError(f"only {len(data)} analysed comments: too few for topics")
+    x = np.vstack(data.embedding.to_numpy()).astype(np.float64)
+    candidates = [k] if k else [c for c in (4, 6, 8, 10, 12) if c < len(data)]
+    best: tuple[float, Any] = (-2.0, None)
+    sample = np.random.default_rng(seed).permutation(len(x))[:5000]
+    for c in candidates:
+        km = KMeans(n_clusters=c, n_init=4, random_state=seed).fit(x)
+        score = (silhouette_score(x[sample], km.labels_[sample]) if len(set(km.labels_)) > 1
+                 else -1.0)  # fmt: skip
+        if score > best[0]:
+            best = (score, km)
+    km = best[1]
+    assignment = km.labels_
+    texts = [str(t) for t in data.comment]
+    labels = label_topics(texts, assignment)
+    dist = np.linalg.norm(x - km.cluster_centers_[assignment], axis=1)
+    data = data.assign(topic_id=assignment, _dist=dist)
+    if store:
+        textstore.set_topics(backend, model, data[["interaction_id", "topic_id"]])
+    if by is not None:
+        frame = (
+            experience_frame(backend).select("interaction_id", "account_id", "stage").to_pandas()
+        )
+        data = data.merge(frame, on="interaction_id", how="left")
+        if by == "touchpoint":  # the interaction's own touchpoint, else the one its text names
+            data["touchpoint_id"] = data.tp_own.fillna(data.touchpoint_id)
+    keys = ["topic_id"] + ([BY[by]] if by else [])
+    rows = []
+    for key, g in data.groupby(keys, dropna=False):
+        topic = int(key[0] if isinstance(key, tuple) else key)
+        nearest = g.sort_values("_dist").comment.head(examples).tolist()
+        row: dict[str, Any] = {"topic_id": topic, "label": labels[topic], "comments": len(g),
+                               "share": len(g) / len(data), "sentiment": float(g.sentiment.mean()),
+                               "examples": nearest}  # fmt: skip
+        if by:
+            row[BY[by]] = key[1] if isinstance(key, tuple) else None
+        rows.append(row)
+    out = pd.DataFrame(rows).sort_values(["comments"], ascending=False).reset_index(drop=True)
+    return out

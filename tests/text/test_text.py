@@ -1,0 +1,204 @@
+"""Text analytics with the hashing encoder (fast); the real model is tested in
+test_model.py (marked ``model``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+import b2bcx
+from b2bcx.cli import app
+from b2bcx.errors import ConfigurationError
+from b2bcx.text import EKMAN, EMOTIONS, GOALS, HashingEncoder, TextModel, analyze, load_scores
+from b2bcx.text.heads import EmotionHead
+from b2bcx.text.labels import SENTIMENT_MAP
+from b2bcx.text.topics import topics
+
+CONTRACT = {"sentiment", "emotions", "ekman", "goals", "value_proposition", "effort",
+            "emotion_labels", "ekman_labels"}  # fmt: skip
+
+
+def fixed_head(probabilities: dict[str, float], dim: int = 384) -> EmotionHead:
+    """A head that returns the same probabilities for every text (bias only)."""
+    p = np.array([probabilities.get(e, 0.01) for e in EMOTIONS])
+    bias = np.log(p / (1 - p))
+    return EmotionHead(((np.zeros((dim, len(EMOTIONS))), bias),), np.full(len(EMOTIONS), 0.5),
+                       "hashing-384", "fixed")  # fmt: skip
+
+
+@pytest.fixture
+def random_head() -> EmotionHead:
+    """A small random two-layer head (deterministic)."""
+    rng = np.random.default_rng(0)
+    return EmotionHead(
+        ((rng.normal(0, 0.3, (384, 16)), np.zeros(16)),
+         (rng.normal(0, 0.3, (16, len(EMOTIONS))), np.full(len(EMOTIONS), -1.0))),
+        np.full(len(EMOTIONS), 0.4), "hashing-384", "random",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def make_fixed_head() -> object:
+    """The :func:`fixed_head` builder."""
+    return fixed_head
+
+
+def test_hashing_encoder_is_deterministic_and_normalized() -> None:
+    enc = HashingEncoder()
+    a = enc.encode(["The delivery was late again", "great support"])
+    b = enc.encode(["The delivery was late again", "great support"])
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-6)
+    assert a.shape == (2, 384)
+
+
+def test_head_round_trip_and_neutral_fallback(tmp_path: Path, random_head: EmotionHead) -> None:
+    path = tmp_path / "h.npz"
+    random_head.save(path)
+    again = EmotionHead.load(path)
+    x = HashingEncoder().encode(["hello there", "what a mess"])
+    np.testing.assert_allclose(again.predict(x), random_head.predict(x), rtol=1e-5)
+    none = EmotionHead(random_head.layers, np.full(len(EMOTIONS), 2.0), "x", "y")
+    assert none.decide(none.predict(x)) == [["neutral"], ["neutral"]]
+    with pytest.raises(ConfigurationError, match=r"train_text\.py"):
+        EmotionHead.load(tmp_path / "missing.npz")
+
+
+def test_contract_and_sentiment_formula(make_fixed_head: Any) -> None:
+    fixed_head = make_fixed_head
+    probs = {"gratitude": 0.8, "joy": 0.6, "anger": 0.3, "confusion": 0.2, "neutral": 0.1}
+    model = TextModel(HashingEncoder(), emotion_head=fixed_head(probs))
+    (row,) = model.score(["Thanks, the technician fixed it fast."])
+    assert set(row) >= CONTRACT
+    assert list(row["emotions"]) == list(EMOTIONS) and list(row["ekman"]) == list(EKMAN)
+    assert set(row["goals"]) == set(GOALS)
+    assert set(row["value_proposition"]) == {"relieving", "enabling", "enriching"}
+    p = {e: probs.get(e, 0.01) for e in EMOTIONS}
+    group = {k: sum(p[e] for e in v) for k, v in SENTIMENT_MAP.items()}
+    expected = (group["positive"] - group["negative"]) / (sum(group.values()) + p["neutral"])
+    assert row["sentiment"] == pytest.approx(expected, abs=1e-3)
+    assert row["emotion_labels"] == ["joy", "gratitude"] or set(row["emotion_labels"]) == {
+        "gratitude", "joy"}  # fmt: skip
+    assert row["ekman_labels"] == ["joy"]
+    assert row["ekman"]["joy"] == pytest.approx(0.8, abs=1e-3)  # the strongest member
+    goals = row["goals"]
+    relieving = 1 - (1 - goals["efficiency"]) * (1 - goals["convenience"])
+    assert row["value_proposition"]["relieving"] == pytest.approx(relieving, abs=1e-3)
+    assert "closest seed" in row["explanation"]["goal"]
+
+
+def test_seed_heads_learn_the_seeds_and_adapt_to_user_labels(random_head: EmotionHead) -> None:
+    import pandas as pd
+
+    base = TextModel(HashingEncoder(), emotion_head=random_head)
+    seeds = base.seeds
+    text = "Ordering spare parts now takes me two clicks instead of an hour."
+    (row,) = base.score([text])
+    assert max(row["goals"], key=row["goals"].__getitem__) == "convenience"
+    assert row["effort"] < 0.5
+    new = "the portal crashed and we re-entered every order by hand"
+    before = base.score([new])[0]["effort"]
+    labels = pd.DataFrame({"text": [new, "re-entered every order by hand again"],
+                           "label": ["effort", "effort"], "value": [1, 1]})  # fmt: skip
+    adapted = TextModel(HashingEncoder(), emotion_head=random_head, user_labels=labels)
+    assert adapted.score([new])[0]["effort"] > before
+    assert adapted.user_examples == 2 and len(seeds.labels) == len(adapted.seeds.labels)
+
+
+def _workspace(path: Path) -> Path:
+    ws = b2bcx.open_workspace(path)
+    b = ws.backend
+    b.append("accounts", pa.table({"account_id": ["A"]}))
+    b.append("stakeholders", pa.table({"stakeholder_id": ["s"], "account_id": ["A"]}))
+    b.append("touchpoints", pa.table({
+        "touchpoint_id": ["TP-HOT", "TP-INV"], "name": ["Support hotline", "Invoice"],
+        "stage": ["operations", "operations"], "controller": ["supplier", "supplier"],
+    }))  # fmt: skip
+    comments = [
+        "The support hotline kept me waiting for an hour", "Invoice had wrong prices again",
+        "Great training, I learned a lot", "Support hotline solved it in minutes",
+        "Invoice errors cost us a day", "The training sessions were excellent",
+        None, "  ", "Fast delivery, thanks", "Delivery was late and damaged",
+    ]  # fmt: skip
+    b.append("interactions", pa.table({
+        "interaction_id": [f"i{k}" for k in range(len(comments))],
+        "stakeholder_id": ["s"] * len(comments),
+        "occurred_at": [dt.datetime(2024, 1, 1 + k) for k in range(len(comments))],
+        "comment": comments,
+    }))  # fmt: skip
+    ws.close()
+    return path
+
+
+def test_analyze_is_incremental_and_stores_every_head(
+    tmp_path: Path, random_head: EmotionHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EmotionHead, "load", classmethod(lambda cls, path=None: random_head))
+    path = _workspace(tmp_path / "w.duckdb")
+    with b2bcx.open_workspace(path) as ws:
+        assert load_scores(ws.backend) is None
+        first = analyze(ws.backend, encoder=HashingEncoder(), limit=5)
+        second = analyze(ws.backend, encoder=HashingEncoder())
+        third = analyze(ws.backend, encoder=HashingEncoder())
+        scores = load_scores(ws.backend)
+        emb = ws.backend.table("text_embeddings").count().execute()
+    assert (first.scored, second.scored, third.scored) == (5, 3, 0)  # 8 non-empty comments
+    assert scores is not None and len(scores) == 8 and int(emb) == 8
+    assert scores.interaction_id.is_unique
+    row = scores.set_index("interaction_id").loc["i0"]
+    assert row.touchpoint_id == "TP-HOT" and row.stage == "operations"  # named verbatim
+    assert set(json.loads(row.emotions)) == set(EMOTIONS)
+    assert -1 <= row.sentiment <= 1
+
+
+def test_topics_are_stable_for_a_seed(
+    tmp_path: Path, random_head: EmotionHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EmotionHead, "load", classmethod(lambda cls, path=None: random_head))
+    path = _workspace(tmp_path / "w.duckdb")
+    with b2bcx.open_workspace(path) as ws:
+        with pytest.raises(ConfigurationError, match="text analyze"):
+            topics(ws.backend)
+        analyze(ws.backend, encoder=HashingEncoder())
+        a = topics(ws.backend, k=3, seed=1)
+        b = topics(ws.backend, k=3, seed=1)
+        by = topics(ws.backend, k=3, seed=1, by="touchpoint")
+        stored = ws.backend.table("text_scores").topic_id.notnull().sum().execute()
+    assert a.equals(b)
+    assert a.comments.sum() == 8 and a.label.str.len().min() > 0
+    assert by.comments.sum() == 8 and "touchpoint_id" in by
+    assert int(stored) == 8
+
+
+def test_cli_score_jsonl_rows_and_errors(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text('id,comment\n1,Great service\n2,"Slow, slow support"\n3,\n')
+    runner = CliRunner()
+    res = runner.invoke(app, ["text", "score", "--input", str(src), "--column", "comment",
+                              "--format", "jsonl", "--encoder", "hashing"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    objs = [json.loads(line) for line in res.output.strip().splitlines()]
+    assert [o["row"] for o in objs] == [2, 3, 4]
+    assert all(set(o) >= CONTRACT for o in objs)
+    bad = runner.invoke(app, ["text", "score", "--input", str(src), "--column", "text",
+                              "--encoder", "hashing"])  # fmt: skip
+    assert bad.exit_code != 0 and "no column 'text'" in bad.output
+
+
+def test_cli_train_validates_labels(tmp_path: Path) -> None:
+    path = _workspace(tmp_path / "w.duckdb")
+    labels = tmp_path / "l.csv"
+    labels.write_text("text,label,value\nwe chased them for weeks,effort,1\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["text", "train", "--labels", str(labels), "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    labels.write_text("text,label,value\nhello,joyful,1\n")
+    res = runner.invoke(app, ["text", "train", "--labels", str(labels), "-w", str(path)])
+    assert res.exit_code != 0 and "row 2, column label" in res.output
