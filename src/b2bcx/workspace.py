@@ -18,9 +18,10 @@ import ibis
 
 from b2bcx.bundle.results import ExportResult, ImportOptions, ImportResult
 from b2bcx.config import Settings, load_settings
+from b2bcx.errors import ConfigurationError
 from b2bcx.info import WorkspaceInfo, describe_workspace
 from b2bcx.progress import NO_PROGRESS, Progress
-from b2bcx.storage import Backend, connect, migrate
+from b2bcx.storage import Backend, connect, migrate, resolve_url
 
 
 class Workspace:
@@ -83,7 +84,7 @@ class Workspace:
         """The folder rejects files are written to."""
         if self.settings.rejects_dir is not None:
             return self.settings.rejects_dir
-        if self.url == ":memory:":
+        if self.url == ":memory:" or self.backend.kind != "duckdb":
             return Path.cwd() / "rejects"
         return Path(self.url).resolve().parent / "rejects"
 
@@ -108,23 +109,69 @@ def default_workspace_url(settings: Settings | None = None) -> str:
     return (settings or load_settings()).workspace
 
 
-def open_workspace(url: str | Path | None = None, *, settings: Settings | None = None) -> Workspace:
+def open_workspace(
+    url: str | Path | None = None,
+    *,
+    settings: Settings | None = None,
+    engine: str | None = None,
+) -> Workspace:
     """Open (creating and migrating as needed) the workspace at ``url``.
 
     Parameters
     ----------
     url:
-        A DuckDB file path, ``duckdb:///path``, or ``:memory:``. Default: the
-        ``B2BCX_WORKSPACE`` environment variable, else ``b2bcx.duckdb`` in the
-        current folder.
+        A DuckDB file path, ``duckdb:///path``, or ``:memory:``;
+        ``postgresql://user@host:5432/database`` for a shared PostgreSQL
+        database; ``spark://MASTER?path=FOLDER`` for the workspace tables as
+        Parquet in a folder, analysed by Apache Spark (read-only; see
+        ``docs/scale.md``). Default: the ``B2BCX_WORKSPACE`` environment
+        variable, else ``b2bcx.duckdb`` in the current folder.
     settings:
         Explicit settings (default: read from the environment).
+    engine:
+        ``"spark"`` runs a folder of Parquet tables (``url`` is the folder) on
+        Spark, as ``spark://?path=url`` would: the ``--engine spark`` of the
+        command line. ``None`` (the default) takes the engine from the URL.
     """
     settings = settings or load_settings()
     target = str(url) if url is not None else settings.workspace
-    backend = connect(
-        os.path.expanduser(target) if target != ":memory:" else target,
-        memory_limit=settings.duckdb_memory_limit,
-    )
-    migrate(backend)
+    if engine is not None:
+        target = engine_url(target, engine)
+    if "://" not in target and target != ":memory:":
+        target = os.path.expanduser(target)
+    backend = connect(target, memory_limit=settings.duckdb_memory_limit)
+    if not backend.is_read_only:
+        try:
+            # one transaction: on a shared server, concurrent first openers
+            # wait for each other instead of creating the same tables twice
+            with backend.transaction():
+                migrate(backend)
+        except BaseException:
+            backend.close()
+            raise
     return Workspace(backend, settings)
+
+
+#: ``engine=`` choices of :func:`open_workspace`.
+ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
+
+
+def engine_url(target: str, engine: str) -> str:
+    """The workspace URL for ``target`` run on ``engine`` (``--engine``).
+
+    >>> engine_url("/data/cx-parquet", "spark")
+    'spark://?path=/data/cx-parquet'
+    >>> engine_url("cx.duckdb", "duckdb")
+    'cx.duckdb'
+    """
+    if engine not in ENGINES:
+        raise ConfigurationError(f"engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+    if engine == "spark" and not target.startswith("spark://"):
+        return f"spark://?path={os.path.expanduser(target)}"
+    kind = resolve_url(target)[0]
+    if kind != engine:
+        raise ConfigurationError(
+            f"workspace {target!r} is a {kind} workspace, not {engine}; drop --engine or "
+            "give a matching URL"
+        )
+    return target

@@ -159,7 +159,7 @@ def priorities(
             rated.group_by(["touchpoint_id", "stage", "controller", "account_id"]).aggregate(
                 goal=ibis.literal(goal.value),
                 rated=ibis._.count(),
-                poor=(col <= options.poor_goal_rating).cast("int64").sum(),
+                poor=(col <= options.poor_goal_rating).cast("int32").sum(),  # PG: bool → int4 only
             )
         )
     cells = pd.DataFrame(ibis.union(*parts).to_pandas()) if parts else pd.DataFrame()

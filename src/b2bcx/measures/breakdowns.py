@@ -28,8 +28,10 @@ SPLITS = ("solicited", "center", "source", "level", "function", "controller", "s
 
 
 def _cells(frame: ir.Table, keys: list[str], metric: str) -> pd.DataFrame:
-    promoter = (frame.nps >= 9).cast("float64")
-    detractor = (frame.nps <= 6).cast("float64")
+    # boolean → int → float: PostgreSQL casts booleans only to integers; a
+    # missing answer stays NULL so the mean is over the answers only
+    promoter = (frame.nps >= 9).cast("int32").cast("float64")
+    detractor = (frame.nps <= 6).cast("int32").cast("float64")
     agg = frame.group_by(keys).aggregate(
         n_interactions=frame.count(),
         n_stakeholders=frame.stakeholder_id.nunique(),

@@ -206,6 +206,10 @@ def measure_units(
         people = individual_cx_expr(backend, metric=metric, decay=decay, by=breakdown).execute()
         item_cols = []
     scale = RATING_SCALES[metric if not items else items[0]]
+    # rows in one order on every engine (a group-by returns them in any order,
+    # and the chance p-values' random draws follow the row order)
+    people = people.sort_values(["stakeholder_id", *breakdown], kind="stable")
+    people = people.reset_index(drop=True)
     nps_people = _nps_per_person(backend, as_of)
     people = people.merge(nps_people, on="stakeholder_id", how="left")
     people = people.dropna(subset=keys)

@@ -89,6 +89,8 @@ def _person_matrix(
         low, high = CX_SCALE.low, CX_SCALE.high
     aggs["_y"] = f[target].mean()
     people: pd.DataFrame = f.group_by("stakeholder_id").aggregate(**aggs).execute()
+    # one row order on every engine: the bootstrap draws rows by position
+    people = people.sort_values("stakeholder_id", kind="stable").reset_index(drop=True)
     return people, names, low, high
 
 

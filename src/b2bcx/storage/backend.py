@@ -9,7 +9,14 @@ Supported URLs:
 
 - a path (``b2bcx.duckdb``, ``/data/cx.duckdb``) or ``duckdb:///path`` — an
   embedded DuckDB file (the default);
-- ``:memory:`` or ``duckdb://:memory:`` — an in-memory DuckDB (tests).
+- ``:memory:`` or ``duckdb://:memory:`` — an in-memory DuckDB (tests);
+- ``postgresql://user[:password]@host[:port]/database`` (or ``postgres://``) —
+  a shared PostgreSQL database (:mod:`b2bcx.storage.postgres`);
+- ``spark://MASTER?path=FOLDER`` — the workspace tables as Parquet in a folder,
+  queried by Apache Spark (:mod:`b2bcx.storage.spark`; read-only analytics).
+
+:class:`Backend` itself is the embedded DuckDB engine; the other engines are
+subclasses that override the few statements whose SQL or driver differs.
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ class Backend:
     Use :func:`connect` to make one. All methods are safe to call from one
     thread at a time.
     """
+
+    #: Whether the engine only reads (no import, no migrations): Spark.
+    is_read_only: bool = False
 
     def __init__(self, con: Any, *, url: str, kind: str) -> None:
         self.con = con
@@ -82,19 +92,26 @@ class Backend:
         target = self.table(name).schema()
         columns = [c for c in target.names if c in data.column_names]
         arrow_schema = pa.schema([target.to_pyarrow().field(c) for c in columns])
-        data = data.select(columns).cast(arrow_schema)
-        if self.kind == "duckdb":
-            view = f"_b2bcx_append_{id(data)}"
-            self.con.con.register(view, data)
-            try:
-                cols = ", ".join(quote(c) for c in columns)
-                self.con.con.execute(
-                    f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM {quote(view)}"
-                )
-            finally:
-                self.con.con.unregister(view)
-        else:  # pragma: no cover - other engines arrive with the scale-out issue
-            self.con.insert(name, data)
+        self.load_arrow(name, data.select(columns).cast(arrow_schema))
+
+    def load_arrow(self, name: str, data: pa.Table) -> None:
+        """Insert ``data`` into the existing table ``name``, column by name.
+
+        The bulk path of every write (appends, staging): the engine reads the
+        Arrow data itself (DuckDB scans it in place; PostgreSQL takes ``COPY``).
+        ``data``'s types must already match the table's.
+        """
+        if data.num_rows == 0:
+            return
+        view = f"_b2bcx_load_{id(data)}"
+        self.con.con.register(view, data)
+        try:
+            cols = ", ".join(quote(c) for c in data.column_names)
+            self.con.con.execute(
+                f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM {quote(view)}"
+            )
+        finally:
+            self.con.con.unregister(view)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one SQL statement and return its rows (storage-internal use only)."""
@@ -104,6 +121,12 @@ class Backend:
         except Exception:  # statements without a result set
             rows = []
         return rows
+
+    def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one query and return its rows as dicts (storage-internal use only)."""
+        cursor = self.con.con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -153,10 +176,15 @@ def resolve_url(url: str | Path) -> tuple[str, str]:
         # duckdb:///abs/path.duckdb (absolute) or duckdb://rel/path.duckdb (relative)
         return "duckdb", text.removeprefix("duckdb://")
     if "://" in text:
-        scheme = text.split("://", 1)[0]
+        scheme = text.split("://", 1)[0].lower()
+        if scheme in ("postgresql", "postgres"):
+            return "postgres", text
+        if scheme == "spark":
+            return "spark", text
         raise ConfigurationError(
             f"workspace URL {text!r}: the {scheme!r} engine is not available in this version; "
-            "use a DuckDB file path (e.g. b2bcx.duckdb) or ':memory:'"
+            "use a DuckDB file path (e.g. b2bcx.duckdb), ':memory:', postgresql://… "
+            "or spark://…"
         )
     return "duckdb", text
 
@@ -165,9 +193,18 @@ def connect(url: str | Path, *, memory_limit: str | None = None) -> Backend:
     """Open (and create if needed) the database behind a workspace URL.
 
     ``memory_limit`` caps the embedded engine's memory (e.g. ``"3GB"``); past it,
-    DuckDB spills to a temporary folder on disk instead of growing.
+    DuckDB spills to a temporary folder on disk instead of growing. It applies
+    to DuckDB only (PostgreSQL and Spark are sized by their own configuration).
     """
     kind, location = resolve_url(url)
+    if kind == "postgres":
+        from b2bcx.storage.postgres import connect_postgres
+
+        return connect_postgres(location)
+    if kind == "spark":
+        from b2bcx.storage.spark import connect_spark
+
+        return connect_spark(location)
     if kind == "duckdb":
         if location != ":memory:":
             path = Path(location)

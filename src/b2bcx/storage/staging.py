@@ -62,16 +62,7 @@ def stage_rows(backend: Backend, spec: TableSpec, data: pa.Table) -> None:
     """Append typed rows (the spec's columns, attributes, ``_file``, ``_row``)."""
     if data.num_rows == 0:
         return
-    view = f"_b2bcx_stage_view_{spec.name}"
-    backend.con.con.register(view, data)
-    try:
-        cols = [*_cols(spec), *_META]
-        backend.execute(
-            f"INSERT INTO {quote(stage_name(spec.name))} ({_q(cols)}) "
-            f"SELECT {_q(cols)} FROM {quote(view)}"
-        )
-    finally:
-        backend.con.con.unregister(view)
+    backend.load_arrow(stage_name(spec.name), data.select([*_cols(spec), *_META]))
 
 
 def drop_stages(backend: Backend) -> None:
@@ -109,7 +100,7 @@ def duplicate_rows(backend: Backend, spec: TableSpec) -> list[StagedProblem]:
                     AS key_text
             FROM {quote(stage_name(spec.name))}
             WINDOW w AS (PARTITION BY {key} ORDER BY _file, _row)
-        ) WHERE rn > 1 ORDER BY _file, _row
+        ) AS d WHERE rn > 1 ORDER BY _file, _row
     """
     column = spec.key[0] if len(spec.key) == 1 else "+".join(spec.key)
     return [
@@ -152,28 +143,31 @@ def remove_staged(backend: Backend, spec: TableSpec, rows: Iterable[tuple[str, i
     pairs = list(set(rows))
     if not pairs:
         return
-    backend.con.con.register(
-        "_b2bcx_drop", pa.table({"f": [p[0] for p in pairs], "r": [p[1] for p in pairs]})
-    )
+    backend.execute("DROP TABLE IF EXISTS _b2bcx_drop")
+    backend.execute("CREATE TEMP TABLE _b2bcx_drop (f VARCHAR, r BIGINT)")
     try:
+        backend.load_arrow(
+            "_b2bcx_drop",
+            pa.table(
+                {"f": [p[0] for p in pairs], "r": pa.array([p[1] for p in pairs], pa.int64())}
+            ),
+        )
         backend.execute(
             f"DELETE FROM {quote(stage_name(spec.name))} s WHERE EXISTS "
             "(SELECT 1 FROM _b2bcx_drop d WHERE d.f = s._file AND d.r = s._row)"
         )
     finally:
-        backend.con.con.unregister("_b2bcx_drop")
+        backend.execute("DROP TABLE IF EXISTS _b2bcx_drop")
 
 
 def staged_row(backend: Backend, spec: TableSpec, file: str, row: int) -> dict[str, Any]:
     """One staged row as a dict (used to keep rows rejected by whole-bundle checks)."""
-    cur = backend.con.con.execute(
+    rows = backend.fetch_dicts(
         f"SELECT {_q(spec.column_names)} FROM {quote(stage_name(spec.name))} "
-        "WHERE _file = ? AND _row = ?",
+        "WHERE _file = ? AND _row = ? LIMIT 1",
         [file, row],
     )
-    names = [d[0] for d in cur.description]
-    values = cur.fetchone()
-    return dict(zip(names, values, strict=True)) if values else {}
+    return rows[0] if rows else {}
 
 
 @dataclass(frozen=True)
@@ -205,7 +199,7 @@ def _version_unversioned_rows(backend: Backend, spec: TableSpec, effective: _dt.
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM c.{quote(c)}" for c in data)
     current = (
         f"(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {quote(entity)} "
-        f"ORDER BY valid_from DESC NULLS LAST) AS _rn FROM {quote(spec.name)}) WHERE _rn = 1)"
+        f"ORDER BY valid_from DESC NULLS LAST) AS _rn FROM {quote(spec.name)}) AS v WHERE _rn = 1)"
     )
     backend.execute(
         f"UPDATE {quote(stage_name(spec.name))} AS s "
