@@ -34,3 +34,16 @@ def test_sentiment_emotions_and_goals_make_sense(model: TextModel) -> None:
     assert "joy" in good["ekman_labels"] and {"anger", "sadness"} & set(bad["ekman_labels"])
     assert max(train["goals"], key=train["goals"].__getitem__) == "empowerment"
     assert bad["effort"] > good["effort"]
+
+
+def test_lora_adapters_merge_into_the_encoder() -> None:
+    text = ["The hotline solved our problem quickly."]
+    plain = MiniLM().encode(text)
+    name = "encoder.layer.0.attention.self.query.weight"
+    zero = MiniLM()
+    zero.use_adapters({name: (np.ones((2, 384)), np.zeros((384, 2)))}, "zero")
+    np.testing.assert_allclose(zero.encode(text), plain, atol=1e-6)
+    moved = MiniLM()
+    moved.use_adapters({name: (np.ones((2, 384)) * 0.05, np.ones((384, 2)) * 0.05)}, "test")
+    assert moved.name.endswith("+test")
+    assert not np.allclose(moved.encode(text), plain, atol=1e-4)

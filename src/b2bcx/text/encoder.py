@@ -56,6 +56,27 @@ class MiniLM:
     def __init__(self, *, threads: int | None = None) -> None:
         self._model: Any = None
         self._threads = threads
+        self._adapters: dict[str, tuple[Any, Any]] = {}
+        self.adapter_version = ""
+
+    def use_adapters(self, adapters: dict[str, tuple[Any, Any]], version: str) -> None:
+        """Merge LoRA adapters (weight name → (A, scaled B)) into the encoder's weights."""
+        if self._model is not None and self._adapters:
+            raise ConfigurationError("adapters are already merged into this encoder")
+        self._adapters = dict(adapters)
+        self.adapter_version = version
+        self.name = f"all-MiniLM-L6-v2+{version}" if adapters else "all-MiniLM-L6-v2"
+        if self._model is not None:
+            self._merge()
+
+    def _merge(self) -> None:
+        import torch
+
+        bert = self._model[0].auto_model
+        with torch.no_grad():
+            for weight, (a, b) in self._adapters.items():
+                param = bert.get_parameter(weight)
+                param += torch.tensor(np.asarray(b) @ np.asarray(a), dtype=param.dtype)
 
     def _load(self) -> Any:
         if self._model is None:
@@ -72,6 +93,8 @@ class MiniLM:
             if self._threads:
                 torch.set_num_threads(self._threads)
             self._model = SentenceTransformer(str(path), device="cpu")
+            if self._adapters:
+                self._merge()
         return self._model
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> FloatMatrix:

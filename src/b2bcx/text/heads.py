@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ class EmotionHead:
     thresholds: FloatArray
     encoder: str
     version: str
+    #: LoRA adapters of the encoder the head was trained with: weight name →
+    #: (A, scaled B); the encoder adds B @ A to that weight (empty: frozen encoder)
+    adapters: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmotionHead:
@@ -60,11 +63,17 @@ class EmotionHead:
         n = int(data["n_layers"])
         layers = tuple((data[f"w{i}"].astype(np.float64), data[f"b{i}"].astype(np.float64))
                        for i in range(n))  # fmt: skip
+        names = [str(x) for x in data["lora_names"]] if "lora_names" in data else []
+        adapters = {
+            name: (data[f"lora_a{i}"].astype(np.float64), data[f"lora_b{i}"].astype(np.float64))
+            for i, name in enumerate(names)
+        }
         return cls(layers, data["thresholds"].astype(np.float64), str(data["encoder"]),
-                   str(data["version"]))  # fmt: skip
+                   str(data["version"]), adapters)  # fmt: skip
 
-    def save(self, path: str | Path) -> None:
-        """Write the head (float32 weights)."""
+    def save(self, path: str | Path, *, adapters: dict[str, tuple[Any, Any]] | None = None) -> None:
+        """Write the head (float32 weights) and the encoder adapters it needs."""
+        adapters = self.adapters if adapters is None else adapters
         arrays: dict[str, Any] = {"n_layers": np.array(len(self.layers)),
                                   "thresholds": self.thresholds.astype(np.float32),
                                   "encoder": np.array(self.encoder),
@@ -72,6 +81,11 @@ class EmotionHead:
         for i, (w, b) in enumerate(self.layers):
             arrays[f"w{i}"] = w.astype(np.float32)
             arrays[f"b{i}"] = b.astype(np.float32)
+        if adapters:
+            arrays["lora_names"] = np.array(list(adapters))
+            for i, (a, b) in enumerate(adapters.values()):
+                arrays[f"lora_a{i}"] = np.asarray(a, dtype=np.float32)
+                arrays[f"lora_b{i}"] = np.asarray(b, dtype=np.float32)
         np.savez_compressed(path, **arrays)
 
     def predict(self, embeddings: npt.ArrayLike) -> FloatArray:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend, textstore
-from b2bcx.text.encoder import Encoder, default_encoder
+from b2bcx.text.encoder import Encoder, MiniLM, default_encoder
 from b2bcx.text.heads import EmotionHead, SeedHeads, seed_examples
 from b2bcx.text.labels import (
     COGNITIVE,
@@ -97,6 +97,9 @@ class TextModel:
     ) -> None:
         self.encoder = encoder or default_encoder()
         self.emotions = emotion_head or EmotionHead.load()
+        if self.emotions.adapters and isinstance(self.encoder, MiniLM):
+            # the head was trained on an adapted encoder: merge its adapters first
+            self.encoder.use_adapters(self.emotions.adapters, self.emotions.version)
         examples = seed_examples()
         extra: list[tuple[str, str, int]] = []
         extra_emb = None
