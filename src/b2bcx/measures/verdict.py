@@ -63,6 +63,9 @@ def ad_cutoff(options: int) -> float:
     return options / 6.0
 
 
+_DECIMALS = 12
+
+
 def verdicts(
     n: npt.ArrayLike,
     rwg: npt.ArrayLike,
@@ -78,7 +81,10 @@ def verdicts(
     """
     rule = rule or VerdictRule()
     n_arr = np.asarray(n, dtype=np.int64)
-    r = np.asarray(rwg, dtype=float)
+    # judged to 12 decimals: integer ratings often put rwg exactly on the cut
+    # (e.g. 0.70), where the last bit of an engine's floating-point sums would
+    # otherwise decide the verdict differently on DuckDB, PostgreSQL and Spark
+    r = np.round(np.asarray(rwg, dtype=float), _DECIMALS)
     reason = np.where(
         r >= rule.min_rwg,
         f"rwg ≥ {rule.min_rwg:.2f}: individual experiences agree",
@@ -88,7 +94,7 @@ def verdicts(
     if rule.max_ad is not None:
         if ad is None:
             raise ConfigurationError("the verdict rule sets max_ad but no AD values were given")
-        a = np.asarray(ad, dtype=float)
+        a = np.round(np.asarray(ad, dtype=float), _DECIMALS)
         fails = aligned & ~(a <= rule.max_ad)
         reason[fails] = f"rwg ≥ {rule.min_rwg:.2f} but AD > {rule.max_ad:.2f}: members spread out"
         aligned &= ~fails
