@@ -6,8 +6,8 @@ reads) holding one Parquet file or folder of part files per workspace table:
 
 - a bundle written by ``b2bcx export --format parquet`` (every column as text,
   as in ``DATA_FORMAT.md``): columns are cast to the storage types on read;
-- a typed dump (the storage schema itself, e.g. from ``COPY interactions TO
-  'interactions.parquet'`` in DuckDB): read as is.
+- a typed dump (the storage schema itself, written by :func:`write_tables`
+  from a DuckDB or PostgreSQL workspace): read as is, the faster layout.
 
 Tables absent from the folder are empty. Spark reads; it does not import:
 validation, merging and migrations stay with DuckDB or PostgreSQL, and the
@@ -32,6 +32,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,7 +44,7 @@ import pyarrow as pa
 from b2bcx.errors import ConfigurationError, WorkspaceError
 from b2bcx.model.tables import TABLES
 from b2bcx.storage import schema
-from b2bcx.storage.backend import Backend
+from b2bcx.storage.backend import Backend, quote
 
 #: Masters given without a scheme that are Spark's own words, not host names.
 _BARE_MASTERS = ("local", "yarn")
@@ -243,6 +244,36 @@ def register_tables(session: Any, folder: str) -> list[str]:
     return found
 
 
+def write_tables(backend: Backend, folder: str | Path) -> dict[str, int]:
+    """Write every non-empty bundle table of a workspace as typed Parquet for Spark.
+
+    The typed layout (``<folder>/<table>.parquet``, the storage schema) is the
+    fast one for Spark: nothing to parse on read. DuckDB writes the files itself;
+    other engines stream Arrow batches. Returns rows written per table.
+    """
+    import pyarrow.parquet as pq
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written: dict[str, int] = {}
+    for name in TABLES:
+        t = backend.table(name)
+        n = int(backend.to_arrow(t.count().name("n").as_table()).column(0)[0].as_py())
+        if not n:
+            continue
+        path = target / f"{name}.parquet"
+        if backend.kind == "duckdb":
+            literal = str(path).replace("'", "''")
+            backend.execute(f"COPY {quote(name)} TO '{literal}' (FORMAT parquet)")
+        else:
+            batches = backend.con.to_pyarrow_batches(t, chunk_size=500_000)
+            with pq.ParquetWriter(path, batches.schema) as writer:
+                for batch in batches:
+                    writer.write_batch(batch)
+        written[name] = n
+    return written
+
+
 def connect_spark(url: str) -> SparkBackend:
     """Open the Parquet folder named by a ``spark://`` URL on a SparkSession."""
     target = parse_spark_url(url)
@@ -262,4 +293,5 @@ __all__ = [
     "parse_spark_url",
     "register_tables",
     "spark_session",
+    "write_tables",
 ]
