@@ -34,20 +34,37 @@ AsOfOpt = Annotated[
 
 
 def _answers(path: Path | None, interactive: bool) -> Any:
-    from b2bcx.strategy import check_answers, item_bank, load_answers
+    """Answers from ``--answers FILE`` or the prompt (on stderr, so that
+    ``--format json`` keeps stdout clean); None without either."""
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.strategy import Answers, item_bank, load_answers
+    from b2bcx.strategy.answers import check_value
 
     if path is not None:
+        if interactive:
+            raise ConfigurationError("use --answers FILE or --interactive, not both")
         return load_answers(path)
     if not interactive:
         return None
     bank = item_bank()
-    console.print("Answer 1 (strongly disagree) … 5 (strongly agree); press Enter to skip.")
-    values: dict[str, Any] = {}
+    typer.echo(
+        f"Answer {bank.low:g} (strongly disagree) … {bank.high:g} (strongly agree); "
+        "press Enter to skip.",
+        err=True,
+    )
+    values: dict[str, float] = {}
     for item in bank.items:
-        raw = typer.prompt(f"[{item.section}] {item.text}", default="", show_default=False)
-        if raw.strip():
-            values[item.id] = raw.strip()
-    return check_answers(values, "the prompt", bank)
+        while True:
+            raw = typer.prompt(f"[{item.id}] {item.text}", default="", show_default=False, err=True)
+            try:
+                number = check_value(item.id, raw, "the prompt", bank)
+            except ConfigurationError as exc:
+                typer.echo(str(exc), err=True)
+                continue
+            if number is not None:
+                values[item.id] = number
+            break
+    return Answers(values, source="the prompt")
 
 
 @strategy_app.command("items")
@@ -57,9 +74,18 @@ def items(output: FormatOpt = OutputFormat.table) -> None:
     from b2bcx.strategy import item_bank
 
     bank = item_bank()
-    rows = [{"id": i.id, "section": i.section, "factor": i.factor or i.dimension
-             or i.characteristic, "direction": i.direction, "weight": i.weight, "text": i.text}
-            for i in bank.items]  # fmt: skip
+    rows = [
+        {
+            "id": i.id,
+            "section": i.section,
+            "group": i.group,
+            "factor": i.factor or i.dimension or i.characteristic,
+            "direction": i.direction,
+            "weight": i.weight,
+            "text": i.text,
+        }
+        for i in bank.items
+    ]
     if output is OutputFormat.json:
         _print_json(rows)
         return
@@ -96,9 +122,17 @@ def profile_cmd(
     for col in ("unit", "goal", "level", "proposition", "sought", "got", "text", "gap", "n"):
         table.add_column(col)
     for r in result.to_json()["rows"]:
-        table.add_row(str(r["unit"]), r["goal"], r["goal_level"], r["value_proposition"],
-                      _num(r["importance"]), _num(r["rating"]), _num(r["text_share"]),
-                      _num(r["gap"]), str(r["n"]))  # fmt: skip
+        table.add_row(
+            str(r["unit"]),
+            r["goal"],
+            r["goal_level"],
+            r["value_proposition"],
+            _num(r["importance"]),
+            _num(r["rating"]),
+            _num(r["text_share"]),
+            _num(r["gap"]),
+            str(r["n"]),
+        )
     console.print(table)
     conflicts = result.to_json()["conflicts"]
     if conflicts:
@@ -122,7 +156,7 @@ def assess_cmd(
     as_of: AsOfOpt = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
-    """CXM impact and scope, and the archetype (Champion, Cherry Picker, Minimalist, ...)."""
+    """CXM impact and scope, and the archetype: Champion, Cherry Picker, Minimalist, Fashionista."""
     from b2bcx.strategy import assess
 
     given = _answers(answers, interactive)
@@ -131,31 +165,44 @@ def assess_cmd(
     if output is OutputFormat.json:
         _print_json(result)
         return
-    console.print(
-        f"CXM impact: {_num(result['impact'], 0) or 'unknown'}"
-        + (f" ({result['impact_reason']})" if result["impact_reason"] else "")
-    )
-    scope = result["scope"]
-    console.print(f"CXM scope: assessed {_num(scope['assessed'], 0) or 'n/a'}, observed "
-                  f"{_num(scope['observed'], 0) or 'n/a'} (0–100)")  # fmt: skip
-    if result["archetype"]:
-        pos = result["position"]
-        console.print(f"Archetype: [bold]{result['archetype_name']}[/bold] — "
-                      f"{'clear' if pos['clear'] else 'close'} call, {pos['margin']:.0f} points "
-                      "from the nearest boundary")  # fmt: skip
+    impact, scope, arch = result["impact"], result["scope"], result["archetype"]
+    if impact["score"] is None:
+        console.print(f"CXM impact: unknown — {impact['reason']}")
     else:
-        console.print(f"Archetype: not called — {result['archetype_reason']}")
-    table = Table(title="Scope: observed in the data vs the firm's view (0–100)")
-    for col in ("dimension", "observed", "assessed", "disagree", "detail"):
+        console.print(
+            f"CXM impact: {impact['score']:.2f} (top-management view "
+            f"{_num(impact['perception'])}, context {_num(impact['context'])})"
+            + (" — the two disagree" if impact["misperception"] else "")
+        )
+    console.print(
+        f"CXM scope: {_num(scope['score'])} (self {_num(scope['self']) or 'n/a'}, "
+        f"data {_num(scope['data']) or 'n/a'}; 0–1)"
+    )
+    if arch["name"]:
+        console.print(
+            f"Archetype: [bold]{arch['label']}[/bold] — "
+            f"{'clear' if arch['clear'] else 'close'} call, {arch['margin']:.2f} from "
+            "the nearest boundary"
+        )
+    else:
+        console.print(f"Archetype: not called — {arch['reason']}")
+    table = Table(title="Scope: the firm's view vs the data (0–1)")
+    for col in ("dimension", "self", "data", "disagree", "detail"):
         table.add_column(col, overflow="fold")
     for d in scope["dimensions"]:
-        table.add_row(d["dimension"], _num(d["observed"], 0), _num(d["assessed"], 0),
-                      "yes" if d["disagree"] else "", d["detail"])  # fmt: skip
+        table.add_row(
+            d["dimension"],
+            _num(d["self"]),
+            _num(d["data"]),
+            "yes" if d["disagree"] else "",
+            d["detail"],
+        )
     console.print(table)
-    for c in result["characteristics"]:
+    for c in arch["characteristics"]:
         mark = {True: "✓", False: "✗", None: "?"}[c["consistent"]]
-        console.print(f"  {mark} {c['characteristic']}: expected {c['expected']}; "
-                      f"observed {c['observed']}")  # fmt: skip
+        console.print(
+            f"  {mark} {c['characteristic']}: expected {c['expected']}; observed {c['observed']}"
+        )
 
 
 @strategy_app.command("plan")
@@ -180,9 +227,10 @@ def plan_cmd(
     if output is OutputFormat.json:
         _print_json(result)
         return
+    path = " → ".join(t["label"] for t in result["trajectory"])
     console.print(
         f"As-is: {result['as_is'] or 'unknown'} → to-be: {result['to_be'] or 'unknown'}"
-        + (f"  ({' → '.join(result['trajectory'])})" if result["trajectory"] else "")
+        + (f"  ({path})" if path else "")
     )
     for step in result["steps"]:
         console.print(f"\n[bold]Step {step['step']}. {step['title']}[/bold]")

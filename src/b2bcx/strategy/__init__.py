@@ -2,36 +2,66 @@
 archetypes and the four-step playbook (Wirtz et al. 2025, sections 3, 4 and 7).
 
 - :func:`profile`: what customers seek and get per goal and value proposition,
-  with gaps and goal conflicts;
-- :func:`assess`: CXM impact (from the questionnaire), CXM scope (assessed and
-  observed in the data), the archetype and its characteristics against evidence;
-- :func:`plan`: the four-step plan built from the workspace's numbers.
+  with gaps and goal conflicts (Table 1);
+- :func:`assess`: CXM impact (the questionnaire), CXM scope (the firm's view
+  beside what the data shows), the archetype and Fig. 1's characteristics
+  checked against the evidence;
+- :func:`plan`: the four-step playbook built from the workspace's numbers.
+
+Scores are on 0–1; thresholds and weights are in :class:`StrategyOptions` and
+the item bank (``items.yaml``).
 """
 
 from __future__ import annotations
 
-from b2bcx.strategy.answers import Answers, Item, ItemBank, check_answers, item_bank, load_answers
-from b2bcx.strategy.assess import ARCHETYPES, Assessment, archetype_of, assess
+from b2bcx.strategy.answers import (
+    Answers,
+    Item,
+    ItemBank,
+    check_answers,
+    item_bank,
+    load_answers,
+)
+from b2bcx.strategy.assess import (
+    ARCHETYPES,
+    CHARACTERISTICS,
+    Assessment,
+    ImpactScore,
+    archetype_of,
+    assess,
+    impact_score,
+    self_scope,
+)
+from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
 from b2bcx.strategy.plan import Plan, plan
-from b2bcx.strategy.profile import GOALS, Profile, profile
-from b2bcx.strategy.scope import ObservedScope, observed_scope
+from b2bcx.strategy.profile import GOALS, VALUE_PROPOSITIONS, Profile, goal_conflicts, profile
+from b2bcx.strategy.scope import ObservedScope, ScopeDimension, observed_scope
 
 __all__ = [
     "ARCHETYPES",
+    "CHARACTERISTICS",
+    "DEFAULT_OPTIONS",
     "GOALS",
+    "VALUE_PROPOSITIONS",
     "Answers",
     "Assessment",
+    "ImpactScore",
     "Item",
     "ItemBank",
     "ObservedScope",
     "Plan",
     "Profile",
+    "ScopeDimension",
+    "StrategyOptions",
     "archetype_of",
     "assess",
     "check_answers",
+    "goal_conflicts",
+    "impact_score",
     "item_bank",
     "load_answers",
     "observed_scope",
     "plan",
     "profile",
+    "self_scope",
 ]

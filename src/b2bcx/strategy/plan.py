@@ -1,61 +1,103 @@
-"""The four-step CXM playbook (Wirtz et al. 2025, section 7.2) as a plan generated
-from the workspace's own numbers:
+"""The four-step CXM playbook (Wirtz et al. 2025, section 7.2) generated from the
+workspace's own numbers:
 
-1. customer goals and the value propositions that follow (the profile);
-2. the as-is archetype and a recommended to-be, argued from impact, resources
-   and results;
-3. activities to start, keep and stop, from their cost and the experience change
-   where they run, and the priorities no activity covers;
-4. what to monitor and the triggers for a re-think, with the trajectory between
-   archetypes.
+1. understand customer goals and derive the value propositions (the profile);
+2. identify the as-is archetype and a to-be aligned with impact, resources,
+   context and results;
+3. deploy activities that fit the to-be: start, keep and stop, from each
+   activity's cost and the experience change at the touchpoints it covers;
+4. monitor and adapt: what to watch, the triggers for a re-think (changing
+   customer goals, competitor moves, drift in impact or scope) and the
+   trajectory between archetypes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from b2bcx.errors import ConfigurationError
+from b2bcx.errors import B2bcxError, ConfigurationError
 from b2bcx.measures.individual import resolve_as_of
 from b2bcx.measures.keydrivers import FIX_FIRST, key_drivers
 from b2bcx.storage import Backend
-from b2bcx.strategy.answers import Answers
-from b2bcx.strategy.assess import ARCHETYPES, BOUNDARY, Assessment, assess
-from b2bcx.strategy.profile import Profile, profile
+from b2bcx.strategy.answers import Answers, ItemBank, item_bank
+from b2bcx.strategy.assess import ARCHETYPES, HYGIENE_KINDS, Assessment, assess
+from b2bcx.strategy.evidence import outcome_relations, results_strength
+from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
+from b2bcx.strategy.profile import Profile, latest_importance, profile
 from b2bcx.strategy.scope import observed_scope
 
-#: An activity whose experience change (0–100 points, difference in differences)
-#: is at least this keeps its place; at or below zero it is a candidate to stop.
-KEEP_CHANGE = 2.0
+STEP_TITLES = (
+    "Understand customer goals and derive the CXM value propositions",
+    "Identify the archetype and align it with strategy, resources and context",
+    "Deploy CXM activities that fit the archetype",
+    "Monitor and adapt",
+)
+#: The moves between neighbouring archetypes (section 7.2 and 4.3).
+MOVES: dict[tuple[str, str], str] = {
+    ("fashionista", "cherry_picker"): "narrow the scope: stop the activities without return, "
+    "define a small set of effective metrics, appoint a CX manager",
+    ("fashionista", "minimalist"): "cut back to the hygiene factors and the feedback system",
+    ("cherry_picker", "champion"): "roll out what worked to more touchpoints, journeys and "
+    "stakeholders; detailed dashboards; tie incentives to CX",
+    ("minimalist", "cherry_picker"): "prove that CX pays on a few critical touchpoints, with "
+    "top-management attention",
+    ("champion", "cherry_picker"): "focus the roll-out on the touchpoints with the highest return",
+    ("cherry_picker", "minimalist"): "keep the hygiene factors; release the rest of the budget",
+    ("minimalist", "fashionista"): "broaden the scope (not advised: the least effective posture)",
+    ("cherry_picker", "fashionista"): "broaden without impact (not advised)",
+    ("champion", "fashionista"): "keep the scope while impact falls (not advised)",
+    ("fashionista", "champion"): "raise impact: top management makes CX a source of advantage",
+    ("minimalist", "champion"): "raise impact and broaden scope",
+    ("champion", "minimalist"): "narrow the scope and step back from CX as a lever",
+}
+#: Where a move goes through a third archetype (one axis at a time).
+VIA: dict[tuple[str, str], str] = {
+    ("minimalist", "champion"): "cherry_picker",
+    ("fashionista", "champion"): "cherry_picker",
+    ("champion", "minimalist"): "cherry_picker",
+}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """The generated playbook."""
+    """The generated playbook (:func:`plan`)."""
 
     as_is: str | None
     to_be: str | None
-    argument: list[str]
-    steps: list[dict[str, Any]]
-    activities: list[dict[str, Any]]
-    monitor: list[str]
-    triggers: list[str]
-    trajectory: list[str]
-    gaps: list[str]
-    assessment: Assessment
-    profile: Profile
+    argument: tuple[str, ...]
+    steps: tuple[dict[str, Any], ...]
+    activities: tuple[dict[str, Any], ...]
+    monitor: tuple[dict[str, Any], ...]
+    triggers: tuple[dict[str, Any], ...]
+    trajectory: tuple[dict[str, Any], ...]
+    gaps: tuple[str, ...]
+    assessment: Assessment = field(repr=False)
+    profile: Profile = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The plan as JSON."""
+        """``{"as_is", "to_be", "argument", "steps", "activities", "monitor",
+        "triggers", "trajectory", "could_not_assess"}``."""
         return {
-            "as_is": self.as_is, "to_be": self.to_be, "argument": self.argument,
-            "steps": self.steps, "activities": self.activities, "monitor": self.monitor,
-            "triggers": self.triggers, "trajectory": self.trajectory,
-            "could_not_assess": self.gaps,
-        }  # fmt: skip
+            "as_is": self.as_is,
+            "to_be": self.to_be,
+            "argument": list(self.argument),
+            "steps": list(self.steps),
+            "activities": list(self.activities),
+            "monitor": list(self.monitor),
+            "triggers": list(self.triggers),
+            "trajectory": list(self.trajectory),
+            "could_not_assess": list(self.gaps),
+        }
+
+
+def _label(archetype: str | None) -> str:
+    return ARCHETYPES.get(archetype or "", "unknown")
 
 
 def plan(
@@ -64,232 +106,659 @@ def plan(
     *,
     target: str | None = None,
     as_of: _dt.datetime | _dt.date | None = None,
+    bank: ItemBank | None = None,
+    options: StrategyOptions = DEFAULT_OPTIONS,
 ) -> Plan:
-    """Generate the four-step plan (``target``: force the to-be archetype)."""
+    """Generate the four-step plan; ``target`` sets the to-be archetype (one of
+    ``champion``, ``cherry_picker``, ``minimalist``, ``fashionista``).
+
+    Examples
+    --------
+    >>> import b2bcx
+    >>> with b2bcx.open_workspace(":memory:") as ws:
+    ...     p = plan(ws.backend)
+    >>> p.as_is is None and len(p.steps) == 4
+    True
+    """
     if target is not None and target not in ARCHETYPES:
         raise ConfigurationError(
             f"unknown archetype {target!r}; choose from {', '.join(ARCHETYPES)}"
         )
+    bank = bank or item_bank()
     stamp = resolve_as_of(backend, as_of)
-    a = assess(backend, answers, as_of=stamp)
-    prof = profile(backend, as_of=stamp)
-    gaps: list[str] = list(prof.notes)
+    a = assess(backend, answers, as_of=stamp, bank=bank, options=options)
+    prof = profile(backend, as_of=stamp, options=options)
+    gaps = list(prof.notes)
     if a.archetype is None:
         gaps.append(f"as-is archetype: {a.archetype_reason}")
-    to_be, argument = _recommend(a, target)
-    step1 = _step_goals(prof)
-    decisions, starts = _activities(backend, a, to_be, stamp)
-    if not decisions:
-        gaps.append("no CXM activities recorded (activities table): nothing to keep or stop")
-    monitor, triggers = _monitor(backend, a, prof, to_be, stamp)
-    trajectory = _trajectory(a.archetype, to_be)
-    steps = [
-        {"step": 1, "title": "Understand customer goals and craft value propositions",
-         "items": step1},
-        {"step": 2, "title": "Identify the archetype and align it with strategy and resources",
-         "items": argument},
-        {"step": 3, "title": "Deploy CXM activities that fit the archetype",
-         "items": [_decision_text(d) for d in decisions] + starts},
-        {"step": 4, "title": "Monitor and adapt", "items": monitor + triggers},
-    ]  # fmt: skip
-    return Plan(a.archetype, to_be, argument, steps, decisions, monitor, triggers, trajectory,
-                gaps, a, prof)  # fmt: skip
+    if a.results_strength is None:
+        gaps.append(
+            f"results: no outcomes with ≥ {options.min_events} accounts on each side "
+            "to relate CX to (outcomes table)"
+        )
+    drivers = _drivers(backend, stamp)
+    if drivers.empty:
+        gaps.append("touchpoint priorities: too few people rated touchpoints for key drivers")
+    to_be, argument = _recommend(a, target, drivers, options)
+    decisions = _decide(a, to_be, drivers, answers, bank, options)
+    if not any(d["decision"] != "start" for d in decisions):
+        gaps.append("no CXM activities running (activities table): nothing to keep or stop")
+    metric_lines = _metrics(backend, a, to_be, stamp, options) if to_be else []
+    monitor = _monitor(a, prof, decisions, options)
+    triggers = _triggers(backend, a, bank, answers, stamp, options)
+    trajectory = _trajectory(a.archetype, to_be, a)
+    steps = (
+        {"step": 1, "title": STEP_TITLES[0], "items": _step_goals(prof)},
+        {"step": 2, "title": STEP_TITLES[1], "items": argument},
+        {
+            "step": 3,
+            "title": STEP_TITLES[2],
+            "items": [_decision_text(d) for d in decisions] + metric_lines,
+        },
+        {
+            "step": 4,
+            "title": STEP_TITLES[3],
+            "items": [m["text"] for m in monitor] + [t["text"] for t in triggers],
+        },
+    )
+    return Plan(
+        a.archetype,
+        to_be,
+        tuple(argument),
+        steps,
+        tuple(decisions),
+        tuple(monitor),
+        tuple(triggers),
+        tuple(trajectory),
+        tuple(gaps),
+        a,
+        prof,
+    )
 
 
-def _name(archetype: str | None) -> str:
-    return ARCHETYPES.get(archetype or "", "unknown")
+def _drivers(backend: Backend, as_of: _dt.datetime) -> pd.DataFrame:
+    """Touchpoint key drivers of NPS (empty when the data cannot carry them)."""
+    try:
+        table = key_drivers(backend, drivers="touchpoints", n_boot=0, as_of=as_of).table
+    except (B2bcxError, ValueError, np.linalg.LinAlgError):
+        return pd.DataFrame(columns=["driver", "label", "share", "performance", "quadrant"])
+    return table
 
 
-def _recommend(a: Assessment, target: str | None) -> tuple[str | None, list[str]]:
-    """The to-be archetype and the argument for it."""
+def _concentration(drivers: pd.DataFrame) -> float | None:
+    """Share of explained NPS carried by the top fifth of the touchpoints."""
+    if drivers.empty or len(drivers) < 5:
+        return None
+    shares = drivers.share.sort_values(ascending=False).to_numpy(float)
+    top = max(1, round(len(shares) / 5))
+    return float(shares[:top].sum() / shares.sum()) if shares.sum() > 0 else None
+
+
+def _recommend(
+    a: Assessment, target: str | None, drivers: pd.DataFrame, o: StrategyOptions
+) -> tuple[str | None, list[str]]:
+    """The to-be archetype and the argument for it (impact, resources, results,
+    the concentration of what drives NPS)."""
     lines: list[str] = []
-    if a.archetype is not None:
-        lines.append(f"As-is: {_name(a.archetype)} — impact {a.impact:.0f}/100, scope "
-                     f"{a.scope:.0f}/100 (assessed {a.scope_assessed if a.scope_assessed is not None else 'n/a'}, "  # noqa: E501
-                     f"observed {a.scope_observed:.0f}); {'a clear' if (a.margin or 0) >= 10 else 'a close'} "  # noqa: E501
-                     f"call, {a.margin:.0f} points from the nearest boundary.")  # fmt: skip
-    strength = a.results_strength
-    if strength is not None:
-        lines.append(f"Results: CX relates to outcomes with strength {strength:.2f} (0–1): "
-                     + "; ".join(r.detail for r in a.relations) + ".")  # fmt: skip
-    disagree = [d["dimension"] for d in a.scope_dimensions if d["disagree"]]
+    imp, scope = a.impact.score, a.scope
+    if a.archetype is not None and imp is not None and scope is not None:
+        lines.append(
+            f"As-is: {_label(a.archetype)} — impact {imp:.2f} (top-management view "
+            f"{a.impact.perception:.2f}, context {a.impact.context:.2f}), scope {scope:.2f} "
+            f"(self {_fmt(a.scope_self)}, data {_fmt(a.scope_data)}); "
+            f"{'a clear call' if a.clear else 'a close call'}, {a.margin:.2f} from the nearest "
+            "boundary."
+        )
+    elif a.scope_data is not None:
+        lines.append(
+            f"As-is: not called ({a.archetype_reason}); the data show scope {a.scope_data:.2f}."
+        )
+    if a.misperception:
+        lines.append(
+            f"Top management's view of CX ({a.impact.perception:.2f}) and the "
+            f"contextual factors ({a.impact.context:.2f}) disagree: a possible "
+            "misperception of CXM impact to settle before choosing (Table 4)."
+        )
+    disagree = [d for d in a.scope_dimensions if d["disagree"]]
     if disagree:
-        lines.append("The firm's view of its scope disagrees with its data on "
-                     + ", ".join(disagree) + ".")  # fmt: skip
+        lines.append(
+            "The firm sees its scope differently from its data on "
+            + ", ".join(
+                f"{d['dimension']} (self {d['self']:.2f}, data {d['data']:.2f})" for d in disagree
+            )
+            + "."
+        )
+    strength = a.results_strength
+    strong = strength is not None and strength >= o.strong_results
+    if strength is not None:
+        lines.append(
+            f"Results: CX relates to outcomes with strength {strength:.2f} — "
+            + "; ".join(r.detail for r in a.relations)
+            + "."
+        )
+    conc = _concentration(drivers)
+    focused = conc is not None and conc >= 0.5
+    if conc is not None:
+        lines.append(
+            f"The top fifth of the touchpoints carries {conc:.0%} of explained NPS: "
+            + (
+                "returns concentrate on a few touchpoints."
+                if focused
+                else "returns are spread across the journey."
+            )
+        )
+    if a.resources is not None:
+        lines.append(f"Resources for CXM: {a.resources:.2f} (answer to resources).")
     if target is not None:
-        lines.append(f"To-be set by management: {_name(target)}.")
+        lines.append(
+            f"To-be set by management: {_label(target)}."
+            + (
+                " The paper calls it the least effective posture; the plan follows it "
+                "but argues against it."
+                if target == "fashionista"
+                else ""
+            )
+        )
         return target, lines
-    if a.impact is None:
-        lines.append("No to-be archetype without an impact assessment: answer the "
-                     "questionnaire first.")  # fmt: skip
+    if imp is None:
+        lines.append(
+            "No to-be without an impact assessment: answer the impact items (--answers "
+            "FILE); the activities below are judged on their returns alone."
+        )
         return None, lines
-    high = a.impact >= BOUNDARY or (strength is not None and strength >= 0.5)
-    rich = a.resources is None or a.resources >= BOUNDARY
-    if high and rich:
+    high = imp >= o.boundary
+    rich = a.resources is None or a.resources >= o.boundary
+    if high and rich and not focused:
         to_be = "champion"
-        why = "CX is a source of advantage here and the firm has the resources to cover it broadly"
+        why = (
+            "CX is a source of advantage here"
+            + (", results confirm it" if strong else "")
+            + (
+                ", and the resources allow a broad roll-out"
+                if a.resources is not None
+                else " (resources not answered: check them before a broad roll-out)"
+            )
+        )
     elif high:
         to_be = "cherry_picker"
+        why = "CX matters for advantage, but " + (
+            "resources are limited" if not rich else "the returns sit on a few touchpoints"
+        )
+    elif strong:
+        to_be = "cherry_picker"
         why = (
-            "CX matters for advantage but resources are limited: focus on the touchpoints that pay"
+            f"impact is seen as low ({imp:.2f}), but CX relates to outcomes with strength "
+            f"{strength:.2f}: prove it on a few critical touchpoints first"
         )
     else:
         to_be = "minimalist"
-        why = ("CX is not where this firm wins: keep the hygiene factors right and spend the "
-               "rest on its real levers")  # fmt: skip
-    if a.impact < BOUNDARY and high:
-        why += f" (impact is assessed at {a.impact:.0f}, but the outcomes in the data argue higher)"
-    lines.append(f"To-be: {_name(to_be)}, because {why}.")
+        why = (
+            "CX is not where this firm wins: keep the hygiene factors right and invest in "
+            "its real levers"
+        )
+    lines.append(f"To-be: {_label(to_be)}, because {why}.")
     if a.archetype == "fashionista":
-        lines.append("A Fashionista is the least effective posture: cut the flurry of activities "
-                     "back to those with measurable returns.")  # fmt: skip
+        lines.append(
+            "The Fashionista is the least effective posture (4.3.4): cut the flurry of "
+            "activities back to those with a measurable return."
+        )
     return to_be, lines
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _step_goals(prof: Profile) -> list[str]:
     rows = prof.rows.dropna(subset=["importance"])
-    items = []
     if rows.empty:
         return [
             "Ask stakeholders which goals matter (goals table): what customers seek is unknown."
         ]
+    items = []
     top = rows.sort_values("importance", ascending=False).head(2)
-    items.append("Customers seek most: " + ", ".join(
-        f"{r.goal} ({r.value_proposition}, {r.goal_level}, importance {r.importance:.2f}/5)"
-        for r in top.itertuples()) + ".")  # fmt: skip
+    items.append(
+        "Customers seek most: "
+        + ", ".join(
+            f"{r.goal} ({r.goal_level}, {r.value_proposition} CX; importance {r.importance:.2f}/5, "
+            f"{r.n} people)"
+            for r in top.itertuples()
+        )
+        + "."
+    )
     gaps = rows.dropna(subset=["gap"]).sort_values("gap", ascending=False)
     if not gaps.empty and gaps.gap.iloc[0] > 0:
         g = gaps.iloc[0]
-        items.append(f"Largest gap: {g.goal} — sought {g.importance:.2f}, delivered "
-                     f"{g.rating:.2f} (1–5): strengthen the {g.value_proposition} value "
-                     "proposition here.")  # fmt: skip
+        items.append(
+            f"Largest gap: {g.goal} — sought {g.importance:.2f}, delivered "
+            f"{g.rating:.2f} (1–5): strengthen the {g.value_proposition} value "
+            "proposition there."
+        )
     vp = prof.value_propositions.dropna(subset=["importance"]).sort_values(
-        "importance", ascending=False)  # fmt: skip
+        "importance", ascending=False
+    )
     if not vp.empty:
         lead = vp.iloc[0]
-        items.append(f"Lead value proposition: {lead.value_proposition} CX "
-                     f"(importance {lead.importance:.2f}).")  # fmt: skip
-    if not prof.conflicts.empty:
-        c = prof.conflicts.iloc[0]
-        items.append(f"Goal conflict to reconcile: {c.summary} (strength {c.strength:.1f}).")
+        items.append(
+            f"Lead value proposition: {lead.value_proposition} CX (importance "
+            f"{lead.importance:.2f}, delivered {_fmt(lead.rating)})."
+        )
+    text = rows.dropna(subset=["text_share"])
+    if not text.empty:
+        t = text.sort_values("text_share", ascending=False).iloc[0]
+        items.append(
+            f"Comments speak most of {t.goal} ({t.text_share:.0%} of {t.n_text} analysed comments)."
+        )
+    for c in prof.conflicts.head(2).itertuples():
+        items.append(
+            f"Goal conflict to reconcile ({c.kind}, strength {c.strength:.1f}): "
+            f"{c.summary}: craft a proposition for each group."
+        )
     return items
 
 
-def _activities(
-    backend: Backend, a: Assessment, to_be: str | None, as_of: _dt.datetime
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Start / keep / stop per activity, and starts for uncovered priorities."""
-    narrow = to_be in ("cherry_picker", "minimalist")
-    acts = pd.DataFrame(a.activities)
-    decisions: list[dict[str, Any]] = []
-    costs = acts.annual_cost.dropna() if not acts.empty else pd.Series(dtype=float)
-    median_cost = float(costs.median()) if not costs.empty else 0.0
-    for r in acts.to_dict("records") if not acts.empty else []:
-        ended = r.get("ended_at") is not None and pd.Timestamp(r["ended_at"]) < pd.Timestamp(as_of)
-        if ended:
-            continue
-        change = r.get("experience_change")
-        change = None if change is None or pd.isna(change) else float(change)
-        cost = float(r.get("annual_cost") or 0.0)
-        cost = 0.0 if pd.isna(cost) else cost
+def _decide(
+    a: Assessment,
+    to_be: str | None,
+    drivers: pd.DataFrame,
+    answers: Answers | None,
+    bank: ItemBank,
+    o: StrategyOptions,
+) -> list[dict[str, Any]]:
+    """Start / keep / stop per running activity, and starts the to-be calls for."""
+    day = pd.Timestamp(a.as_of)
+    running = [
+        r for r in a.activities if r.get("ended_at") is None or pd.Timestamp(r["ended_at"]) >= day
+    ]
+    costs = [float(r["annual_cost"]) for r in running if r.get("annual_cost") is not None]
+    median = float(np.median(costs)) if costs else 0.0
+    out = []
+    for r in running:
+        change, se = r.get("experience_change"), r.get("se")
+        cost = None if r.get("annual_cost") is None else float(r["annual_cost"])
+        hygiene = r.get("kind") in HYGIENE_KINDS
+        costly = cost is not None and cost > median
         if change is None:
-            decision = "stop" if narrow and cost > median_cost else "keep"
-            reason = (f"no measurable experience change ({r.get('reason')}); "
-                      + ("costly for a narrow posture" if decision == "stop"
-                         else "measure it before deciding"))  # fmt: skip
-        elif change >= KEEP_CHANGE:
-            decision, reason = "keep", f"experience +{change:.1f} points where it runs"
-        elif change <= 0 and (narrow or cost >= median_cost):
-            decision, reason = "stop", f"experience {change:+.1f} points where it runs"
+            if to_be in ("cherry_picker", "minimalist") and costly and not hygiene:
+                decision, reason = (
+                    "stop",
+                    (
+                        f"no measurable experience change ({r['reason']}) "
+                        f"for {cost:,.0f} a year, above the median "
+                        f"{median:,.0f}: a narrow posture cannot carry it"
+                    ),
+                )
+            else:
+                decision, reason = (
+                    "keep",
+                    (
+                        f"no measurable experience change ({r['reason']}); "
+                        "measure its return before the next review"
+                    ),
+                )
         else:
-            decision = "keep"
-            reason = f"experience {change:+.1f} points; review its return within a year"
-        decisions.append({"activity_id": r["activity_id"], "name": r.get("name"),
-                          "decision": decision, "reason": reason, "cost": cost,
-                          "experience_change": change,
-                          "points_per_100k": None if not change or not cost
-                          else round(change / cost * 100_000, 2)})  # fmt: skip
-    starts: list[str] = []
-    covered = {t for x in acts.to_dict("records") for t in (x.get("reach") or "").split(", ")} \
-        if not acts.empty else set()  # fmt: skip
-    try:
-        drivers = key_drivers(backend, drivers="touchpoints", n_boot=0, as_of=as_of).table
-    except Exception:
-        drivers = pd.DataFrame()
-    if not drivers.empty:
-        fix = drivers[(drivers.quadrant == FIX_FIRST) & ~drivers.driver.isin(covered)]
-        limit = 2 if narrow else 4
-        for row in fix.sort_values("share", ascending=False).head(limit).to_dict("records"):
-            label = row.get("label") or row["driver"]
-            starts.append(f"start: an activity at '{label}' ({row['driver']}) — it drives "
-                          f"{row['share']:.0%} of explained NPS and performs at "
-                          f"{row['performance']:.0f}/100, and no activity covers it")  # fmt: skip
-    if to_be == "cherry_picker":
-        best = [
-            d
-            for d in decisions
-            if d["decision"] == "keep" and (d["experience_change"] or 0) >= KEEP_CHANGE
-        ]
-        owner = next((r.get("owner_unit") for r in a.activities if r.get("owner_unit")), None)
-        starts.append(
-            f"name an owner for CXM ({owner or 'a CX manager'}) and track a few "
-            "metrics: NPS and CX at the touchpoints kept"
-            + (f" ({', '.join(d['activity_id'] for d in best)})" if best else "")
+            band = 1.96 * (se or 0.0)
+            per = "" if not cost else f", {change / cost * 100_000:+.1f} points per 100,000"
+            said = f"experience {change:+.1f} ± {band:.1f} points where it runs{per}"
+            if change + band < 0:
+                decision, reason = "stop", f"{said}: it made the experience worse"
+            elif change - band > 0 and change >= o.keep_change:
+                decision, reason = "keep", f"{said}: a proven gain"
+            elif to_be == "champion" or to_be == "fashionista" or to_be is None:
+                decision, reason = "keep", f"{said}: no proven gain yet; review within a year"
+            elif to_be == "minimalist" and hygiene:
+                decision, reason = "keep", f"{said}: a hygiene activity"
+            elif change >= o.keep_change and not costly:
+                decision, reason = "keep", f"{said}: a likely gain at below-median cost"
+            else:
+                decision, reason = "stop", f"{said}: no proven return for a narrow posture"
+        out.append(
+            {
+                "activity_id": r["activity_id"],
+                "name": r.get("name"),
+                "decision": decision,
+                "reason": reason,
+                "cost": cost,
+                "experience_change": change,
+                "se": se,
+                "touchpoints": list(r.get("touchpoints") or []),
+            }
         )
-    return decisions, starts
+    out += _starts(a, to_be, drivers, out, answers, bank, o)
+    return out
+
+
+def _starts(
+    a: Assessment,
+    to_be: str | None,
+    drivers: pd.DataFrame,
+    decided: list[dict[str, Any]],
+    answers: Answers | None,
+    bank: ItemBank,
+    o: StrategyOptions,
+) -> list[dict[str, Any]]:
+    covered = {t for d in decided if d["decision"] == "keep" for t in d["touchpoints"]}
+    limit = {"champion": 4, "fashionista": 0, "cherry_picker": 2, "minimalist": 2}.get(
+        to_be or "", 0
+    )
+    out: list[dict[str, Any]] = []
+    if limit and not drivers.empty:
+        cands = drivers[~drivers.driver.isin(covered)]
+        if to_be == "minimalist":  # hygiene: the touchpoints that perform worst
+            cands = cands.sort_values("performance").head(limit)
+            why = "one of the worst-performing touchpoints (a hygiene factor)"
+        else:
+            cands = cands[cands.quadrant == FIX_FIRST].sort_values("share", ascending=False)
+            cands = cands.head(limit)
+            why = "important and under-performing (fix first)"
+        for r in cands.to_dict("records"):
+            out.append(
+                {
+                    "activity_id": f"new-{r['driver']}",
+                    "name": f"Improve '{r.get('label') or r['driver']}'",
+                    "decision": "start",
+                    "reason": f"{why}: carries {r['share']:.0%} of explained NPS, performs "
+                    f"at {r['performance']:.0f}/100, and no kept activity covers it",
+                    "cost": None,
+                    "experience_change": None,
+                    "se": None,
+                    "touchpoints": [r["driver"]],
+                }
+            )
+    owner = answers.get("cx_owner") if answers else None
+    owner_score = (
+        None
+        if owner is None or "cx_owner" not in bank.by_id()
+        else bank.score(bank.by_id()["cx_owner"], owner)
+    )
+    governed = any(r.get("kind") == "governance" for r in a.activities)
+    if to_be == "cherry_picker" and (owner_score is None or owner_score < o.boundary):
+        units = sorted({str(r["owner_unit"]) for r in a.activities if r.get("owner_unit")})
+        out.append(
+            {
+                "activity_id": "new-cx-owner",
+                "name": "Appoint a CX manager",
+                "decision": "start",
+                "reason": "a Cherry Picker assigns CXM to one unit reporting to a "
+                "customer-facing executive (4.3.2)"
+                + (f"; today it is spread over {', '.join(units)}" if units else "")
+                + ("" if owner_score is None else f"; cx_owner answered {owner_score:.2f}"),
+                "cost": None,
+                "experience_change": None,
+                "se": None,
+                "touchpoints": [],
+            }
+        )
+    if to_be == "champion" and not governed:
+        out.append(
+            {
+                "activity_id": "new-governance",
+                "name": "Anchor CXM in the C-suite",
+                "decision": "start",
+                "reason": "a Champion prioritises CX at the top, aligns functions and ties "
+                "incentives to CX (4.3.1); no governance activity runs",
+                "cost": None,
+                "experience_change": None,
+                "se": None,
+                "touchpoints": [],
+            }
+        )
+    return out
 
 
 def _decision_text(d: dict[str, Any]) -> str:
-    name = d["name"] or d["activity_id"]
-    return f"{d['decision']}: {name} ({d['cost']:,.0f} a year) — {d['reason']}"
+    cost = "" if d["cost"] is None else f" ({d['cost']:,.0f} a year)"
+    return f"{d['decision']}: {d['name'] or d['activity_id']}{cost} — {d['reason']}"
+
+
+def _metrics(
+    backend: Backend, a: Assessment, to_be: str, as_of: _dt.datetime, o: StrategyOptions
+) -> list[str]:
+    """Which metrics to keep: how strongly each relates to outcomes (Cherry Picker:
+    "a small set of effective CX metrics"; Champion: detailed dashboards)."""
+    coverage = a.observed.metric_coverage if a.observed else {}
+    metrics = [m for m in ("cx", "nps", "csat", "ces") if m in coverage]
+    if not metrics or to_be not in ("cherry_picker", "champion", "minimalist"):
+        return []
+    strength = {}
+    for m in metrics:
+        s = results_strength(outcome_relations(backend, as_of, metric=m), o.min_events)
+        if s is not None:
+            strength[m] = s
+    if not strength:
+        return [f"metrics: {len(metrics)} in use; no outcomes to tell which pay"]
+    ranked = sorted(strength, key=lambda m: -strength[m])
+    said = ", ".join(f"{m} {strength[m]:.2f}" for m in ranked)
+    if to_be == "champion":
+        return [
+            f"metrics: keep all {len(metrics)} in one dashboard (outcome strength: {said}); "
+            "raise the coverage of "
+            + ", ".join(f"{m} ({coverage[m]:.0%})" for m in metrics if coverage[m] < 0.5)
+            if any(coverage[m] < 0.5 for m in metrics)
+            else f"metrics: keep all {len(metrics)} in one dashboard (outcome strength: {said})"
+        ]
+    keep = ranked[:1] if to_be == "minimalist" else ranked[:2]
+    drop = [m for m in ranked if m not in keep]
+    return [
+        f"metrics: track {' and '.join(keep)} (outcome strength: {said})"
+        + (f"; drop {', '.join(drop)} from the dashboard" if drop else "")
+    ]
 
 
 def _monitor(
-    backend: Backend, a: Assessment, prof: Profile, to_be: str | None, as_of: _dt.datetime
-) -> tuple[list[str], list[str]]:
-    monitor = []
-    rows = prof.rows.dropna(subset=["importance"])
-    if not rows.empty:
-        top = rows.sort_values("importance", ascending=False).iloc[0]
-        monitor.append(f"monitor: importance of {top.goal} (now {top.importance:.2f}/5) in each "
-                       "goals survey wave")  # fmt: skip
-    monitor.append(
-        f"monitor: observed CXM scope (now {a.scope_observed:.0f}/100) every quarter"
-        if a.scope_observed is not None
-        else "monitor: observed CXM scope quarterly"
+    a: Assessment, prof: Profile, decisions: list[dict[str, Any]], o: StrategyOptions
+) -> list[dict[str, Any]]:
+    out = []
+    rows = prof.rows.dropna(subset=["importance"]).sort_values("importance", ascending=False)
+    for r in rows.head(2).to_dict("records"):
+        out.append(
+            {
+                "what": f"importance of {r['goal']}",
+                "now": round(float(r["importance"]), 2),
+                "text": f"monitor: importance of {r['goal']} (now {r['importance']:.2f}/5 from "
+                f"{r['n']} people) in each goals survey wave",
+            }
+        )
+    gaps = prof.rows.dropna(subset=["gap"]).sort_values("gap", ascending=False)
+    if not gaps.empty and gaps.gap.iloc[0] > 0:
+        g = gaps.iloc[0]
+        out.append(
+            {
+                "what": f"gap on {g.goal}",
+                "now": round(float(g.gap), 2),
+                "text": f"monitor: the gap on {g.goal} (sought {g.importance:.2f}, "
+                f"delivered {g.rating:.2f}) until it closes",
+            }
+        )
+    if a.scope_data is not None:
+        weakest = min(
+            (d for d in a.scope_dimensions if d["data"] is not None), key=lambda d: d["data"]
+        )
+        out.append(
+            {
+                "what": "observed scope",
+                "now": round(a.scope_data, 3),
+                "text": f"monitor: observed CXM scope (now {a.scope_data:.2f}; weakest "
+                f"{weakest['dimension']} {weakest['data']:.2f}) every quarter",
+            }
+        )
+    for rel in a.relations:
+        if min(rel.events, rel.accounts - rel.events) >= o.min_events:
+            out.append(
+                {
+                    "what": f"{rel.outcome} vs CX",
+                    "now": rel.value,
+                    "text": f"monitor: {rel.outcome} against account CX ({rel.statistic} now "
+                    f"{rel.value:.2f}, {rel.events} of {rel.accounts} accounts)",
+                }
+            )
+    for d in decisions:
+        if d["decision"] == "keep" and d["experience_change"] is not None:
+            out.append(
+                {
+                    "what": f"experience change of {d['activity_id']}",
+                    "now": d["experience_change"],
+                    "text": f"monitor: {d['name']} — experience {d['experience_change']:+.1f} "
+                    "points where it runs; stop it if no gain shows by the next review",
+                }
+            )
+    return out
+
+
+def _triggers(
+    backend: Backend,
+    a: Assessment,
+    bank: ItemBank,
+    answers: Answers | None,
+    as_of: _dt.datetime,
+    o: StrategyOptions,
+) -> list[dict[str, Any]]:
+    """Triggers for a re-think, each with its current value and whether it fired."""
+    out: list[dict[str, Any]] = []
+    year_ago = as_of - _dt.timedelta(days=o.window_days)
+    now_imp = latest_importance(backend, as_of)
+    before = latest_importance(backend, year_ago)
+    if not now_imp.empty and not before.empty:
+        shift = (
+            now_imp.groupby("goal").importance.mean() - before.groupby("goal").importance.mean()
+        ).dropna()
+        if not shift.empty:
+            goal = str(shift.abs().idxmax())
+            value = float(shift[goal])
+            fired = abs(value) >= o.goal_shift
+            out.append(
+                {
+                    "trigger": "changing customer goals",
+                    "now": round(value, 2),
+                    "threshold": o.goal_shift,
+                    "fired": fired,
+                    "text": f"trigger: customer goals — {goal} importance moved {value:+.2f} "
+                    f"over the last {o.window_days} days (re-think at ±{o.goal_shift})"
+                    + (": FIRED" if fired else ""),
+                }
+            )
+    else:
+        out.append(
+            {
+                "trigger": "changing customer goals",
+                "now": None,
+                "threshold": o.goal_shift,
+                "fired": None,
+                "text": "trigger: customer goals — ask the goals survey at least twice a "
+                f"year apart to see them move (re-think at ±{o.goal_shift})",
+            }
+        )
+    if a.scope_data is not None:
+        past = observed_scope(backend, as_of=year_ago, options=o).score
+        if past is not None:
+            drift = a.scope_data - past
+            fired = abs(drift) >= o.scope_drift
+            out.append(
+                {
+                    "trigger": "drift in scope",
+                    "now": round(drift, 3),
+                    "threshold": o.scope_drift,
+                    "fired": fired,
+                    "text": f"trigger: scope drift — observed scope {past:.2f} → "
+                    f"{a.scope_data:.2f} over the year (re-think at "
+                    f"±{o.scope_drift})" + (": FIRED" if fired else ""),
+                }
+            )
+    out += _impact_triggers(a, bank, answers, o)
+    if a.misperception:
+        out.append(
+            {
+                "trigger": "misperceived impact",
+                "now": round((a.impact.perception or 0) - (a.impact.context or 0), 3),
+                "threshold": o.misperception,
+                "fired": True,
+                "text": "trigger: the top-management view and the context disagree: re-assess "
+                "impact with the wider leadership team: FIRED",
+            }
+        )
+    return out
+
+
+def _impact_triggers(
+    a: Assessment, bank: ItemBank, answers: Answers | None, o: StrategyOptions
+) -> list[dict[str, Any]]:
+    """Competitor moves and drift in impact: the answer to each contextual factor
+    that, alone, would move impact across the boundary."""
+    if a.impact.score is None or answers is None:
+        return [
+            {
+                "trigger": "competitor moves",
+                "now": None,
+                "threshold": None,
+                "fired": None,
+                "text": "trigger: competitor moves — answer the impact items to learn which "
+                "change in rivalry, switching barriers or deal size would flip the "
+                "call",
+            }
+        ]
+    imp = a.impact.score
+    flips = []
+    for f in a.impact.factors:
+        if f["answer"] is None or f["weight"] <= 0:
+            continue
+        item = bank.by_id()[f["item"]]
+        need = (o.boundary - imp) / f["weight"] + f["score"]  # score the item must reach
+        if not 0.0 <= need <= 1.0:
+            continue
+        raw = need if item.direction > 0 else 1.0 - need
+        answer = bank.low + raw * (bank.high - bank.low)
+        flips.append((abs(answer - f["answer"]), f["item"], f["answer"], answer))
+    flips.sort()
+    side = "low" if imp >= o.boundary else "high"
+    text = (
+        f"trigger: competitor moves and drift in impact — impact {imp:.2f} is "
+        f"{abs(imp - o.boundary):.2f} from the boundary"
     )
-    for r in a.relations[:2]:
-        monitor.append(f"monitor: {r.outcome} against CX ({r.statistic} now {r.value})")
-    triggers = ["re-think when the importance of a goal moves by ≥ 0.75 (1–5) between waves "
-                "(b2bcx diagnose --challenge C5 reports it)",
-                "re-think when a competitor moves or rivalry, switching barriers or "
-                "technological differentiation change: re-answer the impact items"]  # fmt: skip
-    year_ago = as_of - _dt.timedelta(days=365)
-    try:
-        before = observed_scope(backend, as_of=year_ago).score
-    except Exception:
-        before = None
-    if before is not None and a.scope_observed is not None:
-        drift = a.scope_observed - before
-        triggers.append(f"scope drifted {drift:+.0f} points over the last year "
-                        f"({before:.0f} → {a.scope_observed:.0f}); re-think if it moves ≥ 10 "
-                        "points away from the to-be posture")  # fmt: skip
-    if to_be is not None and a.impact is not None:
-        triggers.append(f"re-assess impact yearly: at {a.impact:.0f} it is "
-                        f"{abs(a.impact - BOUNDARY):.0f} points from the line between "
-                        "high and low impact")  # fmt: skip
-    return monitor, triggers
+    if flips:
+        text += (
+            "; it turns "
+            + side
+            + " if "
+            + "; or ".join(f"{i} moves from {was:g} to {to:.1f}" for _, i, was, to in flips[:3])
+        )
+    else:
+        text += "; no single answer can flip it"
+    return [
+        {
+            "trigger": "competitor moves",
+            "now": round(imp, 3),
+            "threshold": o.boundary,
+            "fired": False,
+            "flips": [
+                {"item": i, "answer": was, "flips_at": round(to, 2)} for _, i, was, to in flips
+            ],
+            "text": text,
+        }
+    ]
 
 
-def _trajectory(as_is: str | None, to_be: str | None) -> list[str]:
-    if as_is is None or to_be is None:
+def _trajectory(as_is: str | None, to_be: str | None, a: Assessment) -> list[dict[str, Any]]:
+    """The path from the as-is to the to-be archetype, one axis at a time."""
+    if to_be is None:
         return []
+    if as_is is None:
+        return [
+            {
+                "archetype": to_be,
+                "label": _label(to_be),
+                "move": "as-is unknown: assess impact first",
+            }
+        ]
     if as_is == to_be:
-        return [_name(as_is) + " (hold the position)"]
+        return [{"archetype": as_is, "label": _label(as_is), "move": "hold the position"}]
     path = [as_is]
-    if {as_is, to_be} == {"minimalist", "champion"}:
-        path.append("cherry_picker")  # widen scope only once impact is proven
-    if as_is == "fashionista" and to_be == "champion":
-        path.append("cherry_picker")  # first focus, then roll out what works
+    if (as_is, to_be) in VIA:
+        path.append(VIA[(as_is, to_be)])
     path.append(to_be)
-    return [_name(p) for p in path]
+    out = [{"archetype": as_is, "label": _label(as_is), "move": "as-is"}]
+    for prev, nxt in itertools.pairwise(path):
+        out.append({"archetype": nxt, "label": _label(nxt), "move": MOVES[(prev, nxt)]})
+    return out
+
+
+__all__ = ["Plan", "plan"]
