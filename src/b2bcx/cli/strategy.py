@@ -120,7 +120,7 @@ def profile_cmd(
         title=f"Value-proposition profile ({level}): importance sought vs rating got, 1–5"
     )
     for col in ("unit", "goal", "level", "proposition", "sought", "got", "text", "gap", "n"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in result.to_json()["rows"]:
         table.add_row(
             str(r["unit"]),
