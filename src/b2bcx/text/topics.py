@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.frame import experience_frame
 from b2bcx.storage import Backend, textstore
 
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
@@ -60,6 +59,21 @@ def label_topics(texts: list[str], assignment: np.ndarray, *, top: int = 4) -> d
         best = sorted(scored, key=lambda w: -scored[w])[:top]
         labels[k] = " · ".join(best) if best else f"topic {k}"
     return labels
+
+
+def _units(backend: Backend) -> pd.DataFrame:
+    """Each interaction's account and stage (its own, else its touchpoint's)."""
+    it = backend.table("interactions").select("interaction_id", "stakeholder_id", "touchpoint_id",
+                                              own_stage="stage")  # fmt: skip
+    sh = backend.table("stakeholders").select("stakeholder_id", "account_id")
+    tp = backend.table("touchpoints").select(tp_id="touchpoint_id", tp_stage="stage").distinct()
+    tp = tp.group_by("tp_id").aggregate(tp_stage=tp.tp_stage.min())
+    joined = it.inner_join(sh, "stakeholder_id")
+    joined = joined.left_join(tp, joined.touchpoint_id == tp.tp_id)
+    out: pd.DataFrame = joined.select(
+        "interaction_id", "account_id", stage=joined.own_stage.coalesce(joined.tp_stage)
+    ).to_pandas()
+    return out
 
 
 def topics(
@@ -115,9 +129,7 @@ def topics(
     if store:
         textstore.set_topics(backend, model, data[["interaction_id", "topic_id"]])
     if by is not None:
-        frame = (
-            experience_frame(backend).select("interaction_id", "account_id", "stage").to_pandas()
-        )
+        frame = _units(backend)
         data = data.merge(frame, on="interaction_id", how="left")
         if by == "touchpoint":  # the interaction's own touchpoint, else the one its text names
             data["touchpoint_id"] = data.tp_own.fillna(data.touchpoint_id)
