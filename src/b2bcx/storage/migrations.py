@@ -9,7 +9,8 @@ History:
 
 1. the bundle tables and ``b2bcx_meta``;
 2. ``import_batches`` and ``import_rejects`` (an audit of every import);
-3. ``text_scores``, ``text_embeddings`` and ``text_labels`` (text analytics).
+3. ``text_scores``, ``text_embeddings`` and ``text_labels`` (text analytics);
+4. ``api_tokens`` (hashed) and ``audit_log`` (the REST API and dashboard).
 """
 
 from __future__ import annotations
@@ -50,10 +51,17 @@ def _v3_text(backend: Backend) -> None:
     backend.create_table(schema.TEXT_LABELS_TABLE, schema.TEXT_LABELS_SCHEMA)
 
 
+def _v4_api_security(backend: Backend) -> None:
+    from b2bcx.storage import authstore
+
+    authstore.create_tables(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
     Migration(3, "text analytics: text_scores, text_embeddings, text_labels", _v3_text),
+    Migration(4, "API security: api_tokens (hashed), audit_log", _v4_api_security),
 )
 
 #: The schema version this b2bcx writes.

@@ -1,0 +1,121 @@
+"""The API application: built from explicit settings by :func:`create_app`."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+import b2bcx
+from b2bcx.api.computations import COMPUTATIONS, WARM_KEYS
+from b2bcx.api.errors import install_error_handlers
+from b2bcx.api.results import ResultCache, ResultContext
+from b2bcx.api.routes import ROUTERS
+from b2bcx.api.settings import ServerSettings, signing_key
+from b2bcx.api.state import AppState
+from b2bcx.workspace import Workspace, open_workspace
+
+DESCRIPTION = """\
+The b2bcx REST API: accounts and their people, journeys, touchpoints and partners,
+interactions, collective CX with agreement, the diagnosis of the five B2B CEM
+challenges, text insights and the CXM strategy.
+
+Authenticate with an API token (`b2bcx token create --role viewer`) sent as
+`Authorization: Bearer <token>`. Every error has the body
+`{"error": {"status", "code", "message", "details"}}`. Lists are paged with
+`limit` and `offset` and answer `{"items", "total", "limit", "offset", "next"}`.
+See `docs/api.md`.
+"""
+
+
+def _answers(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from b2bcx.strategy import load_answers
+
+    return load_answers(path)
+
+
+def build_state(settings: ServerSettings, *, workspace: Workspace | None = None) -> AppState:
+    """Open the workspace (twice: requests and computations) and make the cache.
+
+    An in-memory workspace cannot be shared between connections, so it serves
+    both through one connection.
+    """
+    key = signing_key(settings)
+    ws = workspace or open_workspace(settings.workspace)
+    lock = threading.RLock()
+    compute_ws: Workspace | None = None
+    compute_lock = lock
+    if (ws.url != ":memory:" and ws.backend.kind == "duckdb") or ws.backend.kind == "postgres":
+        compute_ws = open_workspace(ws.url)
+        compute_lock = threading.RLock()
+    cache = ResultCache(
+        compute_ws.backend if compute_ws else ws.backend,
+        compute_lock,
+        COMPUTATIONS,
+        context=ResultContext(answers=_answers(settings.strategy_answers)),
+    )
+    return AppState(
+        settings=settings,
+        key=key,
+        workspace=ws,
+        lock=lock,
+        results=cache,
+        compute_workspace=compute_ws,
+    )
+
+
+def create_app(
+    settings: ServerSettings, *, workspace: Workspace | None = None, state: AppState | None = None
+) -> FastAPI:
+    """The API for ``settings``.
+
+    Parameters
+    ----------
+    settings:
+        Server settings; without a secret only ``dev`` mode starts.
+    workspace:
+        An open workspace to serve (tests); default: open ``settings.workspace``.
+    state:
+        A ready state (the dashboard shares one with the API).
+    """
+    app_state = state or build_state(settings, workspace=workspace)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm:
+            app_state.results.warm(WARM_KEYS)
+        yield
+        if workspace is None and state is None:
+            app_state.close()
+
+    app = _bare_app(lifespan=lifespan)
+    app.state.b2bcx = app_state
+    return app
+
+
+def _bare_app(**kwargs: Any) -> FastAPI:
+    app = FastAPI(
+        title="b2bcx",
+        version=b2bcx.__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # Swagger UI loads from a CDN: the spec is at /openapi.json
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        **kwargs,
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI document of the API (no workspace needed)."""
+    spec: dict[str, Any] = _bare_app().openapi()
+    return spec

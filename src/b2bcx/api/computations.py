@@ -1,0 +1,134 @@
+"""The results the API and dashboard cache: each one call into the library.
+
+A key is ``name`` or ``name:argument`` (e.g. ``units:function_level``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from b2bcx.api.results import Computation, ResultContext, Unavailable
+from b2bcx.storage import Backend
+
+
+def _accounts(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.collective import measure_units
+
+    return measure_units(backend, by="account", metric=arg or "cx")
+
+
+def _units(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.collective import measure_units
+
+    by, _, metric = arg.partition(",")
+    return measure_units(backend, by=by or "function_level", metric=metric or "cx")
+
+
+def _map(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.maps import stage_control_map
+
+    return stage_control_map(backend, per_account=arg == "accounts")
+
+
+def _trend(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.breakdowns import monthly_trend
+
+    return monthly_trend(backend, per_account=arg == "accounts")
+
+
+def _split(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.breakdowns import split
+
+    return split(backend, by=arg or "controller")
+
+
+def _drivers(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.keydrivers import key_drivers
+
+    return key_drivers(backend, target="nps", drivers=arg or "goals", n_boot=100)
+
+
+def _diagnosis(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.diagnose import diagnose
+
+    return diagnose(backend).to_json()
+
+
+def _text(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.report.insights import text_insights
+
+    found = text_insights(backend)
+    if found is None:
+        return Unavailable(
+            "no comment has been analysed yet: run `b2bcx text analyze` "
+            "on the workspace, then refresh"
+        )
+    return found
+
+
+def _topics(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.text import load_scores, topics
+
+    if load_scores(backend) is None:
+        return Unavailable("no comment has been analysed yet: run `b2bcx text analyze`")
+    return topics(backend, store=False)
+
+
+def _profile(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.strategy import profile
+
+    return profile(backend).to_json()
+
+
+def _assessment(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.strategy import assess
+
+    return assess(backend, ctx.answers).to_json()
+
+
+def _plan(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.strategy import plan
+
+    return plan(backend, ctx.answers).to_json()
+
+
+def _catalogue(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.api.records import all_records
+
+    return all_records(backend, arg)
+
+
+COMPUTATIONS: dict[str, Computation] = {
+    "accounts": _accounts,
+    "units": _units,
+    "map": _map,
+    "trend": _trend,
+    "split": _split,
+    "drivers": _drivers,
+    "diagnosis": _diagnosis,
+    "text": _text,
+    "topics": _topics,
+    "profile": _profile,
+    "assessment": _assessment,
+    "plan": _plan,
+    "catalogue": _catalogue,
+}
+
+#: What a server computes when it starts, in the order pages need them.
+WARM_KEYS: tuple[str, ...] = (
+    "accounts",
+    "trend",
+    "map",
+    "map:accounts",
+    "catalogue:touchpoints",
+    "catalogue:partners",
+    "units:function_level",
+    "split:controller",
+    "drivers:touchpoints",
+    "diagnosis",
+    "text",
+    "profile",
+    "assessment",
+    "plan",
+    "trend:accounts",
+)

@@ -1,0 +1,62 @@
+"""Results to JSON-ready values: frames to records, NaN to ``null``, dates to ISO text."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars made plain, NaN/inf made ``None``, dates ISO text."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, _dt.datetime):  # pd.Timestamp too
+        # stored timestamps are UTC without a zone: say so (RFC 3339 needs an offset)
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The rows of a frame as JSON-ready dicts."""
+    if frame is None or frame.empty:
+        return []
+    return [plain(r) for r in frame.to_dict("records")]
+
+
+def parse_attributes(text: Any) -> dict[str, Any] | None:
+    """The ``attributes`` JSON text of a stored row as a dict."""
+    if not text:
+        return None
+    try:
+        value = json.loads(str(text))
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def plain_dict(value: Any) -> dict[str, Any]:
+    """A JSON-ready copy of a dict result (see :func:`plain`)."""
+    out = plain(value)
+    if not isinstance(out, dict):
+        raise TypeError(f"expected a dict result, got {type(value).__name__}")
+    return out

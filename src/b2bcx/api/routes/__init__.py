@@ -1,0 +1,31 @@
+"""The API's routes, one module per area; each route parses, makes one call, formats."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from b2bcx.api.routes import (
+    accounts,
+    admin,
+    analyses,
+    catalogue,
+    findings,
+    imports,
+    meta,
+    records,
+    strategy,
+    text,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    meta.router,
+    accounts.router,
+    records.router,
+    catalogue.router,
+    analyses.router,
+    findings.router,
+    text.router,
+    strategy.router,
+    imports.router,
+    admin.router,
+)

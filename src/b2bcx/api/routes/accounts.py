@@ -1,0 +1,181 @@
+"""Accounts: the portfolio list and one account on one page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from b2bcx.api import API_PREFIX
+from b2bcx.api.convert import records as frame_records
+from b2bcx.api.deps import State, Viewer, check_account
+from b2bcx.api.errors import ERROR_RESPONSES, ApiError
+from b2bcx.api.pagination import (
+    Page,
+    Paging,
+    page_of,
+    parse_sort,
+    slice_page,
+    sort_query,
+    sort_rows,
+)
+from b2bcx.api.records import all_records, comments
+from b2bcx.api.schemas import (
+    AccountDetail,
+    AccountSummary,
+    Comment,
+    Finding,
+    JourneyWithStages,
+    Open,
+)
+from b2bcx.api.views import account_rows, findings_for, result, visible
+
+router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
+
+ACCOUNT_SORTS = ("account_id", "name", "cx", "nps", "rwg", "risk", "annual_value", "findings")
+
+
+@router.get("", response_model=Page[AccountSummary], summary="Accounts with CX, verdict, risk")
+def list_accounts(
+    request: Request,
+    caller: Viewer,
+    state: State,
+    paging: Paging,
+    segment: str | None = None,
+    verdict: str | None = None,
+    account_manager: str | None = None,
+    q: Annotated[str | None, Query(description="Search in the account's name and id.")] = None,
+    sort: Annotated[str | None, sort_query(ACCOUNT_SORTS, "-risk")] = None,
+) -> dict[str, Any]:
+    """Every account the token may see, with collective CX (0–100), NPS, agreement
+    (rwg), verdict, risk (0–1) and the number of findings."""
+    name, desc = parse_sort(sort, ACCOUNT_SORTS, "-risk")
+    rows = account_rows(state.results, caller)
+    for field, value in (
+        ("segment", segment),
+        ("verdict", verdict),
+        ("account_manager", account_manager),
+    ):
+        if value is not None:
+            rows = [r for r in rows if r.get(field) == value]
+    if q:
+        needle = q.lower()
+        rows = [r for r in rows if needle in f"{r['account_id']} {r.get('name') or ''}".lower()]
+    rows = sort_rows(sort_rows(rows, "account_id", False), name, desc)
+    return slice_page(request, paging, rows)
+
+
+def _summary(state: State, caller: Viewer, account_id: str) -> dict[str, Any]:
+    check_account(caller, account_id)
+    found = [r for r in account_rows(state.results, caller) if r["account_id"] == account_id]
+    if not found:
+        raise ApiError(404, f"no account {account_id!r}")
+    return found[0]
+
+
+@router.get("/{account_id}", response_model=AccountDetail, summary="One account")
+def get_account(account_id: str, caller: Viewer, state: State) -> dict[str, Any]:
+    """The account's record, its summary and its relationship-type history."""
+    summary = _summary(state, caller, account_id)
+    with state.db() as backend:
+        account = all_records(backend, "accounts", {"account_id": account_id})
+        history = all_records(backend, "relationships", {"account_id": account_id})
+    return {"account": account[0], "summary": summary, "relationships": history}
+
+
+@router.get(
+    "/{account_id}/people",
+    response_model=list[Open],
+    summary="The people map: CX and agreement per function × level",
+)
+def people_map(
+    account_id: str,
+    caller: Viewer,
+    state: State,
+    by: Annotated[str, Query(pattern="^(function_level|function|level|center)$")] = (
+        "function_level"
+    ),
+) -> list[dict[str, Any]]:
+    """Each group of the account's people with its collective CX, rwg, AD and verdict."""
+    _summary(state, caller, account_id)
+    units = result(state.results, f"units:{by}").units
+    return frame_records(units[units.account_id == account_id])
+
+
+@router.get(
+    "/{account_id}/journeys",
+    response_model=list[JourneyWithStages],
+    summary="The account's journeys and their stages",
+)
+def journeys(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Every journey of the account with the stages it entered."""
+    _summary(state, caller, account_id)
+    with state.db() as backend:
+        found = all_records(backend, "journeys", {"account_id": account_id})
+        stages = all_records(backend, "journey_stages", {"account_id": account_id})
+    return [
+        {
+            "journey": j,
+            "stages": sorted(
+                [s for s in stages if s["journey_id"] == j["journey_id"]],
+                key=lambda s: s["entered_at"] or "",
+            ),
+        }
+        for j in found
+    ]
+
+
+@router.get(
+    "/{account_id}/touchpoints",
+    response_model=list[Open],
+    summary="The account's stage × controller map",
+)
+def touchpoint_map(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Cells of the stage × controller map for this account (Witell et al. 2020, Table 2)."""
+    _summary(state, caller, account_id)
+    cells = result(state.results, "map:accounts").cells
+    return frame_records(cells[cells.account_id == account_id])
+
+
+@router.get("/{account_id}/trend", response_model=list[Open], summary="The account's CX by month")
+def trend(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """CX (0–100) and NPS per month for this account."""
+    _summary(state, caller, account_id)
+    frame = result(state.results, "trend:accounts")
+    return frame_records(frame[frame.account_id == account_id])
+
+
+@router.get(
+    "/{account_id}/findings", response_model=list[Finding], summary="The account's findings"
+)
+def account_findings(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Findings about this account, most severe first, with evidence and actions."""
+    _summary(state, caller, account_id)
+    found = findings_for(result(state.results, "diagnosis"), caller)
+    return sorted([f for f in found if f["account_id"] == account_id], key=lambda f: -f["severity"])
+
+
+@router.get(
+    "/{account_id}/comments", response_model=Page[Comment], summary="The account's comments"
+)
+def account_comments(
+    request: Request,
+    account_id: str,
+    caller: Viewer,
+    state: State,
+    paging: Paging,
+    touchpoint_id: str | None = None,
+    stage: str | None = None,
+) -> dict[str, Any]:
+    """What the account's people wrote, newest first (filter by touchpoint or stage)."""
+    _summary(state, caller, account_id)
+    with state.db() as backend:
+        total, rows = comments(
+            backend,
+            account_id=account_id,
+            touchpoint_id=touchpoint_id,
+            stage=stage,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+    return page_of(request, paging, total, visible(rows, caller))

@@ -1,0 +1,88 @@
+"""Administration: tokens, the audit log, and recomputing results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from b2bcx.api import API_PREFIX
+from b2bcx.api.computations import WARM_KEYS
+from b2bcx.api.convert import plain_dict
+from b2bcx.api.deps import Admin, Analyst, State, require_all_accounts
+from b2bcx.api.errors import ERROR_RESPONSES
+from b2bcx.api.pagination import Page, Paging, page_of
+from b2bcx.api.schemas import AuditEntry, Refreshed, TokenCreate, TokenCreated, TokenInfo
+from b2bcx.api.tokens import create_token, list_tokens, revoke_token
+from b2bcx.storage import authstore
+
+router = APIRouter(prefix=API_PREFIX, tags=["administration"], responses=ERROR_RESPONSES)
+
+
+@router.get("/tokens", response_model=list[TokenInfo], summary="Tokens")
+def tokens(caller: Admin, state: State) -> list[dict[str, Any]]:
+    """Every token (never its secret): id, name, role, accounts, created, revoked."""
+    require_all_accounts(caller, "token management")
+    with state.db() as backend:
+        return [plain_dict(t) for t in list_tokens(backend)]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Make a token")
+def make_token(body: TokenCreate, caller: Admin, state: State) -> dict[str, Any]:
+    """Make a token; its secret is in this answer only."""
+    require_all_accounts(caller, "token management")
+    role = body.role
+    with state.db() as backend:
+        made = create_token(backend, role=role, accounts=body.accounts, name=body.name)
+    state.audit(
+        token_id=caller.token_id,
+        role=caller.role.value,
+        action="POST /api/v1/tokens",
+        target=made.principal.token_id,
+        status=201,
+        detail={"role": role.value, "accounts": body.accounts},
+    )
+    return {**made.principal.to_dict(), "token": made.token}
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
+def revoke(token_id: str, caller: Admin, state: State) -> None:
+    """Revoke a token at once; its dashboard sessions end with it."""
+    require_all_accounts(caller, "token management")
+    with state.db() as backend:
+        revoke_token(backend, token_id)
+    state.audit(
+        token_id=caller.token_id,
+        role=caller.role.value,
+        action="DELETE /api/v1/tokens",
+        target=token_id,
+        status=204,
+    )
+
+
+@router.get("/audit", response_model=Page[AuditEntry], summary="The audit log")
+def audit(request: Request, caller: Admin, state: State, paging: Paging) -> dict[str, Any]:
+    """Every write made through the API or the dashboard, newest first."""
+    require_all_accounts(caller, "the audit log")
+    with state.db() as backend:
+        total, rows = authstore.read_audit(backend, limit=paging.limit, offset=paging.offset)
+    return page_of(request, paging, total, [plain_dict(r) for r in rows])
+
+
+@router.post(
+    "/results/refresh", response_model=Refreshed, status_code=202, summary="Recompute the analyses"
+)
+def refresh(caller: Analyst, state: State) -> dict[str, Any]:
+    """Forget the cached results and compute them again in the background (after
+    data changed outside the server); requests wait for what they need."""
+    require_all_accounts(caller, "recomputing analyses")
+    state.results.invalidate()
+    state.results.warm(WARM_KEYS)
+    state.audit(
+        token_id=caller.token_id,
+        role=caller.role.value,
+        action="POST /api/v1/results/refresh",
+        target="results",
+        status=202,
+    )
+    return {"scheduled": list(WARM_KEYS)}

@@ -1,0 +1,96 @@
+"""The touchpoint catalogue and partners, with performance and scorecards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter
+
+from b2bcx.api import API_PREFIX
+from b2bcx.api.convert import records
+from b2bcx.api.deps import State, Viewer, require_all_accounts
+from b2bcx.api.errors import ERROR_RESPONSES, ApiError
+from b2bcx.api.results import Unavailable
+from b2bcx.api.schemas import Open, PartnerList, TouchpointList
+from b2bcx.model.enums import Controller, Stage
+from b2bcx.report.insights import partner_scorecards
+
+router = APIRouter(prefix=API_PREFIX, tags=["touchpoints and partners"], responses=ERROR_RESPONSES)
+
+
+@router.get("/touchpoints", response_model=TouchpointList, summary="The catalogue")
+def touchpoints(
+    caller: Viewer, state: State, stage: Stage | None = None, controller: Controller | None = None
+) -> list[dict[str, Any]]:
+    """Every touchpoint version (a change of controller is a new version, ``valid_from``)."""
+    rows = state.results.get("catalogue:touchpoints")
+    if stage is not None:
+        rows = [r for r in rows if r["stage"] == stage.value]
+    if controller is not None:
+        rows = [r for r in rows if r["controller"] == controller.value]
+    return list(rows)
+
+
+@router.get(
+    "/touchpoints/performance",
+    response_model=list[Open],
+    summary="Touchpoint performance and importance (key drivers of NPS)",
+)
+def performance(caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Each touchpoint's performance (0–100) and share of explained NPS with its quadrant."""
+    require_all_accounts(caller, "touchpoint performance")
+    found = state.results.get("drivers:touchpoints")
+    if isinstance(found, Unavailable):
+        raise ApiError(409, found.reason, code="not_available")
+    return records(found.table)
+
+
+@router.get("/controllers", response_model=list[Open], summary="Performance by controller")
+def controllers(caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """CX (0–100) and NPS of the touchpoints each controller runs."""
+    require_all_accounts(caller, "performance by controller")
+    found = state.results.get("split:controller")
+    if isinstance(found, Unavailable):
+        raise ApiError(409, found.reason, code="not_available")
+    return records(found)
+
+
+def scorecards(state: State) -> list[dict[str, Any]]:
+    """Every partner's scorecard (shared with the dashboard)."""
+    drivers = state.results.get("drivers:touchpoints")
+    diagnosis = state.results.get("diagnosis")
+    return partner_scorecards(
+        pd.DataFrame(
+            state.results.get("catalogue:touchpoints"),
+            columns=["touchpoint_id", "name", "stage", "controller", "partner_id", "valid_from"],
+        ),
+        pd.DataFrame(
+            state.results.get("catalogue:partners"), columns=["partner_id", "name", "kind"]
+        ),
+        None if isinstance(drivers, Unavailable) else drivers.table,
+        [] if isinstance(diagnosis, Unavailable) else diagnosis["findings"],
+    )
+
+
+@router.get("/partners", response_model=PartnerList, summary="Partners")
+def partners(caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Dealers, service partners and others that run touchpoints."""
+    return list(state.results.get("catalogue:partners"))
+
+
+@router.get("/partners/scorecards", response_model=list[Open], summary="Partner scorecards")
+def partner_cards(caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """Per partner: its touchpoints' performance and importance, and the C4 findings."""
+    require_all_accounts(caller, "partner scorecards")
+    return scorecards(state)
+
+
+@router.get("/partners/{partner_id}", response_model=Open, summary="One partner's scorecard")
+def partner(partner_id: str, caller: Viewer, state: State) -> dict[str, Any]:
+    """One partner's scorecard."""
+    require_all_accounts(caller, "a partner scorecard")
+    for card in scorecards(state):
+        if card["partner_id"] == partner_id:
+            return card
+    raise ApiError(404, f"no partner {partner_id!r}")

@@ -1,0 +1,59 @@
+"""Diagnosis: findings of the five B2B CEM challenges, at-risk accounts, priorities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from b2bcx.api import API_PREFIX
+from b2bcx.api.deps import State, Viewer, require_all_accounts
+from b2bcx.api.errors import ERROR_RESPONSES
+from b2bcx.api.pagination import Page, Paging, slice_page
+from b2bcx.api.schemas import AtRisk, Finding, Priority
+from b2bcx.api.views import findings_for, result, visible
+
+router = APIRouter(prefix=API_PREFIX, tags=["diagnosis"], responses=ERROR_RESPONSES)
+
+
+@router.get("/findings", response_model=Page[Finding], summary="Findings")
+def findings(
+    request: Request,
+    caller: Viewer,
+    state: State,
+    paging: Paging,
+    challenge: Annotated[str | None, Query(pattern="^C[1-5]$")] = None,
+    account_id: str | None = None,
+    subject_kind: Annotated[
+        str | None, Query(pattern="^(account|journey|touchpoint|partner|unit)$")
+    ] = None,
+    min_severity: Annotated[float, Query(ge=0, le=1)] = 0.0,
+) -> dict[str, Any]:
+    """Findings of challenges C1–C5 (Witell et al. 2020), most severe first, each with
+    its evidence, implication and actions. A token limited to accounts sees the
+    findings about those accounts only."""
+    rows = findings_for(result(state.results, "diagnosis"), caller)
+    rows = [
+        f
+        for f in rows
+        if (challenge is None or f["challenge"] == challenge)
+        and (account_id is None or f["account_id"] == account_id)
+        and (subject_kind is None or f["subject"]["kind"] == subject_kind)
+        and f["severity"] >= min_severity
+    ]
+    rows.sort(key=lambda f: (-f["severity"], f["challenge"], f["account_id"] or ""))
+    return slice_page(request, paging, rows)
+
+
+@router.get("/at-risk", response_model=Page[AtRisk], summary="Accounts at risk")
+def at_risk(request: Request, caller: Viewer, state: State, paging: Paging) -> dict[str, Any]:
+    """Accounts by risk (0–1), with the reasons and the terms of the score."""
+    rows = visible(result(state.results, "diagnosis")["at_risk"], caller)
+    return slice_page(request, paging, rows)
+
+
+@router.get("/priorities", response_model=Page[Priority], summary="Priorities")
+def priorities(request: Request, caller: Viewer, state: State, paging: Paging) -> dict[str, Any]:
+    """Root causes ranked: the touchpoint, stage and goal to fix first, and the action."""
+    require_all_accounts(caller, "the priorities list")
+    return slice_page(request, paging, result(state.results, "diagnosis")["priorities"])

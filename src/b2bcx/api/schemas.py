@@ -1,0 +1,295 @@
+"""Response models: what the OpenAPI spec promises (and schemathesis checks).
+
+Record models are generated from the bundle's table specs
+(:data:`b2bcx.model.tables.TABLES`), so the API shows exactly the documented
+columns; analysis results are typed where their contract is stable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from b2bcx.api.pagination import Page
+from b2bcx.api.tokens import Role
+from b2bcx.model.tables import TABLES, Kind
+
+_PY: dict[Kind, Any] = {
+    Kind.ID: str,
+    Kind.TEXT: str,
+    Kind.ENUM: str,
+    Kind.COUNTRY: str,
+    Kind.INTEGER: int,
+    Kind.NUMBER: float,
+    Kind.DATE: _dt.date,
+    Kind.TIMESTAMP: _dt.datetime,
+    Kind.BOOLEAN: bool,
+    Kind.LIST: list[str],
+}
+
+
+def _record_model(table: str, name: str, extra: dict[str, Any] | None = None) -> type[BaseModel]:
+    fields: dict[str, Any] = {c.name: (_PY[c.kind] | None, None) for c in TABLES[table].columns}
+    fields["attributes"] = (dict[str, Any] | None, None)
+    fields.update(extra or {})
+    model: type[BaseModel] = create_model(name, __doc__=f"One row of {table}.", **fields)
+    return model
+
+
+AccountRecord = _record_model("accounts", "AccountRecord")
+StakeholderRecord = _record_model("stakeholders", "StakeholderRecord")
+JourneyRecord = _record_model("journeys", "JourneyRecord")
+JourneyStageRecord = _record_model(
+    "journey_stages", "JourneyStageRecord", {"account_id": (str | None, None)}
+)
+TouchpointRecord = _record_model("touchpoints", "TouchpointRecord")
+PartnerRecord = _record_model("partners", "PartnerRecord")
+InteractionRecord = _record_model(
+    "interactions", "InteractionRecord", {"account_id": (str | None, None)}
+)
+RelationshipRecord = _record_model("relationships", "RelationshipRecord")
+
+
+class Open(BaseModel):
+    """An object whose fields follow the library's documented JSON contract."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: str
+    version: str
+
+
+class Me(BaseModel):
+    """The calling token."""
+
+    token_id: str
+    name: str
+    role: str
+    accounts: list[str] | None
+
+
+class AccountSummary(BaseModel):
+    """An account with its collective CX, agreement, verdict and risk."""
+
+    account_id: str
+    name: str | None = None
+    segment: str | None = None
+    country: str | None = None
+    annual_value: float | None = None
+    account_manager: str | None = None
+    parent_account_id: str | None = None
+    relationship_intended: str | None = None
+    relationship_expected: str | None = None
+    n_stakeholders: int | None = None
+    n_interactions: int | None = None
+    cx: float | None = None
+    nps: float | None = None
+    rwg: float | None = None
+    verdict: str | None = None
+    risk: float | None = None
+    risk_reasons: list[str] = []
+    findings: int = 0
+
+
+class JourneyWithStages(BaseModel):
+    """A journey and the stages it entered, in order."""
+
+    journey: JourneyRecord  # type: ignore[valid-type]
+    stages: list[JourneyStageRecord]  # type: ignore[valid-type]
+
+
+class AccountDetail(BaseModel):
+    """One account on one page."""
+
+    account: AccountRecord  # type: ignore[valid-type]
+    summary: AccountSummary
+    relationships: list[RelationshipRecord]  # type: ignore[valid-type]
+
+
+class Subject(BaseModel):
+    """What a finding is about."""
+
+    kind: str
+    id: str
+
+
+class Finding(BaseModel):
+    """A diagnosed instance of a B2B CEM challenge (``docs/diagnose.md``)."""
+
+    challenge: str
+    account_id: str | None
+    subject: Subject
+    severity: float
+    detector: str = ""
+    evidence: dict[str, Any]
+    summary: str
+    implication: str
+    actions: list[str]
+
+
+class AtRisk(Open):
+    """An account at risk: ``account_id``, ``risk`` (0–1), ``reasons`` and the terms."""
+
+    account_id: str
+    risk: float | None
+    reasons: list[str] = []
+
+
+class Priority(Open):
+    """A ranked root cause: ``rank``, ``touchpoint_id``, ``stage``, ``goal``, ``score``,
+    ``action``."""
+
+    rank: int
+
+
+class Comment(BaseModel):
+    """A comment with who wrote it, where and how they rated it."""
+
+    interaction_id: str
+    account_id: str | None = None
+    stakeholder_id: str | None = None
+    function: str | None = None
+    level: str | None = None
+    center: str | None = None
+    occurred_at: _dt.datetime | None = None
+    touchpoint_id: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    cx: float | None = None
+    nps: int | None = None
+    comment: str | None = None
+
+
+class TokenInfo(BaseModel):
+    """A token without its secret."""
+
+    token_id: str
+    name: str | None = None
+    role: str
+    accounts: list[str] | None = None
+    created_at: _dt.datetime | None = None
+    revoked_at: _dt.datetime | None = None
+
+
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
+
+
+class TokenCreate(BaseModel):
+    """A request to make a token: its role, the accounts it is limited to
+    (``null``: every account) and a note on whom it is for."""
+
+    role: Role
+    accounts: list[AccountId] | None = Field(default=None, min_length=1)
+    name: str = Field(default="", max_length=200)
+
+
+class TokenCreated(TokenInfo):
+    """A new token: ``token`` is shown this once and never again."""
+
+    token: str
+
+
+class AuditEntry(BaseModel):
+    """One write, as the audit log recorded it."""
+
+    at: _dt.datetime
+    token_id: str | None = None
+    role: str | None = None
+    action: str
+    target: str
+    status: int
+    detail: dict[str, Any] = {}
+
+
+class ImportBatch(BaseModel):
+    """An import and its outcome."""
+
+    batch_id: str
+    started_at: _dt.datetime | None = None
+    finished_at: _dt.datetime | None = None
+    source: str | None = None
+    status: str | None = None
+    n_rows: int | None = None
+    n_rejected: int | None = None
+    options: str | None = None
+
+
+class RejectRow(BaseModel):
+    """A rejected row with its reason."""
+
+    batch_id: str
+    table_name: str | None = None
+    file: str | None = None
+    row: int | None = None
+    column_name: str | None = None
+    value: str | None = None
+    reason: str | None = None
+    original: dict[str, Any] | None = None
+
+
+class ImportOutcome(BaseModel):
+    """What an upload did: per-table counts, warnings and the first rejects."""
+
+    batch_id: str
+    status: str
+    result: dict[str, Any]
+    rejects: list[RejectRow]
+    n_rejected: int
+
+
+class Refreshed(BaseModel):
+    """Results scheduled for recomputing."""
+
+    scheduled: list[str]
+
+
+PageOf = Page  # re-exported for route signatures
+
+# pages and lists of the generated record models (values for ``response_model=``)
+StakeholderPage: Any = Page[StakeholderRecord]  # type: ignore[valid-type]
+JourneyPage: Any = Page[JourneyRecord]  # type: ignore[valid-type]
+InteractionPage: Any = Page[InteractionRecord]  # type: ignore[valid-type]
+TouchpointList: Any = list[TouchpointRecord]  # type: ignore[valid-type]
+PartnerList: Any = list[PartnerRecord]  # type: ignore[valid-type]
+
+__all__ = [
+    "AccountDetail",
+    "AccountRecord",
+    "AccountSummary",
+    "AtRisk",
+    "AuditEntry",
+    "Comment",
+    "Finding",
+    "Health",
+    "ImportBatch",
+    "ImportOutcome",
+    "InteractionPage",
+    "InteractionRecord",
+    "JourneyPage",
+    "JourneyRecord",
+    "JourneyStageRecord",
+    "JourneyWithStages",
+    "Me",
+    "Open",
+    "PageOf",
+    "PartnerList",
+    "PartnerRecord",
+    "Priority",
+    "Refreshed",
+    "RejectRow",
+    "RelationshipRecord",
+    "StakeholderPage",
+    "StakeholderRecord",
+    "Subject",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenInfo",
+    "TouchpointList",
+    "TouchpointRecord",
+]

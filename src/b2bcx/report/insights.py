@@ -1,0 +1,191 @@
+"""Summaries that compose the analytics' results for people to read: text
+insights (goals, emotions, sentiment with example comments) and partner
+scorecards. Shared by the API, the dashboard and the management report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from b2bcx.storage import Backend
+from b2bcx.text import EKMAN, GOALS, load_scores
+
+
+def _json_means(column: pd.Series, labels: tuple[str, ...]) -> dict[str, float]:
+    """Mean probability of each label over a column of JSON ``{label: p}`` texts."""
+    parsed = [json.loads(v) if isinstance(v, str) and v else {} for v in column]
+    frame = pd.DataFrame.from_records(parsed, columns=list(labels)).astype(float)
+    return {k: float(frame[k].mean()) for k in labels if k in frame and frame[k].notna().any()}
+
+
+def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | None:
+    """What the analysed comments say: goals, emotions, sentiment, with examples.
+
+    ``None`` when no comment was analysed (run ``b2bcx text analyze``). Goal and
+    emotion shares are mean probabilities over analysed comments; each goal and
+    Ekman emotion comes with the comments that express it most clearly.
+    """
+    scores = load_scores(backend)
+    if scores is None or scores.empty:
+        return None
+    comments = backend.table("interactions").select("interaction_id", "comment")
+    scores = scores.sort_values("scored_at").drop_duplicates("interaction_id", keep="last")
+    ids = scores.interaction_id.tolist()
+
+    def _examples(order: pd.Series) -> list[str]:
+        top = order.nlargest(examples).index
+        return [str(i) for i in scores.loc[top, "interaction_id"]]
+
+    goals: list[dict[str, Any]] = []
+    for goal, (level, vp) in GOALS.items():
+        col = scores.get(f"goal_{goal}")
+        if col is None or col.isna().all():
+            continue
+        goals.append(
+            {
+                "goal": goal,
+                "level": level,
+                "value_proposition": vp,
+                "share": float(col.mean()),
+                "detected": int((col >= 0.5).sum()),
+                "example_ids": _examples(col),
+            }
+        )
+    ekman = _json_means(scores.ekman, EKMAN) if "ekman" in scores else {}
+    ekman_rows: list[dict[str, Any]] = []
+    if ekman:
+        parsed = pd.DataFrame.from_records(
+            [json.loads(v) if isinstance(v, str) and v else {} for v in scores.ekman],
+            columns=list(EKMAN),
+            index=scores.index,
+        ).astype(float)
+        for label in EKMAN:
+            if label in ekman:
+                ekman_rows.append(
+                    {
+                        "emotion": label,
+                        "share": ekman[label],
+                        "example_ids": _examples(parsed[label].fillna(0)),
+                    }
+                )
+    labels: dict[str, int] = {}
+    for value in scores["emotion_labels"] if "emotion_labels" in scores.columns else []:
+        for label in json.loads(value) if isinstance(value, str) and value else []:
+            labels[label] = labels.get(label, 0) + 1
+    by_stage = (
+        scores.dropna(subset=["stage"])
+        .groupby("stage")
+        .sentiment.agg(["mean", "size"])
+        .reset_index()
+        .rename(columns={"mean": "sentiment", "size": "comments"})
+        if "stage" in scores
+        else pd.DataFrame()
+    )
+    vps = {
+        vp: float(scores[f"vp_{vp}"].mean())
+        for vp in ("relieving", "enabling", "enriching")
+        if f"vp_{vp}" in scores
+    }
+    wanted = {i for g in goals for i in g["example_ids"]} | {
+        i for e in ekman_rows for i in e["example_ids"]
+    }
+    texts = {}
+    if wanted:
+        rows = backend.to_arrow(comments.filter(comments.interaction_id.isin(sorted(wanted))))
+        texts = {r["interaction_id"]: r["comment"] for r in rows.to_pylist()}
+    for row in [*goals, *ekman_rows]:
+        row["examples"] = [
+            {"interaction_id": i, "comment": texts.get(i)} for i in row["example_ids"]
+        ]
+        del row["example_ids"]
+    sentiment = scores.sentiment.astype(float)
+    return {
+        "comments": len(ids),
+        "model": str(scores.model.mode().iloc[0]) if "model" in scores else None,
+        "sentiment": {
+            "mean": float(sentiment.mean()),
+            "positive": float((sentiment > 0.05).mean()),
+            "negative": float((sentiment < -0.05).mean()),
+        },
+        "effort": float(scores.effort.mean()) if "effort" in scores else None,
+        "goals": goals,
+        "value_propositions": vps,
+        "ekman": ekman_rows,
+        "emotion_labels": dict(sorted(labels.items(), key=lambda kv: -kv[1])),
+        "by_stage": [
+            {k: (float(v) if isinstance(v, np.floating) else v) for k, v in r.items()}
+            for r in by_stage.to_dict("records")
+        ],
+    }
+
+
+def partner_scorecards(
+    catalogue: pd.DataFrame,
+    partners: pd.DataFrame,
+    drivers: pd.DataFrame | None,
+    findings: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """One scorecard per partner: the touchpoints it controls with their
+    performance (0–100) and share of explained NPS (key drivers), and the C4
+    findings about the partner or its touchpoints.
+
+    ``catalogue``: the touchpoints table; ``partners``: the partners table;
+    ``drivers``: :func:`b2bcx.measures.keydrivers.key_drivers` by touchpoints
+    (``driver``, ``performance``, ``share``, ``quadrant``, ``raters``);
+    ``findings``: the diagnosis' findings as JSON.
+    """
+    perf = (
+        drivers.set_index("driver")
+        if drivers is not None and not drivers.empty
+        else pd.DataFrame(columns=["performance", "share", "quadrant", "raters"])
+    )
+    cards = []
+    latest = catalogue.sort_values("valid_from", na_position="first").drop_duplicates(
+        "touchpoint_id", keep="last"
+    )
+    for p in partners.sort_values("partner_id").to_dict("records"):
+        pid = p["partner_id"]
+        tps = latest[latest.partner_id == pid]
+        rows = []
+        for tp in tps.to_dict("records"):
+            d = perf.loc[tp["touchpoint_id"]] if tp["touchpoint_id"] in perf.index else None
+            rows.append(
+                {
+                    "touchpoint_id": tp["touchpoint_id"],
+                    "name": tp["name"],
+                    "stage": tp["stage"],
+                    "performance": None if d is None else float(d["performance"]),
+                    "share": None if d is None else float(d["share"]),
+                    "quadrant": None if d is None else d["quadrant"],
+                    "raters": None if d is None else int(d["raters"]),
+                }
+            )
+        tp_ids = set(tps.touchpoint_id)
+        about = [
+            f
+            for f in findings
+            if f["challenge"] == "C4"
+            and (
+                (f["subject"]["kind"] == "partner" and f["subject"]["id"] == pid)
+                or (f["subject"]["kind"] == "touchpoint" and f["subject"]["id"] in tp_ids)
+            )
+        ]
+        rated = [r for r in rows if r["performance"] is not None and r["raters"]]
+        weight = sum(r["raters"] for r in rated)
+        cards.append(
+            {
+                "partner_id": pid,
+                "name": p.get("name"),
+                "kind": p.get("kind"),
+                "touchpoints": rows,
+                "performance": (
+                    sum(r["performance"] * r["raters"] for r in rated) / weight if weight else None
+                ),
+                "findings": about,
+            }
+        )
+    return cards

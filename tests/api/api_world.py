@@ -1,0 +1,59 @@
+"""A small demo world with a token per role, shared by the API, web and report tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import b2bcx
+from b2bcx.api.tokens import create_token
+from b2bcx.demo import generate_world
+
+SECRET = "test-secret-" + "x" * 40
+
+
+@dataclass(frozen=True)
+class World:
+    """The test workspace and a token per role."""
+
+    path: Path
+    bundle: Path
+    admin: str
+    analyst: str
+    viewer: str
+    restricted: str  # a viewer limited to one account
+    restricted_analyst: str  # an analyst limited to the same account
+    own_account: str
+    other_account: str
+
+
+def build_world(root: Path, *, size: int = 8000, seed: int = 11) -> World:
+    """Generate a demo bundle of about ``size`` interactions and import it into a file."""
+    bundle = root / "bundle"
+    generate_world(bundle, size=size, seed=seed)
+    path = root / "ws.duckdb"
+    with b2bcx.open_workspace(path) as ws:
+        ws.import_bundle(bundle)
+        accounts = sorted(r[0] for r in ws.backend.execute("SELECT account_id FROM accounts"))
+        tokens = {
+            role: create_token(ws.backend, role=role, name=f"test {role}").token
+            for role in ("admin", "analyst", "viewer")
+        }
+        restricted = create_token(ws.backend, role="viewer", accounts=[accounts[0]]).token
+        restricted_analyst = create_token(ws.backend, role="analyst", accounts=[accounts[0]]).token
+    return World(
+        path,
+        bundle,
+        tokens["admin"],
+        tokens["analyst"],
+        tokens["viewer"],
+        restricted,
+        restricted_analyst,
+        accounts[0],
+        accounts[1],
+    )
+
+
+def auth(token: str) -> dict[str, str]:
+    """The header that sends ``token``."""
+    return {"Authorization": f"Bearer {token}"}

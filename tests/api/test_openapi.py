@@ -1,0 +1,34 @@
+"""The checked-in OpenAPI document is the one the server serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from b2bcx.api.app import openapi_spec
+
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_checked_in_spec_is_current() -> None:
+    checked_in = json.loads(SPEC.read_text(encoding="utf-8"))
+    assert checked_in == openapi_spec(), (
+        "docs/openapi.json is stale: run `python -m b2bcx.api > docs/openapi.json`"
+    )
+
+
+def test_served_spec_is_the_same(client: TestClient) -> None:
+    assert client.get("/openapi.json").json() == openapi_spec()
+
+
+def test_every_operation_documents_the_error_envelope() -> None:
+    spec = openapi_spec()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if path.endswith("/health"):
+                continue
+            for status in ("401", "403", "422"):
+                ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorEnvelope"), (method, path, status)
