@@ -31,12 +31,16 @@ def test_assess_json_contract(narrow_ws: Path, tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
+    # the public contract: impact 0–100, scope {assessed, observed}, archetype id
     assert set(out) >= {"impact", "scope", "archetype", "results"}
-    assert set(out["impact"]) >= {"score", "factors"}
-    assert set(out["impact"]["factors"][0]) >= {"factor", "score", "weight", "answer"}
-    assert set(out["scope"]) >= {"self", "data", "score", "dimensions"}
+    assert isinstance(out["impact"], float) and 0 <= out["impact"] <= 100
+    assert set(out["scope"]) >= {"assessed", "observed"}
+    assert 0 <= out["scope"]["observed"] <= 100
+    assert out["archetype"] == "cherry_picker" and out["archetype_reason"] is None
+    assert out["impact"] == round(100 * out["impact_detail"]["score"], 1)
+    assert set(out["impact_detail"]["factors"][0]) >= {"factor", "score", "weight", "answer"}
     assert set(out["scope"]["dimensions"][0]) >= {"dimension", "self", "data", "disagree", "detail"}
-    assert set(out["archetype"]) >= {
+    assert set(out["archetype_detail"]) >= {
         "name",
         "impact",
         "scope",
@@ -44,7 +48,7 @@ def test_assess_json_contract(narrow_ws: Path, tmp_path: Path) -> None:
         "clear",
         "characteristics",
     }
-    assert set(out["archetype"]["characteristics"][0]) >= {
+    assert set(out["archetype_detail"]["characteristics"][0]) >= {
         "characteristic",
         "expected",
         "observed",
@@ -52,7 +56,6 @@ def test_assess_json_contract(narrow_ws: Path, tmp_path: Path) -> None:
         "evidence",
     }
     assert "outcome_relations" in out["results"]
-    assert out["archetype"]["name"] == "cherry_picker"
 
 
 def test_interactive_answers_on_stderr(narrow_ws: Path) -> None:
@@ -68,7 +71,7 @@ def test_interactive_answers_on_stderr(narrow_ws: Path) -> None:
     # (a terminal does not), so the JSON starts at the first brace
     assert "Our top management" not in res.stdout
     out = json.loads(res.stdout[res.stdout.index("{") :])
-    assert out["impact"]["score"] is not None
+    assert out["impact"] is not None
     assert "outside 1–5" in res.stderr
 
 

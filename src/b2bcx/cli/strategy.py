@@ -163,7 +163,7 @@ def assess_cmd(
     with _open(workspace) as ws:
         result = assess(ws.backend, given, as_of=as_of).to_json()
     if output is OutputFormat.json:
-        _print_json(result)
+        _print_json(cli_contract(result))
         return
     impact, scope, arch = result["impact"], result["scope"], result["archetype"]
     if impact["score"] is None:
@@ -203,6 +203,30 @@ def assess_cmd(
         console.print(
             f"  {mark} {c['characteristic']}: expected {c['expected']}; observed {c['observed']}"
         )
+
+
+def _pct(value: Any) -> float | None:
+    return None if value is None else round(100.0 * float(value), 1)
+
+
+def cli_contract(result: dict[str, Any]) -> dict[str, Any]:
+    """``assess --format json``: the public contract of issue 6 — ``impact`` (0–100 or
+    null), ``scope`` (``assessed`` 0–100 or null, ``observed`` 0–100) and ``archetype``
+    (an id or null, ``archetype_reason`` saying why) — with the library's full
+    assessment beside them (``impact_detail``, ``archetype_detail``; those and the
+    scope ``dimensions`` are on the library's 0–1 scale)."""
+    impact, scope, arch = result["impact"], result["scope"], result["archetype"]
+    out = {
+        "impact": _pct(impact["score"]),
+        "scope": {"assessed": _pct(scope["self"]), "observed": _pct(scope["data"]),
+                  "used": _pct(scope["score"]), "dimensions": scope["dimensions"]},
+        "archetype": arch["name"],
+        "archetype_reason": arch["reason"],
+        "impact_detail": impact,
+        "archetype_detail": arch,
+    }  # fmt: skip
+    out.update({k: v for k, v in result.items() if k not in ("impact", "scope", "archetype")})
+    return out
 
 
 @strategy_app.command("plan")
