@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from b2bcx.model.enums import STAGE_ORDER
 from b2bcx.storage import Backend
 from b2bcx.text import EKMAN, GOALS, load_scores
 
@@ -37,7 +38,8 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
     ids = scores.interaction_id.tolist()
 
     def _examples(order: pd.Series) -> list[str]:
-        top = order.nlargest(examples).index
+        """Candidate ids, clearest first (de-duplicated by text below)."""
+        top = order.nlargest(examples * 20).index
         return [str(i) for i in scores.loc[top, "interaction_id"]]
 
     goals: list[dict[str, Any]] = []
@@ -78,7 +80,9 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
             labels[label] = labels.get(label, 0) + 1
     by_stage = (
         scores.dropna(subset=["stage"])
-        .groupby("stage")
+        .assign(_order=lambda f: f.stage.map({st.value: k for k, st in enumerate(STAGE_ORDER)}))
+        .sort_values("_order")
+        .groupby("stage", sort=False)
         .sentiment.agg(["mean", "size"])
         .reset_index()
         .rename(columns={"mean": "sentiment", "size": "comments"})
@@ -90,18 +94,24 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
         for vp in ("relieving", "enabling", "enriching")
         if f"vp_{vp}" in scores
     }
-    wanted = {i for g in goals for i in g["example_ids"]} | {
-        i for e in ekman_rows for i in e["example_ids"]
-    }
-    texts = {}
+    wanted = {i for row in [*goals, *ekman_rows] for i in row["example_ids"]}
+    texts: dict[str, str] = {}
     if wanted:
         rows = backend.to_arrow(comments.filter(comments.interaction_id.isin(sorted(wanted))))
         texts = {r["interaction_id"]: r["comment"] for r in rows.to_pylist()}
     for row in [*goals, *ekman_rows]:
-        row["examples"] = [
-            {"interaction_id": i, "comment": texts.get(i)} for i in row["example_ids"]
-        ]
-        del row["example_ids"]
+        chosen: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for i in row.pop("example_ids"):
+            text = texts.get(i)
+            key = (text or i).strip().lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen.append({"interaction_id": i, "comment": text})
+            if len(chosen) == examples:
+                break
+        row["examples"] = chosen
     sentiment = scores.sentiment.astype(float)
     return {
         "comments": len(ids),

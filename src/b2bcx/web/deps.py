@@ -1,0 +1,55 @@
+"""Who is looking at a page: the session's token, or a redirect to sign in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from b2bcx.api.deps import State
+from b2bcx.api.errors import ApiError
+from b2bcx.api.tokens import Principal, Role, principal_of
+from b2bcx.web.session import SESSION_COOKIE, read_session
+
+
+class SignInRequired(Exception):
+    """The page needs a session; the handler redirects to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def signin_url(next_path: str) -> str:
+    """The sign-in page, coming back to ``next_path``."""
+    return f"/signin?next={quote(next_path, safe='/')}"
+
+
+def page_principal(request: Request, state: State) -> Principal:
+    """The signed-in token of a page request."""
+    session = read_session(state.key, request.cookies.get(SESSION_COOKIE))
+    principal = None
+    if session is not None:
+        with state.db() as backend:
+            principal = principal_of(backend, session.token_id)
+    if session is None or principal is None:
+        raise SignInRequired(request.url.path)
+    request.state.principal = principal
+    request.state.session = session
+    return principal
+
+
+Visitor = Annotated[Principal, Depends(page_principal)]
+
+
+def page_analyst(principal: Visitor) -> Principal:
+    """A signed-in token with the analyst role and every account."""
+    if not principal.has_role(Role.analyst):
+        raise ApiError(403, "importing needs the analyst role")
+    if principal.is_restricted:
+        raise ApiError(403, "importing needs a token for every account")
+    return principal
+
+
+AnalystVisitor = Annotated[Principal, Depends(page_analyst)]

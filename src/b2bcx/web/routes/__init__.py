@@ -1,0 +1,17 @@
+"""The dashboard's pages, one module per page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from b2bcx.web.routes import account, imports, portfolio, signin, strategy, text, touchpoints
+
+ROUTERS: tuple[APIRouter, ...] = (
+    signin.router,
+    portfolio.router,
+    account.router,
+    touchpoints.router,
+    text.router,
+    strategy.router,
+    imports.router,
+)

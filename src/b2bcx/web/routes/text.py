@@ -1,0 +1,34 @@
+"""Text insights: goals, emotions and topics with example comments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from b2bcx.api.deps import State
+from b2bcx.api.results import Unavailable
+from b2bcx.web.deps import Visitor
+from b2bcx.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/text", response_class=HTMLResponse)
+def text(request: Request, visitor: Visitor, state: State) -> HTMLResponse:
+    """The text insights page (topics only once computed: they take a clustering run)."""
+    if visitor.is_restricted:
+        return render(request, "restricted.html", what="Text insights")
+    insights = state.results.get("text")
+    topics = state.results.peek("topics")
+    return render(
+        request,
+        "text.html",
+        insights=insights,
+        topics=None
+        if topics is None
+        else (
+            topics.value
+            if isinstance(topics.value, Unavailable)
+            else topics.value.to_dict("records")
+        ),
+    )

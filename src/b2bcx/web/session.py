@@ -1,0 +1,92 @@
+"""Dashboard sessions: a signed, HTTP-only, SameSite cookie; CSRF tokens for forms.
+
+A session cookie holds the signing-in token's *id*, an expiry and a CSRF secret,
+signed with HMAC-SHA256 under the server secret; it never holds the token. On
+every request the token is looked up again, so revoking a token ends its
+sessions at once. Forms carry the session's CSRF token in a hidden field; the
+sign-in form (before any session) uses a signed double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+SESSION_COOKIE = "b2bcx_session"
+SIGNIN_COOKIE = "b2bcx_signin"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(key: bytes, payload: dict[str, Any]) -> str:
+    """``payload`` as ``base64(json).base64(hmac)``."""
+    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    mac = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def unsign(key: bytes, value: str | None) -> dict[str, Any] | None:
+    """The payload of a value :func:`sign` made with ``key``; ``None`` if tampered."""
+    if not value or value.count(".") != 1:
+        return None
+    body, mac = value.split(".")
+    expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+    try:
+        if not hmac.compare_digest(_unb64(mac), expected):
+            return None
+        payload = json.loads(_unb64(body))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in dashboard session."""
+
+    token_id: str
+    expires: float
+    csrf: str
+
+    def to_cookie(self, key: bytes) -> str:
+        """The signed cookie value."""
+        return sign(key, {"tid": self.token_id, "exp": self.expires, "csrf": self.csrf})
+
+
+def new_session(token_id: str, hours: float) -> Session:
+    """A session for ``token_id`` lasting ``hours``, with a fresh CSRF secret."""
+    return Session(token_id, time.time() + hours * 3600, secrets.token_urlsafe(24))
+
+
+def read_session(key: bytes, cookie: str | None) -> Session | None:
+    """The session in a cookie, if its signature holds and it has not expired."""
+    data = unsign(key, cookie)
+    if data is None:
+        return None
+    try:
+        session = Session(str(data["tid"]), float(data["exp"]), str(data["csrf"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return session if session.expires > time.time() else None
+
+
+def csrf_ok(expected: str | None, given: str | None) -> bool:
+    """Whether a form's CSRF token matches (constant time)."""
+    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+
+
+def cookie_options(*, secure: bool, max_age: int | None = None) -> dict[str, Any]:
+    """HTTP-only, SameSite=Lax, path /, Secure over HTTPS."""
+    return {"httponly": True, "samesite": "lax", "secure": secure, "path": "/", "max_age": max_age}
