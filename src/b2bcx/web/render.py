@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from b2bcx.model.enums import STAGE_ORDER, Controller
-from b2bcx.report import charts
+from b2bcx.report import charts, figures
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -41,105 +41,6 @@ def _svg(func: Any) -> Any:
     return wrapper
 
 
-def _points(rows: Any, x: str, y: str) -> list[tuple[str, float | None]]:
-    """(label, value) pairs of a list of dicts (or a frame): months shown as YYYY-MM."""
-    if hasattr(rows, "to_dict"):
-        rows = rows.to_dict("records")
-    out = []
-    for r in rows:
-        label = str(r[x])[:7] if x == "month" else str(r[x])
-        value = r.get(y)
-        out.append((label, None if value is None or value != value else float(value)))
-    return out
-
-
-def _cells(frame: Any, row: str, col: str, value: str = "score") -> dict[tuple[str, str], Any]:
-    """Heatmap cells from rows with ``row``, ``col``, ``value`` and ``n_interactions``."""
-    if hasattr(frame, "to_dict"):
-        frame = frame.to_dict("records")
-    out = {}
-    for r in frame:
-        n = r.get("n_interactions") or r.get("n_stakeholders") or 0
-        score = r.get(value)
-        score = None if score is None or score != score or not n else float(score)
-        out[(str(r[row]), str(r[col]))] = charts.Cell(score, f"n={int(n):,}" if n else "")
-    return out
-
-
-def _challenge_bars(counts: dict[str, int], names: dict[str, str]) -> list[charts.Bar]:
-    return [
-        charts.Bar(f"{c} {names[c]}", float(n), href=f"#challenge-{c}") for c, n in counts.items()
-    ]
-
-
-def _risk_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
-    return [
-        charts.Bar(
-            str(r.get("name") or r["account_id"]),
-            r.get("cx"),
-            note=f"risk {r['risk'] * 100:.0f}%" if r.get("risk") is not None else "",
-            href=f"/accounts/{r['account_id']}",
-        )
-        for r in rows
-    ]
-
-
-def _controller_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
-    return [
-        charts.Bar(
-            str(r["controller"]),
-            r.get("score"),
-            note=f"NPS {_num(r.get('nps'))}, n={_num(r.get('n_rated'))}",
-        )
-        for r in rows
-    ]
-
-
-def _driver_points(rows: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
-    return [
-        (str(r.get("label") or r["driver"]), float(r["share"]), float(r["performance"]))
-        for r in rows
-        if r.get("share") is not None and r.get("performance") is not None
-    ]
-
-
-def _partner_bars(card: dict[str, Any]) -> list[charts.Bar]:
-    return [
-        charts.Bar(
-            str(t["name"]),
-            t.get("performance"),
-            note=f"{t['quadrant']}" if t.get("quadrant") else "no ratings",
-        )
-        for t in card["touchpoints"]
-    ]
-
-
-def _share_bars(rows: list[dict[str, Any]], key: str) -> list[charts.Bar]:
-    return [charts.Bar(str(r[key]), float(r["share"]) * 100) for r in rows]
-
-
-def _vp_bars(values: dict[str, float]) -> list[charts.Bar]:
-    return [charts.Bar(k, float(v) * 100) for k, v in values.items()]
-
-
-def _stage_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
-    return [
-        charts.Bar(str(r["stage"]), r.get("sentiment"), note=f"n={_num(r.get('comments'))}")
-        for r in rows
-    ]
-
-
-def _gap_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
-    return [
-        charts.Bar(
-            f"{r['goal']} ({r['value_proposition']})",
-            r.get("gap"),
-            colour=charts.BAD if (r.get("gap") or 0) > 0 else charts.GOOD,
-        )
-        for r in rows
-    ]
-
-
 @functools.cache
 def environment() -> Environment:
     """The dashboard's template environment."""
@@ -151,8 +52,8 @@ def environment() -> Environment:
     )
     env.filters["num"] = _num
     env.filters["pct"] = _pct
-    env.filters["points"] = _points
-    env.filters["cells"] = _cells
+    env.filters["points"] = figures.points
+    env.filters["cells"] = figures.cells
     env.globals.update(
         bar_chart=_svg(charts.bar_chart),
         line_chart=_svg(charts.line_chart),
@@ -162,15 +63,15 @@ def environment() -> Environment:
         Bar=charts.Bar,
         Cell=charts.Cell,
         score_colour=charts.score_colour,
-        challenge_bars=_challenge_bars,
-        risk_bars=_risk_bars,
-        controller_bars=_controller_bars,
-        driver_points=_driver_points,
-        partner_bars=_partner_bars,
-        share_bars=_share_bars,
-        vp_bars=_vp_bars,
-        stage_bars=_stage_bars,
-        gap_bars=_gap_bars,
+        challenge_bars=figures.challenge_bars,
+        risk_bars=figures.risk_bars,
+        controller_bars=figures.controller_bars,
+        driver_points=figures.driver_points,
+        partner_bars=figures.partner_bars,
+        share_bars=figures.share_bars,
+        vp_bars=figures.vp_bars,
+        stage_bars=figures.stage_bars,
+        gap_bars=figures.gap_bars,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],
     )
