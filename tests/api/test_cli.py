@@ -83,3 +83,15 @@ def test_serve_binds_loopback_by_default() -> None:
     assert ServerSettings().host == "127.0.0.1"
     help_text = runner.invoke(app, ["serve", "--help"]).output
     assert "127.0.0.1" in help_text
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--size", "8000", "--no-progress", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    report = tmp_path / "b2bcx-demo-report.html"
+    assert report.exists() and 'id="step4"' in report.read_text(encoding="utf-8")
+    assert "Wrote the management report" in result.output
+    with b2bcx.open_workspace(tmp_path / "b2bcx-demo.duckdb") as ws:  # a viewer token was made
+        assert ws.backend.execute("SELECT role FROM api_tokens") == [("viewer",)]

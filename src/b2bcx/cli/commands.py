@@ -217,8 +217,17 @@ def demo(
         typer.Option(help="Only write the bundle and truth.json to this folder (no import)."),
     ] = None,
     progress: ProgressOpt = True,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="After building, write the report and serve the dashboard (--no-serve: stop "
+            "after the report).",
+        ),
+    ] = True,
 ) -> None:
-    """Generate a realistic B2B supplier world and load it into a demo workspace."""
+    """Generate a realistic B2B supplier world, load it, write the management report and
+    serve the dashboard."""
     from b2bcx.demo import generate_world
 
     target = out if out is not None else Path("b2bcx-demo")
@@ -244,6 +253,9 @@ def demo(
     console.print(f"  b2bcx measure -w {ws_url}                  # collective CX per account")
     console.print(f"  b2bcx measure -w {ws_url} --by function    # silos inside accounts")
     console.print(f"  b2bcx export -w {ws_url} demo-export.zip")
+    from b2bcx.cli.serve import serve_demo
+
+    serve_demo(ws_url, serve=serve)
 
 
 class MeasureFormat(StrEnum):

@@ -153,3 +153,32 @@ def report(
         written = write_report(ws.backend, out, answers=loaded, pdf=pdf)
     for path in written:
         console.print(f"Wrote {path}")
+
+
+#: The report ``b2bcx demo`` writes, in the current folder.
+DEMO_REPORT = Path("b2bcx-demo-report.html")
+
+
+def serve_demo(workspace: str, *, serve: bool = True, port: int = 8000) -> None:
+    """The end of ``b2bcx demo``: write the report, make a viewer token and serve
+    the dashboard on 127.0.0.1 in development mode (a random secret)."""
+    from b2bcx.api.tokens import create_token
+    from b2bcx.report import write_report
+
+    with _open(workspace) as ws:
+        write_report(ws.backend, DEMO_REPORT)
+        made = create_token(ws.backend, role="viewer", name="b2bcx demo")
+    console.print(f"Wrote the management report {DEMO_REPORT} (open it in a browser).")
+    if not serve:
+        return
+    import uvicorn
+
+    from b2bcx.api.settings import load_server_settings
+    from b2bcx.web import create_web_app
+
+    settings = load_server_settings(workspace=workspace, dev=True, port=port)
+    application = create_web_app(settings)
+    console.print(f"Dashboard: http://127.0.0.1:{port}/  (Ctrl+C stops it)")
+    console.print("Sign in with this viewer token:", style="bold")
+    typer.echo(made.token)
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning")
