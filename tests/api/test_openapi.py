@@ -32,3 +32,10 @@ def test_every_operation_documents_the_error_envelope() -> None:
             for status in ("401", "403", "422"):
                 ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
                 assert ref.endswith("/ErrorEnvelope"), (method, path, status)
+
+
+def test_docs_name_every_endpoint() -> None:
+    docs = (SPEC.parent / "api.md").read_text(encoding="utf-8")
+    for path, ops in openapi_spec()["paths"].items():
+        for method in ops:
+            assert f"{method.upper()} {path}" in docs, f"docs/api.md lacks {method.upper()} {path}"
