@@ -116,19 +116,21 @@ COMPUTATIONS: dict[str, Computation] = {
 
 #: What a server computes when it starts, in the order pages need them.
 WARM_KEYS: tuple[str, ...] = (
+    "catalogue:accounts",
+    "catalogue:touchpoints",
+    "catalogue:partners",
     "accounts",
     "trend",
     "map",
     "map:accounts",
-    "catalogue:touchpoints",
-    "catalogue:partners",
     "units:function_level",
+    "units:center",
+    "trend:accounts",
     "split:controller",
-    "drivers:touchpoints",
     "diagnosis",
+    "drivers:touchpoints",
     "text",
     "profile",
     "assessment",
     "plan",
-    "trend:accounts",
 )

@@ -57,18 +57,28 @@ def record_columns(table: str) -> list[str]:
     return [c.name for c in TABLES[table].columns]
 
 
-def _expr(backend: Backend, table: str) -> ir.Table:
-    t = backend.table(table)
-    if table in ("interactions", "journey_stages"):
-        if table == "interactions":
-            owner = backend.table("stakeholders").select(
-                _sid="stakeholder_id", account_id="account_id"
-            )
-            t = t.left_join(owner, t.stakeholder_id == owner._sid).drop("_sid")
-        else:
-            owner = backend.table("journeys").select(_jid="journey_id", account_id="account_id")
-            t = t.left_join(owner, t.journey_id == owner._jid).drop("_jid")
-    return t
+#: Tables whose account comes through another table: (link column, owner table).
+_OWNER = {
+    "interactions": ("stakeholder_id", "stakeholders"),
+    "journey_stages": ("journey_id", "journeys"),
+}
+
+
+def _with_account(backend: Backend, table: str, t: ir.Table) -> ir.Table:
+    """``t`` with its ``account_id`` joined from the owning table."""
+    link, owner_table = _OWNER[table]
+    owner = backend.table(owner_table).select(_link=link, account_id="account_id")
+    return t.left_join(owner, t[link] == owner._link).drop("_link")
+
+
+def _limit_accounts(backend: Backend, table: str, t: ir.Table, accounts: list[str]) -> ir.Table:
+    """Rows of ``t`` that belong to ``accounts`` (a semi-join for linked tables)."""
+    if table not in _OWNER:
+        return t.filter(t.account_id.isin(accounts))
+    link, owner_table = _OWNER[table]
+    owner = backend.table(owner_table)
+    keys = owner.filter(owner.account_id.isin(accounts))[link]
+    return t.filter(t[link].isin(keys))
 
 
 def _matchable(*values: Any) -> bool:
@@ -78,16 +88,19 @@ def _matchable(*values: Any) -> bool:
 
 
 def _filtered(backend: Backend, table: str, query: Query) -> ir.Table:
-    t = _expr(backend, table)
+    t = backend.table(table)
     values = [*query.filters.values(), query.text, *(query.accounts or ())]
     if not _matchable(*values):
         return t.filter(ibis.literal(False))
     for name, value in query.filters.items():
         if value is None:
             continue
-        t = t.filter(t[name] == value)
-    if query.accounts is not None and "account_id" in t.columns:
-        t = t.filter(t.account_id.isin(list(query.accounts)))
+        if name == "account_id" and table in _OWNER:
+            t = _limit_accounts(backend, table, t, [value])
+        else:
+            t = t.filter(t[name] == value)
+    if query.accounts is not None:
+        t = _limit_accounts(backend, table, t, list(query.accounts))
     time_col = _TIME.get(table)
     if time_col is not None:
         if query.since is not None:
@@ -117,6 +130,14 @@ def list_records(
     key = t[query.sort].desc() if query.descending else t[query.sort].asc()
     ties = [t[c] for c in TABLE_KEYS[table] if c != query.sort]
     page = t.order_by([key, *ties]).limit(query.limit, offset=query.offset)
+    if table in _OWNER:  # the account of just this page's rows
+        page = _with_account(backend, table, page)
+        page = page.order_by(
+            [
+                page[query.sort].desc() if query.descending else page[query.sort].asc(),
+                *[page[c] for c in TABLE_KEYS[table] if c != query.sort],
+            ]
+        )
     rows = backend.to_arrow(page.drop(BATCH_COLUMN) if BATCH_COLUMN in t.columns else page)
     return total, [_row(table, r, extra) for r in rows.to_pylist()]
 
@@ -157,7 +178,7 @@ def comments(
     if not _matchable(account_id, touchpoint_id, stage, *(accounts or ()), *(ids or ())):
         return 0, []
     it = backend.table("interactions")
-    it = it.filter(it.comment.notnull() & (it.comment.strip().length() > 0))
+    it = it.filter(it.comment.notnull() & (it.comment != ""))
     if touchpoint_id is not None:
         it = it.filter(it.touchpoint_id == touchpoint_id)
     if stage is not None:

@@ -166,6 +166,22 @@ class ResultCache:
             self._values[key] = Cached(value, time.time(), seconds, version)
             return value
 
+    def derived(self, key: str, build: Callable[[], Any]) -> Any:
+        """A value built from other cached results (e.g. rows shaped for a page),
+        kept until the data version changes; ``build`` runs once per version."""
+        version = self._current_version()
+        entry = self._values.get(key)
+        if entry is not None and entry.version == version:
+            return entry.value
+        with self._key_lock(key):
+            entry = self._values.get(key)
+            if entry is not None and entry.version == version:
+                return entry.value
+            started = time.perf_counter()
+            value = build()
+            self._values[key] = Cached(value, time.time(), time.perf_counter() - started, version)
+            return value
+
     def warm(self, keys: Iterable[str]) -> threading.Thread:
         """Compute ``keys`` in a background thread (errors are logged, not raised)."""
 

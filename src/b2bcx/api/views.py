@@ -11,7 +11,10 @@ import pandas as pd
 from b2bcx.api.convert import plain, records
 from b2bcx.api.errors import ApiError
 from b2bcx.api.results import ResultCache, Unavailable
-from b2bcx.api.tokens import Principal
+from b2bcx.api.tokens import Principal, Role
+
+#: Builds shared views over every account (each caller's limit applies after).
+_EVERYONE = Principal(token_id="", name="", role=Role.viewer)
 
 
 def result(cache: ResultCache, key: str) -> Any:
@@ -32,23 +35,13 @@ def visible(
     return [r for r in rows if r.get(key) is not None and r[key] in principal.accounts]
 
 
-def account_rows(cache: ResultCache, principal: Principal) -> list[dict[str, Any]]:
-    """Every visible account with its collective CX, agreement, verdict and risk."""
+def _all_account_rows(cache: ResultCache) -> list[dict[str, Any]]:
     accounts = cache.get("catalogue:accounts")
     measured = cache.get("accounts")
     units: dict[str, dict[str, Any]] = {}
     if not isinstance(measured, Unavailable):
-        cols = [
-            "account_id",
-            "n_stakeholders",
-            "n_interactions",
-            "cx",
-            "nps",
-            "nps_role",
-            "rwg",
-            "ad",
-            "verdict",
-        ]
+        cols = ["account_id", "n_stakeholders", "n_interactions", "cx", "nps", "nps_role",
+                "rwg", "ad", "verdict"]  # fmt: skip
         units = {r["account_id"]: r for r in records(measured.units[cols])}
     diagnosis = cache.get("diagnosis")
     risk: dict[str, dict[str, Any]] = {}
@@ -59,32 +52,62 @@ def account_rows(cache: ResultCache, principal: Principal) -> list[dict[str, Any
             if f["account_id"] is not None:
                 counts[f["account_id"]] = counts.get(f["account_id"], 0) + 1
     rows = []
-    for a in visible(accounts, principal):
+    for a in accounts:
         m = units.get(a["account_id"], {})
         r = risk.get(a["account_id"], {})
-        rows.append(
-            {
-                "account_id": a["account_id"],
-                "name": a.get("name"),
-                "segment": a.get("segment"),
-                "country": a.get("country"),
-                "annual_value": a.get("annual_value"),
-                "account_manager": a.get("account_manager"),
-                "parent_account_id": a.get("parent_account_id"),
-                "relationship_intended": a.get("relationship_intended"),
-                "relationship_expected": a.get("relationship_expected"),
-                "n_stakeholders": m.get("n_stakeholders"),
-                "n_interactions": m.get("n_interactions"),
-                "cx": m.get("cx"),
-                "nps": m.get("nps"),
-                "rwg": m.get("rwg"),
-                "verdict": m.get("verdict"),
-                "risk": r.get("risk"),
-                "risk_reasons": r.get("reasons", []),
-                "findings": counts.get(a["account_id"], 0),
-            }
-        )
+        rows.append({
+            "account_id": a["account_id"], "name": a.get("name"), "segment": a.get("segment"),
+            "country": a.get("country"), "annual_value": a.get("annual_value"),
+            "account_manager": a.get("account_manager"),
+            "parent_account_id": a.get("parent_account_id"),
+            "relationship_intended": a.get("relationship_intended"),
+            "relationship_expected": a.get("relationship_expected"),
+            "n_stakeholders": m.get("n_stakeholders"), "n_interactions": m.get("n_interactions"),
+            "cx": m.get("cx"), "nps": m.get("nps"), "rwg": m.get("rwg"),
+            "verdict": m.get("verdict"), "risk": plain(r.get("risk")),
+            "risk_reasons": r.get("reasons", []), "findings": counts.get(a["account_id"], 0),
+        })  # fmt: skip
     return rows
+
+
+def account_rows(cache: ResultCache, principal: Principal) -> list[dict[str, Any]]:
+    """Every visible account with its collective CX, agreement, verdict and risk
+    (shaped once per data version, filtered per caller)."""
+    rows = cache.derived("view:accounts", lambda: _all_account_rows(cache))
+    return list(visible(rows, principal))
+
+
+def account_row(cache: ResultCache, principal: Principal, account_id: str) -> dict[str, Any]:
+    """One visible account's row, or a 404."""
+    index = cache.derived(
+        "view:accounts_by_id",
+        lambda: {r["account_id"]: r for r in account_rows(cache, _EVERYONE)},
+    )
+    if not principal.sees(account_id) or account_id not in index:
+        raise ApiError(404, f"no account {account_id!r}")
+    row: dict[str, Any] = index[account_id]
+    return row
+
+
+def by_account(cache: ResultCache, key: str, attr: str | None = None) -> dict[str, Any]:
+    """A per-account result frame (``attr`` of the cached value, or the value) as
+    account id → rows, shaped once per data version; 409 when unavailable."""
+
+    def build() -> dict[str, list[dict[str, Any]]]:
+        found = result(cache, key)
+        frame = getattr(found, attr) if attr else found
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for r in records(frame):
+            grouped.setdefault(str(r["account_id"]), []).append(r)
+        return grouped
+
+    value: dict[str, Any] = cache.derived(f"view:{key}:{attr}", build)
+    return value
+
+
+def unit_rows(cache: ResultCache, by: str) -> dict[str, list[dict[str, Any]]]:
+    """The units of ``by`` grouped by account (shaped once per data version)."""
+    return by_account(cache, "accounts" if by == "account" else f"units:{by}", "units")
 
 
 def frame_rows(frame: pd.DataFrame, principal: Principal) -> list[dict[str, Any]]:
@@ -95,3 +118,30 @@ def frame_rows(frame: pd.DataFrame, principal: Principal) -> list[dict[str, Any]
 def findings_for(diagnosis: dict[str, Any], principal: Principal) -> list[dict[str, Any]]:
     """The findings the token may see."""
     return [plain(f) for f in visible(diagnosis["findings"], principal)]
+
+
+def all_findings(cache: ResultCache, principal: Principal) -> list[dict[str, Any]]:
+    """The findings the token may see, most severe first (shaped once per version)."""
+
+    def build() -> list[dict[str, Any]]:
+        rows = [plain(f) for f in result(cache, "diagnosis")["findings"]]
+        rows.sort(key=lambda f: (-f["severity"], f["challenge"], f["account_id"] or ""))
+        return rows
+
+    return visible(cache.derived("view:findings", build), principal)
+
+
+def account_findings(cache: ResultCache, account_id: str) -> list[dict[str, Any]]:
+    """One account's findings, most severe first (call after checking access)."""
+
+    def build() -> dict[str, list[dict[str, Any]]]:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for f in all_findings(cache, _EVERYONE):
+            if f["account_id"] is not None:
+                grouped.setdefault(f["account_id"], []).append(f)
+        return grouped
+
+    found: list[dict[str, Any]] = cache.derived("view:findings_by_account", build).get(
+        account_id, []
+    )
+    return found

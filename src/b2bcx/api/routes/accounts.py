@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import records as frame_records
 from b2bcx.api.deps import State, Viewer, check_account
-from b2bcx.api.errors import ERROR_RESPONSES, ApiError
+from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import (
     Page,
     Paging,
@@ -28,7 +27,14 @@ from b2bcx.api.schemas import (
     JourneyWithStages,
     Open,
 )
-from b2bcx.api.views import account_rows, findings_for, result, visible
+from b2bcx.api.views import (
+    account_findings,
+    account_row,
+    account_rows,
+    by_account,
+    unit_rows,
+    visible,
+)
 
 router = APIRouter(prefix=f"{API_PREFIX}/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -67,10 +73,7 @@ def list_accounts(
 
 def _summary(state: State, caller: Viewer, account_id: str) -> dict[str, Any]:
     check_account(caller, account_id)
-    found = [r for r in account_rows(state.results, caller) if r["account_id"] == account_id]
-    if not found:
-        raise ApiError(404, f"no account {account_id!r}")
-    return found[0]
+    return account_row(state.results, caller, account_id)
 
 
 @router.get("/{account_id}", response_model=AccountDetail, summary="One account")
@@ -98,8 +101,8 @@ def people_map(
 ) -> list[dict[str, Any]]:
     """Each group of the account's people with its collective CX, rwg, AD and verdict."""
     _summary(state, caller, account_id)
-    units = result(state.results, f"units:{by}").units
-    return frame_records(units[units.account_id == account_id])
+    found: list[dict[str, Any]] = unit_rows(state.results, by).get(account_id, [])
+    return found
 
 
 @router.get(
@@ -133,26 +136,27 @@ def journeys(account_id: str, caller: Viewer, state: State) -> list[dict[str, An
 def touchpoint_map(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
     """Cells of the stage × controller map for this account (Witell et al. 2020, Table 2)."""
     _summary(state, caller, account_id)
-    cells = result(state.results, "map:accounts").cells
-    return frame_records(cells[cells.account_id == account_id])
+    found: list[dict[str, Any]] = by_account(state.results, "map:accounts", "cells").get(
+        account_id, []
+    )
+    return found
 
 
 @router.get("/{account_id}/trend", response_model=list[Open], summary="The account's CX by month")
 def trend(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
     """CX (0–100) and NPS per month for this account."""
     _summary(state, caller, account_id)
-    frame = result(state.results, "trend:accounts")
-    return frame_records(frame[frame.account_id == account_id])
+    found: list[dict[str, Any]] = by_account(state.results, "trend:accounts").get(account_id, [])
+    return found
 
 
 @router.get(
     "/{account_id}/findings", response_model=list[Finding], summary="The account's findings"
 )
-def account_findings(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
+def findings_of_account(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
     """Findings about this account, most severe first, with evidence and actions."""
     _summary(state, caller, account_id)
-    found = findings_for(result(state.results, "diagnosis"), caller)
-    return sorted([f for f in found if f["account_id"] == account_id], key=lambda f: -f["severity"])
+    return account_findings(state.results, account_id)
 
 
 @router.get(

@@ -12,7 +12,7 @@ from b2bcx.api.convert import plain, plain_dict, records
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open
-from b2bcx.api.views import result, visible
+from b2bcx.api.views import result, unit_rows
 
 router = APIRouter(prefix=f"{API_PREFIX}/measures", tags=["measures"], responses=ERROR_RESPONSES)
 
@@ -31,7 +31,9 @@ def units(
     aligned* or *diverse & unaligned*), and the portfolio's ICC(1), ICC(2) and NPS
     (the portfolio only for tokens that see every account)."""
     found = result(state.results, "accounts" if by == "account" else f"units:{by}")
-    rows = visible(records(found.units), caller)
+    grouped = unit_rows(state.results, by)
+    mine = grouped if caller.accounts is None else {a: grouped.get(a, []) for a in caller.accounts}
+    rows = [r for account in sorted(mine) for r in mine[account]]
     portfolio = plain(found.portfolio) if not caller.is_restricted else None
     return {"by": by, "metric": found.metric, "units": rows, "portfolio": portfolio}
 

@@ -11,7 +11,7 @@ from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import Page, Paging, slice_page
 from b2bcx.api.schemas import AtRisk, Finding, Priority
-from b2bcx.api.views import findings_for, result, visible
+from b2bcx.api.views import all_findings, result, visible
 
 router = APIRouter(prefix=API_PREFIX, tags=["diagnosis"], responses=ERROR_RESPONSES)
 
@@ -32,7 +32,7 @@ def findings(
     """Findings of challenges C1–C5 (Witell et al. 2020), most severe first, each with
     its evidence, implication and actions. A token limited to accounts sees the
     findings about those accounts only."""
-    rows = findings_for(result(state.results, "diagnosis"), caller)
+    rows = all_findings(state.results, caller)
     rows = [
         f
         for f in rows
@@ -41,7 +41,6 @@ def findings(
         and (subject_kind is None or f["subject"]["kind"] == subject_kind)
         and f["severity"] >= min_severity
     ]
-    rows.sort(key=lambda f: (-f["severity"], f["challenge"], f["account_id"] or ""))
     return slice_page(request, paging, rows)
 
 

@@ -3,17 +3,17 @@ their controller, findings with evidence and actions, and the comments behind th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.convert import records
 from b2bcx.api.deps import State, check_account
 from b2bcx.api.errors import ApiError
 from b2bcx.api.records import all_records, comments
 from b2bcx.api.results import Unavailable
-from b2bcx.api.views import account_rows, findings_for
+from b2bcx.api.views import account_findings, account_row, by_account, unit_rows
 from b2bcx.model.enums import STAGE_ORDER, Controller, Function, Level
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
@@ -23,12 +23,14 @@ router = APIRouter(include_in_schema=False)
 COMMENTS_PER_PAGE = 20
 
 
-def _of_account(value: Any, account_id: str, attr: str | None = None) -> Any:
-    """Rows of a cached per-account frame for one account (or the reason it is missing)."""
-    if isinstance(value, Unavailable):
-        return value
-    frame = getattr(value, attr) if attr else value
-    return records(frame[frame.account_id == account_id])
+def _or_reason(build: Callable[[], Any]) -> Any:
+    """A cached view, or :class:`Unavailable` with the reason the analysis gave."""
+    try:
+        return build()
+    except ApiError as exc:
+        if exc.code != "not_available":
+            raise
+        return Unavailable(exc.message)
 
 
 def comment_filter(finding: dict[str, Any]) -> dict[str, str]:
@@ -56,9 +58,7 @@ def account(
 ) -> HTMLResponse:
     """The account page."""
     check_account(visitor, account_id)
-    found = [r for r in account_rows(state.results, visitor) if r["account_id"] == account_id]
-    if not found:
-        raise ApiError(404, f"no account {account_id!r}")
+    summary = account_row(state.results, visitor, account_id)
     with state.db() as backend:
         record = all_records(backend, "accounts", {"account_id": account_id})[0]
         history = all_records(backend, "relationships", {"account_id": account_id})
@@ -72,24 +72,17 @@ def account(
             limit=COMMENTS_PER_PAGE,
             offset=(page - 1) * COMMENTS_PER_PAGE,
         )
-    diagnosis = state.results.get("diagnosis")
-    findings = (
-        diagnosis
-        if isinstance(diagnosis, Unavailable)
-        else sorted(
-            [f for f in findings_for(diagnosis, visitor) if f["account_id"] == account_id],
-            key=lambda f: -f["severity"],
-        )
-    )
-    people = _of_account(state.results.get("units:function_level"), account_id, "units")
-    centres = _of_account(state.results.get("units:center"), account_id, "units")
-    cells = _of_account(state.results.get("map:accounts"), account_id, "cells")
-    trend = _of_account(state.results.get("trend:accounts"), account_id)
+    cache = state.results
+    findings = _or_reason(lambda: account_findings(cache, account_id))
+    people = _or_reason(lambda: unit_rows(cache, "function_level").get(account_id, []))
+    centres = _or_reason(lambda: unit_rows(cache, "center").get(account_id, []))
+    cells = _or_reason(lambda: by_account(cache, "map:accounts", "cells").get(account_id, []))
+    trend = _or_reason(lambda: by_account(cache, "trend:accounts").get(account_id, []))
     catalogue = {t["touchpoint_id"]: t for t in state.results.get("catalogue:touchpoints")}
     return render(
         request,
         "account.html",
-        summary=found[0],
+        summary=summary,
         record=record,
         history=history,
         people=people,

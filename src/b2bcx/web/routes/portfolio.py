@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from b2bcx.api.deps import State
 from b2bcx.api.results import Unavailable
-from b2bcx.api.views import account_rows, findings_for
+from b2bcx.api.views import account_rows, all_findings
 from b2bcx.diagnose import CHALLENGES
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
@@ -55,7 +55,7 @@ def portfolio(
     diagnosis = state.results.get("diagnosis")
     by_challenge: dict[str, int] = dict.fromkeys(CHALLENGES, 0)
     if not isinstance(diagnosis, Unavailable):
-        for f in findings_for(diagnosis, visitor):
+        for f in all_findings(state.results, visitor):
             by_challenge[f["challenge"]] += 1
     parts = _portfolio_parts(state) if not visitor.is_restricted else {}
     return render(

@@ -1,0 +1,223 @@
+"""API and dashboard benchmark: latency and throughput under concurrent load.
+
+Starts ``b2bcx serve`` on a loopback port in a child process over a workspace
+(e.g. the 10 M-interaction demo world), waits until its cached analyses are
+computed, then — from this second process — drives the main API endpoints and
+the dashboard pages with ``--concurrency`` threads for ``--seconds`` (bounded
+in time), and reports p50/p95/p99 latency per endpoint and the throughput. A
+final sequential pass times each dashboard page on its own (the p95 < 500 ms
+target of the issue is per page).
+
+Usage::
+
+    python benchmarks/api_bench.py --workspace /tmp/world-10m.duckdb --seconds 60 \\
+        --concurrency 8 --out benchmarks/results/api.json
+
+The workspace must not be open elsewhere (DuckDB locks the file). An admin token
+is made for the run (and left listed as ``api bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    ms = [t * 1000 for t in times]
+    return {
+        "n": len(ms),
+        "p50_ms": round(_percentile(ms, 0.50), 1),
+        "p95_ms": round(_percentile(ms, 0.95), 1),
+        "p99_ms": round(_percentile(ms, 0.99), 1),
+        "mean_ms": round(statistics.fmean(ms), 1) if ms else float("nan"),
+    }
+
+
+def _token(workspace: str) -> tuple[str, list[str]]:
+    import b2bcx
+    from b2bcx.api.tokens import create_token
+
+    with b2bcx.open_workspace(workspace) as ws:
+        token = create_token(ws.backend, role="admin", name="api bench").token
+        rows = ws.backend.execute("SELECT account_id FROM accounts ORDER BY account_id")
+    return token, [str(r[0]) for r in rows]
+
+
+def _endpoints(accounts: list[str]) -> list[tuple[str, str]]:
+    """(name, path template) of the main endpoints; ``{a}`` is an account id."""
+    return [
+        ("accounts", "/api/v1/accounts?limit=50"),
+        ("account", "/api/v1/accounts/{a}"),
+        ("account people", "/api/v1/accounts/{a}/people"),
+        ("account findings", "/api/v1/accounts/{a}/findings"),
+        ("account comments", "/api/v1/accounts/{a}/comments?limit=20"),
+        ("interactions (account)", "/api/v1/interactions?account_id={a}&limit=50"),
+        ("interactions (all)", "/api/v1/interactions?limit=50"),
+        ("findings", "/api/v1/findings?limit=50"),
+        ("measures units", "/api/v1/measures/units?by=account"),
+        ("map", "/api/v1/measures/map"),
+        ("partners scorecards", "/api/v1/partners/scorecards"),
+        ("strategy plan", "/api/v1/strategy/plan"),
+    ]
+
+
+PAGES = [
+    ("page portfolio", "/"),
+    ("page account", "/accounts/{a}"),
+    ("page touchpoints", "/touchpoints"),
+    ("page text", "/text"),
+    ("page strategy", "/strategy"),
+]
+
+
+def _sign_in(client: httpx.Client, token: str) -> None:
+    form = client.get("/signin")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    if not found:
+        raise RuntimeError("no sign-in form")
+    r = client.post("/signin", data={"token": token, "csrf_token": found.group(1)})
+    if r.status_code >= 400:
+        raise RuntimeError(f"sign-in failed: {r.status_code}")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the server, load it, and return the figures."""
+    token, accounts = _token(args.workspace)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "B2BCX_SECRET": secrets.token_urlsafe(48)}
+    b2bcx_cli = str(Path(sys.executable).with_name("b2bcx"))
+    server = subprocess.Popen(
+        [b2bcx_cli, "serve", "-w", args.workspace, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, timeout=600) as client:
+            deadline = time.time() + 120
+            while True:
+                try:
+                    if client.get("/api/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.time() > deadline:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.2)
+            started = time.perf_counter()
+            # warm: each endpoint and page once (waits for the cached analyses)
+            _sign_in(client, token)
+            for _, path in [*_endpoints(accounts), *PAGES]:
+                client.get(path.format(a=accounts[0]), headers=headers)
+            warm_seconds = time.perf_counter() - started
+        times: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+        lock = threading.Lock()
+        stop = time.time() + args.seconds
+        targets = [*_endpoints(accounts), *PAGES]
+
+        def worker(seed: int) -> None:
+            import random
+
+            rng = random.Random(seed)
+            with httpx.Client(base_url=base, timeout=60) as c:
+                _sign_in(c, token)
+                while time.time() < stop:
+                    name, path = rng.choice(targets)
+                    url = path.format(a=rng.choice(accounts))
+                    t0 = time.perf_counter()
+                    r = c.get(url, headers=headers if url.startswith("/api") else None)
+                    took = time.perf_counter() - t0
+                    with lock:
+                        times[name].append(took)
+                        if r.status_code >= 500:
+                            errors[name] += 1
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.concurrency)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        total = sum(len(v) for v in times.values())
+        # pages alone, one at a time
+        alone: dict[str, list[float]] = defaultdict(list)
+        with httpx.Client(base_url=base, timeout=60) as c:
+            _sign_in(c, token)
+            for i in range(args.page_repeats):
+                for name, path in PAGES:
+                    t1 = time.perf_counter()
+                    c.get(path.format(a=accounts[(i * 37) % len(accounts)]))
+                    alone[name].append(time.perf_counter() - t1)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return {
+        "workspace": args.workspace,
+        "accounts": len(accounts),
+        "concurrency": args.concurrency,
+        "seconds": round(elapsed, 1),
+        "warm_seconds": round(warm_seconds, 1),
+        "requests": total,
+        "throughput_rps": round(total / elapsed, 1),
+        "server_errors": dict(errors),
+        "under_load": {k: _summary(v) for k, v in sorted(times.items())},
+        "pages_alone": {k: _summary(v) for k, v in sorted(alone.items())},
+        "cpus": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    """Parse options, run, print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", required=True, help="the workspace to serve")
+    parser.add_argument("--seconds", type=float, default=30.0, help="load duration")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--page-repeats", type=int, default=20, help="sequential page passes")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    args = parser.parse_args()
+    figures = run(args)
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
