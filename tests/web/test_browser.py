@@ -71,6 +71,12 @@ def test_every_page_draws_its_charts(page: Any, web_world: World) -> None:
     page.goto("/text")
     assert page.locator("[data-unavailable='text insights']").count() == 0
     assert _marks(page, "bars") >= 13  # six goals and seven emotions at least
+    for _ in range(60):  # topics are clustered last, in the background
+        if page.locator("[data-unavailable='topics']").count() == 0:
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    assert page.locator("svg.chart[title], svg.chart").filter(has_text="Topics").count() == 1
     _shot(page, "text")
 
     page.goto("/strategy")

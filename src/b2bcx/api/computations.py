@@ -66,11 +66,21 @@ def _text(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     return found
 
 
+#: Above this many analysed comments the server does not cluster them itself.
+MAX_TOPIC_COMMENTS = 200_000
+
+
 def _topics(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.text import load_scores, topics
 
-    if load_scores(backend) is None:
+    scores = load_scores(backend)
+    if scores is None:
         return Unavailable("no comment has been analysed yet: run `b2bcx text analyze`")
+    if scores.interaction_id.nunique() > MAX_TOPIC_COMMENTS:
+        return Unavailable(
+            f"{scores.interaction_id.nunique():,} analysed comments are too many to cluster "
+            f"inside the server (limit {MAX_TOPIC_COMMENTS:,}): run `b2bcx text topics`"
+        )
     return topics(backend, store=False)
 
 
@@ -133,4 +143,5 @@ WARM_KEYS: tuple[str, ...] = (
     "profile",
     "assessment",
     "plan",
+    "topics",
 )

@@ -128,3 +128,13 @@ def gap_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
         )
         for r in rows
     ]
+
+
+def topic_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
+    """Topics by their share of comments (%), noted with mean sentiment."""
+    return [
+        charts.Bar(
+            str(r["label"]), float(r["share"]) * 100, note=f"sentiment {num(r.get('sentiment'), 2)}"
+        )
+        for r in rows
+    ]

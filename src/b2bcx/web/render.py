@@ -72,6 +72,7 @@ def environment() -> Environment:
         vp_bars=figures.vp_bars,
         stage_bars=figures.stage_bars,
         gap_bars=figures.gap_bars,
+        topic_bars=figures.topic_bars,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],
     )
