@@ -33,7 +33,7 @@ _INSTALL_HINT = (
 )
 
 
-def find_pg_bin() -> Path:
+def find_pg_bin(debian_root: Path = Path("/usr/lib/postgresql")) -> Path:
     """The folder holding ``initdb`` and ``pg_ctl``; a clear error when missing."""
     candidates: list[Path] = []
     if os.environ.get("B2BCX_PG_BIN"):
@@ -42,7 +42,7 @@ def find_pg_bin() -> Path:
     if on_path:
         candidates.append(Path(on_path).parent)
     debian = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"),
+        debian_root.glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
         reverse=True,
     )
