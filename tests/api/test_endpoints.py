@@ -171,3 +171,8 @@ def test_text_says_plainly_when_nothing_was_analysed(client: TestClient, world: 
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "not_available"
     assert "text analyze" in r.json()["error"]["message"]
+
+
+def test_workspace_summary(client: TestClient, world: World) -> None:
+    body = client.get("/api/v1/workspace", headers=auth(world.viewer)).json()
+    assert body["counts"]["accounts"] > 0 and body["schema_version"] >= 4

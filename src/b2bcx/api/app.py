@@ -59,6 +59,9 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
         compute_lock,
         COMPUTATIONS,
         context=ResultContext(answers=_answers(settings.strategy_answers)),
+        refresh_keys=WARM_KEYS,
+        version_backend=ws.backend,
+        version_lock=lock,
     )
     return AppState(
         settings=settings,

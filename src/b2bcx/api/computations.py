@@ -102,6 +102,12 @@ def _plan(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     return plan(backend, ctx.answers).to_json()
 
 
+def _info(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.info import describe_workspace
+
+    return describe_workspace(backend).to_dict()
+
+
 def _catalogue(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.api.records import all_records
 
@@ -122,6 +128,7 @@ COMPUTATIONS: dict[str, Computation] = {
     "assessment": _assessment,
     "plan": _plan,
     "catalogue": _catalogue,
+    "info": _info,
 }
 
 #: What a server computes when it starts, in the order pages need them.

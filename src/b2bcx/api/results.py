@@ -71,6 +71,11 @@ def data_version(backend: Backend) -> tuple[Any, ...]:
 class ResultCache:
     """Results computed once per data version, shared by all requests.
 
+    When the data changes, the old results keep being served while the new ones
+    are computed in the background (*stale while revalidate*): a page never
+    waits for a long diagnosis after an import; :meth:`is_refreshing` says when
+    what it shows may be a little old.
+
     Parameters
     ----------
     backend:
@@ -82,6 +87,11 @@ class ResultCache:
         ``"name"`` or ``"name:argument"``.
     check_seconds:
         How often the data version is checked.
+    refresh_keys:
+        What a refresh computes first (the rest of the cached keys follow).
+    version_backend, version_lock:
+        Where the data version is checked (default: ``backend`` under ``lock``);
+        give the request connection so a check never waits for a long computation.
     """
 
     def __init__(
@@ -92,38 +102,81 @@ class ResultCache:
         *,
         context: ResultContext | None = None,
         check_seconds: float = 10.0,
+        refresh_keys: Iterable[str] = (),
+        version_backend: Backend | None = None,
+        version_lock: threading.RLock | None = None,
     ) -> None:
         self.backend = backend
         self.lock = lock
+        self.version_backend = version_backend or backend
+        self.version_lock = version_lock or lock
         self.computations = computations
         self.context = context or ResultContext()
         self.check_seconds = check_seconds
+        self.refresh_keys = tuple(refresh_keys)
         self._values: dict[str, Cached] = {}
         self._key_locks: dict[str, threading.Lock] = {}
         self._meta = threading.Lock()
         self._version: tuple[Any, ...] | None = None
         self._checked = 0.0
         self._closed = threading.Event()
+        self._refresher: threading.Thread | None = None
+        self._local = threading.local()
 
     # -- version ----------------------------------------------------------------
     def _current_version(self, *, force: bool = False) -> tuple[Any, ...]:
         now = time.monotonic()
         if force or self._version is None or now - self._checked > self.check_seconds:
-            with self.lock:
-                version = data_version(self.backend)
+            with self.version_lock:
+                version = data_version(self.version_backend)
             with self._meta:
-                if version != self._version:
-                    self._values = {k: v for k, v in self._values.items() if v.version == version}
                 self._version = version
                 self._checked = now
         assert self._version is not None
         return self._version
 
     def invalidate(self) -> None:
-        """Forget every result now (after an import through the API)."""
+        """The data changed (an import through the API): recompute in the background."""
         with self._meta:
-            self._values.clear()
-            self._version = None
+            self._checked = 0.0
+        self._current_version(force=True)
+        self.refresh()
+
+    def is_refreshing(self) -> bool:
+        """Whether results are being recomputed (old ones are served meanwhile)."""
+        return self._refresher is not None and self._refresher.is_alive()
+
+    def refresh(self) -> threading.Thread:
+        """Recompute every out-of-date result in a background thread (one at a time)."""
+        with self._meta:
+            if self._refresher is not None and self._refresher.is_alive():
+                return self._refresher
+            thread = threading.Thread(target=self._run_refresh, name="b2bcx-refresh",
+                                      daemon=True)  # fmt: skip
+            self._refresher = thread
+        thread.start()
+        return thread
+
+    def _run_refresh(self) -> None:
+        self._local.fresh = True
+        done: set[str] = set()
+        while not self._closed.is_set():
+            version = self._current_version()
+            known = [k for k, v in self._values.items()
+                     if v.version != version and not k.startswith("view:")]  # fmt: skip
+            todo = [k for k in (*self.refresh_keys, *known) if k not in done]
+            if not todo:
+                return
+            for key in todo:
+                if self._closed.is_set():
+                    return
+                try:
+                    self.get(key)
+                except Exception:
+                    if self._closed.is_set():
+                        return
+                    log.exception("refreshing %s failed", key)
+                done.add(key)
 
     # -- values -----------------------------------------------------------------
     def _key_lock(self, key: str) -> threading.Lock:
@@ -134,11 +187,19 @@ class ResultCache:
         """The cached entry of ``key`` if it is computed (never computes)."""
         return self._values.get(key)
 
+    def _stale(self, entry: Cached | None, version: tuple[Any, ...]) -> bool:
+        """Whether to answer with an out-of-date ``entry`` instead of computing now."""
+        if entry is None or entry.version == version or getattr(self._local, "fresh", False):
+            return False
+        self.refresh()
+        self._local.served_stale = True
+        return True
+
     def get(self, key: str) -> Any:
         """The value of ``key`` (computing it once if needed); may be :class:`Unavailable`."""
         version = self._current_version()
         entry = self._values.get(key)
-        if entry is not None and entry.version == version:
+        if entry is not None and (entry.version == version or self._stale(entry, version)):
             return entry.value
         with self._key_lock(key):
             entry = self._values.get(key)
@@ -168,24 +229,37 @@ class ResultCache:
 
     def derived(self, key: str, build: Callable[[], Any]) -> Any:
         """A value built from other cached results (e.g. rows shaped for a page),
-        kept until the data version changes; ``build`` runs once per version."""
+        kept until the data version changes; ``build`` runs once per version.
+
+        While results are being refreshed the old view is served; a view built
+        from out-of-date results is kept as out of date."""
         version = self._current_version()
         entry = self._values.get(key)
         if entry is not None and entry.version == version:
+            return entry.value
+        if entry is not None and self.is_refreshing():
             return entry.value
         with self._key_lock(key):
             entry = self._values.get(key)
             if entry is not None and entry.version == version:
                 return entry.value
             started = time.perf_counter()
-            value = build()
-            self._values[key] = Cached(value, time.time(), time.perf_counter() - started, version)
+            before = getattr(self._local, "served_stale", False)
+            self._local.served_stale = False
+            try:
+                value = build()
+                stale = self._local.served_stale
+            finally:
+                self._local.served_stale = before or self._local.served_stale
+            made = version if not stale else (entry.version if entry else ())
+            self._values[key] = Cached(value, time.time(), time.perf_counter() - started, made)
             return value
 
     def warm(self, keys: Iterable[str]) -> threading.Thread:
         """Compute ``keys`` in a background thread (errors are logged, not raised)."""
 
         def run() -> None:
+            self._local.fresh = True
             for key in keys:
                 if self._closed.is_set():
                     return
@@ -201,7 +275,7 @@ class ResultCache:
         return thread
 
     def close(self) -> None:
-        """Stop warming (call before closing the backend)."""
+        """Stop warming and refreshing (call before closing the backend)."""
         self._closed.set()
 
     def timings(self) -> dict[str, float]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from b2bcx.api.convert import plain_dict
 from b2bcx.api.errors import ApiError
 from b2bcx.api.records import list_batches, list_rejects
 from b2bcx.api.state import AppState
@@ -98,12 +98,4 @@ def import_upload(
 
 
 def _result_dict(data: dict[str, Any]) -> dict[str, Any]:
-    from b2bcx.api.convert import plain
-
-    out: dict[str, Any] = plain(data)
-    return out
-
-
-def cleanup(path: Path) -> None:
-    """Remove a temporary folder (best effort)."""
-    shutil.rmtree(path, ignore_errors=True)
+    return plain_dict(data)

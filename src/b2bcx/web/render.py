@@ -82,6 +82,8 @@ def environment() -> Environment:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page: ``template`` with ``context`` and what every page shows (who, CSRF)."""
     principal = getattr(request.state, "principal", None)
+    state = getattr(request.app.state, "b2bcx", None)
+    refreshing = state is not None and state.results.is_refreshing()
     session = getattr(request.state, "session", None)
     html = (
         environment()
@@ -91,6 +93,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             principal=principal,
             csrf=session.csrf if session is not None else None,
             path=request.url.path,
+            refreshing=refreshing,
             **context,
         )
     )

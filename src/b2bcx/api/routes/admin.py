@@ -73,11 +73,10 @@ def audit(request: Request, caller: Admin, state: State, paging: Paging) -> dict
     "/results/refresh", response_model=Refreshed, status_code=202, summary="Recompute the analyses"
 )
 def refresh(caller: Analyst, state: State) -> dict[str, Any]:
-    """Forget the cached results and compute them again in the background (after
-    data changed outside the server); requests wait for what they need."""
+    """Compute the cached results again in the background (after data changed
+    outside the server); the current ones are served until the new ones are ready."""
     require_all_accounts(caller, "recomputing analyses")
     state.results.invalidate()
-    state.results.warm(WARM_KEYS)
     state.audit(
         token_id=caller.token_id,
         role=caller.role.value,

@@ -8,9 +8,11 @@ from fastapi import APIRouter
 
 import b2bcx
 from b2bcx.api import API_PREFIX
+from b2bcx.api.convert import plain_dict
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Health, Me, Open
+from b2bcx.api.views import result
 
 router = APIRouter(prefix=API_PREFIX, tags=["meta"], responses=ERROR_RESPONSES)
 
@@ -31,6 +33,4 @@ def me(caller: Viewer) -> dict[str, Any]:
 def workspace(caller: Viewer, state: State) -> dict[str, Any]:
     """Counts per table, the date range of interactions and column coverage."""
     require_all_accounts(caller, "the workspace summary")
-    with state.db():
-        info = state.workspace.info()
-    return info.to_dict()
+    return plain_dict(result(state.results, "info"))
