@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import b2bcx
+from b2bcx.api.pool import ConnectionPool
 from b2bcx.api.results import ResultCache, ResultContext, Unavailable
 from b2bcx.errors import ConfigurationError
 from b2bcx.storage import Backend
@@ -52,13 +53,8 @@ def test_stale_value_is_served_while_refreshing(tmp_path: Path, small_bundle: Pa
 
     ws = b2bcx.open_workspace(tmp_path / "w.duckdb")
     requests = b2bcx.open_workspace(tmp_path / "w.duckdb")  # a second connection
-    cache = _cache(
-        ws,
-        {"slow": slow},
-        refresh_keys=("slow",),
-        version_backend=requests.backend,
-        version_lock=threading.RLock(),
-    )
+    pool = ConnectionPool([requests])
+    cache = _cache(ws, {"slow": slow}, refresh_keys=("slow",), version_source=pool.backend)
     assert cache.get("slow") == 1
     ws.import_bundle(small_bundle)
     assert cache.get("slow") == 1  # stale, and a refresh starts

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 import b2bcx
 from b2bcx.api.computations import COMPUTATIONS, WARM_KEYS
 from b2bcx.api.errors import install_error_handlers
+from b2bcx.api.pool import ConnectionPool
 from b2bcx.api.results import ResultCache, ResultContext
 from b2bcx.api.routes import ROUTERS
 from b2bcx.api.settings import ServerSettings, signing_key
@@ -41,35 +42,44 @@ def _answers(path: Path | None) -> Any:
 
 
 def build_state(settings: ServerSettings, *, workspace: Workspace | None = None) -> AppState:
-    """Open the workspace (twice: requests and computations) and make the cache.
+    """Open the workspace's connections and make the result cache.
 
-    An in-memory workspace cannot be shared between connections, so it serves
-    both through one connection.
+    A DuckDB file or PostgreSQL workspace gets ``db_connections`` connections
+    for requests and one more for computations; an in-memory workspace cannot
+    be shared between connections, so it serves both through one.
     """
     key = signing_key(settings)
     ws = workspace or open_workspace(settings.workspace)
-    lock = threading.RLock()
-    compute_ws: Workspace | None = None
-    compute_lock = lock
-    if (ws.url != ":memory:" and ws.backend.kind == "duckdb") or ws.backend.kind == "postgres":
-        compute_ws = open_workspace(ws.url)
-        compute_lock = threading.RLock()
-    cache = ResultCache(
-        compute_ws.backend if compute_ws else ws.backend,
-        compute_lock,
-        COMPUTATIONS,
-        context=ResultContext(answers=_answers(settings.strategy_answers)),
-        refresh_keys=WARM_KEYS,
-        version_backend=ws.backend,
-        version_lock=lock,
+    shareable = (ws.backend.kind == "duckdb" and ws.url != ":memory:") or (
+        ws.backend.kind == "postgres"
     )
+    answers = _answers(settings.strategy_answers)
+    if shareable:
+        extra = [open_workspace(ws.url) for _ in range(settings.db_connections - 1)]
+        pool = ConnectionPool([ws, *extra])
+        compute_ws: Workspace | None = open_workspace(ws.url)
+        assert compute_ws is not None
+        cache = ResultCache(
+            compute_ws.backend,
+            threading.RLock(),
+            COMPUTATIONS,
+            context=ResultContext(answers=answers),
+            refresh_keys=WARM_KEYS,
+            version_source=pool.backend,
+        )
+    else:
+        lock = threading.RLock()
+        pool = ConnectionPool([ws], lock=lock)
+        compute_ws = None
+        cache = ResultCache(
+            ws.backend,
+            lock,
+            COMPUTATIONS,
+            context=ResultContext(answers=answers),
+            refresh_keys=WARM_KEYS,
+        )
     return AppState(
-        settings=settings,
-        key=key,
-        workspace=ws,
-        lock=lock,
-        results=cache,
-        compute_workspace=compute_ws,
+        settings=settings, key=key, pool=pool, results=cache, compute_workspace=compute_ws
     )
 
 

@@ -14,10 +14,12 @@ diagnosis never blocks the requests that read records.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,9 +91,10 @@ class ResultCache:
         How often the data version is checked.
     refresh_keys:
         What a refresh computes first (the rest of the cached keys follow).
-    version_backend, version_lock:
-        Where the data version is checked (default: ``backend`` under ``lock``);
-        give the request connection so a check never waits for a long computation.
+    version_source:
+        A context manager factory giving the backend to check the data version
+        on (default: ``backend`` under ``lock``); give a request connection so a
+        check never waits for a long computation.
     """
 
     def __init__(
@@ -103,13 +106,11 @@ class ResultCache:
         context: ResultContext | None = None,
         check_seconds: float = 10.0,
         refresh_keys: Iterable[str] = (),
-        version_backend: Backend | None = None,
-        version_lock: threading.RLock | None = None,
+        version_source: Callable[[], AbstractContextManager[Backend]] | None = None,
     ) -> None:
         self.backend = backend
         self.lock = lock
-        self.version_backend = version_backend or backend
-        self.version_lock = version_lock or lock
+        self.version_source = version_source or self._compute_backend
         self.computations = computations
         self.context = context or ResultContext()
         self.check_seconds = check_seconds
@@ -123,12 +124,17 @@ class ResultCache:
         self._refresher: threading.Thread | None = None
         self._local = threading.local()
 
+    @contextlib.contextmanager
+    def _compute_backend(self) -> Iterator[Backend]:
+        with self.lock:
+            yield self.backend
+
     # -- version ----------------------------------------------------------------
     def _current_version(self, *, force: bool = False) -> tuple[Any, ...]:
         now = time.monotonic()
         if force or self._version is None or now - self._checked > self.check_seconds:
-            with self.version_lock:
-                version = data_version(self.version_backend)
+            with self.version_source() as backend:
+                version = data_version(backend)
             with self._meta:
                 self._version = version
                 self._checked = now

@@ -42,6 +42,8 @@ class ServerSettings(BaseSettings):
         Compute the cached results in the background when the server starts.
     max_upload_mb:
         The largest bundle upload accepted.
+    db_connections:
+        Connections serving requests (a DuckDB file or PostgreSQL workspace).
     """
 
     model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
@@ -55,6 +57,7 @@ class ServerSettings(BaseSettings):
     strategy_answers: Path | None = None
     warm: bool = True
     max_upload_mb: int = Field(default=512, ge=1)
+    db_connections: int = Field(default=3, ge=1, le=32)
 
 
 def load_server_settings(**overrides: object) -> ServerSettings:

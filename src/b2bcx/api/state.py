@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from b2bcx.api.pool import ConnectionPool
 from b2bcx.api.results import ResultCache
 from b2bcx.api.settings import ServerSettings
 from b2bcx.storage import Backend, authstore
@@ -18,22 +18,32 @@ from b2bcx.workspace import Workspace
 class AppState:
     """The running application's state (``app.state.b2bcx``).
 
-    ``workspace`` serves requests (records, imports, tokens) one at a time under
-    ``lock``; ``results`` computes analyses on its own connection.
+    ``pool`` serves requests (records, imports, tokens), a connection each;
+    ``results`` computes analyses on its own connection.
     """
 
     settings: ServerSettings
     key: bytes
-    workspace: Workspace
-    lock: threading.RLock
+    pool: ConnectionPool
     results: ResultCache
     compute_workspace: Workspace | None = None
 
+    @property
+    def workspace(self) -> Workspace:
+        """The served workspace (its first connection: for its URL and settings)."""
+        return self.pool.primary
+
     @contextlib.contextmanager
     def db(self) -> Iterator[Backend]:
-        """The request backend, held for the duration of the block."""
-        with self.lock:
-            yield self.workspace.backend
+        """A request connection's backend, held for the duration of the block."""
+        with self.pool.backend() as backend:
+            yield backend
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Workspace]:
+        """A request connection as a workspace (for imports), held for the block."""
+        with self.pool.workspace() as ws:
+            yield ws
 
     def audit(
         self,
@@ -62,4 +72,4 @@ class AppState:
         self.results.close()
         if self.compute_workspace is not None:
             self.compute_workspace.close()
-        self.workspace.close()
+        self.pool.close()

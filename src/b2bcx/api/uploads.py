@@ -74,9 +74,10 @@ def import_upload(
         if head[:2] != b"PK":
             raise ApiError(415, "the upload is not a .zip file")
         options = ImportOptions(allow_rejects=allow_rejects)
-        with state.db() as backend:
+        with state.connection() as ws:
+            backend = ws.backend
             try:
-                result = state.workspace.import_bundle(path, options)
+                result = ws.import_bundle(path, options)
             except DataRejected as exc:
                 _, batches = list_batches(backend, limit=1, offset=0)
                 batch_id = str(batches[0]["batch_id"]) if batches else ""
