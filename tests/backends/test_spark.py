@@ -108,3 +108,23 @@ def test_missing_tables_are_empty_and_no_interactions_is_an_error(
     (folder / "interactions.parquet").unlink()
     with pytest.raises(WorkspaceError, match="no interactions table"):
         b2bcx.open_workspace(f"spark://local[2]?path={folder}")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_workspaces_on_one_session_stay_apart(
+    spark_workspace: b2bcx.Workspace, tmp_path: Path
+) -> None:
+    """A second workspace on the same SparkSession, opened and closed, leaves the
+    first one's tables alone (each workspace has its own views)."""
+    before = spark_workspace.info().counts["interactions"]
+    folder = tmp_path / "other"
+    folder.mkdir()
+    import pyarrow.parquet as pq
+
+    one = {"interaction_id": ["X"], "stakeholder_id": ["S"], "occurred_at": ["2024-01-01"]}
+    pq.write_table(pa.table(one), folder / "interactions.parquet")
+    other = b2bcx.open_workspace(f"spark://local[2]?path={folder}")
+    assert other.info().counts["interactions"] == 1
+    other.close()
+    assert spark_workspace.info().counts["interactions"] == before > 1

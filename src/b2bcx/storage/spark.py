@@ -29,6 +29,7 @@ SparkTarget(master='local[2]', path='/data/cx', conf={'spark.sql.shuffle.partiti
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.schema as sch
 import pyarrow as pa
 
-from b2bcx.errors import ConfigurationError, WorkspaceError
+from b2bcx.errors import ConfigurationError, NotFound, WorkspaceError
 from b2bcx.model.tables import TABLES
 from b2bcx.storage import schema
 from b2bcx.storage.backend import Backend, quote
@@ -158,13 +159,19 @@ class SparkBackend(Backend):
 
     is_read_only = True
 
-    def __init__(self, con: Any, *, url: str, tables: Sequence[str]) -> None:
+    def __init__(self, con: Any, *, url: str, views: Mapping[str, str]) -> None:
         super().__init__(con, url=url, kind="spark")
-        self._tables = sorted(tables)
+        self._views = dict(views)
 
     def list_tables(self) -> list[str]:
         """The workspace tables registered on the session."""
-        return list(self._tables)
+        return sorted(self._views)
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table of ``name`` (this workspace's view of it on the session)."""
+        if name not in self._views:
+            raise NotFound(f"the workspace has no table {name!r}")
+        return self.con.table(self._views[name])
 
     def to_arrow(self, expr: ibis.Expr) -> pa.Table:
         """Execute ``expr`` on Spark and return the result as Arrow."""
@@ -202,8 +209,8 @@ class SparkBackend(Backend):
     def close(self) -> None:
         """Drop the workspace's views; the SparkSession stays up for its owner."""
         session = self.con._session
-        for name in self._tables:
-            session.catalog.dropTempView(name)
+        for view in self._views.values():
+            session.catalog.dropTempView(view)
 
 
 def _table_path(session: Any, folder: str, name: str) -> str | None:
@@ -217,8 +224,9 @@ def _table_path(session: Any, folder: str, name: str) -> str | None:
     return None
 
 
-def register_tables(session: Any, folder: str) -> list[str]:
-    """Register every workspace table of ``folder`` as a typed temporary view.
+def register_tables(session: Any, folder: str, *, prefix: str = "") -> list[str]:
+    """Register every workspace table of ``folder`` as a typed temporary view
+    named ``prefix + table`` (a prefix keeps several workspaces on one session apart).
 
     Returns the tables found in the folder; the others are registered empty.
     """
@@ -235,7 +243,7 @@ def register_tables(session: Any, folder: str) -> list[str]:
             raw = session.read.parquet(where)
             frame = raw.select(*[_typed_column(raw, n, t) for n, t in table_schema.items()])
             found.append(name)
-        frame.createOrReplaceTempView(name)
+        frame.createOrReplaceTempView(f"{prefix}{name}")
     if "interactions" not in found:
         raise WorkspaceError(
             f"{folder!r} holds no interactions table (interactions.parquet or interactions/); "
@@ -281,9 +289,10 @@ def connect_spark(url: str) -> SparkBackend:
         session = spark_session(target.master, target.conf)
     except Exception as exc:
         raise WorkspaceError(f"cannot start Spark for {url!r}: {exc}") from exc
-    register_tables(session, target.path)
+    prefix = f"b2bcx_{uuid.uuid4().hex[:8]}_"
+    register_tables(session, target.path, prefix=prefix)
     con = ibis.pyspark.connect(session)
-    return SparkBackend(con, url=url, tables=list(TABLES))
+    return SparkBackend(con, url=url, views={name: prefix + name for name in TABLES})
 
 
 __all__ = [
