@@ -21,7 +21,8 @@ def test_packaged_encoder_loads_offline_and_embeds(model: TextModel) -> None:
     e = model.encode(["The service engineer fixed the machine quickly.", "Invoice is wrong."])
     assert e.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, rtol=1e-4)
-    assert EmotionHead.load().encoder == MiniLM.name
+    head = EmotionHead.load()
+    assert head.encoder == MiniLM.name and head.branch
 
 
 def test_sentiment_emotions_and_goals_make_sense(model: TextModel) -> None:
@@ -36,14 +37,32 @@ def test_sentiment_emotions_and_goals_make_sense(model: TextModel) -> None:
     assert bad["effort"] > good["effort"]
 
 
-def test_lora_adapters_merge_into_the_encoder() -> None:
-    text = ["The hotline solved our problem quickly."]
-    plain = MiniLM().encode(text)
-    name = "encoder.layer.0.attention.self.query.weight"
-    zero = MiniLM()
-    zero.use_adapters({name: (np.ones((2, 384)), np.zeros((384, 2)))}, "zero")
-    np.testing.assert_allclose(zero.encode(text), plain, atol=1e-6)
-    moved = MiniLM()
-    moved.use_adapters({name: (np.ones((2, 384)) * 0.05, np.ones((384, 2)) * 0.05)}, "test")
-    assert moved.name.endswith("+test")
-    assert not np.allclose(moved.encode(text), plain, atol=1e-4)
+def test_encode_matches_plain_sentence_transformers() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from b2bcx.text.encoder import model_path
+
+    texts = ["The hotline solved our problem quickly.", "Invoice wrong", "ok " * 40]
+    plain = SentenceTransformer(str(model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True
+    )
+    np.testing.assert_allclose(MiniLM().encode(texts), plain, atol=2e-5)
+
+
+def test_branch_with_the_packaged_last_layer_reproduces_the_encoder() -> None:
+    from safetensors.numpy import load_file
+
+    from b2bcx.text.encoder import model_path
+
+    weights = load_file(str(model_path() / "model.safetensors"))
+    last = {k[len("encoder.layer.5.") :]: v for k, v in weights.items()
+            if k.startswith("encoder.layer.5.")}  # fmt: skip
+    enc = MiniLM()
+    enc.use_branch(last)
+    texts = ["The delivery was late again and nobody called us.", "Great support team"]
+    emb, emo = enc.encode_views(texts)
+    unit = emo / np.linalg.norm(emo, axis=1, keepdims=True)
+    np.testing.assert_allclose(unit, emb, atol=2e-5)
+    moved = {k: v * 1.5 if k.endswith("dense.weight") else v for k, v in last.items()}
+    enc.use_branch(moved)
+    assert not np.allclose(enc.encode_views(texts)[1], emo, atol=1e-3)

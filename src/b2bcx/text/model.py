@@ -97,9 +97,9 @@ class TextModel:
     ) -> None:
         self.encoder = encoder or default_encoder()
         self.emotions = emotion_head or EmotionHead.load()
-        if self.emotions.adapters and isinstance(self.encoder, MiniLM):
-            # the head was trained on an adapted encoder: merge its adapters first
-            self.encoder.use_adapters(self.emotions.adapters, self.emotions.version)
+        if self.emotions.branch and isinstance(self.encoder, MiniLM):
+            # the head reads the fine-tuned last layer: run it beside the packaged one
+            self.encoder.use_branch(self.emotions.branch)
         examples = seed_examples()
         extra: list[tuple[str, str, int]] = []
         extra_emb = None
@@ -117,8 +117,20 @@ class TextModel:
         return f"{self.encoder.name}+heads{HEADS_VERSION}+{self.emotions.version}"
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed texts once."""
-        return self.encoder.encode(list(texts))
+        """Embed texts once (the stored sentence embeddings)."""
+        return self.encode_views(texts)[0]
+
+    def encode_views(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Sentence embeddings and emotion features in one pass (an encoder without
+        ``encode_views`` gives its embeddings for both)."""
+        views = getattr(self.encoder, "encode_views", None)
+        if views is not None:
+            emb, emo = views(list(texts))
+            return np.asarray(emb, dtype=np.float32), np.asarray(emo, dtype=np.float32)
+        emb = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        return emb, emb
 
     def score_embeddings(
         self,
@@ -127,10 +139,15 @@ class TextModel:
         *,
         catalogue: Catalogue | None = None,
         explain: bool = True,
+        emotion_features: npt.ArrayLike | None = None,
     ) -> list[dict[str, Any]]:
-        """Every head on embeddings of ``texts`` → one dict per text."""
+        """Every head on embeddings of ``texts`` → one dict per text.
+
+        ``emotion_features`` are what the emotion head reads (from
+        :meth:`encode_views`); without them it reads the embeddings.
+        """
         e = np.asarray(embeddings, dtype=np.float64)
-        emo = self.emotions.predict(e)
+        emo = self.emotions.predict(e if emotion_features is None else emotion_features)
         decided = self.emotions.decide(emo)
         seeds = self.seeds.predict(e)
         col = {lab: i for i, lab in enumerate(self.seeds.labels)}
@@ -185,7 +202,8 @@ class TextModel:
         self, texts: Sequence[str], *, catalogue: Catalogue | None = None
     ) -> list[dict[str, Any]]:
         """Encode and score ``texts``."""
-        return self.score_embeddings(self.encode(texts), texts, catalogue=catalogue)
+        emb, emo = self.encode_views(texts)
+        return self.score_embeddings(emb, texts, catalogue=catalogue, emotion_features=emo)
 
 
 def score_texts(
@@ -212,7 +230,7 @@ def analyze(
     backend: Backend,
     *,
     encoder: Encoder | None = None,
-    progress: Progress = NO_PROGRESS,
+    progress: Progress | None = None,
     limit: int | None = None,
 ) -> AnalyzeResult:
     """Score every comment not yet scored by this model; store scores and embeddings.
@@ -221,6 +239,7 @@ def analyze(
     and a comment scored before is skipped.
     """
     t0 = time.perf_counter()
+    progress = progress if progress is not None else NO_PROGRESS
     model = TextModel(encoder, user_labels=textstore.read_labels(backend))
     catalogue = Catalogue.from_backend(backend, model.encoder)
     todo_expr = textstore.unscored_comments(backend, model.name)
@@ -235,8 +254,9 @@ def analyze(
         part = todo.slice(start, BATCH)
         ids = part.column("interaction_id").to_pylist()
         texts = [str(t) for t in part.column("comment").to_pylist()]
-        emb = model.encode(texts)
-        rows = model.score_embeddings(emb, texts, catalogue=catalogue, explain=False)
+        emb, emo = model.encode_views(texts)
+        rows = model.score_embeddings(emb, texts, catalogue=catalogue, explain=False,
+                                      emotion_features=emo)  # fmt: skip
         textstore.write_scores(backend, _scores_table(model.name, ids, rows),
                                _embeddings_table(model.name, ids, emb))  # fmt: skip
         done += len(ids)
