@@ -67,6 +67,8 @@ def _all_account_rows(cache: ResultCache) -> list[dict[str, Any]]:
             "verdict": m.get("verdict"), "risk": plain(r.get("risk")),
             "risk_reasons": r.get("reasons", []), "findings": counts.get(a["account_id"], 0),
         })  # fmt: skip
+    # most at risk first (the default order of the API and the portfolio page)
+    rows.sort(key=lambda r: (-(r["risk"] if r["risk"] is not None else -1.0), r["account_id"]))
     return rows
 
 

@@ -67,7 +67,8 @@ def list_accounts(
     if q:
         needle = q.lower()
         rows = [r for r in rows if needle in f"{r['account_id']} {r.get('name') or ''}".lower()]
-    rows = sort_rows(sort_rows(rows, "account_id", False), name, desc)
+    if (name, desc) != ("risk", True):  # the rows come most at risk first
+        rows = sort_rows(sort_rows(rows, "account_id", False), name, desc)
     return slice_page(request, paging, rows)
 
 

@@ -51,7 +51,6 @@ def portfolio(
         rows = [r for r in rows if r.get("segment") == segment]
     if q:
         rows = [r for r in rows if q.lower() in f"{r['account_id']} {r.get('name')}".lower()]
-    rows.sort(key=lambda r: (-(r["risk"] if r["risk"] is not None else -1), r["account_id"]))
     diagnosis = state.results.get("diagnosis")
     by_challenge: dict[str, int] = dict.fromkeys(CHALLENGES, 0)
     if not isinstance(diagnosis, Unavailable):
