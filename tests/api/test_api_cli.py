@@ -48,6 +48,12 @@ def test_token_create_list_revoke(tmp_path: Path, small_bundle: Path) -> None:
         assert verify_token(ws.backend, token) is None
     again = runner.invoke(app, ["token", "revoke", principal.token_id, "-w", str(ws_path)])
     assert again.exit_code == 1 and "no active token" in again.output
+    with b2bcx.open_workspace(ws_path) as ws:
+        log = ws.backend.execute('SELECT action, target FROM audit_log ORDER BY "at"')
+    assert log == [
+        ("b2bcx token create", principal.token_id),
+        ("b2bcx token revoke", principal.token_id),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from b2bcx.cli.commands import WorkspaceOpt, _open, _print_json, app, console
 from b2bcx.cli.errors import handle_errors
+from b2bcx.storage import authstore
 
 token_app = typer.Typer(
     help="API tokens: make, list and revoke (stored hashed).", no_args_is_help=True
@@ -75,6 +76,15 @@ def token_create(
     limit = [a for a in accounts.split(",") if a.strip()] if accounts is not None else None
     with _open(workspace) as ws:
         made = create_token(ws.backend, role=role, accounts=limit, name=name)
+        authstore.append_audit(
+            ws.backend,
+            token_id=None,
+            role="cli",
+            action="b2bcx token create",
+            target=made.principal.token_id,
+            status=201,
+            detail={"role": made.principal.role.value, "accounts": limit},
+        )
     scope = made.principal.accounts
     limited = f", accounts {','.join(sorted(scope))}" if scope is not None else ""
     console.print(
@@ -125,6 +135,14 @@ def token_revoke(
 
     with _open(workspace) as ws:
         revoke_token(ws.backend, token_id)
+        authstore.append_audit(
+            ws.backend,
+            token_id=None,
+            role="cli",
+            action="b2bcx token revoke",
+            target=token_id,
+            status=204,
+        )
     console.print(f"Revoked token {token_id}.")
 
 
