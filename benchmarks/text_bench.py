@@ -29,12 +29,13 @@ _PIPELINE = """
 import json, resource, sys, time
 from b2bcx.text import MiniLM, TextModel
 texts = json.load(open(sys.argv[1]))
-model = TextModel(MiniLM(threads=2))
+model = TextModel(MiniLM(threads=2, int8=sys.argv[2] == "int8"))
 model.score(texts[:64])                      # load and warm up
 t = time.perf_counter()
 for s in range(0, len(texts), 64):
     part = texts[s:s + 64]
-    model.score_embeddings(model.encode(part), part, explain=False)
+    emb, emo = model.encode_views(part)
+    model.score_embeddings(emb, part, explain=False, emotion_features=emo)
 took = time.perf_counter() - t
 print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -56,10 +57,13 @@ print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def _run(code: str, path: Path) -> tuple[float, int, float]:
+def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float]:
     out = (
         subprocess.run(
-            [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+            [sys.executable, "-c", code, str(path), variant],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         .stdout.strip()
         .splitlines()[-1]
@@ -69,7 +73,7 @@ def _run(code: str, path: Path) -> tuple[float, int, float]:
 
 
 def demo_comments(n: int, workdir: Path) -> list[str]:
-    """Comments of a generated demo world (repeated if the world has fewer)."""
+    """Distinct comments of a generated demo world (repeated only if it has fewer)."""
     import pandas as pd
 
     from b2bcx.demo import generate_world
@@ -78,10 +82,34 @@ def demo_comments(n: int, workdir: Path) -> list[str]:
     if not (folder / "interactions.csv").exists():
         generate_world(folder, size=max(20_000, n * 3), seed=3)
     comments = pd.read_csv(folder / "interactions.csv", usecols=["comment"]).comment.dropna()
-    texts = comments.astype(str).tolist()
+    texts = comments.astype(str).drop_duplicates().sample(frac=1.0, random_state=0).tolist()
     while len(texts) < n:
         texts += texts
     return texts[:n]
+
+
+def int8_tolerance(texts: list[str]) -> dict[str, float]:
+    """How far the int8 path's outputs are from float32 on the same comments."""
+    import numpy as np
+
+    from b2bcx.text import MiniLM, TextModel
+
+    full = TextModel(MiniLM()).score(texts)
+    fast = TextModel(MiniLM(int8=True)).score(texts)
+    a = TextModel(MiniLM()).encode(texts)
+    b = TextModel(MiniLM(int8=True)).encode(texts)
+    cos = (a * b).sum(1)
+    emo = max(abs(x["emotions"][k] - y["emotions"][k]) for x, y in zip(full, fast, strict=True)
+              for k in x["emotions"])  # fmt: skip
+    sent = np.array([x["sentiment"] - y["sentiment"] for x, y in zip(full, fast, strict=True)])
+    same = np.mean(
+        [x["emotion_labels"] == y["emotion_labels"] for x, y in zip(full, fast, strict=True)]
+    )
+    return {"embedding_cosine_min": round(float(cos.min()), 4),
+            "embedding_cosine_mean": round(float(cos.mean()), 4),
+            "emotion_probability_max_abs_diff": round(float(emo), 4),
+            "sentiment_max_abs_diff": round(float(np.abs(sent).max()), 4),
+            "same_emotion_labels_share": round(float(same), 4)}  # fmt: skip
 
 
 def g2_sentiment(path: Path) -> dict[str, object]:
@@ -139,15 +167,21 @@ def main() -> None:
     path = args.workdir / "text-bench-comments.json"
     path.write_text(json.dumps(texts))
     result: dict[str, object] = {"comments": len(texts), "batch_size": 64}
-    for name, code in (("b2bcx_all_heads", _PIPELINE), ("plain_encode", _PLAIN)):
-        runs = [_run(code, path) for _ in range(args.repeat)]
+    runs_of = (("b2bcx_all_heads", _PIPELINE, "fp32"), ("b2bcx_all_heads_int8", _PIPELINE, "int8"),
+               ("plain_encode", _PLAIN, ""))  # fmt: skip
+    for name, code, variant in runs_of:
+        runs = [_run(code, path, variant) for _ in range(args.repeat)]
         secs = statistics.median(r[0] for r in runs)
         result[name] = {"seconds_median": round(secs, 2), "per_second": round(len(texts) / secs),
                         "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
         print(name, result[name], flush=True)
-    a, b = result["b2bcx_all_heads"], result["plain_encode"]
-    assert isinstance(a, dict) and isinstance(b, dict)
-    result["ratio_pipeline_to_plain"] = round(a["seconds_median"] / b["seconds_median"], 2)
+    b = result["plain_encode"]
+    assert isinstance(b, dict)
+    for name in ("b2bcx_all_heads", "b2bcx_all_heads_int8"):
+        a = result[name]
+        assert isinstance(a, dict)
+        result[f"ratio_{name}_to_plain"] = round(a["seconds_median"] / b["seconds_median"], 2)
+    result["int8_tolerance"] = int8_tolerance(texts[:512])
     if args.g2.exists():
         result["g2_sentiment"] = g2_sentiment(args.g2)
     result["heldout"] = heldout()

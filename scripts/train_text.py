@@ -151,12 +151,13 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--head-lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-train", type=int, default=None)
     parser.add_argument("--out", type=Path, default=HEAD)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     _, y = read_split(args.data, "train")
     _, yd = read_split(args.data, "dev")
@@ -209,7 +210,7 @@ def main() -> None:
             loss.backward()
             opt.step()
             sched.step()
-            if k % 200 == 0:
+            if k % 100 == 0:
                 print(f"epoch {epoch + 1} step {k}: loss {loss.item():.4f} "
                       f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
         p = predict(dev)

@@ -152,10 +152,31 @@ def test_analyze_is_incremental_and_stores_every_head(
     assert (first.scored, second.scored, third.scored) == (5, 3, 0)  # 8 non-empty comments
     assert scores is not None and len(scores) == 8 and int(emb) == 8
     assert scores.interaction_id.is_unique
+    assert set(scores.interaction_id) == {f"i{k}" for k in (0, 1, 2, 3, 4, 5, 8, 9)}
     row = scores.set_index("interaction_id").loc["i0"]
     assert row.touchpoint_id == "TP-HOT" and row.stage == "operations"  # named verbatim
     assert set(json.loads(row.emotions)) == set(EMOTIONS)
     assert -1 <= row.sentiment <= 1
+
+
+def test_new_labels_rescore_everything_and_keep_one_row_per_interaction(
+    tmp_path: Path, random_head: EmotionHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b2bcx.storage import textstore
+
+    monkeypatch.setattr(EmotionHead, "load", classmethod(lambda cls, path=None: random_head))
+    path = _workspace(tmp_path / "w.duckdb")
+    with b2bcx.open_workspace(path) as ws:
+        before = analyze(ws.backend, encoder=HashingEncoder())
+        textstore.add_labels(ws.backend, [("invoice errors cost us a day", "effort", 1)])
+        after = analyze(ws.backend, encoder=HashingEncoder())
+        again = analyze(ws.backend, encoder=HashingEncoder())
+        scores = load_scores(ws.backend)
+        emb = ws.backend.table("text_embeddings").count().execute()
+    assert before.model != after.model and "+labels-" in after.model
+    assert (before.scored, after.scored, again.scored) == (8, 8, 0)
+    assert scores is not None and len(scores) == 8 and set(scores.model) == {after.model}
+    assert int(emb) == 8
 
 
 def test_topics_are_stable_for_a_seed(
@@ -202,3 +223,38 @@ def test_cli_train_validates_labels(tmp_path: Path) -> None:
     labels.write_text("text,label,value\nhello,joyful,1\n")
     res = runner.invoke(app, ["text", "train", "--labels", str(labels), "-w", str(path)])
     assert res.exit_code != 0 and "row 2, column label" in res.output
+
+
+class CountingEncoder(HashingEncoder):
+    """The hashing encoder, counting the texts it encodes."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: Any, *, batch_size: int = 64) -> Any:
+        self.seen += list(texts)
+        return super().encode(texts, batch_size=batch_size)
+
+
+def test_equal_comments_are_encoded_once_and_scored_alike(
+    tmp_path: Path, random_head: EmotionHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EmotionHead, "load", classmethod(lambda cls, path=None: random_head))
+    path = _workspace(tmp_path / "w.duckdb")
+    with b2bcx.open_workspace(path) as ws:
+        ws.backend.append("interactions", pa.table({
+            "interaction_id": ["d1", "d2"], "stakeholder_id": ["s", "s"],
+            "occurred_at": [dt.datetime(2024, 2, 1), dt.datetime(2024, 2, 2)],
+            "comment": ["Invoice had wrong prices again"] * 2,
+        }))  # fmt: skip
+        enc = CountingEncoder()
+        result = analyze(ws.backend, encoder=enc)
+        scores = load_scores(ws.backend)
+        emb = ws.backend.table("text_embeddings").to_pandas().set_index("interaction_id")
+    assert result.scored == 10 and result.encoded == 8  # 8 distinct texts
+    assert enc.seen.count("Invoice had wrong prices again") == 1
+    assert scores is not None
+    same = scores.set_index("interaction_id").loc[["i1", "d1", "d2"]]
+    assert same.sentiment.nunique() == 1 and same.emotions.nunique() == 1
+    np.testing.assert_array_equal(np.asarray(emb.loc["d1", "embedding"]),
+                                  np.asarray(emb.loc["i1", "embedding"]))  # fmt: skip

@@ -176,8 +176,8 @@ def train(
         added = textstore.add_labels(ws.backend, rows)
         total = len(textstore.read_labels(ws.backend))
     console.print(f"Added {added} labelled examples ({total} in the workspace). The heads use "
-                  "them from the next `b2bcx text analyze` (scores are stored per model; "
-                  "delete old scores to rescore everything).")  # fmt: skip
+                  "them from the next `b2bcx text analyze`, which rescores every comment "
+                  "(the model name carries a digest of the examples).")  # fmt: skip
 
 
 @text_app.command("topics")

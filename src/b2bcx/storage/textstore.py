@@ -24,29 +24,25 @@ def unscored_comments(backend: Backend, model: str) -> ir.Table:
 
 def write_scores(backend: Backend, scores: pa.Table, embeddings: pa.Table | None) -> None:
     """Append one batch of scores (and their embeddings) in one transaction, replacing
-    earlier scores of the same interactions and model (re-running is safe)."""
+    any earlier score and embedding of the same interactions (by any model): the
+    tables keep one row per interaction, and re-running is safe."""
     with backend.transaction():
         if scores.num_rows:
-            model = scores.column("model")[0].as_py()
             ids = scores.column("interaction_id").to_pylist()
-            _delete(backend, schema.TEXT_SCORES_TABLE, model, ids)
+            _delete(backend, schema.TEXT_SCORES_TABLE, ids)
             backend.append(schema.TEXT_SCORES_TABLE, scores)
         if embeddings is not None and embeddings.num_rows:
-            model = embeddings.column("model")[0].as_py()
-            _delete(backend, schema.TEXT_EMBEDDINGS_TABLE, model,
+            _delete(backend, schema.TEXT_EMBEDDINGS_TABLE,
                     embeddings.column("interaction_id").to_pylist())  # fmt: skip
             backend.append(schema.TEXT_EMBEDDINGS_TABLE, embeddings)
 
 
-def _delete(backend: Backend, table: str, model: str, ids: list[str]) -> None:
+def _delete(backend: Backend, table: str, ids: list[str]) -> None:
     chunk = 1000
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         marks = ", ".join("?" for _ in part)
-        backend.execute(
-            f'DELETE FROM "{table}" WHERE model = ? AND interaction_id IN ({marks})',
-            [model, *part],
-        )
+        backend.execute(f'DELETE FROM "{table}" WHERE interaction_id IN ({marks})', part)
 
 
 def read_scores(backend: Backend, model: str | None = None) -> pd.DataFrame | None:
@@ -60,7 +56,7 @@ def read_scores(backend: Backend, model: str | None = None) -> pd.DataFrame | No
     return None if frame.empty else frame
 
 
-def set_topics(backend: Backend, model: str, topics: pd.DataFrame) -> None:
+def set_topics(backend: Backend, topics: pd.DataFrame) -> None:
     """Store each interaction's topic id (``interaction_id``, ``topic_id``)."""
     with backend.transaction():
         for _, group in topics.groupby("topic_id"):
@@ -71,8 +67,8 @@ def set_topics(backend: Backend, model: str, topics: pd.DataFrame) -> None:
                 marks = ", ".join("?" for _ in part)
                 backend.execute(
                     f'UPDATE "{schema.TEXT_SCORES_TABLE}" SET topic_id = ? '
-                    f"WHERE model = ? AND interaction_id IN ({marks})",
-                    [int(topic_id), model, *part],
+                    f"WHERE interaction_id IN ({marks})",
+                    [int(topic_id), *part],
                 )
 
 
@@ -96,10 +92,10 @@ def read_labels(backend: Backend) -> pd.DataFrame:
     return frame
 
 
-def embeddings_for(backend: Backend, model: str) -> ir.Table:
-    """The stored embeddings of ``model``."""
+def embeddings_for(backend: Backend, model: str | None = None) -> ir.Table:
+    """The stored embeddings (one per interaction), of ``model`` if given."""
     t = backend.table(schema.TEXT_EMBEDDINGS_TABLE)
-    return t.filter(t.model == model)
+    return t if model is None else t.filter(t.model == model)
 
 
 __all__ = [

@@ -62,7 +62,10 @@ class MiniLM:
     #: Tokens per text, as the packaged sentence-transformers configuration.
     max_length = 256
 
-    def __init__(self, *, threads: int | None = None) -> None:
+    def __init__(self, *, threads: int | None = None, int8: bool = False) -> None:
+        self.int8 = int8
+        if int8:
+            self.name = "all-MiniLM-L6-v2-int8"
         self._model: Any = None
         self._tokenizer: Any = None
         self._threads = threads
@@ -89,13 +92,13 @@ class MiniLM:
             if self._threads:
                 torch.set_num_threads(self._threads)
             self._tokenizer = AutoTokenizer.from_pretrained(str(path))
-            self._model = AutoModel.from_pretrained(str(path)).eval()
+            self._model = _maybe_int8(AutoModel.from_pretrained(str(path)).eval(), self.int8)
         if self._branch is None and self._branch_weights:
             from b2bcx.text.branch import BertLayer
 
             layer = BertLayer()
             layer.load_bert(self._branch_weights)
-            self._branch = layer.eval()
+            self._branch = _maybe_int8(layer.eval(), self.int8)
         return self._model, self._tokenizer
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> FloatMatrix:
@@ -132,6 +135,20 @@ class MiniLM:
         if self._branch is None:
             emo = emb.copy()
         return emb, emo
+
+
+def _maybe_int8(module: Any, int8: bool) -> Any:
+    """``module`` with its linear layers quantized to int8 (dynamic), if asked."""
+    if not int8:
+        return module
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend, textstore
@@ -110,11 +112,17 @@ class TextModel:
         self.seeds = SeedHeads.fit(self.encoder.encode([t for t, _ in examples]), examples,
                                    extra=extra, extra_embeddings=extra_emb)  # fmt: skip
         self.user_examples = len(extra)
+        self._labels_tag = ""
+        if extra:
+            digest = hashlib.sha256(json.dumps(sorted(extra)).encode()).hexdigest()[:8]
+            self._labels_tag = f"+labels-{digest}"
 
     @property
     def name(self) -> str:
-        """Encoder and heads version, stored with every score."""
-        return f"{self.encoder.name}+heads{HEADS_VERSION}+{self.emotions.version}"
+        """Encoder and heads version (and a digest of the user's labelled examples),
+        stored with every score: a new name makes ``analyze`` rescore everything."""
+        base = f"{self.encoder.name}+heads{HEADS_VERSION}+{self.emotions.version}"
+        return base + self._labels_tag
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed texts once (the stored sentence embeddings)."""
@@ -220,10 +228,13 @@ class AnalyzeResult:
     model: str
     scored: int
     seconds: float
+    #: distinct texts encoded (equal comments are encoded once)
+    encoded: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
-        return {"model": self.model, "scored": self.scored, "seconds": round(self.seconds, 2)}
+        return {"model": self.model, "scored": self.scored, "encoded": self.encoded,
+                "seconds": round(self.seconds, 2)}  # fmt: skip
 
 
 def analyze(
@@ -248,21 +259,28 @@ def analyze(
         total = min(total, limit)
         todo_expr = todo_expr.limit(limit)
     todo = backend.to_arrow(todo_expr)
+    # equal comments side by side, so each batch encodes each distinct text once
+    todo = todo.take(pc.sort_indices(todo, sort_keys=[("comment", "ascending")]))
     progress.start("text analyze", total=total)
-    done = 0
+    done = encoded = 0
     for start in range(0, todo.num_rows, BATCH):
         part = todo.slice(start, BATCH)
         ids = part.column("interaction_id").to_pylist()
         texts = [str(t) for t in part.column("comment").to_pylist()]
-        emb, emo = model.encode_views(texts)
-        rows = model.score_embeddings(emb, texts, catalogue=catalogue, explain=False,
-                                      emotion_features=emo)  # fmt: skip
-        textstore.write_scores(backend, _scores_table(model.name, ids, rows),
-                               _embeddings_table(model.name, ids, emb))  # fmt: skip
+        first: dict[str, int] = {}
+        inverse = [first.setdefault(t, len(first)) for t in texts]
+        distinct = list(first)
+        emb, emo = model.encode_views(distinct)
+        scored = model.score_embeddings(emb, distinct, catalogue=catalogue, explain=False,
+                                        emotion_features=emo)  # fmt: skip
+        rows = [scored[j] for j in inverse]
+        vectors = _embeddings_table(model.encoder.name, ids, emb[inverse])
+        textstore.write_scores(backend, _scores_table(model.name, ids, rows), vectors)
         done += len(ids)
+        encoded += len(distinct)
         progress.advance("text analyze", len(ids))
     progress.finish("text analyze")
-    return AnalyzeResult(model.name, done, time.perf_counter() - t0)
+    return AnalyzeResult(model.name, done, time.perf_counter() - t0, encoded)
 
 
 def _scores_table(model: str, ids: list[str], rows: list[dict[str, Any]]) -> pa.Table:

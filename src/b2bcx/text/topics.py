@@ -100,12 +100,11 @@ def topics(
     scores = textstore.read_scores(backend)
     if scores is None:
         raise ConfigurationError("no analysed comments: run `b2bcx text analyze` first")
-    model = str(scores.model.mode().iloc[0])
-    emb = textstore.embeddings_for(backend, model).to_pandas()
+    emb = textstore.embeddings_for(backend).select("interaction_id", "embedding").to_pandas()
     it = backend.table("interactions").select("interaction_id", "comment",
                                               tp_own="touchpoint_id").to_pandas()  # fmt: skip
     data = emb.merge(it, on="interaction_id").merge(
-        scores[scores.model == model][["interaction_id", "sentiment", "touchpoint_id"]],
+        scores[["interaction_id", "sentiment", "touchpoint_id"]],
         on="interaction_id", suffixes=("", "_text"),
     ).sort_values("interaction_id").reset_index(drop=True)  # fmt: skip
     if len(data) < 4:
@@ -127,7 +126,7 @@ def topics(
     dist = np.linalg.norm(x - km.cluster_centers_[assignment], axis=1)
     data = data.assign(topic_id=assignment, _dist=dist)
     if store:
-        textstore.set_topics(backend, model, data[["interaction_id", "topic_id"]])
+        textstore.set_topics(backend, data[["interaction_id", "topic_id"]])
     if by is not None:
         frame = _units(backend)
         data = data.merge(frame, on="interaction_id", how="left")
