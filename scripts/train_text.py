@@ -22,7 +22,7 @@ split with the dev thresholds.
 Usage::
 
     python scripts/text/cache_hidden.py
-    python scripts/train_text.py --epochs 4
+    python scripts/train_text.py --epochs 5
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "goemotions")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/goemotions-hidden"))
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--head-lr", type=float, default=2e-3)
