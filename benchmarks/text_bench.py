@@ -113,7 +113,10 @@ def int8_tolerance(texts: list[str]) -> dict[str, float]:
 
 
 def g2_sentiment(path: Path) -> dict[str, object]:
-    """Spearman's ρ of review sentiment with the reviewer's own NPS answer (0–10)."""
+    """Spearman's ρ of review sentiment with the reviewer's own NPS answer (0–10), the
+    mean sentiment of detractors, passives and promoters, and the promoter-vs-detractor
+    AUC (almost all G2 answers are 9–10, which caps ρ)."""
+    import numpy as np
     import pandas as pd
     from scipy import stats
 
@@ -127,8 +130,26 @@ def g2_sentiment(path: Path) -> dict[str, object]:
         texts = df[cols].fillna("").astype(str).agg(". ".join, axis=1).str.strip(". ").tolist()
         keep = [i for i, t in enumerate(texts) if t]
         scores = model.score([texts[i] for i in keep])
-        rho, p = stats.spearmanr([s["sentiment"] for s in scores], df.ans_nps.to_numpy()[keep])
-        out[name] = {"spearman_rho": round(float(rho), 3), "p": float(p), "n": len(keep)}
+        sentiment = np.array([s["sentiment"] for s in scores])
+        nps = df.ans_nps.to_numpy()[keep]
+        rho, p = stats.spearmanr(sentiment, nps)
+        group = np.where(nps >= 9, "promoter", np.where(nps >= 7, "passive", "detractor"))
+        promoters, detractors = sentiment[group == "promoter"], sentiment[group == "detractor"]
+        # AUC: the chance that a promoter's review reads more positive than a detractor's
+        auc = stats.mannwhitneyu(promoters, detractors).statistic / (
+            len(promoters) * len(detractors)
+        )
+        out[name] = {
+            "spearman_rho": round(float(rho), 3),
+            "p": float(p),
+            "n": len(keep),
+            "mean_sentiment": {
+                g: round(float(sentiment[group == g].mean()), 3)
+                for g in ("detractor", "passive", "promoter")
+            },
+            "count": {g: int((group == g).sum()) for g in ("detractor", "passive", "promoter")},
+            "auc_promoter_over_detractor": round(float(auc), 3),
+        }
     return out
 
 

@@ -258,3 +258,12 @@ def test_equal_comments_are_encoded_once_and_scored_alike(
     assert same.sentiment.nunique() == 1 and same.emotions.nunique() == 1
     np.testing.assert_array_equal(np.asarray(emb.loc["d1", "embedding"]),
                                   np.asarray(emb.loc["i1", "embedding"]))  # fmt: skip
+
+
+def test_topic_labels_skip_words_in_most_comments() -> None:
+    from b2bcx.text.topics import label_topics
+
+    texts = ["Liked: delivery. Disliked: nothing"] * 6 + ["Liked: invoice. Disliked: nothing"] * 6
+    labels = label_topics(texts, np.array([0] * 6 + [1] * 6))
+    assert "delivery" in labels[0] and "invoice" in labels[1]
+    assert not any(w in label for label in labels.values() for w in ("liked", "disliked"))

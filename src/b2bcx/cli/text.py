@@ -211,6 +211,9 @@ def topics_cmd(
     for col in cols:
         table.add_column(col, overflow="fold")
     for r in records[:40]:
-        values = {**r, "sentiment": f"{r['sentiment']:+.2f}", "example": (r["examples"] or [""])[0]}
+        example = " ".join(str((r["examples"] or [""])[0]).split())
+        if len(example) > 160:  # the table shows the gist; --format json has the whole text
+            example = example[:157].rstrip() + "…"
+        values = {**r, "sentiment": f"{r['sentiment']:+.2f}", "example": example}
         table.add_row(*[str(values.get(c, "")) for c in cols])
     console.print(table)

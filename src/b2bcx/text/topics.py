@@ -43,19 +43,27 @@ def _words(text: str) -> list[str]:
 
 
 def label_topics(texts: list[str], assignment: np.ndarray, *, top: int = 4) -> dict[int, str]:
-    """Class-based TF-IDF labels: the words most over-represented in each topic."""
+    """Class-based TF-IDF labels: the words most over-represented in each topic.
+
+    Words in more than half of all comments (with ten or more comments) never
+    label a topic: they are the corpus's own boilerplate (e.g. the section
+    headings of a review form), not a theme.
+    """
     counts: dict[int, Counter[str]] = {int(k): Counter() for k in np.unique(assignment)}
     overall: Counter[str] = Counter()
+    documents: Counter[str] = Counter()
     for text, k in zip(texts, assignment, strict=True):
         words = _words(text)
         counts[int(k)].update(words)
         overall.update(words)
+        documents.update(set(words))
+    common = {w for w, n in documents.items() if n > len(texts) / 2} if len(texts) >= 10 else set()
     total = sum(overall.values()) or 1
     labels: dict[int, str] = {}
     for k, c in counts.items():
         size = sum(c.values()) or 1
         scored = {w: (n / size) * math.log(1 + (n / size) / (overall[w] / total)) for w, n in
-                  c.items() if n >= 2}  # fmt: skip
+                  c.items() if n >= 2 and w not in common}  # fmt: skip
         best = sorted(scored, key=lambda w: -scored[w])[:top]
         labels[k] = " · ".join(best) if best else f"topic {k}"
     return labels
