@@ -109,8 +109,14 @@ def run_child(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, err = proc.communicate(timeout=timeout)
-    done.set()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        done.set()
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{task} on {url} failed:\n{err[-4000:]}")
@@ -164,6 +170,7 @@ def parquet_folder(size: int, workdir: Path, duck: Path) -> tuple[Path, float | 
 def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Exponent of time ∝ size^b between consecutive sizes, per engine and task."""
     out = []
+    rows = [r for r in rows if "seconds" in r]
     keys = sorted({(r["engine"], r["task"]) for r in rows})
     for engine, task in keys:
         runs = sorted((r for r in rows if (r["engine"], r["task"]) == (engine, task)),
@@ -195,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/scale-bench"))
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--spark-driver-memory", default="4g")
+    parser.add_argument("--timeout", type=float, default=7200, help="seconds per cell")
+    parser.add_argument("--note", default="one run per cell", help="how the machine was used")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -236,7 +245,13 @@ def main(argv: list[str] | None = None) -> None:
             }
             for engine, (url, extra) in targets.items():
                 for task in args.tasks:
-                    result = run_child(url, task, extra_pids=extra, env=spark_env)
+                    try:
+                        result = run_child(
+                            url, task, extra_pids=extra, env=spark_env, timeout=args.timeout
+                        )
+                    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                        # a cell that fails (out of memory, time limit) is reported, not fatal
+                        result = {"error": str(exc).strip().splitlines()[-1][:500]}
                     row = {"engine": engine, "size": size, "task": task, **result}
                     print(json.dumps(row), flush=True)
                     rows.append(row)
@@ -247,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "note": "2 cores shared with other work; one run per cell",
+            "note": args.note,
         },
         "prepared": prepared,
         "runs": rows,

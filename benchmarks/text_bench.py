@@ -3,7 +3,8 @@ sentence-transformers encode, sentiment against G2 reviewers' own recommend
 scores, and the goal and effort heads on held-out examples.
 
 Each timing runs in a fresh child process (peak RSS is that run's own), the
-b2bcx pipeline (encode once + every head) and the plain encode of the same
+b2bcx pipeline (encode once + every head, in the chunks ``text analyze`` uses,
+each encoded in length-sorted batches of 64) and the plain encode of the same
 comments side by side, batch size 64, medians of ``--repeat`` runs.
 
 Usage::
@@ -28,12 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 _PIPELINE = """
 import json, resource, sys, time
 from b2bcx.text import MiniLM, TextModel
+from b2bcx.text.model import BATCH
 texts = json.load(open(sys.argv[1]))
 model = TextModel(MiniLM(threads=2, int8=sys.argv[2] == "int8"))
 model.score(texts[:64])                      # load and warm up
 t = time.perf_counter()
-for s in range(0, len(texts), 64):
-    part = texts[s:s + 64]
+for s in range(0, len(texts), BATCH):        # as `text analyze`: chunks, batches of 64
+    part = texts[s:s + BATCH]
     emb, emo = model.encode_views(part)
     model.score_embeddings(emb, part, explain=False, emotion_features=emo)
 took = time.perf_counter() - t
