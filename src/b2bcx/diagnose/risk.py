@@ -27,6 +27,7 @@ import math
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -35,7 +36,10 @@ from b2bcx.diagnose.findings import Finding, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.measures.frame import experience_frame
 from b2bcx.model.enums import Goal
-from b2bcx.storage import Backend
+from b2bcx.storage import Backend, schema
+
+#: A comment below this sentiment counts as negative in a priority's evidence.
+NEGATIVE_SENTIMENT = -0.2
 
 #: Each customer goal → its value proposition (Wirtz et al. 2025, Table 1).
 VALUE_PROPOSITION: dict[str, str] = {
@@ -173,6 +177,8 @@ def priorities(
         accounts=("poor", lambda s: int((s > 0).sum())),
     ).reset_index()  # fmt: skip
     grouped = grouped[grouped.rated >= options.min_ratings]
+    if grouped.empty or grouped.poor.sum() == 0:  # no cell has enough ratings
+        return []
     total_poor = float(grouped.poor.sum()) or 1.0
     overall_rate = total_poor / float(grouped.rated.sum())
     tp_default = float(np.median(list(touchpoint_weights.values()))) if touchpoint_weights else 1.0
@@ -210,7 +216,72 @@ def priorities(
     rows.sort(key=lambda x: -x["score"])
     top = rows[: options.max_priorities]
     best = top[0]["score"] if top else 1.0
+    voice = _comment_evidence(backend, d, {(r["touchpoint_id"], _none(r["stage"])) for r in top})
     for rank, row in enumerate(top, 1):
         row["rank"] = rank
         row["score"] = row["score"] / best if best else 0.0
+        row["text"] = voice.get((row["touchpoint_id"], _none(row["stage"]))) if voice else None
     return top
+
+
+#: Ekman groups reported in a priority's comment evidence (``neutral`` left out).
+_EKMAN_NEGATIVE_FIRST = ("anger", "disgust", "fear", "sadness", "surprise", "joy")
+
+
+def _comment_evidence(
+    backend: Backend, detractor_frame: ir.Table, cells: set[tuple[str, str | None]]
+) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """What detractors wrote at each touchpoint × stage cell, from ``b2bcx text
+    analyze`` (empty when no comment was analysed): comments, mean sentiment and
+    effort, the share of negative comments, the Ekman emotions' shares and the most
+    negative comment."""
+    if not cells or schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return {}
+    ts = backend.table(schema.TEXT_SCORES_TABLE).select(
+        "interaction_id", "sentiment", "effort", "ekman_labels"
+    )
+    tps = sorted({tp for tp, _ in cells})
+    d = detractor_frame.filter(detractor_frame.touchpoint_id.isin(tps)).select(
+        "interaction_id", "touchpoint_id", "stage", "comment"
+    )
+    j = d.inner_join(ts, "interaction_id")
+    aggs: dict[str, Any] = {
+        "comments": j.interaction_id.count(),
+        "sentiment": j.sentiment.mean(),
+        "effort": j.effort.mean(),
+        "negative": (j.sentiment < NEGATIVE_SENTIMENT).cast("int32").sum(),
+    }
+    for label in _EKMAN_NEGATIVE_FIRST:
+        aggs[f"ekman_{label}"] = j.ekman_labels.contains(f'"{label}"').cast("int32").sum()
+    stats = pd.DataFrame(j.group_by(["touchpoint_id", "stage"]).aggregate(**aggs).to_pandas())
+    if stats.empty:
+        return {}
+    w = ibis.window(group_by=[j.touchpoint_id, j.stage], order_by=j.sentiment.asc())
+    worst = j.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
+    worst_df = pd.DataFrame(worst.select("touchpoint_id", "stage", "comment", "sentiment")
+                            .to_pandas())  # fmt: skip
+    example = {(r.touchpoint_id, _none(r.stage)): (str(r.comment), float(r.sentiment))
+               for r in records_of(worst_df)}  # fmt: skip
+    out: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for r in records_of(stats):
+        key = (r.touchpoint_id, _none(r.stage))
+        if key not in cells or not r.comments:
+            continue
+        n = int(r.comments)
+        emotions = {lab: int(getattr(r, f"ekman_{lab}")) / n for lab in _EKMAN_NEGATIVE_FIRST}
+        top = sorted((lab for lab in emotions if emotions[lab] > 0), key=lambda x: -emotions[x])
+        text, sent = example.get(key, ("", 0.0))
+        out[key] = {
+            "comments": n,
+            "sentiment": float(r.sentiment),
+            "effort": float(r.effort),
+            "negative_share": int(r.negative) / n,
+            "emotions": {lab: round(emotions[lab], 3) for lab in top[:3]},
+            "most_negative": {"comment": text, "sentiment": sent},
+        }
+    return out
+
+
+def _none(value: Any) -> Any:
+    """NaN/None → None (stages may be missing)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
