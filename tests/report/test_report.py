@@ -97,3 +97,16 @@ def test_charts_escape_labels_and_mark_data() -> None:
     assert line.count('class="mark"') == 2 and line.count("<polyline") == 2
     matrix = strategy_matrix(0.8, 0.2, title="m")
     assert 'data-label="as-is"' in matrix and "Cherry Picker" in matrix
+
+
+def test_priorities_show_what_detractors_wrote(html: str, report_world: World) -> None:
+    assert "no analysed comments" in html  # this world's comments were not analysed
+    with b2bcx.open_workspace(report_world.path) as ws:
+        data = gather(ws.backend)
+    first = data.get("diagnosis")["priorities"][0]
+    worst = {"comment": "Nobody <b>called</b> back", "sentiment": -0.9}
+    first["text"] = {"comments": 7, "sentiment": -0.42, "effort": 0.3, "negative_share": 0.57,
+                     "emotions": {"anger": 0.4}, "most_negative": worst}  # fmt: skip
+    rendered = render_report(data)
+    assert "7 comments, sentiment -0.42, 57% negative" in rendered
+    assert "Nobody &lt;b&gt;called&lt;/b&gt; back" in rendered  # escaped
