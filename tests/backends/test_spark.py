@@ -128,3 +128,42 @@ def test_workspaces_on_one_session_stay_apart(
     assert other.info().counts["interactions"] == 1
     other.close()
     assert spark_workspace.info().counts["interactions"] == before > 1
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_text_scoring_is_a_spark_job_and_incremental(
+    spark_session: Any, reference: b2bcx.Workspace, world: Path, tmp_path: Path
+) -> None:
+    """``analyze`` on Spark scores over partitions, appends to the folder, skips what
+    it scored before, and gives what the single-machine path gives."""
+    from b2bcx.storage import textstore
+    from b2bcx.text import HashingEncoder, analyze
+
+    write_tables(reference.backend, tmp_path / "typed")
+    local = b2bcx.open_workspace(tmp_path / "local.duckdb")
+    local.import_bundle(world)
+    ws = b2bcx.open_workspace(tmp_path / "typed", engine="spark")
+    try:
+        first = analyze(ws.backend, encoder=HashingEncoder())
+        expected = analyze(local.backend, encoder=HashingEncoder())
+        assert first.scored == expected.scored > 0
+        assert first.model == expected.model
+        again = analyze(ws.backend, encoder=HashingEncoder())
+        assert again.scored == 0  # incremental: nothing new to score
+        on_spark = textstore.read_scores(ws.backend)
+        on_duck = textstore.read_scores(local.backend)
+        assert on_spark is not None and on_duck is not None
+        cols = ["interaction_id", "sentiment", "effort", "goal_efficiency", "touchpoint_id"]
+        a = on_spark[cols].sort_values("interaction_id").reset_index(drop=True)
+        b = on_duck[cols].sort_values("interaction_id").reset_index(drop=True)
+        assert len(a) == len(b) == expected.scored
+        assert (a.interaction_id == b.interaction_id).all()
+        assert (a.touchpoint_id.fillna("") == b.touchpoint_id.fillna("")).all()
+        for col in ("sentiment", "effort", "goal_efficiency"):
+            assert (a[col] - b[col]).abs().max() < 1e-6, col
+        vectors = ws.backend.table("text_embeddings").count().execute()
+        assert vectors == expected.scored
+    finally:
+        ws.close()
+        local.close()

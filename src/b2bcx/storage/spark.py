@@ -29,6 +29,7 @@ SparkTarget(master='local[2]', path='/data/cx', conf={'spark.sql.shuffle.partiti
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -97,8 +98,9 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     """Get (or create) a SparkSession on ``master`` with ``conf`` applied.
 
     Local sessions bind to ``SPARK_LOCAL_IP`` (127.0.0.1 unless set), keep the
-    UI off and use :data:`LOCAL_SHUFFLE_PARTITIONS`; every session computes in
-    UTC (timestamps are stored as UTC).
+    UI off, use :data:`LOCAL_SHUFFLE_PARTITIONS` and run Python tasks in this
+    interpreter (``PYSPARK_PYTHON`` unless set); every session computes in UTC
+    (timestamps are stored as UTC).
     """
     from pyspark.sql import SparkSession
 
@@ -108,6 +110,8 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
         builder = builder.master(master)
         if master.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # Python tasks (the text job) run in this interpreter, where b2bcx is
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             settings.setdefault("spark.ui.enabled", "false")
             settings.setdefault("spark.sql.shuffle.partitions", LOCAL_SHUFFLE_PARTITIONS)
     for key, value in settings.items():
@@ -159,9 +163,16 @@ class SparkBackend(Backend):
 
     is_read_only = True
 
-    def __init__(self, con: Any, *, url: str, views: Mapping[str, str]) -> None:
+    def __init__(self, con: Any, *, url: str, views: Mapping[str, str], prefix: str = "") -> None:
         super().__init__(con, url=url, kind="spark")
         self._views = dict(views)
+        self._prefix = prefix
+
+    def refresh_results(self) -> None:
+        """Register result tables a job has just written into the folder."""
+        folder = parse_spark_url(self.url).path
+        for name in register_results(self.con._session, folder, prefix=self._prefix):
+            self._views[name] = self._prefix + name
 
     def list_tables(self) -> list[str]:
         """The workspace tables registered on the session."""
@@ -252,6 +263,22 @@ def register_tables(session: Any, folder: str, *, prefix: str = "") -> list[str]
     return found
 
 
+#: Result tables a Spark job writes into the folder (``b2bcx text analyze``).
+RESULT_TABLES = (schema.TEXT_SCORES_TABLE, schema.TEXT_EMBEDDINGS_TABLE)
+
+
+def register_results(session: Any, folder: str, *, prefix: str = "") -> list[str]:
+    """Register the result tables present in ``folder`` (text scores and embeddings,
+    as the Spark text job wrote them) as views ``prefix + table``."""
+    found = []
+    for name in RESULT_TABLES:
+        where = _table_path(session, folder, name)
+        if where is not None:
+            session.read.parquet(where).createOrReplaceTempView(f"{prefix}{name}")
+            found.append(name)
+    return found
+
+
 def write_tables(backend: Backend, folder: str | Path) -> dict[str, int]:
     """Write every non-empty bundle table of a workspace as typed Parquet for Spark.
 
@@ -291,8 +318,10 @@ def connect_spark(url: str) -> SparkBackend:
         raise WorkspaceError(f"cannot start Spark for {url!r}: {exc}") from exc
     prefix = f"b2bcx_{uuid.uuid4().hex[:8]}_"
     register_tables(session, target.path, prefix=prefix)
+    results = register_results(session, target.path, prefix=prefix)
     con = ibis.pyspark.connect(session)
-    return SparkBackend(con, url=url, views={name: prefix + name for name in TABLES})
+    views = {name: prefix + name for name in (*TABLES, *results)}
+    return SparkBackend(con, url=url, views=views, prefix=prefix)
 
 
 __all__ = [
@@ -300,6 +329,7 @@ __all__ = [
     "SparkTarget",
     "connect_spark",
     "parse_spark_url",
+    "register_results",
     "register_tables",
     "spark_session",
     "write_tables",
