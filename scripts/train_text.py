@@ -8,8 +8,9 @@ Reproduces ``goemotions_head.npz`` from ../shared/data/goemotions:
 2. this script fine-tunes a copy of that last layer together with a linear head
    on the 28 labels (class-weighted binary cross-entropy, AdamW with warm-up and
    linear decay, CPU, fixed seed), keeps the epoch with the best dev macro-F1,
-   tunes one decision threshold per label on dev, and writes the branch (float16)
-   and the head, a few MB.
+   tunes one decision threshold per label on dev, calibrates the probabilities
+   (Platt scaling per label folded into the head; decisions unchanged), and
+   writes the branch (float16) and the head, a few MB.
 
 The shared sentence embedding is untouched: the branch runs beside the packaged
 last layer (see ``b2bcx.text.branch``).
@@ -75,6 +76,63 @@ def decide(p: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return pred
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 − p)), clipped away from 0 and 1."""
+    q = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.asarray(np.log(q / (1 - q)))
+
+
+def platt(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per label, ``a, c`` with ``sigmoid(a·z + c)`` calibrated on ``y`` (Platt 1999:
+    a one-feature logistic regression on the head's logit; ``a`` kept positive so
+    the order of the scores, and the decisions, never change)."""
+    from sklearn.linear_model import LogisticRegression
+
+    a, c = np.ones(z.shape[1]), np.zeros(z.shape[1])
+    for j in range(z.shape[1]):
+        if 0 < y[:, j].sum() < len(y):
+            fit = LogisticRegression(C=1e4, max_iter=1000).fit(z[:, [j]], y[:, j])
+            if fit.coef_[0, 0] > 0:
+                a[j], c[j] = float(fit.coef_[0, 0]), float(fit.intercept_[0])
+    return a, c
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error over every (comment, label) probability: the
+    mean |observed rate − mean probability| over equal-width bins, weighted by size."""
+    pf, yf = p.ravel(), y.ravel()
+    idx = np.minimum((pf * bins).astype(int), bins - 1)
+    err = 0.0
+    for k in range(bins):
+        m = idx == k
+        if m.any():
+            err += m.sum() * abs(yf[m].mean() - pf[m].mean())
+    return float(err / len(pf))
+
+
+def calibrate(
+    w: np.ndarray, b: np.ndarray, thresholds: np.ndarray, p: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray], dict[str, float]]:
+    """Fold Platt scaling, fitted on dev, into the linear head (``W·a``, ``a·b + c``)
+    and map the thresholds through it, so decisions stay exactly the same. Reports
+    ECE and Brier score before and after, fitted on one half of dev and measured on
+    the other, then refits on all of dev for what ships."""
+    z = logit(p)
+    half = np.random.default_rng(seed + 1).permutation(len(p))
+    fit_on, test_on = half[: len(p) // 2], half[len(p) // 2 :]
+    a, c = platt(z[fit_on], y[fit_on])
+    after = 1 / (1 + np.exp(-(z[test_on] * a + c)))
+    report = {
+        "ece_before": round(ece(p[test_on], y[test_on]), 4),
+        "ece_after": round(ece(after, y[test_on]), 4),
+        "brier_before": round(float(((p[test_on] - y[test_on]) ** 2).mean()), 4),
+        "brier_after": round(float(((after - y[test_on]) ** 2).mean()), 4),
+    }
+    a, c = platt(z, y)
+    t = 1 / (1 + np.exp(-(logit(thresholds) * a + c)))
+    return w * a, b * a + c, t, (a, c), report
+
+
 def to_ekman(m: np.ndarray) -> np.ndarray:
     """Map a 28-label matrix to the 7 Ekman groups."""
     out = np.zeros((len(m), len(EKMAN)))
@@ -137,6 +195,44 @@ def base_layer() -> dict[str, np.ndarray]:
     return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
 
 
+def calibrate_only(args: argparse.Namespace) -> None:
+    """Calibrate an already trained head (the last step of :func:`main` on its own)."""
+    import torch
+
+    from b2bcx.text.branch import BertLayer, mean_pool
+
+    torch.set_num_threads(args.threads)
+    shipped = EmotionHead.load(args.out)
+    if shipped.version.endswith("-platt"):
+        raise SystemExit(f"{args.out}: already calibrated ({shipped.version})")
+    _, yd = read_split(args.data, "dev")
+    dev = Cached(args.cache, "dev")
+    layer = BertLayer()
+    layer.load_bert(shipped.branch)
+    layer.eval()
+    ((w, b),) = shipped.layers
+    pooled = np.zeros((len(dev), 384))
+    order = np.argsort(dev.lengths, kind="stable")
+    with torch.inference_mode():
+        for s in range(0, len(order), 256):
+            idx = order[s : s + 256]
+            h, m = dev.batch(idx)
+            pooled[idx] = mean_pool(layer(h, m), m).numpy()  # type: ignore[arg-type]
+    p = 1 / (1 + np.exp(-(pooled @ w + b)))
+    w, b, thresholds, (a, c), report = calibrate(w, b, shipped.thresholds, p, yd, args.seed)
+    pc = 1 / (1 + np.exp(-(logit(p) * a + c)))
+    same = bool((decide(pc, thresholds) == decide(p, shipped.thresholds)).all())
+    out = EmotionHead(((w, b),), thresholds, shipped.encoder, shipped.version + "-platt",
+                      branch=shipped.branch)  # fmt: skip
+    out.save(args.out)
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    results.update({"head": out.version, "calibration": report,
+                    "calibration_keeps_decisions": same,
+                    "head_bytes": args.out.stat().st_size})  # fmt: skip
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({"calibration": report, "same_decisions": same}, indent=2))
+
+
 def main() -> None:
     """Cache if needed, train, tune, measure, save."""
     import torch
@@ -155,7 +251,12 @@ def main() -> None:
     parser.add_argument("--max-train", type=int, default=None)
     parser.add_argument("--out", type=Path, default=HEAD)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="calibrate the head at --out as it is (no training)")  # fmt: skip
     args = parser.parse_args()
+    if args.calibrate_only:
+        calibrate_only(args)
+        return
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -230,7 +331,9 @@ def main() -> None:
     thresholds = tune(p, yd)
     w = head[1].weight.detach().numpy().T.astype(np.float64)
     b = head[1].bias.detach().numpy().astype(np.float64)
-    version = f"goemotions-branch{args.epochs}e"
+    w, b, thresholds, a_c, calibration = calibrate(w, b, thresholds, p, yd, args.seed)
+    p = 1 / (1 + np.exp(-(logit(p) * a_c[0] + a_c[1])))  # what the shipped head gives
+    version = f"goemotions-branch{args.epochs}e-platt"
     out = EmotionHead(((w, b),), thresholds, MiniLM.name, version, branch=branch)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     out.save(args.out)
@@ -249,6 +352,7 @@ def main() -> None:
         "dev_half_macro_f1_ekman_tuned_on_other_half": round(
             macro_f1(ekman_true[bb], to_ekman(split_pred)), 4),
         "dev_f1_per_label": per_label,
+        "calibration": calibration,
         "published_bert_base_macro_f1_28": 0.46,
         "head_bytes": args.out.stat().st_size,
         "seconds": round(time.perf_counter() - t0, 1),

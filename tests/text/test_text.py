@@ -267,3 +267,31 @@ def test_topic_labels_skip_words_in_most_comments() -> None:
     labels = label_topics(texts, np.array([0] * 6 + [1] * 6))
     assert "delivery" in labels[0] and "invoice" in labels[1]
     assert not any(w in label for label in labels.values() for w in ("liked", "disliked"))
+
+
+def test_calibration_folds_into_the_head_and_keeps_decisions() -> None:
+    """scripts/train_text.py's Platt step: over-confident probabilities become
+    calibrated on held-out rows, the folded head gives the calibrated probabilities,
+    and every decision stays the same."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "train_text.py"
+    spec = importlib.util.spec_from_file_location("train_text", path)
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 5))
+    w_true = rng.normal(size=(5, 3))
+    b_true = np.array([-3.0, -1.0, 0.5])
+    y = (rng.random((4000, 3)) < 1 / (1 + np.exp(-(x @ w_true + b_true)))).astype(float)
+    w, b = w_true * 3.0, b_true + 2.0  # an over-confident, shifted head
+    p = 1 / (1 + np.exp(-(x @ w + b)))
+    thresholds = np.array([0.5, 0.4, 0.6])
+    w2, b2, t2, _, report = train.calibrate(w, b, thresholds, p, y, 0)
+    assert report["ece_after"] < report["ece_before"] / 3
+    assert report["brier_after"] < report["brier_before"]
+    p2 = 1 / (1 + np.exp(-(x @ w2 + b2)))
+    assert ((p2 >= t2) == (p >= thresholds)).all()
+    assert train.ece(p2, y) < train.ece(p, y)
