@@ -39,3 +39,27 @@ def test_docs_name_every_endpoint() -> None:
     for path, ops in openapi_spec()["paths"].items():
         for method in ops:
             assert f"{method.upper()} {path}" in docs, f"docs/api.md lacks {method.upper()} {path}"
+
+
+def test_the_spec_and_the_validator_agree_on_account_ids() -> None:
+    """The account-id pattern in the spec accepts exactly what the server accepts
+    (a ``\\S`` class did not: engines disagree on U+0085 and U+001C)."""
+    import re
+
+    from pydantic import ValidationError
+
+    from b2bcx.api.schemas import TokenCreate
+
+    spec = openapi_spec()
+    pattern = re.compile(
+        spec["components"]["schemas"]["TokenCreate"]["properties"]["accounts"]["anyOf"][0][
+            "items"
+        ]["pattern"]
+    )
+    for text in ["ACC-1", "é-Ω", "a b", "x\u0085", "\u001c", "\u3000", "ok\u2028", "\u00a0", "t"]:
+        try:
+            TokenCreate(role="viewer", accounts=[text])
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == bool(pattern.match(text)), repr(text)
