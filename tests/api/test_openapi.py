@@ -52,9 +52,9 @@ def test_the_spec_and_the_validator_agree_on_account_ids() -> None:
 
     spec = openapi_spec()
     pattern = re.compile(
-        spec["components"]["schemas"]["TokenCreate"]["properties"]["accounts"]["anyOf"][0][
-            "items"
-        ]["pattern"]
+        spec["components"]["schemas"]["TokenCreate"]["properties"]["accounts"]["anyOf"][0]["items"][
+            "pattern"
+        ]
     )
     for text in ["ACC-1", "é-Ω", "a b", "x\u0085", "\u001c", "\u3000", "ok\u2028", "\u00a0", "t"]:
         try:
