@@ -16,10 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# the account measures, the worlds and the child runs are measure_bench's own
+from measure_bench import _CHILD as _MEASURE
+from measure_bench import _run, _workspace
 
 _DIAGNOSE = """
 import resource, sys, time
@@ -31,38 +36,6 @@ r = diagnose(ws.backend)
 took = time.perf_counter() - t
 print(took, len(r.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-
-_MEASURE = """
-import resource, sys, time
-import b2bcx
-from b2bcx.measures.collective import measure_units
-ws = b2bcx.open_workspace(sys.argv[1])
-t = time.perf_counter()
-r = measure_units(ws.backend, by="account")
-took = time.perf_counter() - t
-print(took, len(r.units), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def _run(code: str, workspace: Path) -> tuple[float, int, float]:
-    lines = subprocess.run(
-        [sys.executable, "-c", code, str(workspace)], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    out = lines.splitlines()[-1].split()  # the engine may print a progress bar first
-    return float(out[0]), int(out[1]), int(out[2]) / 1024
-
-
-def _workspace(size: int, seed: int, workdir: Path) -> Path:
-    import b2bcx
-    from b2bcx.demo import generate_world
-
-    path = workdir / f"measure-{size}-{seed}.duckdb"
-    if not path.exists():
-        bundle = workdir / f"measure-bundle-{size}"
-        generate_world(bundle, size=size, seed=seed)
-        with b2bcx.open_workspace(path) as ws:
-            ws.import_bundle(bundle)
-    return path
 
 
 def main(argv: list[str] | None = None) -> None:

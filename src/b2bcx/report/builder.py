@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,14 +87,6 @@ def gather(backend: Backend, *, answers: Any = None) -> ReportData:
     return data
 
 
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, int | float):
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
 @functools.cache
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -110,7 +101,7 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    env.filters["num"] = figures.num
     env.globals.update(
         bar_chart=svg(charts.bar_chart),
         line_chart=svg(charts.line_chart),

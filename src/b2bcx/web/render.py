@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 from fastapi import Request
@@ -13,18 +12,6 @@ from markupsafe import Markup
 
 from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.report import charts, figures
-
-
-def _num(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(f):
-        return "–"
-    return f"{f:,.{digits}f}"
 
 
 def _pct(value: Any, digits: int = 0) -> str:
@@ -50,7 +37,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    env.filters["num"] = figures.num
     env.filters["pct"] = _pct
     env.filters["points"] = figures.points
     env.filters["cells"] = figures.cells
