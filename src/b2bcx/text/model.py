@@ -277,20 +277,31 @@ def analyze(
         part = todo.slice(start, BATCH)
         ids = part.column("interaction_id").to_pylist()
         texts = [str(t) for t in part.column("comment").to_pylist()]
-        first: dict[str, int] = {}
-        inverse = [first.setdefault(t, len(first)) for t in texts]
-        distinct = list(first)
-        emb, emo = model.encode_views(distinct)
-        scored = model.score_embeddings(emb, distinct, catalogue=catalogue, explain=False,
-                                        emotion_features=emo)  # fmt: skip
-        rows = [scored[j] for j in inverse]
-        vectors = _embeddings_table(model.encoder.name, ids, emb[inverse])
-        textstore.write_scores(backend, _scores_table(model.name, ids, rows), vectors)
+        scores, vectors, distinct = score_batch(model, ids, texts, catalogue)
+        textstore.write_scores(backend, scores, vectors)
         done += len(ids)
-        encoded += len(distinct)
+        encoded += distinct
         progress.advance("text analyze", len(ids))
     progress.finish("text analyze")
     return AnalyzeResult(model.name, done, time.perf_counter() - t0, encoded)
+
+
+def score_batch(
+    model: TextModel, ids: list[str], texts: list[str], catalogue: Catalogue | None
+) -> tuple[pa.Table, pa.Table, int]:
+    """Score one batch of comments as stored: each distinct text encoded once.
+
+    Returns the ``text_scores`` rows, the ``text_embeddings`` rows and how many
+    distinct texts were encoded (``analyze`` here, the Spark job per partition).
+    """
+    first: dict[str, int] = {}
+    inverse = [first.setdefault(t, len(first)) for t in texts]
+    distinct = list(first)
+    emb, emo = model.encode_views(distinct)
+    scored = model.score_embeddings(emb, distinct, catalogue=catalogue, explain=False,
+                                    emotion_features=emo)  # fmt: skip
+    scores = _scores_table(model.name, ids, [scored[j] for j in inverse])
+    return scores, _embeddings_table(model.encoder.name, ids, emb[inverse]), len(distinct)
 
 
 def _scores_table(model: str, ids: list[str], rows: list[dict[str, Any]]) -> pa.Table:

@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -30,14 +29,7 @@ from b2bcx.errors import WorkspaceError
 from b2bcx.storage import schema
 from b2bcx.storage.spark import SparkBackend, parse_spark_url
 from b2bcx.text.encoder import Encoder
-from b2bcx.text.model import (
-    BATCH,
-    AnalyzeResult,
-    Catalogue,
-    TextModel,
-    _embeddings_table,
-    _scores_table,
-)
+from b2bcx.text.model import BATCH, AnalyzeResult, Catalogue, TextModel, score_batch
 
 
 def _score_partition(
@@ -50,18 +42,11 @@ def _score_partition(
             part = frame.iloc[start : start + BATCH]
             ids = part.interaction_id.astype(str).tolist()
             texts = part.comment.astype(str).tolist()
-            first: dict[str, int] = {}
-            inverse = [first.setdefault(t, len(first)) for t in texts]
-            distinct = list(first)
-            emb, emo = model.encode_views(distinct)
-            scored = model.score_embeddings(emb, distinct, catalogue=catalogue, explain=False,
-                                            emotion_features=emo)  # fmt: skip
-            scores = _scores_table(model.name, ids, [scored[j] for j in inverse]).to_pandas()
-            vectors = _embeddings_table(model.encoder.name, ids, emb[inverse])
-            scores["embedding"] = [np.asarray(v, dtype=np.float32).tolist()
-                                   for v in vectors.column("embedding").to_pylist()]  # fmt: skip
-            scores["embedding_model"] = model.encoder.name
-            yield scores
+            scores, vectors, _ = score_batch(model, ids, texts, catalogue)
+            out = scores.to_pandas()
+            out["embedding"] = vectors.column("embedding").to_pylist()
+            out["embedding_model"] = model.encoder.name
+            yield out
 
 
 def _output_schema() -> Any:
