@@ -33,6 +33,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -195,11 +196,29 @@ def base_layer() -> dict[str, np.ndarray]:
     return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
 
 
+def branch_features(layer: Any, data: Cached) -> np.ndarray:
+    """The branch's mean-pooled output for every comment of ``data`` (eval mode,
+    batches of similar length): what the emotion head reads."""
+    import torch
+
+    from b2bcx.text.branch import mean_pool
+
+    layer.eval()
+    out = np.zeros((len(data), 384), dtype=np.float32)
+    order = np.argsort(data.lengths, kind="stable")
+    with torch.inference_mode():
+        for s in range(0, len(order), 256):
+            idx = order[s : s + 256]
+            h, m = data.batch(idx)
+            out[idx] = mean_pool(layer(h, m), m).numpy()
+    return out
+
+
 def calibrate_only(args: argparse.Namespace) -> None:
     """Calibrate an already trained head (the last step of :func:`main` on its own)."""
     import torch
 
-    from b2bcx.text.branch import BertLayer, mean_pool
+    from b2bcx.text.branch import BertLayer
 
     torch.set_num_threads(args.threads)
     shipped = EmotionHead.load(args.out)
@@ -209,16 +228,8 @@ def calibrate_only(args: argparse.Namespace) -> None:
     dev = Cached(args.cache, "dev")
     layer = BertLayer()
     layer.load_bert(shipped.branch)
-    layer.eval()
     ((w, b),) = shipped.layers
-    pooled = np.zeros((len(dev), 384))
-    order = np.argsort(dev.lengths, kind="stable")
-    with torch.inference_mode():
-        for s in range(0, len(order), 256):
-            idx = order[s : s + 256]
-            h, m = dev.batch(idx)
-            pooled[idx] = mean_pool(layer(h, m), m).numpy()  # type: ignore[arg-type]
-    p = 1 / (1 + np.exp(-(pooled @ w + b)))
+    p = 1 / (1 + np.exp(-(branch_features(layer, dev) @ w + b)))
     w, b, thresholds, (a, c), report = calibrate(w, b, shipped.thresholds, p, yd, args.seed)
     pc = 1 / (1 + np.exp(-(logit(p) * a + c)))
     same = bool((decide(pc, thresholds) == decide(p, shipped.thresholds)).all())
@@ -289,16 +300,10 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     def predict(data: Cached) -> np.ndarray:
-        layer.eval()
         head.eval()
-        out = np.zeros((len(data), len(EMOTIONS)))
-        order = np.argsort(data.lengths, kind="stable")
         with torch.inference_mode():
-            for s in range(0, len(order), 256):
-                idx = order[s : s + 256]
-                h, m = data.batch(idx)
-                out[idx] = torch.sigmoid(head(mean_pool(layer(h, m), m))).numpy()  # type: ignore[arg-type]
-        return out
+            pooled = torch.from_numpy(branch_features(layer, data))
+            return np.asarray(torch.sigmoid(head(pooled)).numpy(), dtype=np.float64)
 
     best: dict[str, object] = {"f1": -1.0}
     for epoch in range(args.epochs):
