@@ -90,10 +90,6 @@ def gather(backend: Backend, *, answers: Any = None) -> ReportData:
 @functools.cache
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
-    from markupsafe import Markup
-
-    def svg(func: Callable[..., str]) -> Callable[..., Markup]:
-        return lambda *a, **k: Markup(func(*a, **k))
 
     env = Environment(
         loader=PackageLoader("b2bcx.report", "templates"),
@@ -102,14 +98,8 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["num"] = figures.num
+    env.globals.update(figures.template_globals())
     env.globals.update(
-        bar_chart=svg(charts.bar_chart),
-        line_chart=svg(charts.line_chart),
-        heatmap=svg(charts.heatmap),
-        strategy_matrix=svg(charts.strategy_matrix),
-        scatter=svg(charts.scatter),
-        Bar=charts.Bar,
-        Cell=charts.Cell,
         gap_bars=figures.gap_bars,
         share_bars=figures.share_bars,
         controller_bars=figures.controller_bars,

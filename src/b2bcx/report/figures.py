@@ -9,6 +9,25 @@ from typing import Any
 from b2bcx.report import charts
 
 
+def template_globals() -> dict[str, Any]:
+    """What every template (dashboard and report) draws with: the SVG chart
+    functions, their output marked safe for autoescaping, and the chart value types."""
+    from markupsafe import Markup
+
+    def svg(func: Any) -> Any:
+        return lambda *a, **k: Markup(func(*a, **k))
+
+    return {
+        "bar_chart": svg(charts.bar_chart),
+        "line_chart": svg(charts.line_chart),
+        "heatmap": svg(charts.heatmap),
+        "strategy_matrix": svg(charts.strategy_matrix),
+        "scatter": svg(charts.scatter),
+        "Bar": charts.Bar,
+        "Cell": charts.Cell,
+    }
+
+
 def num(value: Any, digits: int = 0) -> str:
     """A number for people: thousands separated, ``–`` when missing."""
     if value is None:

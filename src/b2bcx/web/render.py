@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
 from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.report import charts, figures
@@ -18,14 +17,6 @@ def _pct(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{float(value) * 100:.{digits}f}%"
-
-
-def _svg(func: Any) -> Any:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Markup:
-        return Markup(func(*args, **kwargs))
-
-    return wrapper
 
 
 @functools.cache
@@ -41,14 +32,8 @@ def environment() -> Environment:
     env.filters["pct"] = _pct
     env.filters["points"] = figures.points
     env.filters["cells"] = figures.cells
+    env.globals.update(figures.template_globals())
     env.globals.update(
-        bar_chart=_svg(charts.bar_chart),
-        line_chart=_svg(charts.line_chart),
-        heatmap=_svg(charts.heatmap),
-        strategy_matrix=_svg(charts.strategy_matrix),
-        scatter=_svg(charts.scatter),
-        Bar=charts.Bar,
-        Cell=charts.Cell,
         score_colour=charts.score_colour,
         challenge_bars=figures.challenge_bars,
         risk_bars=figures.risk_bars,
