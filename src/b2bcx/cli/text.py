@@ -47,10 +47,28 @@ EncoderOpt = Annotated[
 ]  # fmt: skip
 
 
-def _encoder(choice: EncoderChoice) -> Any:
+class PrecisionChoice(StrEnum):
+    """How the MiniLM encoder multiplies."""
+
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+
+
+PrecisionOpt = Annotated[
+    PrecisionChoice | None,
+    typer.Option(help="MiniLM arithmetic: fp32; bf16 (within a documented tolerance of "
+                 "fp32, faster on CPUs with AVX-512 BF16 or AMX); auto: bf16 where the CPU "
+                 "has it natively [default: $B2BCX_TEXT_PRECISION or auto]."),
+]  # fmt: skip
+
+
+def _encoder(choice: EncoderChoice, precision: PrecisionChoice | None = None) -> Any:
     from b2bcx.text import HashingEncoder, MiniLM
 
-    return HashingEncoder() if choice is EncoderChoice.hashing else MiniLM()
+    if choice is EncoderChoice.hashing:
+        return HashingEncoder()
+    return MiniLM(precision=None if precision is None else precision.value)
 
 
 def _read_column(path: Path, column: str) -> list[str]:
@@ -77,6 +95,7 @@ def score(
         ScoreFormat.jsonl
     ),
     encoder: EncoderOpt = EncoderChoice.minilm,
+    precision: PrecisionOpt = None,
     workspace: Annotated[
         str | None,
         typer.Option("--workspace", "-w", help="Match touchpoints of this workspace's catalogue."),
@@ -87,7 +106,7 @@ def score(
     from b2bcx.text import Catalogue, TextModel
 
     texts = _read_column(input, column)
-    model = TextModel(_encoder(encoder))
+    model = TextModel(_encoder(encoder, precision))
     catalogue = None
     if workspace is not None:
         with _open(workspace) as ws:
@@ -125,6 +144,7 @@ def score(
 def analyze_cmd(
     workspace: WorkspaceOpt = None,
     encoder: EncoderOpt = EncoderChoice.minilm,
+    precision: PrecisionOpt = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Score at most this many.")] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show progress on stderr.")
@@ -134,7 +154,9 @@ def analyze_cmd(
     from b2bcx.text import analyze
 
     with _open(workspace) as ws, RichProgress(enabled=progress) as bar:
-        result = analyze(ws.backend, encoder=_encoder(encoder), progress=bar, limit=limit)
+        result = analyze(
+            ws.backend, encoder=_encoder(encoder, precision), progress=bar, limit=limit
+        )
     rate = result.scored / result.seconds if result.seconds else 0.0
     console.print(f"Scored {result.scored:,} comments with {result.model} in "
                   f"{result.seconds:.1f} s ({rate:,.0f}/s).")  # fmt: skip

