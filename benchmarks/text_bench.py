@@ -31,7 +31,7 @@ import json, resource, sys, time
 from b2bcx.text import MiniLM, TextModel
 from b2bcx.text.model import BATCH
 texts = json.load(open(sys.argv[1]))
-model = TextModel(MiniLM(threads=2, int8=sys.argv[2] == "int8"))
+model = TextModel(MiniLM(threads=2, precision=sys.argv[2]))
 model.score(texts[:64])                      # load and warm up
 t = time.perf_counter()
 for s in range(0, len(texts), BATCH):        # as `text analyze`: chunks, batches of 64
@@ -51,10 +51,11 @@ from b2bcx.text.encoder import model_path
 torch.set_num_threads(2)
 texts = json.load(open(sys.argv[1]))
 m = SentenceTransformer(str(model_path()), device="cpu")
-m.encode(texts[:64], batch_size=64)
-t = time.perf_counter()
-m.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-took = time.perf_counter() - t
+with torch.autocast("cpu", dtype=torch.bfloat16, enabled=sys.argv[2] == "bf16"):
+    m.encode(texts[:64], batch_size=64)
+    t = time.perf_counter()
+    m.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    took = time.perf_counter() - t
 print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -90,28 +91,95 @@ def demo_comments(n: int, workdir: Path) -> list[str]:
     return texts[:n]
 
 
-def int8_tolerance(texts: list[str]) -> dict[str, float]:
-    """How far the int8 path's outputs are from float32 on the same comments."""
+#: The tolerance a faster precision must keep against fp32 to be used (docs/text.md).
+TOLERANCE = {"embedding_cosine_min": 0.999, "emotion_probability_max_abs_diff": 0.03,
+             "sentiment_max_abs_diff": 0.03, "same_emotion_labels_share": 0.99,
+             "dev_macro_f1_drop": 0.005}  # fmt: skip
+
+
+def _macro_f1(truth: object, pred: object) -> float:
+    import numpy as np
+
+    y, p = np.asarray(truth, dtype=float), np.asarray(pred, dtype=float)
+    tp, fp, fn = (y * p).sum(0), ((1 - y) * p).sum(0), (y * (1 - p)).sum(0)
+    return float(np.mean(2 * tp / np.maximum(2 * tp + fp + fn, 1)))
+
+
+def tolerance(
+    precision: str, corpora: dict[str, list[str]], dev: tuple[list[str], object] | None
+) -> dict[str, object]:
+    """How far ``precision``'s outputs are from fp32 on each corpus (and the
+    GoEmotions dev macro-F1 of both under the shipped thresholds), and whether
+    that is within :data:`TOLERANCE`."""
     import numpy as np
 
     from b2bcx.text import MiniLM, TextModel
 
-    full = TextModel(MiniLM()).score(texts)
-    fast = TextModel(MiniLM(int8=True)).score(texts)
-    a = TextModel(MiniLM()).encode(texts)
-    b = TextModel(MiniLM(int8=True)).encode(texts)
-    cos = (a * b).sum(1)
-    emo = max(abs(x["emotions"][k] - y["emotions"][k]) for x, y in zip(full, fast, strict=True)
-              for k in x["emotions"])  # fmt: skip
-    sent = np.array([x["sentiment"] - y["sentiment"] for x, y in zip(full, fast, strict=True)])
-    same = np.mean(
-        [x["emotion_labels"] == y["emotion_labels"] for x, y in zip(full, fast, strict=True)]
-    )
-    return {"embedding_cosine_min": round(float(cos.min()), 4),
-            "embedding_cosine_mean": round(float(cos.mean()), 4),
-            "emotion_probability_max_abs_diff": round(float(emo), 4),
-            "sentiment_max_abs_diff": round(float(np.abs(sent).max()), 4),
-            "same_emotion_labels_share": round(float(same), 4)}  # fmt: skip
+    full, fast = TextModel(MiniLM(precision="fp32")), TextModel(MiniLM(precision=precision))
+    out: dict[str, object] = {}
+    worst = {"embedding_cosine_min": 1.0, "emotion_probability_max_abs_diff": 0.0,
+             "sentiment_max_abs_diff": 0.0, "same_emotion_labels_share": 1.0}  # fmt: skip
+    for name, texts in corpora.items():
+        (ea, oa), (eb, ob) = full.encode_views(texts), fast.encode_views(texts)
+        x = full.score_embeddings(ea, texts, explain=False, emotion_features=oa)
+        y = fast.score_embeddings(eb, texts, explain=False, emotion_features=ob)
+        cos = (ea * eb).sum(1)
+        diff = np.abs(full.emotions.predict(oa) - fast.emotions.predict(ob))
+        sent = np.array([a["sentiment"] - b["sentiment"] for a, b in zip(x, y, strict=True)])
+        same = float(np.mean([a["emotion_labels"] == b["emotion_labels"]
+                              for a, b in zip(x, y, strict=True)]))  # fmt: skip
+        row = {"texts": len(texts), "embedding_cosine_min": round(float(cos.min()), 5),
+               "embedding_cosine_mean": round(float(cos.mean()), 6),
+               "emotion_probability_max_abs_diff": round(float(diff.max()), 4),
+               "emotion_probability_p99_abs_diff": round(float(np.percentile(diff, 99)), 4),
+               "sentiment_max_abs_diff": round(float(np.abs(sent).max()), 4),
+               "same_emotion_labels_share": round(same, 4)}  # fmt: skip
+        out[name] = row
+        worst["embedding_cosine_min"] = min(
+            worst["embedding_cosine_min"], row["embedding_cosine_min"]
+        )
+        worst["same_emotion_labels_share"] = min(worst["same_emotion_labels_share"], same)
+        for key in ("emotion_probability_max_abs_diff", "sentiment_max_abs_diff"):
+            worst[key] = max(worst[key], float(row[key]))
+    within = (worst["embedding_cosine_min"] >= TOLERANCE["embedding_cosine_min"]
+              and worst["same_emotion_labels_share"] >= TOLERANCE["same_emotion_labels_share"]
+              and all(worst[k] <= TOLERANCE[k] for k in ("emotion_probability_max_abs_diff",
+                                                         "sentiment_max_abs_diff")))  # fmt: skip
+    if dev is not None:
+        texts, truth = dev
+        f1 = {}
+        for label, model in (("fp32", full), (precision, fast)):
+            p = model.emotions.predict(model.encode_views(texts)[1])
+            f1[label] = round(_macro_f1(truth, p >= model.emotions.thresholds), 4)
+        out["goemotions_dev_macro_f1"] = f1
+        within = within and f1["fp32"] - f1[precision] <= TOLERANCE["dev_macro_f1_drop"]
+    out["worst"] = {k: round(v, 5) for k, v in worst.items()}
+    out["within_tolerance"] = bool(within)
+    return out
+
+
+def goemotions_dev(folder: Path) -> tuple[list[str], object] | None:
+    """GoEmotions dev texts and their 28-label truth, if the data set is there."""
+    import numpy as np
+    import pandas as pd
+
+    path = folder / "original" / "dev.tsv"
+    if not path.exists():
+        return None
+    dev = pd.read_csv(path, sep="\t", header=None, names=["text", "labels", "id"])
+    truth = np.zeros((len(dev), 28))
+    for i, labels in enumerate(dev["labels"].astype(str)):
+        truth[i, [int(j) for j in labels.split(",")]] = 1
+    return dev["text"].astype(str).tolist(), truth
+
+
+def g2_texts(path: Path) -> list[str]:
+    """Each G2 review as one text (title, what they like, what they dislike)."""
+    import pandas as pd
+
+    df = pd.read_csv(path)
+    texts = df[["title", "like_best", "dislike"]].fillna("").astype(str).agg(". ".join, axis=1)
+    return [t for t in texts.str.strip(". ").tolist() if t]
 
 
 def g2_sentiment(path: Path) -> dict[str, object]:
@@ -178,20 +246,28 @@ def heldout() -> dict[str, object]:
 
 def main() -> None:
     """Run the benchmark."""
+    from b2bcx.text.encoder import native_bf16, resolve_precision
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--g2", type=Path, default=ROOT.parent / "shared" / "data" / "g2-reviews"
                         / "g2_reviews_wide.csv")  # fmt: skip
+    parser.add_argument("--goemotions", type=Path,
+                        default=ROOT.parent / "shared" / "data" / "goemotions")  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     texts = demo_comments(args.comments, args.workdir)
     path = args.workdir / "text-bench-comments.json"
     path.write_text(json.dumps(texts))
-    result: dict[str, object] = {"comments": len(texts), "batch_size": 64}
-    runs_of = (("b2bcx_all_heads", _PIPELINE, "fp32"), ("b2bcx_all_heads_int8", _PIPELINE, "int8"),
-               ("plain_encode", _PLAIN, ""))  # fmt: skip
+    result: dict[str, object] = {"comments": len(texts), "batch_size": 64,
+                                 "native_bf16": native_bf16(),
+                                 "auto_precision": resolve_precision("auto")}  # fmt: skip
+    runs_of = (("b2bcx_all_heads_fp32", _PIPELINE, "fp32"),
+               ("b2bcx_all_heads_bf16", _PIPELINE, "bf16"),
+               ("b2bcx_all_heads_int8", _PIPELINE, "int8"),
+               ("plain_encode", _PLAIN, "fp32"), ("plain_encode_bf16", _PLAIN, "bf16"))  # fmt: skip
     for name, code, variant in runs_of:
         runs = [_run(code, path, variant) for _ in range(args.repeat)]
         secs = statistics.median(r[0] for r in runs)
@@ -200,11 +276,28 @@ def main() -> None:
         print(name, result[name], flush=True)
     b = result["plain_encode"]
     assert isinstance(b, dict)
-    for name in ("b2bcx_all_heads", "b2bcx_all_heads_int8"):
+    for name in ("b2bcx_all_heads_fp32", "b2bcx_all_heads_bf16", "b2bcx_all_heads_int8",
+                 "plain_encode_bf16"):  # fmt: skip
         a = result[name]
         assert isinstance(a, dict)
         result[f"ratio_{name}_to_plain"] = round(a["seconds_median"] / b["seconds_median"], 2)
-    result["int8_tolerance"] = int8_tolerance(texts[:512])
+    bf, pb = result["b2bcx_all_heads_bf16"], result["plain_encode_bf16"]
+    assert isinstance(bf, dict) and isinstance(pb, dict)
+    result["ratio_b2bcx_all_heads_bf16_to_plain_bf16"] = round(
+        bf["seconds_median"] / pb["seconds_median"], 2
+    )
+    corpora = {"demo": texts[:512]}
+    if args.g2.exists():
+        corpora["g2"] = g2_texts(args.g2)
+    dev = goemotions_dev(args.goemotions)
+    if dev is not None:
+        corpora["goemotions_dev"] = dev[0]
+    result["tolerance"] = dict(TOLERANCE)
+    for precision in ("bf16", "int8"):
+        result[f"{precision}_vs_fp32"] = tolerance(precision, corpora, dev)
+        print(precision, json.dumps(result[f"{precision}_vs_fp32"]), flush=True)
+    # the quality figures below are for the default precision on this machine
+    result["quality_precision"] = resolve_precision()
     if args.g2.exists():
         result["g2_sentiment"] = g2_sentiment(args.g2)
     result["heldout"] = heldout()
