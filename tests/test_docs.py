@@ -22,6 +22,20 @@ def test_cli_reference_is_up_to_date() -> None:
     )
 
 
+def test_cli_reference_has_every_subcommand_and_its_options() -> None:
+    text = render()
+    root = typer.main.get_command(app)
+    for name, cmd in root.commands.items():  # type: ignore[attr-defined]
+        for sub, subcmd in getattr(cmd, "commands", {}).items():
+            section = text.split(f"## `b2bcx {name} {sub}`\n", 1)
+            assert len(section) == 2, f"docs/cli.md has no section for `b2bcx {name} {sub}`"
+            body = section[1].split("\n## ", 1)[0]
+            for param in subcmd.params:
+                if param.param_type_name == "option" and param.name != "help":
+                    assert f"`{param.opts[0]}`" in body, (name, sub, param.opts[0])
+            assert f"(#b2bcx-{name}-{sub})" in text  # linked from the group's table
+
+
 def test_every_setting_is_documented() -> None:
     text = (ROOT / "docs" / "workspace.md").read_text()
     for name in Settings.model_fields:

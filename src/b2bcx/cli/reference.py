@@ -44,8 +44,43 @@ def _option_row(param: Any) -> str:
     return f"| {names} | {_default(param.default)} | {param.help or ''}{envvar} |"
 
 
+def _command(path: str, cmd: Any) -> list[str]:
+    """The section of one command, then those of its subcommands (for a group)."""
+    args = [p for p in cmd.params if p.param_type_name == "argument"]
+    opts = [p for p in cmd.params if p.param_type_name == "option" and p.name != "help"]
+    subcommands: dict[str, Any] = getattr(cmd, "commands", {})
+    tail = ["COMMAND", "[ARGS]..."] if subcommands else [a.name.upper() for a in args]
+    usage = " ".join([path, "[OPTIONS]", *tail])
+    help_text = (cmd.help or "").strip().replace("``", "`")
+    parts = [f"## `{path}`\n", help_text + "\n", f"```\n{usage}\n```\n"]
+    parts.extend(f"- `{a.name.upper()}`: {a.help or ''}" for a in args)
+    if args:
+        parts.append("")
+    if subcommands:
+        parts.append("| command | what it does |")
+        parts.append("| --- | --- |")
+        for name, sub in subcommands.items():
+            first = (sub.help or "").strip().split("\n\n")[0].replace("\n", " ").replace("``", "`")
+            parts.append(f"| [`{name}`](#{_anchor(f'{path} {name}')}) | {first} |")
+        parts.append("")
+    if opts:
+        parts.append("| option | default | meaning |")
+        parts.append("| --- | --- | --- |")
+        parts.extend(_option_row(p) for p in opts)
+        parts.append("")
+    for name, sub in subcommands.items():
+        parts.extend(_command(f"{path} {name}", sub))
+    return parts
+
+
+def _anchor(title: str) -> str:
+    """The Markdown heading anchor of a command section (``b2bcx text score`` →
+    ``b2bcx-text-score``)."""
+    return title.lower().replace(" ", "-")
+
+
 def render() -> str:
-    """The whole CLI reference as Markdown."""
+    """The whole CLI reference as Markdown: every command and every subcommand."""
     root: Any = typer.main.get_command(app)
     parts = [
         _HEADER.format(
@@ -53,20 +88,7 @@ def render() -> str:
         )
     ]
     for name, cmd in root.commands.items():
-        args = [p for p in cmd.params if p.param_type_name == "argument"]
-        opts = [p for p in cmd.params if p.param_type_name == "option" and p.name != "help"]
-        usage = " ".join(["b2bcx", name, "[OPTIONS]", *(a.name.upper() for a in args)])
-        parts.append(f"## `b2bcx {name}`\n")
-        parts.append((cmd.help or "").strip() + "\n")
-        parts.append(f"```\n{usage}\n```\n")
-        parts.extend(f"- `{a.name.upper()}`: {a.help or ''}" for a in args)
-        if args:
-            parts.append("")
-        if opts:
-            parts.append("| option | default | meaning |")
-            parts.append("| --- | --- | --- |")
-            parts.extend(_option_row(p) for p in opts)
-            parts.append("")
+        parts.extend(_command(f"b2bcx {name}", cmd))
     return "\n".join(parts).rstrip() + "\n"
 
 
