@@ -186,3 +186,25 @@ def test_upload_through_the_page_shows_counts(app_client: TestClient, web_world:
     )
     assert r.status_code == 200, r.text[:500]
     assert "Imported as batch" in r.text and "interactions" in r.text
+
+
+def test_portfolio_ranks_root_causes_with_what_detractors_wrote(
+    app_client: TestClient, web_world: World
+) -> None:
+    from b2bcx.diagnose import diagnose
+
+    with b2bcx.open_workspace(web_world.path) as ws:
+        expected = diagnose(ws.backend).to_json()["priorities"]
+    assert expected, "the test world should have root causes to rank"
+    client = _sign_in(app_client, web_world.admin)
+    html = client.get("/").text
+    section = html.split('id="root-causes"', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d+)</td>", section)
+    assert rows == [str(p["rank"]) for p in expected[:8]]
+    first = expected[0]
+    assert str(first["touchpoint"] or first["touchpoint_id"]) in section
+    if first.get("text"):
+        assert f"{first['text']['comments']} comment" in section and "<q>" in section
+    # portfolio-wide root causes quote other accounts' people: not for a restricted token
+    restricted = _sign_in(app_client, web_world.restricted).get("/").text
+    assert 'id="root-causes"' not in restricted

@@ -50,8 +50,10 @@ def _current_relationships(prep: Prepared) -> pd.DataFrame:
     if not rel.empty:
         day = prep.as_of.date()
         valid = rel[rel.valid_from.isna() | (pd.to_datetime(rel.valid_from).dt.date <= day)]
-        valid = valid.assign(_from=pd.to_datetime(valid.valid_from).fillna(pd.Timestamp.min))
-        latest = valid.sort_values("_from").groupby("account_id").tail(1).set_index("account_id")
+        # a version without valid_from counts as the earliest
+        valid = valid.assign(_from=pd.to_datetime(valid.valid_from))
+        ordered = valid.sort_values("_from", na_position="first", kind="stable")
+        latest = ordered.groupby("account_id").tail(1).set_index("account_id")
         for col in ("relationship_intended", "relationship_expected"):
             known = latest[col].dropna()
             out.loc[out.index.intersection(known.index), col] = known

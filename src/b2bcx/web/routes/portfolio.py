@@ -1,5 +1,6 @@
 """Portfolio: accounts by CX, alignment, risk and value; the trend; the stage ×
-controller map; findings by challenge."""
+controller map; findings by challenge; the root causes where detractors'
+experiences break, with what they wrote there."""
 
 from __future__ import annotations
 
@@ -18,13 +19,19 @@ from b2bcx.web.render import render
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
+#: Root causes shown on the portfolio page (the API and the report have them all).
+TOP_PRIORITIES = 8
 
 
 def _portfolio_parts(state: State) -> dict[str, Any]:
     measured = state.results.get("accounts")
     trend = state.results.get("trend")
     stage_map = state.results.get("map")
+    diagnosis = state.results.get("diagnosis")
     return {
+        "priorities": diagnosis
+        if isinstance(diagnosis, Unavailable)
+        else diagnosis["priorities"][:TOP_PRIORITIES],
         "portfolio": None if isinstance(measured, Unavailable) else measured.portfolio,
         "trend": trend if isinstance(trend, Unavailable) else trend.to_dict("records"),
         "map": stage_map if isinstance(stage_map, Unavailable) else stage_map.cells,
