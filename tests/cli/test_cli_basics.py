@@ -57,3 +57,28 @@ def test_every_workspace_command_takes_workspace_option(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "--workspace" in result.output and "-w" in result.output
+
+
+def test_measure_without_the_metric_names_the_ratings_there_are(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from b2bcx.demo import generate_world
+
+    bundle = tmp_path / "bundle"
+    generate_world(bundle, size=1500, seed=4)
+    interactions = pd.read_csv(bundle / "interactions.csv", dtype=str, keep_default_na=False)
+    interactions.drop(columns=["cx"]).to_csv(bundle / "interactions.csv", index=False)
+    ws = str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["import", str(bundle), "-w", ws]).exit_code == 0
+    nps = int((interactions.nps != "").sum())
+
+    table = runner.invoke(app, ["measure", "-w", ws])
+    assert table.exit_code == 0, table.output
+    assert "No cx ratings in this workspace" in table.stderr
+    assert f"nps ({nps:,})" in table.stderr and "--metric" in table.stderr
+    assert "units)" not in table.stdout  # no empty table
+
+    as_json = runner.invoke(app, ["measure", "-w", ws, "--format", "json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["units"] == []
+    by_nps = runner.invoke(app, ["measure", "-w", ws, "--metric", "nps", "--format", "json"])
+    assert json.loads(by_nps.stdout)["units"] and not by_nps.stderr

@@ -17,7 +17,7 @@ from rich.table import Table
 
 import b2bcx
 from b2bcx.bundle.results import ImportOptions, ImportResult
-from b2bcx.cli.errors import handle_errors
+from b2bcx.cli.errors import err_console, handle_errors
 from b2bcx.cli.progress import RichProgress
 from b2bcx.config import DEFAULT_WORKSPACE
 from b2bcx.workspace import Workspace, open_workspace
@@ -413,6 +413,13 @@ def measure(
                 decision_maker=decision_maker_weight, balance_centers=balance_centers
             ),
         )
+        empty_note = (
+            None if len(result.units) else _no_ratings_note(ws.backend, item_list or [metric])
+        )
+    if empty_note:
+        err_console.print(empty_note)
+        if output is MeasureFormat.table:
+            return
     if output is MeasureFormat.json:
         if by == "account" and not item_list:
             _print_json(accounts_json(result))
@@ -432,6 +439,21 @@ def measure(
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
         )
+
+
+def _no_ratings_note(backend: Any, metrics: list[str]) -> str:
+    """Why a measure has no units, and which ratings the workspace does have."""
+    from b2bcx.measures.individual import rating_counts
+
+    counts = rating_counts(backend)
+    missing = [m for m in metrics if not counts.get(m)]
+    have = ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+    if not missing:
+        return "No unit has ratings here (check --as-of and --by)."
+    what = ", ".join(missing)
+    if not have:
+        return f"No {what} ratings: this workspace has no ratings yet (b2bcx import)."
+    return f"No {what} ratings in this workspace. It has: {have}. Choose one with --metric."
 
 
 @app.command()

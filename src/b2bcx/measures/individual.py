@@ -77,6 +77,17 @@ def check_metric(metric: str) -> str:
     return metric
 
 
+def rating_counts(backend: Backend) -> dict[str, int]:
+    """How many interactions carry each rating (cx, nps, csat, ces, the goals), in
+    one engine aggregate: what ``--metric`` can choose from in this workspace."""
+    it = backend.table("interactions")
+    present = [m for m in RATING_SCALES if m in it.columns]
+    if not present:
+        return {}
+    row = it.aggregate(**{m: it[m].count() for m in present}).execute()
+    return {m: int(row[m].iloc[0]) for m in present}
+
+
 def individual_cx_expr(
     backend: Backend,
     *,
