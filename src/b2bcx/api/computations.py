@@ -11,35 +11,42 @@ from b2bcx.api.results import Computation, ResultContext, Unavailable
 from b2bcx.storage import Backend
 
 
+def _metric(backend: Backend) -> str:
+    """cx, or the rating the workspace has instead (``default_metric``)."""
+    from b2bcx.measures.individual import default_metric
+
+    return default_metric(backend)
+
+
 def _accounts(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.collective import measure_units
 
-    return measure_units(backend, by="account", metric=arg or "cx")
+    return measure_units(backend, by="account", metric=arg or _metric(backend))
 
 
 def _units(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.collective import measure_units
 
     by, _, metric = arg.partition(",")
-    return measure_units(backend, by=by or "function_level", metric=metric or "cx")
+    return measure_units(backend, by=by or "function_level", metric=metric or _metric(backend))
 
 
 def _map(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.maps import stage_control_map
 
-    return stage_control_map(backend, per_account=arg == "accounts")
+    return stage_control_map(backend, metric=_metric(backend), per_account=arg == "accounts")
 
 
 def _trend(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.breakdowns import monthly_trend
 
-    return monthly_trend(backend, per_account=arg == "accounts")
+    return monthly_trend(backend, metric=_metric(backend), per_account=arg == "accounts")
 
 
 def _split(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.breakdowns import split
 
-    return split(backend, by=arg or "controller")
+    return split(backend, by=arg or "controller", metric=_metric(backend))
 
 
 def _drivers(backend: Backend, arg: str, ctx: ResultContext) -> Any:
@@ -49,9 +56,9 @@ def _drivers(backend: Backend, arg: str, ctx: ResultContext) -> Any:
 
 
 def _diagnosis(backend: Backend, arg: str, ctx: ResultContext) -> Any:
-    from b2bcx.diagnose import diagnose
+    from b2bcx.diagnose import DiagnoseOptions, diagnose
 
-    return diagnose(backend).to_json()
+    return diagnose(backend, DiagnoseOptions(metric=_metric(backend))).to_json()
 
 
 def _text(backend: Backend, arg: str, ctx: ResultContext) -> Any:

@@ -88,6 +88,18 @@ def rating_counts(backend: Backend) -> dict[str, int]:
     return {m: int(row[m].iloc[0]) for m in present}
 
 
+#: The ratings a summary falls back on, in order, when it is not told which.
+SUMMARY_METRICS: tuple[str, ...] = ("cx", "nps", "csat", "ces")
+
+
+def default_metric(backend: Backend) -> str:
+    """The rating a summary (report, dashboard) shows when none was chosen: ``cx``,
+    else the first of nps, csat, ces with ratings in this workspace (a G2 import
+    has nps but no cx), else ``cx``."""
+    counts = rating_counts(backend)
+    return next((m for m in SUMMARY_METRICS if counts.get(m)), "cx")
+
+
 def individual_cx_expr(
     backend: Backend,
     *,

@@ -44,20 +44,23 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 
 def _steps(backend: Backend, answers: Any) -> dict[str, Callable[[], Any]]:
-    from b2bcx.diagnose import diagnose
+    from b2bcx.diagnose import DiagnoseOptions, diagnose
     from b2bcx.measures.breakdowns import monthly_trend, split
     from b2bcx.measures.collective import measure_units
+    from b2bcx.measures.individual import default_metric
     from b2bcx.measures.keydrivers import key_drivers
     from b2bcx.measures.maps import stage_control_map
     from b2bcx.strategy import assess, plan, profile
 
+    metric = default_metric(backend)
     return {
-        "accounts": lambda: measure_units(backend),
-        "trend": lambda: _records(monthly_trend(backend)),
-        "map": lambda: _records(stage_control_map(backend).cells),
-        "controllers": lambda: _records(split(backend, by="controller")),
+        "metric": lambda: metric,
+        "accounts": lambda: measure_units(backend, metric=metric),
+        "trend": lambda: _records(monthly_trend(backend, metric=metric)),
+        "map": lambda: _records(stage_control_map(backend, metric=metric).cells),
+        "controllers": lambda: _records(split(backend, by="controller", metric=metric)),
         "drivers": lambda: _records(key_drivers(backend, drivers="touchpoints", n_boot=0).table),
-        "diagnosis": lambda: diagnose(backend).to_json(),
+        "diagnosis": lambda: diagnose(backend, DiagnoseOptions(metric=metric)).to_json(),
         "profile": lambda: profile(backend).to_json(),
         "assessment": lambda: assess(backend, answers).to_json(),
         "plan": lambda: plan(backend, answers).to_json(),
