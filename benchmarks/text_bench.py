@@ -9,8 +9,10 @@ comments side by side, batch size 64, medians of ``--repeat`` runs.
 
 Usage::
 
-    python benchmarks/text_bench.py --comments 3000 --repeat 3 \
+    python benchmarks/text_bench.py --comments 2000 --repeat 3 \
         --g2 ../shared/data/g2-reviews/g2_reviews_wide.csv --out benchmarks/results/text.json
+    # one part only, merged into the results file:
+    python benchmarks/text_bench.py --parts g2-throughput --out benchmarks/results/text.json
 """
 
 from __future__ import annotations
@@ -244,6 +246,51 @@ def heldout() -> dict[str, object]:
             "chance": round(1 / 6, 3), "effort_auc": round(auc, 3)}  # fmt: skip
 
 
+def throughput(path: Path, n: int, repeat: int, *, int8: bool) -> dict[str, object]:
+    """The b2bcx pipeline in fp32 and bf16 (and int8) beside the plain encode in
+    fp32 and bf16, each in fresh processes, medians of ``repeat`` runs."""
+    out: dict[str, object] = {}
+    runs_of = [("b2bcx_all_heads_fp32", _PIPELINE, "fp32"),
+               ("b2bcx_all_heads_bf16", _PIPELINE, "bf16"),
+               ("plain_encode", _PLAIN, "fp32"), ("plain_encode_bf16", _PLAIN, "bf16")]  # fmt: skip
+    if int8:
+        runs_of.insert(2, ("b2bcx_all_heads_int8", _PIPELINE, "int8"))
+    secs: dict[str, float] = {}
+    for name, code, variant in runs_of:
+        runs = [_run(code, path, variant) for _ in range(repeat)]
+        secs[name] = statistics.median(r[0] for r in runs)
+        out[name] = {"seconds_median": round(secs[name], 2), "per_second": round(n / secs[name]),
+                     "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
+        print(path.name, name, out[name], flush=True)
+    for name, _, _ in runs_of:
+        if name != "plain_encode":
+            out[f"ratio_{name}_to_plain"] = round(secs[name] / secs["plain_encode"], 2)
+    out["ratio_b2bcx_all_heads_bf16_to_plain_bf16"] = round(
+        secs["b2bcx_all_heads_bf16"] / secs["plain_encode_bf16"], 2
+    )
+    return out
+
+
+def _tokens_mean(texts: list[str]) -> float:
+    from transformers import AutoTokenizer
+
+    from b2bcx.text.encoder import model_path
+
+    tok = AutoTokenizer.from_pretrained(str(model_path()))
+    lengths = [len(ids) for ids in tok(texts, truncation=True, max_length=256)["input_ids"]]
+    return round(sum(lengths) / len(lengths), 1)
+
+
+def _write(result: dict[str, object], out: Path | None) -> None:
+    """Print the results; with ``--out``, merge them into that file."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out:
+        merged = json.loads(out.read_text()) if out.exists() else {}
+        merged.update(result)
+        out.write_text(json.dumps(merged, indent=2) + "\n")
+
+
 def main() -> None:
     """Run the benchmark."""
     from b2bcx.text.encoder import native_bf16, resolve_precision
@@ -256,36 +303,33 @@ def main() -> None:
     parser.add_argument("--goemotions", type=Path,
                         default=ROOT.parent / "shared" / "data" / "goemotions")  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--out", type=Path, help="Results file (merged into if it exists).")
+    parser.add_argument("--parts", default="throughput,g2-throughput,tolerance,quality",
+                        help="Comma-separated parts to run.")  # fmt: skip
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     texts = demo_comments(args.comments, args.workdir)
     path = args.workdir / "text-bench-comments.json"
     path.write_text(json.dumps(texts))
     result: dict[str, object] = {"comments": len(texts), "batch_size": 64,
                                  "native_bf16": native_bf16(),
                                  "auto_precision": resolve_precision("auto")}  # fmt: skip
-    runs_of = (("b2bcx_all_heads_fp32", _PIPELINE, "fp32"),
-               ("b2bcx_all_heads_bf16", _PIPELINE, "bf16"),
-               ("b2bcx_all_heads_int8", _PIPELINE, "int8"),
-               ("plain_encode", _PLAIN, "fp32"), ("plain_encode_bf16", _PLAIN, "bf16"))  # fmt: skip
-    for name, code, variant in runs_of:
-        runs = [_run(code, path, variant) for _ in range(args.repeat)]
-        secs = statistics.median(r[0] for r in runs)
-        result[name] = {"seconds_median": round(secs, 2), "per_second": round(len(texts) / secs),
-                        "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
-        print(name, result[name], flush=True)
-    b = result["plain_encode"]
-    assert isinstance(b, dict)
-    for name in ("b2bcx_all_heads_fp32", "b2bcx_all_heads_bf16", "b2bcx_all_heads_int8",
-                 "plain_encode_bf16"):  # fmt: skip
-        a = result[name]
-        assert isinstance(a, dict)
-        result[f"ratio_{name}_to_plain"] = round(a["seconds_median"] / b["seconds_median"], 2)
-    bf, pb = result["b2bcx_all_heads_bf16"], result["plain_encode_bf16"]
-    assert isinstance(bf, dict) and isinstance(pb, dict)
-    result["ratio_b2bcx_all_heads_bf16_to_plain_bf16"] = round(
-        bf["seconds_median"] / pb["seconds_median"], 2
-    )
+    if "throughput" in parts:
+        result.update(throughput(path, len(texts), args.repeat, int8=True))
+    if "g2-throughput" in parts and args.g2.exists():
+        g2_path = args.workdir / "text-bench-g2.json"
+        g2 = g2_texts(args.g2)
+        g2_path.write_text(json.dumps(g2))
+        speed = throughput(g2_path, len(g2), args.repeat, int8=False)
+        result["g2_throughput"] = {"comments": len(g2), "tokens_mean": _tokens_mean(g2), **speed}
+    if "tolerance" in parts:
+        _tolerances(result, texts, args)
+    if "quality" in parts:
+        _quality(result, args)
+    _write(result, args.out)
+
+
+def _tolerances(result: dict[str, object], texts: list[str], args: argparse.Namespace) -> None:
     corpora = {"demo": texts[:512]}
     if args.g2.exists():
         corpora["g2"] = g2_texts(args.g2)
@@ -296,6 +340,11 @@ def main() -> None:
     for precision in ("bf16", "int8"):
         result[f"{precision}_vs_fp32"] = tolerance(precision, corpora, dev)
         print(precision, json.dumps(result[f"{precision}_vs_fp32"]), flush=True)
+
+
+def _quality(result: dict[str, object], args: argparse.Namespace) -> None:
+    from b2bcx.text.encoder import resolve_precision
+
     # the quality figures below are for the default precision on this machine
     result["quality_precision"] = resolve_precision()
     if args.g2.exists():
@@ -304,10 +353,6 @@ def main() -> None:
     goemotions = ROOT / "benchmarks" / "results" / "text_goemotions.json"
     if goemotions.exists():
         result["goemotions"] = json.loads(goemotions.read_text())
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
 
 
 if __name__ == "__main__":
