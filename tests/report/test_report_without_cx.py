@@ -51,3 +51,16 @@ def test_empty_workspace_keeps_cx(tmp_path: Path) -> None:
     with b2bcx.open_workspace(tmp_path / "empty.duckdb") as ws:
         assert default_metric(ws.backend) == "cx"
         assert set(rating_counts(ws.backend).values()) == {0}
+
+
+def test_interactions_without_a_touchpoint_are_labelled_not_nan() -> None:
+    from b2bcx.cli.commands import _cell
+    from b2bcx.report.figures import controller_bars
+
+    rows = [{"controller": None, "score": 92.2, "nps": 77.8, "n_rated": 749},
+            {"controller": float("nan"), "score": 50.0, "nps": 0.0, "n_rated": 3},
+            {"controller": "partner", "score": 61.0, "nps": 10.0, "n_rated": 40}]  # fmt: skip
+    labels = [bar.label for bar in controller_bars(rows)]
+    assert labels == ["no touchpoint recorded", "no touchpoint recorded", "partner"]
+    assert [_cell(v, 1) for v in (None, float("nan"), pd.NA, 2.345, "x", 3)] == [
+        "–", "–", "–", "2.3", "x", "3"]  # fmt: skip

@@ -309,8 +309,17 @@ def _print_frame(frame: pd.DataFrame, title: str, digits: int = 2) -> None:
     for col in frame.columns:
         table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(_cell(v, digits) for v in row))
     console.print(table)
+
+
+def _cell(value: Any, digits: int) -> str:
+    """One table cell: a dash for a missing value (None, NaN, NA, NaT)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "–"
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.{digits}f}"
+    return str(value)
 
 
 @app.command()

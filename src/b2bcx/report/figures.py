@@ -86,11 +86,18 @@ def risk_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
     ]
 
 
+def _known(value: Any, missing: str) -> str:
+    """``value`` as a label, or ``missing`` for None/NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return missing
+    return str(value)
+
+
 def controller_bars(rows: list[dict[str, Any]]) -> list[charts.Bar]:
     """CX per touchpoint controller, noted with NPS and count."""
     return [
         charts.Bar(
-            str(r["controller"]),
+            _known(r["controller"], "no touchpoint recorded"),
             r.get("score"),
             note=f"NPS {num(r.get('nps'))}, n={num(r.get('n_rated'))}",
         )
