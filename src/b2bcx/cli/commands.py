@@ -330,7 +330,8 @@ def measure(
         str,
         typer.Option(
             help="The unit: account, function, level, function_level, center (or centre), "
-            "segment, stage, touchpoint or controller (all within each account except segment)."
+            "segment, stage, touchpoint or controller (all within each account except segment), "
+            "or group (an account with its subsidiaries, by parent_account_id)."
         ),
     ] = "account",
     metric: Annotated[

@@ -49,6 +49,8 @@ UNITS: dict[str, tuple[str, ...]] = {
     "stage": ("account_id", "stage"),
     "touchpoint": ("account_id", "touchpoint_id"),
     "controller": ("account_id", "controller"),
+    # a corporate group: an account with everything below it (parent_account_id)
+    "group": ("group_id",),
 }
 _BREAKDOWN = {"stage": "stage", "touchpoint": "touchpoint_id", "controller": "controller"}
 
@@ -166,6 +168,33 @@ def _nps_per_person(backend: Backend, as_of: Any) -> pd.DataFrame:
     return result
 
 
+def account_groups(backend: Backend) -> dict[str, str]:
+    """Each account's corporate group: the top of its ``parent_account_id`` chain
+    (DATA_FORMAT: results roll up the hierarchy). An account without a parent is
+    its own group; a chain that loops is one group named by its smallest id."""
+    accounts = backend.table("accounts").select("account_id", "parent_account_id").execute()
+    parent = {
+        str(a): (None if pd.isna(p) else str(p))
+        for a, p in zip(accounts.account_id, accounts.parent_account_id, strict=True)
+    }
+    root: dict[str, str] = {}
+    for start in parent:
+        path: list[str] = []
+        at: str | None = start
+        while at is not None and at not in root and at in parent and at not in path:
+            path.append(at)
+            at = parent[at]
+        if at is not None and at in root:
+            top = root[at]
+        elif at is not None and at in path:  # a loop: name it by its smallest member
+            top = min(path[path.index(at) :])
+        else:  # the chain ended (no parent, or a parent that is not an account)
+            top = path[-1]
+        for account in path:
+            root[account] = top
+    return root
+
+
 def measure_units(
     backend: Backend,
     *,
@@ -212,6 +241,8 @@ def measure_units(
     people = people.reset_index(drop=True)
     nps_people = _nps_per_person(backend, as_of)
     people = people.merge(nps_people, on="stakeholder_id", how="left")
+    if by == "group":
+        people["group_id"] = people.account_id.map(account_groups(backend))
     people = people.dropna(subset=keys)
     if people.empty:
         empty = pd.DataFrame(columns=[*keys, "n_stakeholders", "n_interactions", "mean", "cx",
@@ -261,6 +292,8 @@ def measure_units(
     units["awg"] = _mean_awg(values, unit.to_numpy(), len(units), scale)
     units["p_chance"] = p_chance
     units["verdict"], units["reason"] = verdicts(agree.n, agree.rwg, rule, ad=ad, p_chance=p_chance)
+    if by == "group":
+        units["n_accounts"] = grouped.account_id.nunique().to_numpy().astype(np.int64)
     portfolio = _portfolio(people, unit, scale)
     if agreement.chance_reps > 0 and int((np.bincount(unit.to_numpy()) >= 2).sum()) >= 2:
         rgr = random_group_agreement(
@@ -365,6 +398,7 @@ __all__: Sequence[str] = [
     "AgreementOptions",
     "CollectiveResult",
     "RoleWeights",
+    "account_groups",
     "accounts_json",
     "measure_units",
 ]
