@@ -265,33 +265,81 @@ def _whole_bundle_rejects(
     staged: set[str],
     rejected_by_table: dict[str, list[Reject]],
 ) -> list[Reject]:
-    """Duplicate keys and dangling references of one staged table, as rejects."""
+    """Duplicate keys, references to the own table that loop (a parent chain) and
+    dangling references of one staged table, as rejects."""
     out: list[Reject] = []
     duplicates = st.duplicate_rows(backend, spec)
     for p in duplicates:
         why = f"duplicate key {p.value!r}: {p.detail} (the first is kept); remove one of them"
         out.append(_staged_reject(backend, spec, p, why))
     st.remove_staged(backend, spec, ((p.file, p.row) for p in duplicates))
-    dangling = st.dangling_rows(backend, spec, staged)
-    rejected_ids: dict[str, set[str]] = {}  # per referenced table, parsed once
-    for p in dangling:
-        target_table = p.detail.split(".")[0]
-        if target_table not in rejected_ids:
-            rejected_ids[target_table] = _entity_keys(
-                rejected_by_table.get(target_table, []), TABLES[target_table]
-            )
-        if p.value in rejected_ids[target_table]:
-            why = (
-                f"refers to {target_table} {p.value!r}, which was rejected (see its row in the "
-                "rejects); fix that row first"
-            )
-        else:
-            why = (
-                f"refers to {target_table} {p.value!r}, which is neither in the bundle nor in "
-                f"the workspace; add it to {target_table} or correct the id"
-            )
+    loops = _loop_rows(backend, spec)
+    for p in loops:
+        why = (
+            f"{p.detail}: a hierarchy needs a top; clear {p.column} on one of these rows "
+            "(or point it at an account outside the loop)"
+        )
         out.append(_staged_reject(backend, spec, p, why))
-    st.remove_staged(backend, spec, ((p.file, p.row) for p in dangling))
+    st.remove_staged(backend, spec, ((p.file, p.row) for p in loops))
+    own = f"{spec.name}.{spec.key[0]}"
+    refers_to_itself = any(c.references == own for c in spec.columns)
+    while True:  # a row whose parent was just rejected is rejected in the next pass
+        dangling = st.dangling_rows(backend, spec, staged)
+        rejected_ids: dict[str, set[str]] = {}  # per referenced table, parsed once
+        for p in dangling:
+            target_table = p.detail.split(".")[0]
+            if target_table not in rejected_ids:
+                earlier = rejected_by_table.get(target_table, [])
+                if target_table == spec.name:  # a parent rejected in this table
+                    earlier = [*earlier, *out]
+                rejected_ids[target_table] = _entity_keys(earlier, TABLES[target_table])
+            if p.value in rejected_ids[target_table]:
+                why = (
+                    f"refers to {target_table} {p.value!r}, which was rejected (see its row in "
+                    "the rejects); fix that row first"
+                )
+            else:
+                why = (
+                    f"refers to {target_table} {p.value!r}, which is neither in the bundle nor "
+                    f"in the workspace; add it to {target_table} or correct the id"
+                )
+            out.append(_staged_reject(backend, spec, p, why))
+        st.remove_staged(backend, spec, ((p.file, p.row) for p in dangling))
+        if not dangling or not refers_to_itself:
+            return out
+
+
+def _loop_rows(backend: Backend, spec: TableSpec) -> list[st.StagedProblem]:
+    """Staged rows whose reference to their own table (a parent) closes a loop,
+    with the bundle's rows taking the place of the workspace's."""
+    out: list[st.StagedProblem] = []
+    if len(spec.key) != 1:
+        return out
+    own = f"{spec.name}.{spec.key[0]}"
+    for col in spec.columns:
+        if col.references != own:
+            continue
+        staged, kept = st.self_references(backend, spec, col.name)
+        parent = dict(kept) | {k: v for _, _, k, v in staged}
+        on_loop: dict[str, list[str]] = {}
+        done: set[str] = set()
+        for start in parent:
+            path: list[str] = []
+            at: str | None = start
+            while at is not None and at in parent and at not in done and at not in path:
+                path.append(at)
+                at = parent[at]
+            if at is not None and at in path:
+                loop = path[path.index(at) :]
+                for member in loop:
+                    on_loop[member] = loop
+            done.update(path)
+        for file, row, key, value in staged:
+            if key in on_loop:
+                loop = on_loop[key]
+                shown = " → ".join([*loop[loop.index(key) :], *loop[: loop.index(key)], key])
+                out.append(st.StagedProblem(file, row, col.name, value, f"the {col.name} chain "
+                                            f"loops ({shown})"))  # fmt: skip
     return out
 
 

@@ -138,6 +138,27 @@ def dangling_rows(backend: Backend, spec: TableSpec, staged: set[str]) -> list[S
     return out
 
 
+def self_references(
+    backend: Backend, spec: TableSpec, column: str
+) -> tuple[list[tuple[str, int, str, str | None]], dict[str, str | None]]:
+    """A table's column that refers to the table itself (``accounts.parent_account_id``):
+    the staged rows as (file, row, key, reference), and the workspace's rows that
+    the bundle does not replace as key → reference."""
+    (key,) = spec.key
+    stage = quote(stage_name(spec.name))
+    staged = [
+        (str(f), int(r), str(k), None if v is None else str(v))
+        for f, r, k, v in backend.execute(
+            f"SELECT _file, _row, {quote(key)}, {quote(column)} FROM {stage} ORDER BY _file, _row"
+        )
+    ]
+    kept = backend.execute(
+        f"SELECT {quote(key)}, {quote(column)} FROM {quote(spec.name)} w "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.{quote(key)} = w.{quote(key)})"
+    )
+    return staged, {str(k): None if v is None else str(v) for k, v in kept}
+
+
 def remove_staged(backend: Backend, spec: TableSpec, rows: Iterable[tuple[str, int]]) -> None:
     """Delete staged rows by (file, row)."""
     pairs = list(set(rows))
