@@ -99,14 +99,18 @@ def _profile(backend: Backend, arg: str, ctx: ResultContext) -> Any:
 
 def _assessment(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.strategy import assess
+    from b2bcx.strategy.saved import resolve_answers
 
-    return assess(backend, ctx.answers).to_json()
+    # the server's --answers file, else the latest answers saved in the workspace
+    return assess(backend, resolve_answers(backend, ctx.answers).answers).to_json()
 
 
 def _plan(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.strategy import plan
+    from b2bcx.strategy.saved import resolve_answers
 
-    return plan(backend, ctx.answers).to_json()
+    resolved = resolve_answers(backend, ctx.answers)
+    return plan(backend, resolved.answers, previous=resolved.previous).to_json()
 
 
 def _info(backend: Backend, arg: str, ctx: ResultContext) -> Any:

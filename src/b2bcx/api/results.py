@@ -60,7 +60,11 @@ def data_version(backend: Backend) -> tuple[Any, ...]:
     """What changes whenever the data results depend on change."""
     out: list[Any] = []
     tables = set(backend.list_tables())
-    for name, col in (("import_batches", "finished_at"), ("text_scores", "scored_at")):
+    for name, col in (
+        ("import_batches", "finished_at"),
+        ("text_scores", "scored_at"),
+        ("strategy_answers", "saved_at"),
+    ):
         if name not in tables:
             out += [0, None]
             continue

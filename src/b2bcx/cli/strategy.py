@@ -27,10 +27,42 @@ AnswersOpt = Annotated[
 InteractiveOpt = Annotated[
     bool, typer.Option("--interactive", help="Answer the assessment at the prompt.")
 ]
+SaveOpt = Annotated[
+    bool,
+    typer.Option("--save", help="Keep these answers in the workspace: the dashboard, the "
+                 "report and later runs use the latest saved answers."),
+]  # fmt: skip
+SavedOpt = Annotated[
+    bool,
+    typer.Option("--saved/--no-saved", help="Without --answers or --interactive, use the "
+                 "latest saved answers (--no-saved: assess what the data shows alone)."),
+]  # fmt: skip
 AsOfOpt = Annotated[
     _dt.datetime | None,
     typer.Option(formats=["%Y-%m-%d"], help="Assess as of this date [default: latest data]."),
 ]
+
+
+def _resolve_answers(
+    backend: Any, path: Path | None, interactive: bool, *, save: bool, use_saved: bool
+) -> tuple[Any, Any]:
+    """The answers to use and the earlier saved ones to compare with (for drift):
+    ``--answers``/``--interactive`` (kept with ``--save``), else the latest saved
+    (with ``--saved``, the default), else none. Notes go to stderr."""
+    from b2bcx.cli.errors import err_console
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.strategy.saved import resolve_answers, save_answers
+
+    given = _answers(path, interactive)
+    if save and given is None:
+        raise ConfigurationError("--save needs answers: give --answers FILE or --interactive")
+    resolved = resolve_answers(backend, given, use_saved=use_saved)
+    if save:
+        kept = save_answers(backend, given)
+        err_console.print(f"Saved the answers as {kept.assessment_id} ({kept.describe()}).")
+    if resolved.note:
+        err_console.print(resolved.note + " --no-saved assesses the data alone.")
+    return resolved.answers, resolved.previous
 
 
 def _answers(path: Path | None, interactive: bool) -> Any:
@@ -153,14 +185,16 @@ def assess_cmd(
     workspace: WorkspaceOpt = None,
     answers: AnswersOpt = None,
     interactive: InteractiveOpt = False,
+    save: SaveOpt = False,
+    saved: SavedOpt = True,
     as_of: AsOfOpt = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """CXM impact and scope, and the archetype: Champion, Cherry Picker, Minimalist, Fashionista."""
     from b2bcx.strategy import assess
 
-    given = _answers(answers, interactive)
     with _open(workspace) as ws:
+        given, _ = _resolve_answers(ws.backend, answers, interactive, save=save, use_saved=saved)
         result = assess(ws.backend, given, as_of=as_of).to_json()
     if output is OutputFormat.json:
         _print_json(cli_contract(result))
@@ -239,15 +273,19 @@ def plan_cmd(
     ] = None,
     answers: AnswersOpt = None,
     interactive: InteractiveOpt = False,
+    save: SaveOpt = False,
+    saved: SavedOpt = True,
     as_of: AsOfOpt = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """The four-step CXM playbook generated from the workspace's numbers."""
     from b2bcx.strategy import plan
 
-    given = _answers(answers, interactive)
     with _open(workspace) as ws:
-        result = plan(ws.backend, given, target=target, as_of=as_of).to_json()
+        given, previous = _resolve_answers(
+            ws.backend, answers, interactive, save=save, use_saved=saved
+        )
+        result = plan(ws.backend, given, target=target, as_of=as_of, previous=previous).to_json()
     if output is OutputFormat.json:
         _print_json(result)
         return
@@ -264,3 +302,46 @@ def plan_cmd(
         console.print(
             "\n[dim]Could not assess: " + "; ".join(result["could_not_assess"]) + "[/dim]"
         )
+
+
+@strategy_app.command("history")
+@handle_errors
+def history_cmd(
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    output: FormatOpt = OutputFormat.table,
+) -> None:
+    """The saved assessments, oldest first, each with its impact, assessed scope and
+    archetype on today's data (save one with `assess --answers FILE --save`)."""
+    from b2bcx.strategy import assess, saved_assessments
+
+    rows: list[dict[str, Any]] = []
+    with _open(workspace) as ws:
+        for s in saved_assessments(ws.backend):
+            a = assess(ws.backend, s.answers, as_of=as_of)
+            rows.append({
+                "assessment_id": s.assessment_id,
+                "answered_at": s.answered_at.isoformat(),
+                "respondent": s.answers.respondent,
+                "source": s.answers.source,
+                "items": len(s.answers.values),
+                "impact": _pct(a.impact.score),
+                "scope_assessed": _pct(a.scope_self),
+                "scope_observed": _pct(a.scope_data),
+                "archetype": a.archetype,
+            })  # fmt: skip
+    if output is OutputFormat.json:
+        _print_json({"assessments": rows})
+        return
+    if not rows:
+        console.print("No saved assessments: `b2bcx strategy assess --answers FILE --save`.")
+        return
+    table = Table(title="Saved strategy assessments (0–100; archetype on today's data)")
+    for col in ("assessment", "answered", "respondent", "items", "impact", "scope (self)",
+                "scope (data)", "archetype"):  # fmt: skip
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["assessment_id"], r["answered_at"][:10], r["respondent"] or "",
+                      str(r["items"]), _num(r["impact"], 1), _num(r["scope_assessed"], 1),
+                      _num(r["scope_observed"], 1), r["archetype"] or "not called")  # fmt: skip
+    console.print(table)

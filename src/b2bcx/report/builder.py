@@ -51,8 +51,11 @@ def _steps(backend: Backend, answers: Any) -> dict[str, Callable[[], Any]]:
     from b2bcx.measures.keydrivers import key_drivers
     from b2bcx.measures.maps import stage_control_map
     from b2bcx.strategy import assess, plan, profile
+    from b2bcx.strategy.saved import resolve_answers
 
     metric = default_metric(backend)
+    # the answers given, else the latest saved in the workspace (and the one before)
+    resolved = resolve_answers(backend, answers)
     return {
         "metric": lambda: metric,
         "accounts": lambda: measure_units(backend, metric=metric),
@@ -62,10 +65,20 @@ def _steps(backend: Backend, answers: Any) -> dict[str, Callable[[], Any]]:
         "drivers": lambda: _records(key_drivers(backend, drivers="touchpoints", n_boot=0).table),
         "diagnosis": lambda: diagnose(backend, DiagnoseOptions(metric=metric)).to_json(),
         "profile": lambda: profile(backend).to_json(),
-        "assessment": lambda: assess(backend, answers).to_json(),
-        "plan": lambda: plan(backend, answers).to_json(),
+        "assessment": lambda: assess(backend, resolved.answers).to_json(),
+        "plan": lambda: plan(backend, resolved.answers, previous=resolved.previous).to_json(),
+        "answers": lambda: _answers_line(resolved.answers),
         "text": lambda: text_insights(backend),
     }
+
+
+def _answers_line(answers: Any) -> str:
+    """Where the strategy answers came from, for the report."""
+    if answers is None:
+        return "none: impact is unknown and the archetype is not called"
+    when = f"{answers.answered_on:%Y-%m-%d}" if answers.answered_on else "undated"
+    who = f" by {answers.respondent}" if answers.respondent else ""
+    return f"{len(answers.values)} items answered {when}{who} ({answers.source})"
 
 
 def gather(backend: Backend, *, answers: Any = None) -> ReportData:

@@ -10,7 +10,8 @@ History:
 1. the bundle tables and ``b2bcx_meta``;
 2. ``import_batches`` and ``import_rejects`` (an audit of every import);
 3. ``text_scores``, ``text_embeddings`` and ``text_labels`` (text analytics);
-4. ``api_tokens`` (hashed) and ``audit_log`` (the REST API and dashboard).
+4. ``api_tokens`` (hashed) and ``audit_log`` (the REST API and dashboard);
+5. ``strategy_answers`` (saved strategy assessments).
 """
 
 from __future__ import annotations
@@ -57,11 +58,18 @@ def _v4_api_security(backend: Backend) -> None:
     authstore.create_tables(backend)
 
 
+def _v5_strategy_answers(backend: Backend) -> None:
+    from b2bcx.storage import strategystore
+
+    strategystore.create_tables(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
     Migration(3, "text analytics: text_scores, text_embeddings, text_labels", _v3_text),
     Migration(4, "API security: api_tokens (hashed), audit_log", _v4_api_security),
+    Migration(5, "saved strategy assessments: strategy_answers", _v5_strategy_answers),
 )
 
 #: The schema version this b2bcx writes.

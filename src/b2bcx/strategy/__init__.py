@@ -6,7 +6,9 @@ archetypes and the four-step playbook (Wirtz et al. 2025, sections 3, 4 and 7).
 - :func:`assess`: CXM impact (the questionnaire), CXM scope (the firm's view
   beside what the data shows), the archetype and Fig. 1's characteristics
   checked against the evidence;
-- :func:`plan`: the four-step playbook built from the workspace's numbers.
+- :func:`plan`: the four-step playbook built from the workspace's numbers;
+- :func:`save_answers` / :func:`saved_assessments`: assessments kept in the
+  workspace, the latest used by default, two or more showing drift.
 
 Scores are on 0–1; thresholds and weights are in :class:`StrategyOptions` and
 the item bank (``items.yaml``).
@@ -35,6 +37,7 @@ from b2bcx.strategy.assess import (
 from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
 from b2bcx.strategy.plan import Plan, plan
 from b2bcx.strategy.profile import GOALS, VALUE_PROPOSITIONS, Profile, goal_conflicts, profile
+from b2bcx.strategy.saved import SavedAssessment, latest_saved, save_answers, saved_assessments
 from b2bcx.strategy.scope import ObservedScope, ScopeDimension, observed_scope
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "ObservedScope",
     "Plan",
     "Profile",
+    "SavedAssessment",
     "ScopeDimension",
     "StrategyOptions",
     "archetype_of",
@@ -59,9 +63,12 @@ __all__ = [
     "goal_conflicts",
     "impact_score",
     "item_bank",
+    "latest_saved",
     "load_answers",
     "observed_scope",
     "plan",
     "profile",
+    "save_answers",
+    "saved_assessments",
     "self_scope",
 ]

@@ -4,6 +4,7 @@ answers to it, from a YAML or CSV file or the interactive prompt."""
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 from dataclasses import dataclass, field
 from importlib import resources
@@ -130,6 +131,8 @@ class Answers:
     values: dict[str, float] = field(default_factory=dict)
     source: str = "answers"
     respondent: str | None = None
+    #: when the firm answered (the answers file's ``date:``), if known
+    answered_on: _dt.date | None = None
 
     def get(self, item_id: str) -> float | None:
         """The answer to ``item_id`` or None."""
@@ -202,6 +205,7 @@ def load_answers(path: str | Path, bank: ItemBank | None = None) -> Answers:
             f"{path}: expected a mapping of item: answer (see examples/strategy/answers.yaml)"
         )
     respondent = raw.get("respondent")
+    answered_on = _answer_date(raw.get("date"), path)
     body = raw.get("answers", {k: v for k, v in raw.items() if k not in META_KEYS})
     if not isinstance(body, dict):
         raise ConfigurationError(f"{path}: 'answers' must be a mapping of item: answer")
@@ -211,8 +215,27 @@ def load_answers(path: str | Path, bank: ItemBank | None = None) -> Answers:
         if number is not None:
             values[str(key)] = number
     return Answers(
-        values, source=str(path), respondent=None if respondent is None else str(respondent)
+        values,
+        source=str(path),
+        respondent=None if respondent is None else str(respondent),
+        answered_on=answered_on,
     )
+
+
+def _answer_date(value: Any, path: Path) -> _dt.date | None:
+    """The answers file's ``date:`` (ISO 8601), or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{path}, key date: {value!r} is not a date; write it as 2026-11-23"
+        ) from exc
 
 
 def _load_csv(path: Path, text: str, bank: ItemBank) -> Answers:

@@ -48,6 +48,8 @@ class StrategyOptions:
     goal_shift: change in a goal's mean importance (1–5) between survey waves
         that triggers a re-think.
     scope_drift: change in observed scope over a year that triggers a re-think.
+    impact_drift: change in impact (0–1) since the previous saved assessment that
+        triggers a re-think.
     strong_results: CX–outcome strength (0–1) counted as strong evidence.
     min_events: fewest accounts with (and without) an outcome for its relation
         with CX to count in the results strength.
@@ -71,6 +73,7 @@ class StrategyOptions:
     keep_change: float = 2.0
     goal_shift: float = 0.5
     scope_drift: float = 0.1
+    impact_drift: float = 0.1
     strong_results: float = 0.4
     min_events: int = 3
 

@@ -108,9 +108,15 @@ def plan(
     as_of: _dt.datetime | _dt.date | None = None,
     bank: ItemBank | None = None,
     options: StrategyOptions = DEFAULT_OPTIONS,
+    previous: Answers | None = None,
 ) -> Plan:
     """Generate the four-step plan; ``target`` sets the to-be archetype (one of
     ``champion``, ``cherry_picker``, ``minimalist``, ``fashionista``).
+
+    ``previous``: an earlier assessment's answers (a saved one,
+    :mod:`b2bcx.strategy.saved`); step 4 then reports how impact, the assessed
+    scope and the archetype moved since, and fires when impact moved by
+    ``options.impact_drift`` or more.
 
     Examples
     --------
@@ -146,6 +152,9 @@ def plan(
     metric_lines = _metrics(backend, a, to_be, stamp, options) if to_be else []
     monitor = _monitor(a, prof, decisions, options)
     triggers = _triggers(backend, a, bank, answers, stamp, options)
+    if previous is not None and answers is not None:
+        before = assess(backend, previous, as_of=stamp, bank=bank, options=options)
+        triggers.append(_drift_trigger(before, a, previous, options))
     trajectory = _trajectory(a.archetype, to_be, a)
     steps = (
         {"step": 1, "title": STEP_TITLES[0], "items": _step_goals(prof)},
@@ -677,6 +686,38 @@ def _triggers(
             }
         )
     return out
+
+
+def _drift_trigger(
+    before: Assessment, now: Assessment, previous: Answers, o: StrategyOptions
+) -> dict[str, Any]:
+    """How the firm's own view moved since an earlier assessment (same data, so
+    the change is the answers')."""
+    when = f"{previous.answered_on:%Y-%m-%d}" if previous.answered_on else "the last one"
+    b, n = before.impact.score, now.impact.score
+    if b is None or n is None:
+        return {"trigger": "drift in impact", "now": None, "threshold": o.impact_drift,
+                "fired": None, "since": when,
+                "text": f"trigger: drift in impact — the assessment of {when} or this one "
+                        "lacks the impact items, so no drift can be told"}  # fmt: skip
+    drift = n - b
+    fired = abs(drift) >= o.impact_drift
+    parts = [f"impact {b:.2f} → {n:.2f}"]
+    if before.scope_self is not None and now.scope_self is not None:
+        parts.append(f"assessed scope {before.scope_self:.2f} → {now.scope_self:.2f}")
+    if before.archetype != now.archetype:
+        parts.append(f"archetype {_label(before.archetype)} → {_label(now.archetype)}")
+    return {
+        "trigger": "drift in impact",
+        "now": round(drift, 3),
+        "threshold": o.impact_drift,
+        "fired": fired,
+        "since": when,
+        "text": f"trigger: drift since the assessment of {when} — "
+        + ", ".join(parts)
+        + f" (re-think at ±{o.impact_drift})"
+        + (": FIRED" if fired else ""),
+    }
 
 
 def _impact_triggers(
