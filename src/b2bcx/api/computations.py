@@ -31,6 +31,12 @@ def _units(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     return measure_units(backend, by=by or "function_level", metric=metric or _metric(backend))
 
 
+def _groups(backend: Backend, arg: str, ctx: ResultContext) -> Any:
+    from b2bcx.measures.collective import account_groups
+
+    return account_groups(backend)
+
+
 def _map(backend: Backend, arg: str, ctx: ResultContext) -> Any:
     from b2bcx.measures.maps import stage_control_map
 
@@ -128,6 +134,7 @@ def _catalogue(backend: Backend, arg: str, ctx: ResultContext) -> Any:
 COMPUTATIONS: dict[str, Computation] = {
     "accounts": _accounts,
     "units": _units,
+    "groups": _groups,
     "map": _map,
     "trend": _trend,
     "split": _split,

@@ -104,12 +104,28 @@ class JourneyWithStages(BaseModel):
     stages: list[JourneyStageRecord]  # type: ignore[valid-type]
 
 
+class GroupSummary(BaseModel):
+    """The corporate group an account belongs to (``parent_account_id`` rolled up):
+    its accounts and its collective CX over all their people."""
+
+    group_id: str
+    accounts: list[str]
+    n_accounts: int | None = None
+    n_stakeholders: int | None = None
+    cx: float | None = None
+    nps: float | None = None
+    rwg: float | None = None
+    verdict: str | None = None
+
+
 class AccountDetail(BaseModel):
-    """One account on one page."""
+    """One account on one page; ``group`` only for tokens that see every account
+    (a group's figures pool other accounts' people) and accounts in a group."""
 
     account: AccountRecord  # type: ignore[valid-type]
     summary: AccountSummary
     relationships: list[RelationshipRecord]  # type: ignore[valid-type]
+    group: GroupSummary | None = None
 
 
 class Subject(BaseModel):

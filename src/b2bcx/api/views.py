@@ -147,3 +147,18 @@ def account_findings(cache: ResultCache, account_id: str) -> list[dict[str, Any]
         account_id, []
     )
     return found
+
+
+def group_of(cache: ResultCache, account_id: str) -> dict[str, Any] | None:
+    """The corporate group of ``account_id`` with its collective CX, or None when
+    the account stands alone (no parent and no subsidiaries)."""
+    groups: dict[str, str] = result(cache, "groups")
+    top = groups.get(account_id)
+    members = sorted(a for a, g in groups.items() if g == top)
+    if top is None or len(members) < 2:
+        return None
+    found = result(cache, "units:group")
+    rows = [r for r in records(found.units) if r.get("group_id") == top]
+    row = rows[0] if rows else {}
+    keys = ("n_accounts", "n_stakeholders", "cx", "nps", "rwg", "verdict")
+    return {"group_id": top, "accounts": members, **{k: row.get(k) for k in keys}}

@@ -32,6 +32,7 @@ from b2bcx.api.views import (
     account_row,
     account_rows,
     by_account,
+    group_of,
     unit_rows,
     visible,
 )
@@ -84,7 +85,8 @@ def get_account(account_id: str, caller: Viewer, state: State) -> dict[str, Any]
     with state.db() as backend:
         account = all_records(backend, "accounts", {"account_id": account_id})
         history = all_records(backend, "relationships", {"account_id": account_id})
-    return {"account": account[0], "summary": summary, "relationships": history}
+    group = None if caller.is_restricted else group_of(state.results, account_id)
+    return {"account": account[0], "summary": summary, "relationships": history, "group": group}
 
 
 @router.get(

@@ -16,7 +16,7 @@ from b2bcx.api.views import result, unit_rows
 
 router = APIRouter(prefix=f"{API_PREFIX}/measures", tags=["measures"], responses=ERROR_RESPONSES)
 
-UNIT_PATTERN = "^(account|function|level|function_level|center|stage|touchpoint|controller)$"
+UNIT_PATTERN = "^(account|function|level|function_level|center|stage|touchpoint|controller|group)$"
 
 
 @router.get("/units", response_model=Open, summary="Collective CX per unit, with agreement")
@@ -29,7 +29,19 @@ def units(
 ) -> dict[str, Any]:
     """Each unit's collective CX (0–100), NPS, rwg, AD and verdict (*collective &
     aligned* or *diverse & unaligned*), and the portfolio's ICC(1), ICC(2) and NPS
-    (the portfolio only for tokens that see every account)."""
+    (the portfolio only for tokens that see every account). ``group``: corporate
+    groups (accounts rolled up ``parent_account_id``), for tokens that see every
+    account."""
+    if by == "group":
+        require_all_accounts(caller, "corporate groups")
+        found = result(state.results, "units:group")
+        rows = records(found.units)
+        return {
+            "by": by,
+            "metric": found.metric,
+            "units": rows,
+            "portfolio": plain(found.portfolio),
+        }
     found = result(state.results, "accounts" if by == "account" else f"units:{by}")
     grouped = unit_rows(state.results, by)
     mine = grouped if caller.accounts is None else {a: grouped.get(a, []) for a in caller.accounts}

@@ -13,7 +13,7 @@ from b2bcx.api.deps import State, check_account
 from b2bcx.api.errors import ApiError
 from b2bcx.api.records import all_records, comments
 from b2bcx.api.results import Unavailable
-from b2bcx.api.views import account_findings, account_row, by_account, unit_rows
+from b2bcx.api.views import account_findings, account_row, by_account, group_of, unit_rows
 from b2bcx.model.enums import STAGE_ORDER, Controller, Function, Level
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
@@ -79,10 +79,13 @@ def account(
     cells = _or_reason(lambda: by_account(cache, "map:accounts", "cells").get(account_id, []))
     trend = _or_reason(lambda: by_account(cache, "trend:accounts").get(account_id, []))
     catalogue = {t["touchpoint_id"]: t for t in state.results.get("catalogue:touchpoints")}
+    # a group's figures pool other accounts' people: for unrestricted visitors only
+    group = None if visitor.is_restricted else _or_reason(lambda: group_of(cache, account_id))
     return render(
         request,
         "account.html",
         summary=summary,
+        group=group,
         record=record,
         history=history,
         people=people,
