@@ -154,6 +154,7 @@ WARM_KEYS: tuple[str, ...] = (
     "catalogue:accounts",
     "catalogue:touchpoints",
     "catalogue:partners",
+    "groups",
     "accounts",
     "trend",
     "map",

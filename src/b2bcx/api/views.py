@@ -157,8 +157,12 @@ def group_of(cache: ResultCache, account_id: str) -> dict[str, Any] | None:
     members = sorted(a for a, g in groups.items() if g == top)
     if top is None or len(members) < 2:
         return None
-    found = result(cache, "units:group")
-    rows = [r for r in records(found.units) if r.get("group_id") == top]
-    row = rows[0] if rows else {}
+    try:
+        found = result(cache, "units:group")
+    except ApiError:  # no collective CX to pool (e.g. no ratings): the members still
+        row: dict[str, Any] = {}
+    else:
+        rows = [r for r in records(found.units) if r.get("group_id") == top]
+        row = rows[0] if rows else {}
     keys = ("n_accounts", "n_stakeholders", "cx", "nps", "rwg", "verdict")
     return {"group_id": top, "accounts": members, **{k: row.get(k) for k in keys}}
