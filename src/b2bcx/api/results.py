@@ -145,6 +145,14 @@ class ResultCache:
         assert self._version is not None
         return self._version
 
+    def forget(self, *keys: str) -> None:
+        """Drop these results (and their ``key:arg`` variants): the next request
+        computes them anew instead of being served the old value meanwhile."""
+        with self._meta:
+            for key in list(self._values):
+                if key.partition(":")[0] in keys or key in keys:
+                    self._values.pop(key, None)
+
     def invalidate(self) -> None:
         """The data changed (an import through the API): recompute in the background."""
         with self._meta:

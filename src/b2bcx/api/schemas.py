@@ -118,6 +118,16 @@ class GroupSummary(BaseModel):
     verdict: str | None = None
 
 
+class SavedAnswers(BaseModel):
+    """A saved strategy assessment (answers to the questionnaire)."""
+
+    assessment_id: str
+    answered_at: str
+    respondent: str | None = None
+    source: str
+    items: int
+
+
 class AccountDetail(BaseModel):
     """One account on one page; ``group`` only for tokens that see every account
     (a group's figures pool other accounts' people) and accounts in a group."""

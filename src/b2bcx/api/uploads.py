@@ -100,3 +100,52 @@ def import_upload(
 
 def _result_dict(data: dict[str, Any]) -> dict[str, Any]:
     return plain_dict(data)
+
+
+#: The largest strategy answers file accepted (a questionnaire, not a bundle).
+MAX_ANSWERS_BYTES = 256 * 1024
+_ANSWER_SUFFIXES = (".yaml", ".yml", ".csv")
+
+
+def answers_upload(state: AppState, stream: BinaryIO, filename: str | None) -> dict[str, Any]:
+    """Check an uploaded strategy answers file (YAML or CSV, as ``--answers``) and
+    save it in the workspace; returns the saved assessment.
+
+    Raises :class:`ApiError` 413 past 256 KB, 415 for another file type, and 422
+    with the loader's message (file, key or row, and the fix) for a bad answer.
+    """
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.strategy import load_answers, save_answers
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "answers.yaml").name)[:80]
+    if not name.lower().endswith(_ANSWER_SUFFIXES):
+        raise ApiError(415, "upload the answers as a .yaml, .yml or .csv file")
+    data = stream.read(MAX_ANSWERS_BYTES + 1)
+    if len(data) > MAX_ANSWERS_BYTES:
+        raise ApiError(413, "an answers file is at most 256 KB")
+    with tempfile.TemporaryDirectory(prefix="b2bcx-answers-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            answers = load_answers(path)
+        except ConfigurationError as exc:
+            raise ApiError(422, str(exc).replace(str(path), name), code="invalid_answers") from exc
+    if not answers:
+        raise ApiError(422, f"{name}: no item is answered", code="invalid_answers")
+    answers = type(answers)(
+        answers.values, source=name, respondent=answers.respondent,
+        answered_on=answers.answered_on,
+    )  # fmt: skip
+    with state.db() as backend:
+        saved = save_answers(backend, answers)
+    # the assessment and the plan use the new answers from the next request on;
+    # the rest is refreshed in the background (the data version includes answers)
+    state.results.forget("assessment", "plan")
+    state.results.invalidate()
+    return {
+        "assessment_id": saved.assessment_id,
+        "answered_at": saved.answered_at.isoformat(),
+        "respondent": answers.respondent,
+        "source": name,
+        "items": len(answers.values),
+    }

@@ -46,9 +46,9 @@ Visitor = Annotated[Principal, Depends(page_principal)]
 def page_analyst(principal: Visitor) -> Principal:
     """A signed-in token with the analyst role and every account."""
     if not principal.has_role(Role.analyst):
-        raise ApiError(403, "importing needs the analyst role")
+        raise ApiError(403, "imports and strategy answers need the analyst role")
     if principal.is_restricted:
-        raise ApiError(403, "importing needs a token for every account")
+        raise ApiError(403, "imports and strategy answers need a token for every account")
     return principal
 
 

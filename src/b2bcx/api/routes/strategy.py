@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, UploadFile
 
 from b2bcx.api import API_PREFIX
 from b2bcx.api.convert import plain_dict
-from b2bcx.api.deps import State, Viewer, require_all_accounts
-from b2bcx.api.errors import ERROR_RESPONSES
-from b2bcx.api.schemas import Open
+from b2bcx.api.deps import Analyst, State, Viewer, require_all_accounts
+from b2bcx.api.errors import ERROR_RESPONSES, ApiError, ErrorEnvelope
+from b2bcx.api.schemas import Open, SavedAnswers
+from b2bcx.api.uploads import answers_upload
 from b2bcx.api.views import result
 
 router = APIRouter(prefix=f"{API_PREFIX}/strategy", tags=["strategy"], responses=ERROR_RESPONSES)
@@ -35,3 +36,54 @@ def plan(caller: Viewer, state: State) -> dict[str, Any]:
     """The four-step plan (Wirtz et al. 2025, 7.2) built from the workspace's numbers."""
     require_all_accounts(caller, "the strategy plan")
     return plain_dict(result(state.results, "plan"))
+
+
+@router.get("/answers", response_model=list[SavedAnswers], summary="Saved assessments")
+def saved(caller: Viewer, state: State) -> list[dict[str, Any]]:
+    """The strategy answers saved in the workspace, oldest first; the latest is the
+    one the assessment and the plan use (unless the server was given --answers)."""
+    require_all_accounts(caller, "the strategy answers")
+    from b2bcx.strategy import saved_assessments
+
+    with state.db() as backend:
+        found = saved_assessments(backend)
+    return [
+        {"assessment_id": s.assessment_id, "answered_at": s.answered_at.isoformat(),
+         "respondent": s.answers.respondent, "source": s.answers.source,
+         "items": len(s.answers.values)}
+        for s in found
+    ]  # fmt: skip
+
+
+@router.post(
+    "/answers",
+    response_model=SavedAnswers,
+    status_code=201,
+    summary="Save strategy answers",
+    responses={
+        413: {"model": ErrorEnvelope, "description": "Too large"},
+        415: {"model": ErrorEnvelope, "description": "Not YAML or CSV"},
+    },
+)
+def save(
+    caller: Analyst,
+    state: State,
+    file: Annotated[UploadFile, File(description="Answers as YAML (item: answer) or CSV.")],
+) -> dict[str, Any]:
+    """Check and save the firm's answers to the strategy assessment (the format of
+    ``b2bcx strategy assess --answers``); the assessment and the plan use them from
+    now on. Needs the analyst role and a token for every account."""
+    require_all_accounts(caller, "the strategy answers")
+    status, detail = 201, {"file": file.filename}
+    try:
+        out = answers_upload(state, file.file, file.filename)
+        detail["assessment_id"] = out["assessment_id"]
+        return out
+    except ApiError as exc:
+        status = exc.status
+        detail["error"] = exc.message[:500]
+        raise
+    finally:
+        state.audit(token_id=caller.token_id, role=caller.role.value,
+                    action="POST /api/v1/strategy/answers", target=str(file.filename),
+                    status=status, detail=detail)  # fmt: skip

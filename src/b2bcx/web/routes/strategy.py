@@ -3,12 +3,17 @@ value-proposition profile, the playbook."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from b2bcx.api.deps import State
-from b2bcx.web.deps import Visitor
+from b2bcx.api.errors import ApiError
+from b2bcx.api.uploads import answers_upload
+from b2bcx.web.deps import AnalystVisitor, Visitor
 from b2bcx.web.render import render
+from b2bcx.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,10 +23,53 @@ def strategy(request: Request, visitor: Visitor, state: State) -> HTMLResponse:
     """The strategy page."""
     if visitor.is_restricted:
         return render(request, "restricted.html", what="The CXM strategy")
+    return _page(request, state)
+
+
+def _page(
+    request: Request,
+    state: State,
+    *,
+    saved: dict[str, Any] | None = None,
+    error: ApiError | None = None,
+) -> HTMLResponse:
+    from b2bcx.strategy import saved_assessments
+
+    with state.db() as backend:
+        history = saved_assessments(backend)
     return render(
         request,
         "strategy.html",
+        status=200 if error is None else error.status,
         profile=state.results.get("profile"),
         assessment=state.results.get("assessment"),
         plan=state.results.get("plan"),
+        history=history,
+        given_answers=state.settings.strategy_answers is not None,
+        saved=saved,
+        error=error,
     )
+
+
+@router.post("/strategy/answers", response_class=HTMLResponse)
+def save_answers(
+    request: Request,
+    visitor: AnalystVisitor,
+    state: State,
+    file: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form(max_length=200)],
+) -> HTMLResponse:
+    """Save uploaded strategy answers; the page then shows the new assessment."""
+    if not csrf_ok(request.state.session.csrf, csrf_token):
+        raise ApiError(403, "the form expired or did not come from this site; reload the page")
+    saved, error, status = None, None, 201
+    try:
+        saved = answers_upload(state, file.file, file.filename)
+    except ApiError as exc:
+        error, status = exc, exc.status
+    finally:
+        kept = saved["assessment_id"] if saved else None
+        state.audit(token_id=visitor.token_id, role=visitor.role.value,
+                    action="POST /strategy/answers", target=str(file.filename),
+                    status=status, detail={"assessment_id": kept})  # fmt: skip
+    return _page(request, state, saved=saved, error=error)
