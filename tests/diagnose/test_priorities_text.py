@@ -28,6 +28,8 @@ JOIN text_scores s ON s.interaction_id = i.interaction_id
 JOIN tp ON tp.touchpoint_id = i.touchpoint_id
 WHERE i.touchpoint_id = ? AND coalesce(i.stage, tp.tp_stage) = ?
 """
+# the same cell's comments that speak of one goal (probability >= 0.5)
+_GOAL_SQL = _CELL_SQL.rstrip() + " AND s.goal_{goal} >= 0.5\n"
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,16 @@ def test_priorities_carry_the_detractors_comments(workspace: Path) -> None:
             assert text["most_negative"]["comment"]
             assert 0.0 <= text["negative_share"] <= 1.0
             assert all(0.0 < share <= 1.0 for share in text["emotions"].values())
+            spoken = text["goal"]
+            assert spoken["goal"] == p["goal"]
+            sql = _GOAL_SQL.format(goal=p["goal"])
+            ((k, _, worst),) = ws.backend.execute(sql, [p["touchpoint_id"], p["stage"]])
+            assert spoken["comments"] == k <= n
+            if k:
+                assert spoken["most_negative"]["sentiment"] == pytest.approx(worst, abs=1e-6)
+            else:
+                assert spoken["most_negative"] is None
+        assert any(p["text"]["goal"]["comments"] for p in with_text)
 
 
 def test_no_priorities_when_no_cell_has_enough_ratings(workspace: Path) -> None:

@@ -217,11 +217,59 @@ def priorities(
     top = rows[: options.max_priorities]
     best = top[0]["score"] if top else 1.0
     voice = _comment_evidence(backend, d, {(r["touchpoint_id"], _none(r["stage"])) for r in top})
+    spoken = _goal_examples(backend, d, top) if voice else {}
     for rank, row in enumerate(top, 1):
         row["rank"] = rank
         row["score"] = row["score"] / best if best else 0.0
-        row["text"] = voice.get((row["touchpoint_id"], _none(row["stage"]))) if voice else None
+        cell = (row["touchpoint_id"], _none(row["stage"]))
+        found = voice.get(cell) if voice else None
+        if found is not None:
+            goal_name = str(row["goal"])
+            count, example = spoken.get((*cell, goal_name), (0, None))
+            found = {**found, "goal": {"goal": goal_name, "comments": count,
+                                       "most_negative": example}}  # fmt: skip
+        row["text"] = found
     return top
+
+
+#: A comment speaks of a goal when the text head gives it at least this.
+GOAL_SPOKEN = 0.5
+
+
+def _goal_examples(
+    backend: Backend, detractor_frame: ir.Table, top: list[dict[str, Any]]
+) -> dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]]:
+    """For each priority's touchpoint × stage × goal: how many detractor comments
+    there speak of the goal (text goal probability ≥ :data:`GOAL_SPOKEN`) and the
+    most negative of them, so the evidence quotes what was said about that goal."""
+    goals = sorted({str(r["goal"]) for r in top if r.get("goal")})
+    columns = [f"goal_{g}" for g in goals]
+    ts = backend.table(schema.TEXT_SCORES_TABLE)
+    if not goals or any(c not in ts.columns for c in columns):
+        return {}
+    tps = sorted({str(r["touchpoint_id"]) for r in top})
+    d = detractor_frame.filter(detractor_frame.touchpoint_id.isin(tps)).select(
+        "interaction_id", "touchpoint_id", "stage", "comment"
+    )
+    j = d.inner_join(ts.select("interaction_id", "sentiment", *columns), "interaction_id")
+    out: dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]] = {}
+    for goal, column in zip(goals, columns, strict=True):
+        about = j.filter(j[column] >= GOAL_SPOKEN)
+        counts = about.group_by(["touchpoint_id", "stage"]).aggregate(
+            n=about.interaction_id.count()
+        )
+        w = ibis.window(group_by=[about.touchpoint_id, about.stage], order_by=about.sentiment.asc())
+        worst = about.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
+        examples = {
+            (r.touchpoint_id, _none(r.stage)): {"comment": str(r.comment),
+                                                "sentiment": float(r.sentiment)}
+            for r in records_of(pd.DataFrame(
+                worst.select("touchpoint_id", "stage", "comment", "sentiment").to_pandas()))
+        }  # fmt: skip
+        for r in records_of(pd.DataFrame(counts.to_pandas())):
+            key = (r.touchpoint_id, _none(r.stage))
+            out[(*key, goal)] = (int(r.n), examples.get(key))
+    return out
 
 
 #: Ekman groups reported in a priority's comment evidence (``neutral`` left out).
