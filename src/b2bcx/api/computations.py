@@ -161,6 +161,7 @@ WARM_KEYS: tuple[str, ...] = (
     "map:accounts",
     "units:function_level",
     "units:center",
+    "units:group",
     "trend:accounts",
     "split:controller",
     "diagnosis",
