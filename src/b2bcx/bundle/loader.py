@@ -32,6 +32,7 @@ from b2bcx.bundle.reading import SourceFile, open_source, read_source
 from b2bcx.bundle.rejectlog import log_batch, write_rejects_file
 from b2bcx.bundle.results import ImportOptions, ImportResult, TableCounts
 from b2bcx.errors import BundleError, DataRejected
+from b2bcx.model.hierarchy import walk_chains
 from b2bcx.model.tables import ATTRIBUTES_COLUMN, REQUIRED_TABLES, TABLES, TableSpec
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend
@@ -320,20 +321,7 @@ def _loop_rows(backend: Backend, spec: TableSpec) -> list[st.StagedProblem]:
         if col.references != own:
             continue
         staged, kept = st.self_references(backend, spec, col.name)
-        parent = dict(kept) | {k: v for _, _, k, v in staged}
-        on_loop: dict[str, list[str]] = {}
-        done: set[str] = set()
-        for start in parent:
-            path: list[str] = []
-            at: str | None = start
-            while at is not None and at in parent and at not in done and at not in path:
-                path.append(at)
-                at = parent[at]
-            if at is not None and at in path:
-                loop = path[path.index(at) :]
-                for member in loop:
-                    on_loop[member] = loop
-            done.update(path)
+        on_loop = walk_chains(dict(kept) | {k: v for _, _, k, v in staged}).loops
         for file, row, key, value in staged:
             if key in on_loop:
                 loop = on_loop[key]

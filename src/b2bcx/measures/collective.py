@@ -34,6 +34,7 @@ from b2bcx.measures.individual import DecayOptions, check_metric, individual_cx_
 from b2bcx.measures.nps import nps
 from b2bcx.measures.resampling import chance_p_values, random_group_agreement
 from b2bcx.measures.verdict import VerdictRule, verdicts
+from b2bcx.model.hierarchy import walk_chains
 from b2bcx.model.tables import RATING_SCALES, Scale
 from b2bcx.storage import Backend
 
@@ -177,22 +178,7 @@ def account_groups(backend: Backend) -> dict[str, str]:
         str(a): (None if pd.isna(p) else str(p))
         for a, p in zip(accounts.account_id, accounts.parent_account_id, strict=True)
     }
-    root: dict[str, str] = {}
-    for start in parent:
-        path: list[str] = []
-        at: str | None = start
-        while at is not None and at not in root and at in parent and at not in path:
-            path.append(at)
-            at = parent[at]
-        if at is not None and at in root:
-            top = root[at]
-        elif at is not None and at in path:  # a loop: name it by its smallest member
-            top = min(path[path.index(at) :])
-        else:  # the chain ended (no parent, or a parent that is not an account)
-            top = path[-1]
-        for account in path:
-            root[account] = top
-    return root
+    return walk_chains(parent).top
 
 
 def measure_units(
