@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from b2bcx.api.errors import ApiError
 from b2bcx.api.pool import ConnectionPool
 from b2bcx.api.results import ResultCache
 from b2bcx.api.settings import ServerSettings
+from b2bcx.api.tokens import Principal
 from b2bcx.storage import Backend, authstore
 from b2bcx.workspace import Workspace
 
@@ -44,6 +46,23 @@ class AppState:
         """A request connection as a workspace (for imports), held for the block."""
         with self.pool.workspace() as ws:
             yield ws
+
+    @contextlib.contextmanager
+    def audited(
+        self, caller: Principal, action: str, target: str, detail: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Audit one API write: ``detail`` (filled in by the block) with status 201,
+        or the status and message of the :class:`ApiError` the block raises."""
+        status = 201
+        try:
+            yield detail
+        except ApiError as exc:
+            status = exc.status
+            detail["error"] = exc.message[:500]
+            raise
+        finally:
+            self.audit(token_id=caller.token_id, role=caller.role.value, action=action,
+                       target=target, status=status, detail=detail)  # fmt: skip
 
     def audit(
         self,

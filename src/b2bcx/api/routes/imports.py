@@ -38,25 +38,11 @@ def upload(
     the error's ``details`` when the import was refused). Needs the analyst role
     and a token for every account."""
     require_all_accounts(caller, "an import")
-    status = 201
-    detail: dict[str, Any] = {"file": file.filename, "allow_rejects": allow_rejects}
-    try:
+    start = {"file": file.filename, "allow_rejects": allow_rejects}
+    with state.audited(caller, "POST /api/v1/imports", str(file.filename), start) as detail:
         outcome = import_upload(state, file.file, file.filename, allow_rejects=allow_rejects)
         detail.update(batch_id=outcome.batch_id, n_rejected=outcome.n_rejected)
         return outcome.to_dict()
-    except ApiError as exc:
-        status = exc.status
-        detail["error"] = exc.message[:500]
-        raise
-    finally:
-        state.audit(
-            token_id=caller.token_id,
-            role=caller.role.value,
-            action="POST /api/v1/imports",
-            target=str(file.filename),
-            status=status,
-            detail=detail,
-        )
 
 
 @router.get("", response_model=Page[ImportBatch], summary="Past imports")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 from b2bcx.api import API_PREFIX
 from b2bcx.api.convert import plain_dict
 from b2bcx.api.deps import Analyst, State, Viewer, require_all_accounts
-from b2bcx.api.errors import ERROR_RESPONSES, ApiError, ErrorEnvelope
+from b2bcx.api.errors import ERROR_RESPONSES, ErrorEnvelope
 from b2bcx.api.schemas import Open, SavedAnswers
 from b2bcx.api.uploads import answers_upload
 from b2bcx.api.views import result
@@ -74,16 +74,8 @@ def save(
     ``b2bcx strategy assess --answers``); the assessment and the plan use them from
     now on. Needs the analyst role and a token for every account."""
     require_all_accounts(caller, "the strategy answers")
-    status, detail = 201, {"file": file.filename}
-    try:
+    action, target = "POST /api/v1/strategy/answers", str(file.filename)
+    with state.audited(caller, action, target, {"file": file.filename}) as detail:
         out = answers_upload(state, file.file, file.filename)
         detail["assessment_id"] = out["assessment_id"]
         return out
-    except ApiError as exc:
-        status = exc.status
-        detail["error"] = exc.message[:500]
-        raise
-    finally:
-        state.audit(token_id=caller.token_id, role=caller.role.value,
-                    action="POST /api/v1/strategy/answers", target=str(file.filename),
-                    status=status, detail=detail)  # fmt: skip
