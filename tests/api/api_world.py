@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import b2bcx
 from b2bcx.api.tokens import create_token
@@ -57,3 +59,19 @@ def build_world(root: Path, *, size: int = 8000, seed: int = 11) -> World:
 def auth(token: str) -> dict[str, str]:
     """The header that sends ``token``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client: Any, token: str, next_path: str = "/") -> Any:
+    """Sign ``client`` (a TestClient of the web app) in with ``token`` through the
+    form, as a person would; returns the client."""
+    client.cookies.clear()
+    form = client.get(f"/signin?next={next_path}")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    r = client.post(
+        "/signin",
+        data={"token": token, "csrf_token": csrf.group(1), "next": next_path},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return client

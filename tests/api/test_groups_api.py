@@ -3,14 +3,13 @@ parent_account_id, for tokens that see every account."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from api_world import SECRET, auth
+from api_world import SECRET, auth, sign_in
 from fastapi.testclient import TestClient
 
 import b2bcx
@@ -90,11 +89,7 @@ def test_account_detail_names_its_group(api: TestClient, group_world: GroupWorld
 def test_dashboard_account_page_links_the_group(group_world: GroupWorld) -> None:
     settings = load_server_settings(workspace=str(group_world.path), secret=SECRET, warm=False)
     with TestClient(create_web_app(settings)) as client:
-        form = client.get("/signin?next=/")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf
-        client.post("/signin", data={"token": group_world.admin, "csrf_token": csrf.group(1),
-                                     "next": "/"}, follow_redirects=False)  # fmt: skip
+        sign_in(client, group_world.admin, "/")
         member = sorted(set(group_world.members) - {group_world.top})[0]
         html = client.get(f"/accounts/{member}").text
         section = html.split('id="group"', 1)[1].split("</p>", 1)[0]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_world import SECRET, World, auth, build_world
+from api_world import SECRET, World, auth, build_world, sign_in
 from fastapi.testclient import TestClient
 
 import b2bcx
@@ -68,11 +68,7 @@ def test_answers_are_checked_saved_audited_and_used(api: TestClient, own_world: 
 def test_dashboard_saves_answers_with_the_form(own_world: World) -> None:
     settings = load_server_settings(workspace=str(own_world.path), secret=SECRET, warm=False)
     with TestClient(create_web_app(settings)) as client:
-        form = client.get("/signin?next=/strategy")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf
-        client.post("/signin", data={"token": own_world.analyst, "csrf_token": csrf.group(1),
-                                     "next": "/strategy"}, follow_redirects=False)  # fmt: skip
+        sign_in(client, own_world.analyst, "/strategy")
         page = client.get("/strategy").text
         token = re.search(r'action="/strategy/answers".*?name="csrf_token" value="([^"]+)"',
                           page, re.S)  # fmt: skip

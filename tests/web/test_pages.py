@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from api_world import SECRET, World
+from api_world import SECRET, World, sign_in
 from fastapi.testclient import TestClient
 
 import b2bcx
@@ -21,20 +21,6 @@ def app_client(web_world: World) -> Iterator[TestClient]:
     settings = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=False)
     with TestClient(create_web_app(settings)) as c:
         yield c
-
-
-def _sign_in(client: TestClient, token: str, next_path: str = "/") -> TestClient:
-    client.cookies.clear()
-    form = client.get(f"/signin?next={next_path}")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf
-    r = client.post(
-        "/signin",
-        data={"token": token, "csrf_token": csrf.group(1), "next": next_path},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    return client
 
 
 def test_pages_redirect_to_sign_in(app_client: TestClient) -> None:
@@ -91,12 +77,12 @@ def test_wrong_token_says_so(app_client: TestClient) -> None:
 
 
 def test_no_open_redirect(app_client: TestClient, web_world: World) -> None:
-    client = _sign_in(app_client, web_world.viewer, "//evil.example/x")
+    client = sign_in(app_client, web_world.viewer, "//evil.example/x")
     assert client.get("/", follow_redirects=False).status_code == 200
 
 
 def test_every_page_renders_with_charts(app_client: TestClient, web_world: World) -> None:
-    client = _sign_in(app_client, web_world.admin)
+    client = sign_in(app_client, web_world.admin)
     pages = {
         "/": 3,
         f"/accounts/{web_world.own_account}": 3,
@@ -114,7 +100,7 @@ def test_every_page_renders_with_charts(app_client: TestClient, web_world: World
 
 
 def test_signout_needs_csrf(app_client: TestClient, web_world: World) -> None:
-    client = _sign_in(app_client, web_world.viewer)
+    client = sign_in(app_client, web_world.viewer)
     assert client.post("/signout", data={"csrf_token": "nope"}).status_code == 403
     page = client.get("/")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -126,7 +112,7 @@ def test_signout_needs_csrf(app_client: TestClient, web_world: World) -> None:
 
 
 def test_import_form_rejects_a_missing_csrf(app_client: TestClient, web_world: World) -> None:
-    client = _sign_in(app_client, web_world.analyst)
+    client = sign_in(app_client, web_world.analyst)
     r = client.post(
         "/import",
         files={"file": ("b.zip", b"PK\x03\x04", "application/zip")},
@@ -139,7 +125,7 @@ def test_viewers_and_restricted_tokens_cannot_import(
     app_client: TestClient, web_world: World
 ) -> None:
     for token in (web_world.viewer, web_world.restricted_analyst):
-        client = _sign_in(app_client, token)
+        client = sign_in(app_client, token)
         assert client.get("/import").status_code == 403
         assert "Import</a>" not in client.get("/").text
 
@@ -147,7 +133,7 @@ def test_viewers_and_restricted_tokens_cannot_import(
 def test_restricted_dashboard_shows_only_its_account(
     app_client: TestClient, web_world: World
 ) -> None:
-    client = _sign_in(app_client, web_world.restricted)
+    client = sign_in(app_client, web_world.restricted)
     portfolio = client.get("/").text
     assert f"/accounts/{web_world.own_account}" in portfolio
     assert f"/accounts/{web_world.other_account}" not in portfolio
@@ -161,7 +147,7 @@ def test_restricted_dashboard_shows_only_its_account(
 def test_revoking_the_token_ends_the_session(app_client: TestClient, web_world: World) -> None:
     with b2bcx.open_workspace(web_world.path) as ws:
         made = create_token(ws.backend, role="viewer")
-    client = _sign_in(app_client, made.token)
+    client = sign_in(app_client, made.token)
     assert client.get("/", follow_redirects=False).status_code == 200
     with b2bcx.open_workspace(web_world.path) as ws:
         revoke_token(ws.backend, made.principal.token_id)
@@ -172,7 +158,7 @@ def test_upload_through_the_page_shows_counts(app_client: TestClient, web_world:
     import io
     import zipfile
 
-    client = _sign_in(app_client, web_world.analyst)
+    client = sign_in(app_client, web_world.analyst)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/import").text)
     assert csrf
     buf = io.BytesIO()
@@ -196,7 +182,7 @@ def test_portfolio_ranks_root_causes_with_what_detractors_wrote(
     with b2bcx.open_workspace(web_world.path) as ws:
         expected = diagnose(ws.backend).to_json()["priorities"]
     assert expected, "the test world should have root causes to rank"
-    client = _sign_in(app_client, web_world.admin)
+    client = sign_in(app_client, web_world.admin)
     html = client.get("/").text
     section = html.split('id="root-causes"', 1)[1].split("</section>", 1)[0]
     rows = re.findall(r"<tr>\s*<td class=\"num\">(\d+)</td>", section)
@@ -206,5 +192,5 @@ def test_portfolio_ranks_root_causes_with_what_detractors_wrote(
     if first.get("text"):
         assert f"{first['text']['comments']} comment" in section and "<q>" in section
     # portfolio-wide root causes quote other accounts' people: not for a restricted token
-    restricted = _sign_in(app_client, web_world.restricted).get("/").text
+    restricted = sign_in(app_client, web_world.restricted).get("/").text
     assert 'id="root-causes"' not in restricted
