@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass
@@ -132,10 +133,7 @@ def answers_upload(state: AppState, stream: BinaryIO, filename: str | None) -> d
             raise ApiError(422, str(exc).replace(str(path), name), code="invalid_answers") from exc
     if not answers:
         raise ApiError(422, f"{name}: no item is answered", code="invalid_answers")
-    answers = type(answers)(
-        answers.values, source=name, respondent=answers.respondent,
-        answered_on=answers.answered_on,
-    )  # fmt: skip
+    answers = dataclasses.replace(answers, source=name)  # not the temporary path
     with state.db() as backend:
         saved = save_answers(backend, answers)
     # the assessment and the plan use the new answers from the next request on;
