@@ -84,3 +84,33 @@ def test_library_errors_become_reasons(ws: b2bcx.Workspace) -> None:
     assert cache.get("refuse") == Unavailable("not enough data for this")
     crashed = cache.get("crash")
     assert isinstance(crashed, Unavailable) and "ZeroDivisionError" in crashed.reason
+
+
+def test_close_waits_for_the_computation_in_flight_and_starts_no_more(
+    ws: b2bcx.Workspace,
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow(backend: Backend, arg: str, ctx: ResultContext) -> int:
+        calls.append(arg)
+        started.set()
+        release.wait(timeout=30)
+        return int(backend.execute("SELECT count(*) FROM accounts")[0][0])
+
+    cache = _cache(ws, {"n": slow})
+    worker = threading.Thread(target=cache.get, args=("n",))
+    worker.start()
+    assert started.wait(timeout=30)
+    closer = threading.Thread(target=cache.close)
+    closer.start()
+    closer.join(timeout=0.5)
+    assert closer.is_alive()  # still waiting for the query in flight
+    release.set()
+    closer.join(timeout=30)
+    worker.join(timeout=30)
+    assert not closer.is_alive() and not worker.is_alive()
+    # after close nothing new runs on the backend
+    later = cache.get("n:other")
+    assert isinstance(later, Unavailable) and "stopping" in later.reason
+    assert calls == [""]

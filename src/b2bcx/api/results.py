@@ -228,6 +228,8 @@ class ResultCache:
                 raise KeyError(key)
             started = time.perf_counter()
             with self.lock:
+                if self._closed.is_set():  # the backend is closing: no new query on it
+                    return Unavailable("the server is stopping")
                 try:
                     value = self.computations[name](self.backend, arg, self.context)
                 except B2bcxError as exc:
@@ -292,9 +294,18 @@ class ResultCache:
         thread.start()
         return thread
 
+    #: How long :meth:`close` waits for a computation in flight.
+    CLOSE_WAIT_SECONDS = 120.0
+
     def close(self) -> None:
-        """Stop warming and refreshing (call before closing the backend)."""
+        """Stop warming and refreshing, and wait (up to :data:`CLOSE_WAIT_SECONDS`)
+        for a computation in flight, so the backend is not closed under a running
+        query (call before closing the backend)."""
         self._closed.set()
+        if self.lock.acquire(timeout=self.CLOSE_WAIT_SECONDS):
+            self.lock.release()
+        else:
+            log.warning("closing while a computation still runs")
 
     def timings(self) -> dict[str, float]:
         """Seconds each cached result took to compute."""
