@@ -31,21 +31,26 @@ ALLOWED: dict[str, frozenset[str]] = {
     "measures": frozenset({"model", "storage", "text", "errors", "config", "progress"}),
     "diagnose": frozenset(_ANALYTICS - {"diagnose", "strategy"}),
     "strategy": frozenset(_ANALYTICS - {"strategy"}),
-    "report": frozenset(_ANALYTICS),
+    "report": frozenset(_ANALYTICS | {"analyses"}),
     "info": frozenset({"model", "storage", "errors"}),
     "demo": frozenset({"model", "errors", "progress", "bundle", "storage", "config"}),
-    "workspace": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo"}),
+    # the standard analyses: one memoised delegation each, below the report
+    "analyses": frozenset(_ANALYTICS | {"info"}),
+    "workspace": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "analyses"}),
     # adapters: may use the whole library; the dashboard mounts on the API, and
     # the CLI's ``serve`` starts both
     "cli": frozenset(
-        _ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx", "api", "web"}
+        _ANALYTICS
+        | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "api", "web"}
     ),
-    "api": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx"}),
+    "api": frozenset(
+        _ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx"}
+    ),
     "web": frozenset(
-        _ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "b2bcx", "api"}
+        _ANALYTICS | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "api"}
     ),
     # the package root re-exports the public API
-    "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace"}),
+    "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace", "analyses"}),
 }
 
 ADAPTERS = frozenset({"cli", "api", "web"})

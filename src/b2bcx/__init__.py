@@ -4,6 +4,7 @@ The library is the product; the CLI, REST API, web dashboard and reports are
 thin adapters over it. Start with :func:`open_workspace`.
 """
 
+from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.bundle.results import ExportResult, ImportOptions, ImportResult, TableCounts
 from b2bcx.config import Settings, load_settings
 from b2bcx.errors import (
@@ -23,6 +24,8 @@ from b2bcx.workspace import Workspace, open_workspace
 __version__ = "0.1.0"
 
 __all__ = [
+    "Analyses",
+    "AnalysisOptions",
     "B2bcxError",
     "BundleError",
     "ConfigurationError",

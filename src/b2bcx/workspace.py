@@ -16,6 +16,7 @@ from typing import Self
 
 import ibis
 
+from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.bundle.results import ExportResult, ImportOptions, ImportResult
 from b2bcx.config import Settings, load_settings
 from b2bcx.errors import ConfigurationError
@@ -78,6 +79,18 @@ class Workspace:
     def info(self) -> WorkspaceInfo:
         """Counts per table, the date range and column coverage."""
         return describe_workspace(self.backend)
+
+    def analyses(self, options: AnalysisOptions | None = None) -> Analyses:
+        """The standard analyses of this workspace under ``options`` (one date,
+        one metric, one set of thresholds and answers), each computed at most
+        once: the front door the CLI, the API, the dashboard and the report use.
+
+        >>> import b2bcx
+        >>> with b2bcx.open_workspace(":memory:") as ws:
+        ...     ws.analyses(b2bcx.AnalysisOptions(metric="nps")).metric
+        'nps'
+        """
+        return Analyses(self.backend, options)
 
     @property
     def rejects_dir(self) -> Path:

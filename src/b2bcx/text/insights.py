@@ -1,0 +1,135 @@
+"""What the analysed comments say, for people to read: the goals, emotions and
+sentiment of the analysed comments with example comments (the dashboard's text
+page, the API's text result and the report's text section).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from b2bcx.model.enums import STAGE_ORDER
+from b2bcx.storage import Backend, textstore
+from b2bcx.text.labels import EKMAN, GOALS
+
+__all__ = ["text_insights"]
+
+
+def _json_means(column: pd.Series, labels: tuple[str, ...]) -> dict[str, float]:
+    """Mean probability of each label over a column of JSON ``{label: p}`` texts."""
+    parsed = [json.loads(v) if isinstance(v, str) and v else {} for v in column]
+    frame = pd.DataFrame.from_records(parsed, columns=list(labels)).astype(float)
+    return {k: float(frame[k].mean()) for k in labels if k in frame and frame[k].notna().any()}
+
+
+def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | None:
+    """What the analysed comments say: goals, emotions, sentiment, with examples.
+
+    ``None`` when no comment was analysed (run ``b2bcx text analyze``). Goal and
+    emotion shares are mean probabilities over analysed comments; each goal and
+    Ekman emotion comes with the comments that express it most clearly.
+    """
+    scores = textstore.read_scores(backend)
+    if scores is None or scores.empty:
+        return None
+    comments = backend.table("interactions").select("interaction_id", "comment")
+    scores = scores.sort_values("scored_at").drop_duplicates("interaction_id", keep="last")
+    ids = scores.interaction_id.tolist()
+
+    def _examples(order: pd.Series) -> list[str]:
+        """Candidate ids, clearest first (de-duplicated by text below)."""
+        top = order.nlargest(examples * 20).index
+        return [str(i) for i in scores.loc[top, "interaction_id"]]
+
+    goals: list[dict[str, Any]] = []
+    for goal, (level, vp) in GOALS.items():
+        col = scores.get(f"goal_{goal}")
+        if col is None or col.isna().all():
+            continue
+        goals.append(
+            {
+                "goal": goal,
+                "level": level,
+                "value_proposition": vp,
+                "share": float(col.mean()),
+                "detected": int((col >= 0.5).sum()),
+                "example_ids": _examples(col),
+            }
+        )
+    ekman = _json_means(scores.ekman, EKMAN) if "ekman" in scores else {}
+    ekman_rows: list[dict[str, Any]] = []
+    if ekman:
+        parsed = pd.DataFrame.from_records(
+            [json.loads(v) if isinstance(v, str) and v else {} for v in scores.ekman],
+            columns=list(EKMAN),
+            index=scores.index,
+        ).astype(float)
+        for label in EKMAN:
+            if label in ekman:
+                ekman_rows.append(
+                    {
+                        "emotion": label,
+                        "share": ekman[label],
+                        "example_ids": _examples(parsed[label].fillna(0)),
+                    }
+                )
+    labels: dict[str, int] = {}
+    for value in scores["emotion_labels"] if "emotion_labels" in scores.columns else []:
+        for label in json.loads(value) if isinstance(value, str) and value else []:
+            labels[label] = labels.get(label, 0) + 1
+    by_stage = (
+        scores.dropna(subset=["stage"])
+        .assign(_order=lambda f: f.stage.map({st.value: k for k, st in enumerate(STAGE_ORDER)}))
+        .sort_values("_order")
+        .groupby("stage", sort=False)
+        .sentiment.agg(["mean", "size"])
+        .reset_index()
+        .rename(columns={"mean": "sentiment", "size": "comments"})
+        if "stage" in scores
+        else pd.DataFrame()
+    )
+    vps = {
+        vp: float(scores[f"vp_{vp}"].mean())
+        for vp in ("relieving", "enabling", "enriching")
+        if f"vp_{vp}" in scores
+    }
+    wanted = {i for row in [*goals, *ekman_rows] for i in row["example_ids"]}
+    texts: dict[str, str] = {}
+    if wanted:
+        rows = backend.to_arrow(comments.filter(comments.interaction_id.isin(sorted(wanted))))
+        texts = {r["interaction_id"]: r["comment"] for r in rows.to_pylist()}
+    for row in [*goals, *ekman_rows]:
+        chosen: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for i in row.pop("example_ids"):
+            text = texts.get(i)
+            key = (text or i).strip().lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen.append({"interaction_id": i, "comment": text})
+            if len(chosen) == examples:
+                break
+        row["examples"] = chosen
+    sentiment = scores.sentiment.astype(float)
+    return {
+        "comments": len(ids),
+        "model": str(scores.model.mode().iloc[0]) if "model" in scores else None,
+        "sentiment": {
+            "mean": float(sentiment.mean()),
+            "positive": float((sentiment > 0.05).mean()),
+            "negative": float((sentiment < -0.05).mean()),
+        },
+        "effort": float(scores.effort.mean()) if "effort" in scores else None,
+        "goals": goals,
+        "value_propositions": vps,
+        "ekman": ekman_rows,
+        "emotion_labels": dict(sorted(labels.items(), key=lambda kv: -kv[1])),
+        "by_stage": [
+            {k: (float(v) if isinstance(v, np.floating) else v) for k, v in r.items()}
+            for r in by_stage.to_dict("records")
+        ],
+    }
