@@ -1,0 +1,136 @@
+"""The front door: ``Workspace.analyses()`` computes each standard analysis at
+most once, hands what it computed to the diagnosis and the plan instead of
+letting them compute it again, and gives the same results as the library
+functions called one by one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import b2bcx
+from b2bcx.analyses import Analyses, AnalysisOptions
+from b2bcx.demo.generate import generate_world
+from b2bcx.diagnose import DiagnoseOptions, diagnose
+from b2bcx.errors import B2bcxError, ConfigurationError
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
+    root = tmp_path_factory.mktemp("analyses")
+    generate_world(root / "b", size=1500, seed=3)
+    ws = b2bcx.open_workspace(root / "w.duckdb")
+    ws.import_bundle(root / "b")
+    yield ws
+    ws.close()
+
+
+def _count(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Counter[str]) -> None:
+    """Count the calls of ``module.name`` (still calling the real function)."""
+    real: Callable[..., Any] = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[name] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+def test_each_analysis_is_computed_once_and_shared(
+    world: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import b2bcx.diagnose as diagnose_pkg
+    import b2bcx.measures.collective as collective
+    import b2bcx.measures.keydrivers as keydrivers
+    import b2bcx.strategy as strategy_pkg
+
+    calls: Counter[str] = Counter()
+    _count(monkeypatch, collective, "measure_units", calls)
+    _count(monkeypatch, keydrivers, "key_drivers", calls)
+    _count(monkeypatch, strategy_pkg, "assess", calls)
+    _count(monkeypatch, strategy_pkg, "profile", calls)
+    _count(monkeypatch, diagnose_pkg, "diagnose", calls)
+
+    a = world.analyses()
+    first = (a.units("account"), a.diagnosis, a.plan, a.assessment, a.profile)
+    again = (a.units("account"), a.diagnosis, a.plan, a.assessment, a.profile)
+    assert all(x is y for x, y in zip(first, again, strict=True))
+    # the diagnosis used the account units and both driver kinds computed above,
+    # and the plan the assessment and profile: nothing was computed twice
+    assert calls["measure_units"] == 1
+    assert calls["key_drivers"] == 2  # touchpoints and goals, once each
+    assert calls["diagnose"] == 1
+    assert calls["assess"] == 1  # no saved answers: no previous assessment
+    assert calls["profile"] == 1
+    assert {"units:account", "diagnosis", "plan", "assessment", "profile"} <= set(a.computed())
+
+
+def test_results_equal_the_library_functions_called_alone(world: b2bcx.Workspace) -> None:
+    a = world.analyses()
+    alone = diagnose(world.backend, DiagnoseOptions(metric=a.metric), as_of=a.as_of)
+    assert a.diagnosis.to_json() == alone.to_json()
+
+    from b2bcx.strategy import plan
+
+    assert a.plan.to_json() == plan(world.backend, as_of=a.as_of).to_json()
+
+
+def test_options_reach_every_analysis(
+    world: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import b2bcx.diagnose as diagnose_pkg
+
+    seen: list[DiagnoseOptions] = []
+    real = diagnose_pkg.diagnose
+
+    def spy(backend: Any, options: DiagnoseOptions, **kwargs: Any) -> Any:
+        seen.append(options)
+        return real(backend, options, **kwargs)
+
+    monkeypatch.setattr(diagnose_pkg, "diagnose", spy)
+    strict = AnalysisOptions(metric="nps", diagnose=DiagnoseOptions(silo_gap=99.0))
+    a = world.analyses(strict)
+    assert a.metric == "nps"
+    assert a.diagnosis.to_json()["meta"]["metric"] == "nps"
+    assert a.units("account").to_dict()["metric"] == "nps"
+    # the thresholds given reach the diagnosis, with the shared metric
+    assert [(o.silo_gap, o.metric) for o in seen] == [(99.0, "nps")]
+
+
+def test_an_error_is_kept_and_raised_again_without_recomputing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import b2bcx.measures.breakdowns as breakdowns
+
+    calls: Counter[str] = Counter()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls["split"] += 1
+        raise ConfigurationError("no such split")
+
+    monkeypatch.setattr(breakdowns, "split", failing)
+    with b2bcx.open_workspace(":memory:") as ws:
+        a = ws.analyses(AnalysisOptions(metric="cx"))
+        for _ in range(3):
+            with pytest.raises(B2bcxError, match="no such split"):
+                a.split("controller")
+    assert calls["split"] == 1
+
+
+def test_an_empty_workspace_gives_empty_results_not_errors() -> None:
+    with b2bcx.open_workspace(":memory:") as ws:
+        a = ws.analyses()
+        assert isinstance(a, Analyses)
+        assert a.diagnosis.findings == []
+        assert a.plan.as_is is None
+        assert a.text is None
+        assert a.info.counts["accounts"] == 0
+
+
+def test_analyses_is_reached_from_the_package_root(tmp_path: Path) -> None:
+    assert b2bcx.Analyses is Analyses
+    assert b2bcx.AnalysisOptions is AnalysisOptions
