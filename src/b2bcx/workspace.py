@@ -22,7 +22,7 @@ from b2bcx.config import Settings, load_settings
 from b2bcx.errors import ConfigurationError
 from b2bcx.info import WorkspaceInfo, describe_workspace
 from b2bcx.progress import NO_PROGRESS, Progress
-from b2bcx.storage import Backend, connect, migrate, resolve_url
+from b2bcx.storage import Backend, connect, migrate, require_current, resolve_url
 
 
 class Workspace:
@@ -127,6 +127,7 @@ def open_workspace(
     *,
     settings: Settings | None = None,
     engine: str | None = None,
+    read_only: bool = False,
 ) -> Workspace:
     """Open (creating and migrating as needed) the workspace at ``url``.
 
@@ -145,6 +146,14 @@ def open_workspace(
         ``"spark"`` runs a folder of Parquet tables (``url`` is the folder) on
         Spark, as ``spark://?path=url`` would: the ``--engine spark`` of the
         command line. ``None`` (the default) takes the engine from the URL.
+    read_only:
+        Open without writing: no migration runs (a workspace that needs one
+        is refused with :class:`b2bcx.errors.SchemaMismatchError`), and
+        imports and other writes fail with
+        :class:`b2bcx.errors.WorkspaceReadOnly`. A DuckDB file opened
+        read-only can be shared by several read-only processes; it cannot be
+        opened at all while another process writes it
+        (:class:`b2bcx.errors.WorkspaceLocked` names that process).
     """
     settings = settings or load_settings()
     target = str(url) if url is not None else settings.workspace
@@ -152,16 +161,18 @@ def open_workspace(
         target = engine_url(target, engine)
     if "://" not in target and target != ":memory:":
         target = os.path.expanduser(target)
-    backend = connect(target, memory_limit=settings.duckdb_memory_limit)
-    if not backend.is_read_only:
-        try:
+    backend = connect(target, memory_limit=settings.duckdb_memory_limit, read_only=read_only)
+    try:
+        if backend.is_read_only:
+            require_current(backend)
+        else:
             # one transaction: on a shared server, concurrent first openers
             # wait for each other instead of creating the same tables twice
             with backend.transaction():
                 migrate(backend)
-        except BaseException:
-            backend.close()
-            raise
+    except BaseException:
+        backend.close()
+        raise
     return Workspace(backend, settings)
 
 

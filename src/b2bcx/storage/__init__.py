@@ -1,7 +1,14 @@
 """Storage: the engine seam (:class:`Backend`), the schema and its migrations."""
 
-from b2bcx.storage.backend import Backend, connect, quote, resolve_url
-from b2bcx.storage.migrations import MIGRATIONS, SCHEMA_VERSION, current_version, migrate
+from b2bcx.storage.backend import Backend, quote
+from b2bcx.storage.connect import connect, resolve_url
+from b2bcx.storage.migrations import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    current_version,
+    migrate,
+    require_current,
+)
 
 __all__ = [
     "MIGRATIONS",
@@ -11,5 +18,6 @@ __all__ = [
     "current_version",
     "migrate",
     "quote",
+    "require_current",
     "resolve_url",
 ]

@@ -17,22 +17,30 @@ Supported URLs:
 
 :class:`Backend` itself is the embedded DuckDB engine; the other engines are
 subclasses that override the few statements whose SQL or driver differs.
+:func:`b2bcx.storage.connect` (in :mod:`b2bcx.storage.connect`) picks the
+engine for a URL; this module knows none of the subclasses.
+
+Every engine call runs inside :func:`~b2bcx.storage.engine_errors.map_engine_errors`:
+an engine exception leaves the seam as a :class:`~b2bcx.errors.WorkspaceError`
+subclass with a plain message and the fix.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.common.exceptions as ibis_exc
+import ibis.expr.datatypes as dt
 import ibis.expr.schema as sch
 import pyarrow as pa
 import sqlglot.expressions as sge
 
-from b2bcx.errors import ConfigurationError, NotFound, WorkspaceError
+from b2bcx.errors import NotFound
 from b2bcx.storage import schema
+from b2bcx.storage.engine_errors import map_engine_errors
 
 _MEMTABLE_PREFIX = "ibis_"
 
@@ -45,45 +53,93 @@ def quote(name: str) -> str:
 class Backend:
     """A connection to one workspace database.
 
-    Use :func:`connect` to make one. All methods are safe to call from one
-    thread at a time.
+    Use :func:`b2bcx.storage.connect` to make one. All methods are safe to call
+    from one thread at a time.
+
+    Parameters
+    ----------
+    con:
+        The Ibis backend connection.
+    url:
+        The workspace, as shown in messages (passwords redacted).
+    kind:
+        ``"duckdb"``, ``"postgres"`` or ``"spark"``.
+    read_only:
+        Whether the connection was opened read-only: no migrations run, and
+        writes fail with :class:`~b2bcx.errors.WorkspaceReadOnly`.
     """
 
-    #: Whether the engine only reads (no import, no migrations): Spark.
+    #: Whether the engine only reads (no import, no migrations): Spark, and a
+    #: workspace opened with ``read_only=True``.
     is_read_only: bool = False
 
-    def __init__(self, con: Any, *, url: str, kind: str) -> None:
+    #: Whether the workspace records a schema version in ``b2bcx_meta`` (a
+    #: Spark folder does not: it is read against the current spec as it is).
+    versioned: bool = True
+
+    def __init__(self, con: Any, *, url: str, kind: str, read_only: bool = False) -> None:
         self.con = con
         self.url = url
         self.kind = kind
+        self.is_read_only = read_only or type(self).is_read_only
         self._tx_depth = 0
+
+    def engine_errors(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which engine exceptions become :class:`~b2bcx.errors.WorkspaceError`."""
+        return map_engine_errors(url=self.url, read_only=self.is_read_only)
 
     # -- reading --------------------------------------------------------------
     def list_tables(self) -> list[str]:
         """Names of the workspace's tables (Ibis' temporary tables left out)."""
-        return sorted(t for t in self.con.list_tables() if not t.startswith(_MEMTABLE_PREFIX))
+        with self.engine_errors():
+            names = self.con.list_tables()
+        return sorted(t for t in names if not t.startswith(_MEMTABLE_PREFIX))
 
     def table(self, name: str) -> ibis.Table:
         """The Ibis table expression for ``name``."""
-        try:
-            return self.con.table(name)
-        except Exception as exc:  # Ibis raises backend-specific errors here
-            raise NotFound(f"the workspace has no table {name!r}") from exc
+        with self.engine_errors():
+            try:
+                return self.con.table(name)
+            except ibis_exc.TableNotFound as exc:
+                raise NotFound(f"the workspace has no table {name!r}") from exc
+
+    def columns(self, name: str) -> list[str]:
+        """The stored columns of table ``name``, in order."""
+        return list(self.table(name).columns)
 
     def to_arrow(self, expr: ibis.Expr) -> pa.Table:
         """Execute ``expr`` and return the result as an Arrow table."""
-        result: pa.Table = self.con.to_pyarrow(expr)
+        with self.engine_errors():
+            result: pa.Table = self.con.to_pyarrow(expr)
         return result
 
     # -- writing --------------------------------------------------------------
     def create_table(self, name: str, table_schema: sch.Schema) -> None:
         """Create an empty table (no-op if it exists with that name)."""
         if name not in self.list_tables():
-            self.con.create_table(name, schema=table_schema)
+            with self.engine_errors():
+                self.con.create_table(name, schema=table_schema)
 
     def drop_table(self, name: str) -> None:
         """Drop a table if it exists."""
-        self.con.drop_table(name, force=True)
+        with self.engine_errors():
+            self.con.drop_table(name, force=True)
+
+    def add_column(self, name: str, column: str, dtype: dt.DataType) -> bool:
+        """Add ``column`` of type ``dtype`` to table ``name`` unless it has it already.
+
+        Idempotent: returns whether the column was added. The column is always
+        nullable (the table's existing rows have no value for it), whatever
+        ``dtype.nullable`` says; the import's validation still enforces a
+        required column in every bundle.
+        """
+        if column in self.columns(name):
+            return False
+        type_sql = self.con.compiler.type_mapper.to_string(dtype.copy(nullable=True))
+        self.execute(
+            f"ALTER TABLE {quote(name)} ADD COLUMN IF NOT EXISTS {quote(column)} {type_sql}"
+        )
+        return True
 
     def append(self, name: str, data: pa.Table) -> None:
         """Append an Arrow table whose columns are a subset of ``name``'s columns."""
@@ -104,33 +160,40 @@ class Backend:
         if data.num_rows == 0:
             return
         view = f"_b2bcx_load_{id(data)}"
-        self.con.con.register(view, data)
-        try:
-            cols = ", ".join(quote(c) for c in data.column_names)
-            self.con.con.execute(
-                f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM {quote(view)}"
-            )
-        finally:
-            self.con.con.unregister(view)
+        with self.engine_errors():
+            self.con.con.register(view, data)
+            try:
+                cols = ", ".join(quote(c) for c in data.column_names)
+                self.con.con.execute(
+                    f"INSERT INTO {quote(name)} ({cols}) SELECT {cols} FROM {quote(view)}"
+                )
+            finally:
+                self.con.con.unregister(view)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one SQL statement and return its rows (storage-internal use only)."""
-        cursor = self.con.con.execute(sql, list(params))
-        try:
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-        except Exception:  # statements without a result set
-            rows = []
+        with self.engine_errors():
+            cursor = self.con.con.execute(sql, list(params))
+            try:
+                rows: list[tuple[Any, ...]] = cursor.fetchall()
+            except Exception:  # statements without a result set
+                rows = []
         return rows
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run one query and return its rows as dicts (storage-internal use only)."""
-        cursor = self.con.con.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with self.engine_errors():
+            cursor = self.con.con.execute(sql, list(params))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all (re-entrant)."""
+        """All writes inside happen together or not at all (re-entrant).
+
+        Engine errors raised inside the outermost block (by Ibis expressions
+        too, not only by this class) leave it mapped, after the rollback.
+        """
         if self._tx_depth:
             self._tx_depth += 1
             try:
@@ -138,16 +201,18 @@ class Backend:
             finally:
                 self._tx_depth -= 1
             return
-        self.execute("BEGIN TRANSACTION")
-        self._tx_depth = 1
-        try:
-            yield
-        except BaseException:
+        with self.engine_errors():
+            self.execute("BEGIN TRANSACTION")
+            self._tx_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._tx_depth = 0
+                with contextlib.suppress(Exception):  # the error that matters is the first
+                    self.execute("ROLLBACK")
+                raise
             self._tx_depth = 0
-            self.execute("ROLLBACK")
-            raise
-        self._tx_depth = 0
-        self.execute("COMMIT")
+            self.execute("COMMIT")
 
     # -- workspace facts ------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -165,68 +230,3 @@ class Backend:
         """Close the connection."""
         with contextlib.suppress(Exception):
             self.con.disconnect()
-
-
-def resolve_url(url: str | Path) -> tuple[str, str]:
-    """Split a workspace URL into ``(kind, location)``."""
-    text = str(url)
-    if text in (":memory:", "duckdb://:memory:", "duckdb://"):
-        return "duckdb", ":memory:"
-    if text.startswith("duckdb://"):
-        # duckdb:///abs/path.duckdb (absolute) or duckdb://rel/path.duckdb (relative)
-        return "duckdb", text.removeprefix("duckdb://")
-    if "://" in text:
-        scheme = text.split("://", 1)[0].lower()
-        if scheme in ("postgresql", "postgres"):
-            return "postgres", text
-        if scheme == "spark":
-            return "spark", text
-        raise ConfigurationError(
-            f"workspace URL {text!r}: the {scheme!r} engine is not available in this version; "
-            "use a DuckDB file path (e.g. b2bcx.duckdb), ':memory:', postgresql://… "
-            "or spark://…"
-        )
-    return "duckdb", text
-
-
-def connect(url: str | Path, *, memory_limit: str | None = None) -> Backend:
-    """Open (and create if needed) the database behind a workspace URL.
-
-    ``memory_limit`` caps the embedded engine's memory (e.g. ``"3GB"``); past it,
-    DuckDB spills to a temporary folder on disk instead of growing. It applies
-    to DuckDB only (PostgreSQL and Spark are sized by their own configuration).
-    """
-    kind, location = resolve_url(url)
-    if kind == "postgres":
-        from b2bcx.storage.postgres import connect_postgres
-
-        return connect_postgres(location)
-    if kind == "spark":
-        from b2bcx.storage.spark import connect_spark
-
-        return connect_spark(location)
-    if kind == "duckdb":
-        if location != ":memory:":
-            path = Path(location)
-            if path.is_dir():
-                raise ConfigurationError(
-                    f"workspace {location!r} is a folder; give a file path such as "
-                    f"{path / 'b2bcx.duckdb'}"
-                )
-            if not path.parent.exists():
-                raise NotFound(
-                    f"the folder {str(path.parent)!r} for workspace {location!r} does not exist"
-                )
-        try:
-            con = ibis.duckdb.connect(location)
-        except Exception as exc:
-            raise WorkspaceError(f"cannot open workspace {location!r}: {exc}") from exc
-        if memory_limit:
-            try:
-                con.con.execute(f"SET memory_limit = '{memory_limit}'")
-            except Exception as exc:
-                raise ConfigurationError(
-                    f"memory limit {memory_limit!r} is not valid (use e.g. 3GB or 512MB): {exc}"
-                ) from exc
-        return Backend(con, url=location, kind="duckdb")
-    raise ConfigurationError(f"unsupported workspace URL {url!r}")  # pragma: no cover

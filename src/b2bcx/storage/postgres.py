@@ -31,8 +31,9 @@ import ibis
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from b2bcx.errors import ConfigurationError, WorkspaceError
+from b2bcx.errors import ConfigurationError
 from b2bcx.storage.backend import Backend, quote
+from b2bcx.storage.engine_errors import map_engine_errors
 
 #: The advisory lock every write transaction of a workspace holds (an arbitrary
 #: constant; advisory locks are scoped to one database, i.e. one workspace).
@@ -84,7 +85,7 @@ class PostgresBackend(Backend):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one SQL statement (``?`` placeholders) and return its rows."""
-        with self.con.con.cursor() as cursor:
+        with self.engine_errors(), self.con.con.cursor() as cursor:
             if params:
                 cursor.execute(_placeholders(sql), list(params))
             else:
@@ -94,7 +95,7 @@ class PostgresBackend(Backend):
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run one query and return its rows as dicts."""
-        with self.con.con.cursor() as cursor:
+        with self.engine_errors(), self.con.con.cursor() as cursor:
             cursor.execute(_placeholders(sql) if params else sql, list(params) or None)
             names = [d.name for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -106,7 +107,7 @@ class PostgresBackend(Backend):
         cols = ", ".join(quote(c) for c in data.column_names)
         sql = f"COPY {quote(name)} ({cols}) FROM STDIN (FORMAT csv)"
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-        with self.con.con.cursor() as cursor, cursor.copy(sql) as copy:
+        with self.engine_errors(), self.con.con.cursor() as cursor, cursor.copy(sql) as copy:
             for start in range(0, data.num_rows, _COPY_ROWS):
                 buffer = io.BytesIO()
                 pacsv.write_csv(
@@ -119,7 +120,8 @@ class PostgresBackend(Backend):
         """All writes inside commit together or not at all; one writer at a time.
 
         Re-entrant (an inner block joins the outer transaction). The outermost
-        block waits for the workspace's write lock before running its body.
+        block waits for the workspace's write lock before running its body;
+        engine errors raised inside it leave it mapped, after the rollback.
         """
         if self._tx_depth:
             self._tx_depth += 1
@@ -128,7 +130,7 @@ class PostgresBackend(Backend):
             finally:
                 self._tx_depth -= 1
             return
-        with self.con.con.transaction():
+        with self.engine_errors(), self.con.con.transaction():
             self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
             self._tx_depth = 1
             try:
@@ -137,12 +139,15 @@ class PostgresBackend(Backend):
                 self._tx_depth = 0
 
 
-def connect_postgres(url: str) -> PostgresBackend:
+def connect_postgres(url: str, *, read_only: bool = False) -> PostgresBackend:
     """Connect to the PostgreSQL database named by ``url``.
 
     ``postgresql://user[:password]@host[:port]/database[?option=value…]``; the
     options (e.g. ``sslmode=require``) go to libpq as they are. The password
     may also come from ``PGPASSWORD`` or ``~/.pgpass``, as for ``psql``.
+    ``read_only`` marks the backend read-only (no migrations run); the
+    connection itself is not restricted: give the user SELECT-only grants to
+    enforce it on the server.
     """
     parts = urlsplit(url)
     database = unquote(parts.path.lstrip("/"))
@@ -156,18 +161,14 @@ def connect_postgres(url: str) -> PostgresBackend:
         kwargs["user"] = unquote(parts.username)
     if parts.password:
         kwargs["password"] = unquote(parts.password)
-    try:
+    with map_engine_errors(url=redact_url(url), read_only=read_only):
         con = ibis.postgres.connect(
             host=parts.hostname or "localhost",
             port=parts.port or 5432,
             database=database,
             **kwargs,
         )
-    except Exception as exc:
-        raise WorkspaceError(
-            f"cannot connect to the PostgreSQL workspace {redact_url(url)!r}: {exc}"
-        ) from exc
-    return PostgresBackend(con, url=redact_url(url), kind="postgres")
+    return PostgresBackend(con, url=redact_url(url), kind="postgres", read_only=read_only)
 
 
 __all__ = ["WRITE_LOCK_KEY", "PostgresBackend", "connect_postgres", "redact_url"]

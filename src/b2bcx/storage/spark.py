@@ -43,10 +43,11 @@ import ibis.expr.datatypes as dt
 import ibis.expr.schema as sch
 import pyarrow as pa
 
-from b2bcx.errors import ConfigurationError, NotFound, WorkspaceError
+from b2bcx.errors import ConfigurationError, NotFound, WorkspaceError, WorkspaceReadOnly
 from b2bcx.model.tables import TABLES
 from b2bcx.storage import schema
 from b2bcx.storage.backend import Backend, quote
+from b2bcx.storage.engine_errors import map_engine_errors
 
 #: Masters given without a scheme that are Spark's own words, not host names.
 _BARE_MASTERS = ("local", "yarn")
@@ -162,6 +163,7 @@ class SparkBackend(Backend):
     """A read-only workspace of Parquet tables on a SparkSession (module docstring)."""
 
     is_read_only = True
+    versioned = False
 
     def __init__(self, con: Any, *, url: str, views: Mapping[str, str], prefix: str = "") -> None:
         super().__init__(con, url=url, kind="spark")
@@ -182,11 +184,13 @@ class SparkBackend(Backend):
         """The Ibis table of ``name`` (this workspace's view of it on the session)."""
         if name not in self._views:
             raise NotFound(f"the workspace has no table {name!r}")
-        return self.con.table(self._views[name])
+        with self.engine_errors():
+            return self.con.table(self._views[name])
 
     def to_arrow(self, expr: ibis.Expr) -> pa.Table:
         """Execute ``expr`` on Spark and return the result as Arrow."""
-        result: pa.Table = self.con.to_pyarrow(expr)
+        with self.engine_errors():
+            result: pa.Table = self.con.to_pyarrow(expr)
         return result
 
     def get_meta(self, key: str) -> str | None:
@@ -195,27 +199,32 @@ class SparkBackend(Backend):
 
     # -- writes are refused ---------------------------------------------------
     def create_table(self, name: str, table_schema: sch.Schema) -> None:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
+
+    def add_column(self, name: str, column: str, dtype: dt.DataType) -> bool:
+        """Refused: the Parquet folder is read as it is. A column the folder lacks
+        is read as nulls (:func:`register_tables`), so it needs no migration."""
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     def drop_table(self, name: str) -> None:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     def load_arrow(self, name: str, data: pa.Table) -> None:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
         yield  # pragma: no cover
 
     def set_meta(self, key: str, value: str) -> None:
-        raise WorkspaceError(_READ_ONLY)
+        raise WorkspaceReadOnly(_READ_ONLY)
 
     def close(self) -> None:
         """Drop the workspace's views; the SparkSession stays up for its owner."""
@@ -317,8 +326,9 @@ def connect_spark(url: str) -> SparkBackend:
     except Exception as exc:
         raise WorkspaceError(f"cannot start Spark for {url!r}: {exc}") from exc
     prefix = f"b2bcx_{uuid.uuid4().hex[:8]}_"
-    register_tables(session, target.path, prefix=prefix)
-    results = register_results(session, target.path, prefix=prefix)
+    with map_engine_errors(url=url, read_only=True):
+        register_tables(session, target.path, prefix=prefix)
+        results = register_results(session, target.path, prefix=prefix)
     con = ibis.pyspark.connect(session)
     views = {name: prefix + name for name in (*TABLES, *results)}
     return SparkBackend(con, url=url, views=views, prefix=prefix)
