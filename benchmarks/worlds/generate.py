@@ -299,7 +299,7 @@ def generate_world(folder: str | Path, spec: WorldSpec | None = None) -> dict[st
             "stakeholders": int(keep_p.sum()),
         },
         "planted": _planted(
-            spec, plan, accounts, stated, "accounts.relationship_expected" in dropped
+            spec, plan, accounts, stated, "accounts.relationship_expected" in dropped, churn_day
         ),
         "churn": churn_truth,
     }
@@ -519,9 +519,19 @@ def _tables(
 
 
 def _planted(
-    spec: WorldSpec, plan: Plan, accounts: pd.DataFrame, stated: np.ndarray, no_expected: bool
+    spec: WorldSpec,
+    plan: Plan,
+    accounts: pd.DataFrame,
+    stated: np.ndarray,
+    no_expected: bool,
+    churn_day: np.ndarray,
 ) -> list[dict[str, Any]]:
-    """The truth: one entry per planted item, in a form an evaluator can match."""
+    """The truth: one entry per planted item, in a form an evaluator can match.
+
+    An item whose account churned less than 90 days after the change began is
+    not ``observable`` (the change barely shows in the data).
+    """
+    horizon = (spec.end - spec.start).days
     ids = accounts["account_id"].to_numpy()
     out: list[dict[str, Any]] = []
 
@@ -538,12 +548,13 @@ def _planted(
             "effect_size": round(float(plan.d[a]), 4),
             "direction": "down" if plan.direction[a] < 0 else "up",
             "since": day(int(plan.tau[a])) if plan.tau[a] >= 0 else None,
-            "observable": True,
+            "observable": bool(plan.tau[a] < 0 or churn_day[a] - plan.tau[a] >= 90),
+            "churned": bool(churn_day[a] <= horizon),
         }
         if c == "C1":
             item["mechanism"] = "intended transactional, expected relational"
             item["stated"] = bool(stated[a]) and not no_expected
-            item["observable"] = item["stated"]
+            item["observable"] = item["stated"] and item["observable"]
         elif c == "C2":
             group = FUNCTION_NAMES[int(plan.group[a])]
             item["mechanism"] = "silo: one function rates every interaction differently"
