@@ -65,3 +65,47 @@ def test_unknown_table_is_not_found() -> None:
     backend = connect(":memory:")
     with pytest.raises(NotFound, match="no table"):
         backend.table("nope")
+
+
+def _storage_imports() -> dict[str, set[str]]:
+    """Module of ``b2bcx.storage`` → the storage modules it imports (anywhere in it)."""
+    import ast
+
+    import b2bcx.storage
+
+    folder = Path(b2bcx.storage.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "b2bcx.storage":
+                    found |= {a.name for a in node.names if a.name in modules} or {"__init__"}
+                elif node.module.startswith("b2bcx.storage."):
+                    found.add(node.module.split(".")[2])
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def test_storage_modules_import_each_other_without_a_cycle() -> None:
+    graph = _storage_imports()
+    assert "postgres" in graph["connect"] and "spark" in graph["connect"]
+    assert not graph["backend"] & {"postgres", "spark", "connect"}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, set()) - seen:
+            if nxt == goal or reaches(nxt, goal, seen | {nxt}):
+                return True
+        return False
+
+    cycles = sorted(m for m in graph if m != "__init__" and reaches(m, m, set()))
+    assert not cycles, f"import cycles through: {cycles}"
+
+
+def test_the_public_names_stay_importable_from_the_package() -> None:
+    from b2bcx.storage import Backend, connect, migrate, resolve_url
+    from b2bcx.storage.connect import connect as connect_impl
+
+    assert connect is connect_impl and callable(migrate) and callable(resolve_url)
+    assert isinstance(connect(":memory:"), Backend)

@@ -41,6 +41,7 @@ _PID = re.compile(r"\(PID (\d+)\)")
 _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID \d+\)")
 _MISSING_COLUMN = re.compile(
     r'Referenced column "?([^"\s]+)"? not found|column "?([^"\s]+)"? does not exist'
+    r'|does not have a column named "([^"]+)"'
     r"|UNRESOLVED_COLUMN[^`]*`([^`]+)`"
 )
 _MISSING_TABLE = re.compile(
@@ -89,10 +90,12 @@ def process_command(pid: int) -> str | None:
         raw = (PROC / str(pid) / "cmdline").read_bytes()
     except OSError:
         return None
-    command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
-    if len(command) > 200:
-        command = command[:197] + "..."
-    return command or None
+    words = raw.decode(errors="replace").replace("\0", " ").split()
+    return " ".join(words) or None
+
+
+def _short(command: str, limit: int = 160) -> str:
+    return command if len(command) <= limit else command[: limit - 3] + "..."
 
 
 def lock_error(exc: BaseException, *, url: str, read_only: bool) -> WorkspaceLocked:
@@ -110,7 +113,7 @@ def lock_error(exc: BaseException, *, url: str, read_only: bool) -> WorkspaceLoc
         holder = _HOLDER.search(text)
         program = holder.group(1) if holder else None
     else:
-        program = command
+        program = _short(command)
     if pid is None:
         who = "another process"
     elif pid == os.getpid():
