@@ -26,11 +26,25 @@ def test_utf8_bom_is_ignored(tmp_path: Path) -> None:
     assert ws.table("accounts").count().execute() == 2  # 'account_id' found despite the BOM
 
 
-def test_cp1252_file_is_detected_and_warned_about(tmp_path: Path) -> None:
+def test_cp1252_file_with_an_ambiguous_reading_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # cp1252, cp1250 and cp1257 are equally likely for these bytes and read 'â'
+    # differently: guessing could store a wrong name, so the import names the fix
     ws = b2bcx.open_workspace(":memory:")
-    result = ws.import_bundle(write_bundle(tmp_path / "b", accounts=ACCENTED.encode("cp1252")))
+    folder = write_bundle(tmp_path / "b", accounts=ACCENTED.encode("cp1252"))
+    with pytest.raises(EncodingError, match=r"ambiguous.*Bâtiment.*--encoding") as info:
+        ws.import_bundle(folder)
+    assert "Bātiment" in str(info.value)  # the other reading, side by side
+    assert ws.table("accounts").count().execute() == 0
+    ws.import_bundle(folder, ImportOptions(encoding="cp1252"))
     assert _name(ws, "A1") == "Société Générale Bâtiment"
-    assert any("accounts.csv is not UTF-8" in w for w in result.warnings)
+
+
+def test_unambiguous_code_page_is_detected_and_warned_about(tmp_path: Path) -> None:
+    polish = "account_id,name\nA1,Zakład Łódź Żółć\nA2,Przedsiębiorstwo Śląsk\n"
+    ws = b2bcx.open_workspace(":memory:")
+    result = ws.import_bundle(write_bundle(tmp_path / "b", accounts=polish.encode("cp1250")))
+    assert _name(ws, "A1") == "Zakład Łódź Żółć"
+    assert any("accounts.csv is not UTF-8; read it as cp1250" in w for w in result.warnings)
 
 
 def test_forced_encoding(tmp_path: Path) -> None:

@@ -24,8 +24,12 @@ TEXT = st.text(
     max_size=20,
 ).filter(lambda s: s.strip() != "")
 MAYBE_TEXT = st.none() | TEXT
-DAY = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
-MOMENT = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2099, 1, 1))
+#: The latest date an import accepts is a year after the day of the import.
+LATEST = dt.date.today() + dt.timedelta(days=365)
+DAY = st.dates(min_value=dt.date(1990, 1, 1), max_value=LATEST)
+MOMENT = st.datetimes(
+    min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime.combine(LATEST, dt.time())
+)
 
 
 def _enum(e: type[enums.StrEnum]) -> st.SearchStrategy[str | None]:

@@ -8,6 +8,7 @@ column, value, and the fix.
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import json
 from collections.abc import Callable, Sequence
@@ -25,6 +26,13 @@ from b2bcx.model.tables import ATTRIBUTES_COLUMN, Column, Kind, TableSpec
 from b2bcx.storage.schema import column_dtype
 
 _NUMBER = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
+#: The largest magnitude of a number (an amount, a value): sums and weighted
+#: means over any number of rows stay finite, and nothing overflows to inf.
+MAX_NUMBER = 1e15
+#: The largest whole number: every integer up to it is stored exactly (2**53 - 1).
+MAX_INTEGER = 2**53 - 1
+#: The earliest plausible date; the latest is a year after the day of the import.
+EARLIEST_DATE = _dt.date(1900, 1, 1)
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
@@ -141,7 +149,11 @@ class _Problems:
 
 
 def _check_column(
-    col: Column, text: pa.Array, probs: _Problems, date_formats: Sequence[str]
+    col: Column,
+    text: pa.Array,
+    probs: _Problems,
+    date_formats: Sequence[str],
+    today: _dt.date,
 ) -> pa.Array:
     """Typed values of one column (null where bad); problems recorded in ``probs``."""
     present = pc.is_valid(text).to_numpy(zero_copy_only=False)
@@ -161,6 +173,17 @@ def _check_column(
         num = pc.cast(pc.utf8_trim_whitespace(clean), pa.float64())
         vals = num.to_numpy(zero_copy_only=False)
         whole = col.kind is Kind.INTEGER or (col.scale is not None and col.scale.integer)
+        limit = MAX_INTEGER if col.kind is Kind.INTEGER else MAX_NUMBER
+        with np.errstate(invalid="ignore"):
+            huge = present & ~bad & ~(np.abs(vals) <= limit)  # inf and 1e400 too
+        probs.add(
+            huge,
+            name,
+            text,
+            f"{{value}} is too large (the limit is {limit:,.0f}); check the value, "
+            "e.g. a misplaced exponent or a missing decimal point",
+        )
+        bad |= huge
         if whole:
             frac = present & ~bad & (np.mod(np.nan_to_num(vals), 1) != 0)
             probs.add(frac, name, text, "{value} must be a whole number")
@@ -189,7 +212,24 @@ def _check_column(
         shape = "a date like 2025-03-01" if as_date else "a timestamp like 2025-03-01T14:30:00Z"
         hint = "" if date_formats else ", or name its format with --date-format"
         probs.add(bad, name, text, f"{{value}} is not {shape} (ISO 8601){hint}")
-        return values
+        latest = today + _dt.timedelta(days=366)
+        day = pc.cast(values, pa.date32()) if not as_date else values
+        early = pc.less(day, pa.scalar(EARLIEST_DATE, pa.date32()))
+        late = pc.greater(day, pa.scalar(latest, pa.date32()))
+        odd = pc.fill_null(pc.or_(early, late), False).to_numpy(zero_copy_only=False) & ~bad
+        fmt = (
+            f"; check the order of day, month and year in --date-format {date_formats[0]!r}"
+            if date_formats
+            else ""
+        )
+        probs.add(
+            odd,
+            name,
+            text,
+            f"{{value}} is not a plausible date: dates from {EARLIEST_DATE} to {latest} "
+            f"(a year from today) are accepted; check the year{fmt}",
+        )
+        return pc.if_else(pa.array(odd), pa.scalar(None, values.type), values)
     if kind is Kind.BOOLEAN:
         low = pc.utf8_lower(pc.utf8_trim_whitespace(text))
         is_t = pc.fill_null(pc.is_in(low, pa.array(_TRUE)), False)
@@ -239,8 +279,19 @@ def _check_column(
     raise AssertionError(kind)  # pragma: no cover
 
 
-def check_batch(batch: RawBatch, spec: TableSpec, date_formats: Sequence[str] = ()) -> CheckedBatch:
-    """Validate one batch: typed valid rows (with ``_file``, ``_row``) and rejects."""
+def check_batch(
+    batch: RawBatch,
+    spec: TableSpec,
+    date_formats: Sequence[str] = (),
+    *,
+    today: _dt.date | None = None,
+) -> CheckedBatch:
+    """Validate one batch: typed valid rows (with ``_file``, ``_row``) and rejects.
+
+    ``today`` anchors the plausibility of dates (default: the current UTC date);
+    a date more than a year after it is rejected.
+    """
+    today = today or _dt.datetime.now(_dt.UTC).date()
     probs = _Problems(batch)
     n = batch.num_rows
     columns: dict[str, pa.Array] = {}
@@ -249,7 +300,7 @@ def check_batch(batch: RawBatch, spec: TableSpec, date_formats: Sequence[str] = 
             text = _blank_to_null(batch.data.column(col.name))
         else:
             text = pa.nulls(n, pa.string())
-        values = _check_column(col, text, probs, date_formats)
+        values = _check_column(col, text, probs, date_formats, today)
         columns[col.name] = pc.cast(values, column_dtype(col).to_pyarrow())
     for col in spec.columns:
         if col.required_when is None:

@@ -18,25 +18,33 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
+import errno
 import json
+import tempfile
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from b2bcx.bundle.checks import Reject, check_batch, missing_required_columns
 from b2bcx.bundle.raw import RawBatch
 from b2bcx.bundle.reading import SourceFile, open_source, read_source
 from b2bcx.bundle.rejectlog import log_batch, write_rejects_file
 from b2bcx.bundle.results import ImportOptions, ImportResult, TableCounts
-from b2bcx.errors import BundleError, DataRejected
+from b2bcx.errors import B2bcxError, BundleError, DataRejected, WorkspaceError
 from b2bcx.model.hierarchy import walk_chains
 from b2bcx.model.tables import ATTRIBUTES_COLUMN, REQUIRED_TABLES, TABLES, TableSpec
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend
 from b2bcx.storage import staging as st
+
+if TYPE_CHECKING:
+    from b2bcx.bundle.mapping import Mapping
 
 _SHOWN = 5  # problems quoted in the DataRejected message
 
@@ -44,6 +52,17 @@ _SHOWN = 5  # problems quoted in the DataRejected message
 def new_batch_id() -> str:
     """A sortable, unique id for one import."""
     return f"{_dt.datetime.now(_dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _not_a_table(name: str) -> str:
+    stem = Path(name.rsplit(":", 1)[-1]).stem
+    near = difflib.get_close_matches(stem, list(TABLES), n=1)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    return f"{name} is not a bundle table and was not read{hint}"
+
+
+def _is_table_file(name: str) -> bool:
+    return Path(name).stem in TABLES
 
 
 def _bundle_batches(
@@ -59,9 +78,7 @@ def _bundle_batches(
                 )
             by_table[f.stem] = f
         else:
-            near = difflib.get_close_matches(f.stem, list(TABLES), n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
-            warnings.append(f"{f.name} is not a bundle table and was not read{hint}")
+            warnings.append(_not_a_table(f.name))
     missing = [t for t in REQUIRED_TABLES if t not in by_table]
     if missing:
         raise BundleError(
@@ -80,13 +97,9 @@ def _bundle_batches(
 
 
 def _mapped_batches(
-    files: list[SourceFile], options: ImportOptions, warnings: list[str]
+    files: list[SourceFile], mapping: Mapping, options: ImportOptions, warnings: list[str]
 ) -> Iterator[RawBatch]:
     """Batches of a source in another layout, through the mapping."""
-    from b2bcx.bundle.mapping import load_mapping
-
-    assert options.mapping is not None
-    mapping = load_mapping(options.mapping)
     wanted = set(mapping.sources)
     chosen = [f for f in files if Path(f.path).name in wanted or f.stem in wanted]
     if not chosen:
@@ -139,19 +152,83 @@ def import_bundle(
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
     batch_id = new_batch_id()
-    effective = options.effective_date or _dt.date.today()
     warnings: list[str] = []
+    mapping = None
+    if options.mapping:
+        from b2bcx.bundle.mapping import load_mapping
+
+        mapping = load_mapping(options.mapping)
+    try:
+        return _import(
+            backend, path, options, mapping, rejects_dir=rejects_dir, progress=progress,
+            started=started, started_at=started_at, batch_id=batch_id, warnings=warnings,
+        )  # fmt: skip
+    except B2bcxError:
+        raise
+    except Exception as exc:
+        if _disk_full(exc):
+            raise WorkspaceError(
+                f"the disk is full ({_first_line(exc)}) while importing {path.name}; nothing "
+                "was imported and the workspace is unchanged — free some space on the "
+                f"workspace's disk and in the temporary folder ({tempfile.gettempdir()}), "
+                "then import again"
+            ) from exc
+        raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (from the OS, Arrow or a database engine) means no space is left."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # the cause chain, bounded
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        text = f"{type(seen).__name__} {seen}".lower()
+        if "no space left" in text or "diskfull" in text or "disk full" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _import(
+    backend: Backend,
+    path: Path,
+    options: ImportOptions,
+    mapping: Mapping | None,
+    *,
+    rejects_dir: Path,
+    progress: Progress,
+    started: float,
+    started_at: _dt.datetime,
+    batch_id: str,
+    warnings: list[str],
+) -> ImportResult:
+    effective = options.effective_date or _dt.date.today()
     rejects: list[Reject] = []
     read: dict[str, int] = defaultdict(int)
     present: dict[str, set[str]] = defaultdict(set)
     staged: set[str] = set()
     seen_files: set[str] = set()
+    skipped: list[str] = []
+    if mapping is not None:
+        sources = set(mapping.sources)
+        wanted = lambda name: name in sources or Path(name).stem in sources  # noqa: E731
+    else:
+        wanted = _is_table_file
     st.drop_stages(backend)
     try:
-        with open_source(path) as files:
+        with open_source(path, wanted=wanted, skipped=skipped) as files:
+            if mapping is None:
+                warnings.extend(_not_a_table(name) for name in skipped)
             batches = (
-                _mapped_batches(files, options, warnings)
-                if options.mapping
+                _mapped_batches(files, mapping, options, warnings)
+                if mapping is not None
                 else _bundle_batches(files, options, warnings)
             )
             for batch in batches:
@@ -192,10 +269,12 @@ def import_bundle(
         source = str(path)
         opts = {k: v for k, v in dataclasses.asdict(options).items() if v not in (None, (), False)}
         rejects_path = None
+        where_note = ""
         if rejects:
-            rejects_path = write_rejects_file(
-                rejects, options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
-            )
+            target = options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
+            rejects_path, where_note = _write_rejects(rejects, target, batch_id)
+            if where_note:
+                warnings.append(where_note)
 
         def log(status: str) -> None:
             log_batch(
@@ -218,7 +297,9 @@ def import_bundle(
             more = f"\n  … and {len(rejects) - _SHOWN} more" if len(rejects) > _SHOWN else ""
             raise DataRejected(
                 f"{n_rejected} row(s) rejected, so nothing was imported:\n{shown}{more}\n"
-                f"Every rejected row is in {rejects_path} with its reason. Fix them and "
+                f"{where_note + chr(10) if where_note else ''}"
+                f"Every rejected row is in {rejects_path or 'the workspace (import_rejects)'} "
+                "with its reason. Fix them and "
                 "import again, or use --allow-rejects to import the valid rows.",
                 n_rejected=n_rejected,
                 rejects_path=rejects_path,
@@ -257,6 +338,28 @@ def import_bundle(
         rejects_path=rejects_path,
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
+    )
+
+
+def _write_rejects(rejects: list[Reject], target: Path, batch_id: str) -> tuple[Path | None, str]:
+    """Write the rejects CSV to ``target``, or (if that place is not writable) to the
+    temporary folder; returns where, and a note when it is not ``target``. The rows
+    are kept in the workspace's ``import_rejects`` either way."""
+    try:
+        return write_rejects_file(rejects, target), ""
+    except (OSError, pa.ArrowException) as exc:
+        problem = _first_line(exc)
+    fallback = Path(tempfile.gettempdir()) / "b2bcx-rejects" / target.name
+    try:
+        written = write_rejects_file(rejects, fallback)
+    except (OSError, pa.ArrowException) as exc:
+        return None, (
+            f"could not write the rejects file to {target} ({problem}) nor to {fallback} "
+            f"({_first_line(exc)}); the rejected rows are kept in the workspace "
+            f"(import_rejects, batch {batch_id})"
+        )
+    return written, (
+        f"could not write the rejects file to {target} ({problem}); wrote it to {written} instead"
     )
 
 

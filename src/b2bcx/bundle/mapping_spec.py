@@ -232,6 +232,13 @@ def load_spec(path: Path) -> MappingSpec:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MappingError(f"mapping file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"{path.name} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); "
+            "save the mapping file as UTF-8 (in most editors: Save As… → Encoding UTF-8)"
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise MappingError(f"cannot read the mapping file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise MappingError(f"{path.name} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

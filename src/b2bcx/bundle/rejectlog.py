@@ -33,10 +33,39 @@ def rejects_table(rejects: Sequence[Reject]) -> pa.Table:
     )
 
 
+#: A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str | None) -> str | None:
+    """A value safe to open in a spreadsheet: text that a spreadsheet would run as
+    a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return first) gets a
+    leading ``'``; anything else is unchanged.
+
+    >>> neutralise("=HYPERLINK(\"http://x\")")
+    '\'=HYPERLINK("http://x")'
+    >>> neutralise("Acme")
+    'Acme'
+    """
+    if value and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_rejects_file(rejects: Sequence[Reject], path: Path) -> Path:
-    """Write the rejects CSV (creating its folder); returns the path."""
+    """Write the rejects CSV (creating its folder); returns the path.
+
+    Rejects files are meant to be opened in a spreadsheet, so the text columns
+    (``file``, ``column``, ``value``, ``reason``) pass through :func:`neutralise`; the
+    ``original`` row (a JSON object) and the workspace's ``import_rejects`` keep
+    the values verbatim.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(rejects_table(rejects), path)
+    table = rejects_table(rejects)
+    for name in ("file", "column", "value", "reason"):
+        safe = pa.array([neutralise(v) for v in table.column(name).to_pylist()], pa.string())
+        table = table.set_column(table.schema.get_field_index(name), name, safe)
+    pacsv.write_csv(table, path)
     return path
 
 
