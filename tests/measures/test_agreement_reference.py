@@ -139,8 +139,24 @@ def test_all_missing_gives_no_groups() -> None:
 
 
 def test_awg_is_undefined_at_the_scale_end() -> None:
-    out = awg([5.0, 5, 5, 3, 4, 5], ["end"] * 3 + ["mid"] * 3, low=1, high=5)
+    out = awg([5.0, 5, 5, 2, 3, 4], ["end"] * 3 + ["mid"] * 3, low=1, high=5)
     assert np.isnan(out[0]) and 0 < out[1] <= 1
+
+
+def test_awg_only_within_brown_hauenstein_admissible_range() -> None:
+    # n = 3 on 1–5: M must lie in [(1·2 + 5)/3, (5·2 + 1)/3] = [2.33, 3.67]
+    # (R WGA::AWG sets NA outside); the review's awg([1, 1, 2]) = .64 is undefined
+    out = awg([1.0, 1, 2, 2, 3, 5, 3, 4, 4, 3, 4, 5], ["low"] * 3 + ["wide"] * 3
+              + ["edge"] * 3 + ["out"] * 3, low=1, high=5)  # fmt: skip
+    by_label = dict(zip(["edge", "low", "out", "wide"], out.tolist(), strict=True))
+    assert np.isnan(by_label["low"]) and np.isnan(by_label["out"])  # M = 1.33, M = 4
+
+    def by_hand(x: list[float]) -> float:
+        m, s2 = np.mean(x), np.var(x, ddof=1)
+        return float(1 - 2 * s2 / ((6 * m - m**2 - 5) * 1.5))
+
+    assert by_label["wide"] == pytest.approx(by_hand([2, 3, 5]))
+    assert by_label["edge"] == pytest.approx(by_hand([3, 4, 4]))  # M = 11/3: on the boundary
 
 
 def test_null_variances() -> None:

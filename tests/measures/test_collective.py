@@ -17,7 +17,7 @@ from b2bcx.cli import app
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.collective import measure_units
 from b2bcx.measures.individual import DecayOptions
-from b2bcx.measures.verdict import ALIGNED, TOO_FEW, UNALIGNED
+from b2bcx.measures.verdict import ALIGNED, TOO_FEW, UNALIGNED, VerdictRule
 
 # account → stakeholder → (cx ratings, nps answers oldest first)
 PEOPLE = {
@@ -58,9 +58,19 @@ def ws(tmp_path: Path) -> b2bcx.Workspace:
     return w
 
 
-def _independent_rwg(account: str) -> float:
+def _independent_rwg_means(account: str) -> float:
     scores = [np.mean(cx) for cx, _ in PEOPLE[account].values()]
     return max(0.0, 1 - float(np.var(scores, ddof=1)) / 10.0)  # 0–10: 11 options, σ² = 10
+
+
+def _independent_rwg(account: str) -> float:
+    # single-response variance = var of person means + (1 − mean 1/m) · pooled within variance
+    ratings = [np.asarray(cx, dtype=float) for cx, _ in PEOPLE[account].values()]
+    s2_means = float(np.var([r.mean() for r in ratings], ddof=1))
+    df = sum(len(r) - 1 for r in ratings)
+    within = sum(float(((r - r.mean()) ** 2).sum()) for r in ratings) / df if df else 0.0
+    h_bar = float(np.mean([1 / len(r) for r in ratings]))
+    return max(0.0, 1 - (s2_means + (1 - h_bar) * within) / 10.0)
 
 
 def test_units_match_an_independent_computation(ws: b2bcx.Workspace) -> None:
@@ -68,10 +78,19 @@ def test_units_match_an_independent_computation(ws: b2bcx.Workspace) -> None:
     units = res.units.set_index("account_id")
     for account in ("ALIGN", "SPLIT"):
         assert units.loc[account, "rwg"] == pytest.approx(_independent_rwg(account))
+        assert units.loc[account, "rwg_means"] == pytest.approx(_independent_rwg_means(account))
         scores = [np.mean(cx) for cx, _ in PEOPLE[account].values()]
         assert units.loc[account, "cx"] == pytest.approx(np.mean(scores) * 10)
         assert units.loc[account, "n_stakeholders"] == len(PEOPLE[account])
-    assert units.loc["ALIGN", "verdict"] == ALIGNED
+    # three people in an eight-person portfolio cannot show they agree more than
+    # randomly drawn people: the default verdict (chance test included) says so
+    assert units.loc["ALIGN", "verdict"] == UNALIGNED
+    assert "chance p >" in units.loc["ALIGN", "reason"]
+    no_chance = measure_units(
+        ws.backend, decay=DecayOptions(half_life_days=math.inf),
+        rule=VerdictRule(chance_alpha=None),
+    ).units.set_index("account_id")  # fmt: skip
+    assert no_chance.loc["ALIGN", "verdict"] == ALIGNED
     assert units.loc["SPLIT", "verdict"] == UNALIGNED
     assert units.loc["SOLO", "verdict"] == TOO_FEW
     assert "only 1 respondent" in units.loc["SOLO", "reason"]

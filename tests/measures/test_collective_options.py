@@ -181,7 +181,7 @@ def test_verdict_rules_ad_cutoff_and_chance() -> None:
     )
     assert v == [ALIGNED, UNALIGNED, UNALIGNED]
     assert "AD >" in why[1] and "p >" in why[2]
-    with pytest.raises(ConfigurationError, match="max_ad"):
+    with pytest.raises(ConfigurationError, match="AD"):
         verdicts([5], [0.9], VerdictRule(max_ad=1.0))
     with pytest.raises(ConfigurationError, match="max_p"):
         VerdictRule(max_p=1.5)

@@ -11,10 +11,11 @@ from b2bcx.measures.resampling import random_group_agreement
 
 
 def test_nps_by_hand_with_interval() -> None:
-    # 3 promoters, 1 passive, 2 detractors of 6: NPS = 100 (3 − 2)/6
+    # 3 promoters, 1 passive, 2 detractors of 6: NPS = 100 (3 − 2)/6; interval
+    # Rocks (2016) adjusted Wald: counts + 3/4 (promoters, detractors), n + 3
     r = nps([10, 9, 9, 8, 0, 6])
-    p, d = 3 / 6, 2 / 6
-    se = np.sqrt((p + d - (p - d) ** 2) / 6)
+    p, d = 3.75 / 9, 2.75 / 9
+    se = np.sqrt((p + d - (p - d) ** 2) / 9)
     assert r.score[0] == pytest.approx(100 / 6)
     assert r.lower[0] == pytest.approx(100 * (p - d - 1.96 * se))
     assert r.upper[0] == pytest.approx(100 * (p - d + 1.96 * se))

@@ -9,7 +9,11 @@ Formulas (see ``docs/measures.md`` and METHODS.md):
 - rwg = 1 − s²/σ²_E (James, Demaree & Wolf 1984), σ²_E the null variance;
 - rwg(j) = J(1 − s̄²/σ²_E) / [J(1 − s̄²/σ²_E) + s̄²/σ²_E] over J items;
 - AD(M) = mean over items of mean |x − mean| (AD(Md): deviations from the median);
-- awg = 1 − 2s² / {[(H + L)M − M² − HL] · n/(n − 1)} (Brown & Hauenstein 2005).
+- r*wg(j) = 1 − s̄²/σ²_E over J items (Lindell, Brandt & Whitney 1999): no
+  Spearman–Brown step-up, so it does not grow with the number of items;
+- awg = 1 − 2s² / {[(H + L)M − M² − HL] · n/(n − 1)} (Brown & Hauenstein 2005),
+  only where the mean M lies in their admissible range
+  [(L(n − 1) + H)/n, (H(n − 1) + L)/n] (as in LeBreton's R ``WGA::AWG``).
 
 Like R's ``multilevel::rwg`` and ``rwg.j``, values below 0 (more variance than
 the null) are reported as 0, and a one-person unit has no variance: rwg is
@@ -122,6 +126,57 @@ def rwg_j(values: npt.ArrayLike, groups: npt.ArrayLike, *, null_var: float) -> A
     return AgreementResult(group=g.labels, n=g.n, mean=g.mean.mean(axis=1), rwg=r, ad=ad)
 
 
+def rwg_lindell(
+    values: npt.ArrayLike, groups: npt.ArrayLike, *, null_var: float
+) -> AgreementResult:
+    """Lindell's r*wg(j) = 1 − s̄²/σ²_E per group, s̄² the mean item variance.
+
+    Unlike rwg(j) it is not stepped up by the number of items (Lindell, Brandt &
+    Whitney 1999). Like the rest of b2bcx, values below 0 (more variance than
+    the null) are reported as 0; NaN for a one-person group.
+
+    Examples
+    --------
+    >>> rwg_lindell([[1, 2], [2, 3], [3, 4]], [0, 0, 0], null_var=2.0).rwg.tolist()
+    [0.5]
+    """
+    g = group_values(values, groups)
+    s2 = g.var.mean(axis=1)
+    ad = average_deviation(values, groups).ad
+    return AgreementResult(
+        group=g.labels, n=g.n, mean=g.mean.mean(axis=1), rwg=_rwg_from(s2, null_var), ad=ad
+    )
+
+
+def rwg_j_from_variance(mean_var: npt.ArrayLike, items: int, *, null_var: float) -> FloatArray:
+    """rwg(j) from a mean item variance s̄² and J items (0 where s̄² > σ²_E)."""
+    s2 = np.asarray(mean_var, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = s2 / null_var
+        r = items * (1 - ratio) / (items * (1 - ratio) + ratio)
+    r = np.where(np.isnan(r), np.nan, np.clip(r, 0.0, None))
+    out: FloatArray = np.where(ratio > 1, 0.0, r)
+    return out
+
+
+def awg_admissible(mean: npt.ArrayLike, n: npt.ArrayLike, *, low: float, high: float) -> Any:
+    """Whether a group mean lies in Brown & Hauenstein's admissible range for n.
+
+    M must lie in [(L(n − 1) + H)/n, (H(n − 1) + L)/n]; outside it the largest
+    possible variance at that mean is not reachable with n people and awg is
+    undefined.
+
+    >>> awg_admissible([4 / 3, 3.0], [3, 3], low=1, high=5).tolist()
+    [False, True]
+    """
+    m = np.asarray(mean, dtype=float)
+    n_a = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = (low * (n_a - 1) + high) / n_a
+        hi = (high * (n_a - 1) + low) / n_a
+        return (n_a > 1) & (m >= lo - 1e-12) & (m <= hi + 1e-12)
+
+
 def average_deviation(
     values: npt.ArrayLike, groups: npt.ArrayLike, *, center: str = "mean"
 ) -> AgreementResult:
@@ -143,12 +198,17 @@ def average_deviation(
 def awg(values: npt.ArrayLike, groups: npt.ArrayLike, *, low: float, high: float) -> FloatArray:
     """awg (Brown & Hauenstein 2005) per group for a single item on ``[low, high]``.
 
-    NaN where the group mean leaves no room for disagreement (at a scale end)
-    or n < 2.
+    NaN (undefined) where the group mean lies outside Brown & Hauenstein's
+    admissible range for the group's n (:func:`awg_admissible`) — which
+    includes a mean at a scale end — or n < 2.
+
+    >>> awg([1, 1, 2, 2, 3, 4], [0, 0, 0, 1, 1, 1], low=1, high=5).round(3).tolist()
+    [nan, 0.667]
     """
     g = group_values(values, groups)
     m, s2, n = g.mean[:, 0], g.var[:, 0], g.n.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         max_var = ((high + low) * m - m**2 - high * low) * (n / (n - 1))
         out = 1 - 2 * s2 / max_var
-    return np.where((max_var > 0) & (n > 1), out, np.nan)
+    ok = (max_var > 0) & (n > 1) & awg_admissible(m, n, low=low, high=high)
+    return np.where(ok, out, np.nan)

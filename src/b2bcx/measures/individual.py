@@ -105,12 +105,38 @@ def default_metric(backend: Backend) -> str:
     return "cx"
 
 
+#: Human names of the evaluative metrics (Wirtz et al. 2025: NPS and satisfaction
+#: are evaluations, to be kept apart from the experience itself).
+_METRIC_NAMES: dict[str, str] = {"cx": "CX", "nps": "NPS", "csat": "CSAT", "ces": "CES"}
+
+
+def metric_label(metric: str, *, level: str = "collective") -> str:
+    """A human name for what a result measured, e.g. "collective NPS" vs "collective CX".
+
+    ``metric`` is a rating column (or several joined by ``+`` for a
+    multi-item measure); ``level`` is "collective", "individual" or "".
+
+    Examples
+    --------
+    >>> metric_label("cx"), metric_label("nps"), metric_label("efficiency", level="individual")
+    ('collective CX', 'collective NPS', 'individual efficiency rating')
+    >>> metric_label("efficiency+empowerment")
+    'collective efficiency+empowerment (multi-item)'
+    """
+    if "+" in metric:
+        name = f"{metric} (multi-item)"
+    else:
+        name = _METRIC_NAMES.get(metric, f"{metric} rating")
+    return f"{level} {name}".strip()
+
+
 def individual_cx_expr(
     backend: Backend,
     *,
     metric: str = "cx",
     decay: DecayOptions | None = None,
     by: Sequence[str] = (),
+    moments: bool = False,
 ) -> ir.Table:
     """An Ibis expression of individual CX per stakeholder (and ``by`` breakdowns).
 
@@ -118,6 +144,13 @@ def individual_cx_expr(
     ``level``, ``center``, ``decision_maker``, ``segment``, ``annual_value``,
     each of ``by``, then ``n`` (rated interactions), ``weight`` (Σ w),
     ``score`` (the decayed mean on the metric's own scale) and ``last_at``.
+
+    ``moments=True`` adds what the agreement statistics need to separate the
+    person's own rating noise from differences between people
+    (:mod:`b2bcx.measures.consensus`): ``m_eff_inv`` = Σw²/(Σw)² (the variance
+    of the decayed mean of i.i.d. ratings is σ²·Σw²/(Σw)², 1/m for equal
+    weights), ``ss_within`` = Σ(x − x̄)² over the person's ratings (unweighted)
+    and ``df_within`` = n − 1.
     """
     check_metric(metric)
     unknown = [b for b in by if b not in BREAKDOWNS]
@@ -136,15 +169,32 @@ def individual_cx_expr(
             ibis.literal(as_of).epoch_seconds() - frame.occurred_at.epoch_seconds()
         ) / 86400.0
         weight = (age_days * (-math.log(2) / decay.half_life_days)).exp()
-    frame = frame.mutate(_w=weight, _wx=weight * frame[metric].cast("float64"))
+    x = frame[metric].cast("float64")
+    frame = frame.mutate(_w=weight, _wx=weight * x)
     keys = ["stakeholder_id", *PERSON_COLUMNS, *by]
+    extra = (
+        {"_w2": (frame._w * frame._w).sum(), "_sx": x.sum(), "_sx2": (x * x).sum()}
+        if moments
+        else {}
+    )
     grouped = frame.group_by(keys).aggregate(
         n=frame[metric].count(),
         weight=frame._w.sum(),
         _wx=frame._wx.sum(),
         last_at=frame.occurred_at.max(),
+        **extra,
     )
-    return grouped.mutate(score=grouped._wx / grouped.weight).drop("_wx")
+    out = grouped.mutate(score=grouped._wx / grouped.weight).drop("_wx")
+    if not moments:
+        return out
+    nf = out.n.cast("float64")
+    out = out.mutate(
+        m_eff_inv=out._w2 / (out.weight * out.weight),
+        # clipped at 0: the engine's float sums can leave −1e-13 for equal ratings
+        ss_within=ibis.greatest(out._sx2 - out._sx * out._sx / nf, 0.0),
+        df_within=out.n - 1,
+    )
+    return out.drop("_w2", "_sx", "_sx2")
 
 
 #: ``individual_cx(per=...)`` names → breakdown columns.

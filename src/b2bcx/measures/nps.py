@@ -3,10 +3,20 @@
 Formulas (METHODS.md):
 
 - NPS = 100 · (p₊ − p₋), promoters 9–10, detractors 0–6 on the 0–10 scale;
-- Var(NPS on −1…1) = [p₊ + p₋ − (p₊ − p₋)²] / n, CI = NPS ± z·100·√Var;
-- weighted NPS: p₊, p₋ are weight shares (role weights, annual value); the CI uses
-  Kish's effective n = (Σw)² / Σw² in place of n;
-- CSAT = share of 4–5 on a 1–5 scale (and the mean); CES = mean of 1–7 and share 5–7.
+- Var(NPS on −1…1) = [p₊ + p₋ − (p₊ − p₋)²] / n;
+- the interval is Rocks' (2016, *The American Statistician* 70:365) **adjusted
+  Wald** for the trinomial: add 3/4 to the promoters and to the detractors and 3
+  to n (so 3/2 to the passives), then p̃₊ − p̃₋ ± z·√([p̃₊ + p̃₋ − (p̃₊ − p̃₋)²]/ñ),
+  clipped to −100…100. Its exact coverage (``benchmarks/validity/nps_coverage.py``)
+  averages ≥ 95 % over a grid of true shares at n = 3, 5, 10, 30, where the plain
+  Wald interval averages 64 % at n = 3 (and gives [100, 100] for three 10s);
+- weighted NPS: p₊, p₋ are weight shares (role weights, annual value); the interval
+  uses Kish's effective n = (Σw)² / Σw² in place of n;
+- CSAT = share of 4–5 on a 1–5 scale (and the mean); CES = mean of 1–7 and share
+  5–7; their interval is Agresti & Coull's (1998) adjusted Wald (z²/2 successes
+  and z² answers added), clipped to 0–100;
+- below :data:`MIN_INTERVAL_N` answers (effective n) there is no interval:
+  ``lower``/``upper`` are NaN and ``note`` says "too few answers".
 
 Missing scores (NaN) are dropped, as ``na.rm = TRUE``.
 """
@@ -21,13 +31,27 @@ import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
+from b2bcx.measures.tabular import TabularMixin
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Fewest answers (Kish effective n for weighted scores) for an interval.
+MIN_INTERVAL_N = 3
+#: Rocks' (2016) adjusted-Wald pseudo-counts: added to promoters and detractors;
+#: n grows by :data:`NPS_ADD_N`.
+NPS_ADD = 0.75
+NPS_ADD_N = 3.0
+TOO_FEW_ANSWERS = "too few answers"
+_COLUMNS = ("group", "n", "score", "lower", "upper", "share_high", "share_low", "mean")
+
 
 @dataclass(frozen=True)
-class ScoreResult:
-    """One row per group: n (or effective n), score, interval and shares."""
+class ScoreResult(TabularMixin):
+    """One row per group: n (or effective n), score, interval and shares.
+
+    ``note`` is "too few answers" where n is below ``min_n`` (no interval), else
+    empty; ``interval`` names the interval method.
+    """
 
     group: npt.NDArray[Any]
     n: FloatArray
@@ -37,14 +61,103 @@ class ScoreResult:
     share_high: FloatArray
     share_low: FloatArray
     mean: FloatArray
+    interval: str = "adjusted_wald"
+    min_n: int = MIN_INTERVAL_N
+    z: float = 1.96
+
+    @property
+    def note(self) -> list[str]:
+        """Per group: "too few answers" where there is no interval, else ""."""
+        few = ~(np.asarray(self.n, dtype=float) >= self.min_n)
+        return [TOO_FEW_ANSWERS if f else "" for f in few.tolist()]
 
     def to_frame(self) -> pd.DataFrame:
-        """A tidy frame, one row per group."""
-        return pd.DataFrame({k: np.asarray(v) for k, v in asdict(self).items()})
+        """A tidy frame, one row per group (with ``note``)."""
+        d = asdict(self)
+        frame = pd.DataFrame({k: np.asarray(d[k]) for k in _COLUMNS})
+        frame["note"] = self.note
+        return frame
+
+    def methods(self) -> dict[str, Any]:
+        """How the interval was computed (travels with :meth:`to_dict`)."""
+        return {
+            "interval": self.interval,
+            "confidence_z": self.z,
+            "min_n": self.min_n,
+            "below_min_n": TOO_FEW_ANSWERS,
+            "clipped_to_scale": True,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of lists."""
-        return {k: np.asarray(v).tolist() for k, v in asdict(self).items()}
+        """A JSON-ready dict of lists (NaN as None), with ``note`` and ``methods``."""
+        d = asdict(self)
+        out: dict[str, Any] = {
+            k: [
+                None if isinstance(v, float) and np.isnan(v) else v
+                for v in np.asarray(d[k]).tolist()
+            ]
+            for k in _COLUMNS
+        }
+        out["note"] = self.note
+        out["methods"] = self.methods()
+        return out
+
+
+def _json(v: Any) -> Any:
+    return None if isinstance(v, float) and np.isnan(v) else v
+
+
+def adjusted_wald_nps(
+    n: npt.ArrayLike,
+    p_pro: npt.ArrayLike,
+    p_det: npt.ArrayLike,
+    *,
+    z: float = 1.96,
+    min_n: int = MIN_INTERVAL_N,
+) -> tuple[FloatArray, FloatArray]:
+    """Rocks' (2016) adjusted-Wald interval of NPS (on −1…1) from n and the shares.
+
+    Adds 3/4 to the promoter and detractor counts and 3 to n, uses the
+    trinomial variance at the adjusted shares and clips to [−1, 1]. NaN where
+    ``n < min_n``.
+
+    Examples
+    --------
+    >>> lo, hi = adjusted_wald_nps([3], [1.0], [0.0])
+    >>> round(float(lo[0]), 3), float(hi[0])
+    (-0.066, 1.0)
+    """
+    n_a = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nt = n_a + NPS_ADD_N
+        pp = (np.asarray(p_pro, dtype=float) * n_a + NPS_ADD) / nt
+        pd_ = (np.asarray(p_det, dtype=float) * n_a + NPS_ADD) / nt
+        s = pp - pd_
+        se = np.sqrt(np.clip(pp + pd_ - s**2, 0, None) / nt)
+    ok = n_a >= min_n
+    lo = np.where(ok, np.clip(s - z * se, -1.0, 1.0), np.nan)
+    hi = np.where(ok, np.clip(s + z * se, -1.0, 1.0), np.nan)
+    return lo, hi
+
+
+def agresti_coull(
+    n: npt.ArrayLike, p: npt.ArrayLike, *, z: float = 1.96, min_n: int = MIN_INTERVAL_N
+) -> tuple[FloatArray, FloatArray]:
+    """Agresti & Coull's (1998) interval of a proportion, clipped to [0, 1].
+
+    >>> lo, hi = agresti_coull([4], [1.0])
+    >>> round(float(lo[0]), 3), float(hi[0])
+    (0.454, 1.0)
+    """
+    n_a = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nt = n_a + z**2
+        pt = (np.asarray(p, dtype=float) * n_a + z**2 / 2) / nt
+        se = np.sqrt(pt * (1 - pt) / nt)
+    ok = n_a >= min_n
+    lo = np.where(ok, np.clip(pt - z * se, 0.0, 1.0), np.nan)
+    hi = np.where(ok, np.clip(pt + z * se, 0.0, 1.0), np.nan)
+    return lo, hi
 
 
 def _prepare(
@@ -88,7 +201,7 @@ def nps(
     weights: npt.ArrayLike | None = None,
     z: float = 1.96,
 ) -> ScoreResult:
-    """Net Promoter Score per group, −100…100, with a normal-approximation CI.
+    """Net Promoter Score per group, −100…100, with Rocks' adjusted-Wald CI.
 
     Parameters
     ----------
@@ -96,6 +209,8 @@ def nps(
     groups : unit codes (one group when omitted).
     weights : per-respondent weights (weighted NPS); CI uses Kish's effective n.
     z : normal quantile of the interval (1.96 → 95 %).
+
+    Below :data:`MIN_INTERVAL_N` answers the interval is NaN ("too few answers").
 
     Examples
     --------
@@ -110,11 +225,8 @@ def nps(
         x, codes, labels, w, (x >= 9).astype(np.float64), (x <= 6).astype(np.float64)
     )
     score = pp - pd_
-    with np.errstate(invalid="ignore", divide="ignore"):
-        se = np.sqrt(np.clip(pp + pd_ - score**2, 0, None) / n)
-    return ScoreResult(
-        labels, n, 100 * score, 100 * (score - z * se), 100 * (score + z * se), pp, pd_, mean
-    )
+    lo, hi = adjusted_wald_nps(n, pp, pd_, z=z)
+    return ScoreResult(labels, n, 100 * score, 100 * lo, 100 * hi, pp, pd_, mean, z=z)
 
 
 def _top_box(
@@ -130,9 +242,10 @@ def _top_box(
         raise ConfigurationError(f"answers must lie on the {scale[0]}–{scale[1]} scale")
     high = (x >= top_from).astype(np.float64)
     n, ph, pl, mean, _ = _shares(x, codes, labels, w, high, 1.0 - high)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        se = np.sqrt(ph * (1 - ph) / n)
-    return ScoreResult(labels, n, 100 * ph, 100 * (ph - z * se), 100 * (ph + z * se), ph, pl, mean)
+    lo, hi = agresti_coull(n, ph, z=z)
+    return ScoreResult(
+        labels, n, 100 * ph, 100 * lo, 100 * hi, ph, pl, mean, interval="agresti_coull", z=z
+    )
 
 
 def csat(
@@ -142,7 +255,7 @@ def csat(
     weights: npt.ArrayLike | None = None,
     z: float = 1.96,
 ) -> ScoreResult:
-    """CSAT per group: % of 4–5 on a 1–5 scale (``score``, Wald CI) and the ``mean``.
+    """CSAT per group: % of 4–5 on a 1–5 scale (``score``, Agresti–Coull CI) and the ``mean``.
 
     Examples
     --------
