@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import b2bcx
-from b2bcx.api.tokens import create_token
+from b2bcx.server.tokens import create_token
 from b2bcx.demo import generate_world
 
 SECRET = "test-secret-" + "x" * 40
@@ -29,7 +33,28 @@ class World:
     other_account: str
 
 
+#: Worlds built in this test session, by (size, seed): each is built once and
+#: copied for every fixture that asks (the API, web and report tests each get a
+#: copy of their own, so one's writes never reach another).
+_BUILT: dict[tuple[int, int], World] = {}
+
+
 def build_world(root: Path, *, size: int = 8000, seed: int = 11) -> World:
+    """A demo world of about ``size`` interactions in ``root`` (its bundle and a
+    DuckDB workspace), copied from the one built for (size, seed) in this session."""
+    key = (size, seed)
+    if key not in _BUILT:
+        template = Path(tempfile.mkdtemp(prefix="b2bcx-world-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _BUILT[key] = _generate(template, size=size, seed=seed)
+    made = _BUILT[key]
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(made.bundle, root / "bundle", dirs_exist_ok=True)
+    shutil.copy2(made.path, root / made.path.name)
+    return dataclasses.replace(made, path=root / made.path.name, bundle=root / "bundle")
+
+
+def _generate(root: Path, *, size: int, seed: int) -> World:
     """Generate a demo bundle of about ``size`` interactions and import it into a file."""
     bundle = root / "bundle"
     generate_world(bundle, size=size, seed=seed)

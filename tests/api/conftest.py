@@ -9,7 +9,7 @@ from api_world import SECRET, World, build_world
 from fastapi.testclient import TestClient
 
 from b2bcx.api.app import create_app
-from b2bcx.api.settings import load_server_settings
+from b2bcx.server.settings import load_server_settings
 
 
 @pytest.fixture(scope="session")

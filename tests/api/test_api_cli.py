@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import b2bcx
-from b2bcx.api.tokens import verify_token
+from b2bcx.server.tokens import verify_token
 from b2bcx.cli import app
 
 runner = CliRunner()
@@ -84,7 +84,7 @@ def test_serve_refuses_a_short_secret(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_serve_binds_loopback_by_default() -> None:
-    from b2bcx.api.settings import ServerSettings
+    from b2bcx.server.settings import ServerSettings
 
     assert ServerSettings().host == "127.0.0.1"
     help_text = runner.invoke(app, ["serve", "--help"]).output

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 import b2bcx
 from b2bcx.api.app import create_app
-from b2bcx.api.settings import load_server_settings
-from b2bcx.api.tokens import create_token
+from b2bcx.server.settings import load_server_settings
+from b2bcx.server.tokens import create_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ from api_world import World, auth
 from fastapi.testclient import TestClient
 
 import b2bcx
-from b2bcx.api.tokens import hash_token
+from b2bcx.server.tokens import hash_token
 
 OPEN = {"/api/v1/health"}
 

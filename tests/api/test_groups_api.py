@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 import b2bcx
 from b2bcx.api.app import create_app
-from b2bcx.api.settings import load_server_settings
-from b2bcx.api.tokens import create_token
+from b2bcx.server.settings import load_server_settings
+from b2bcx.server.tokens import create_token
 from b2bcx.demo import generate_world
 from b2bcx.measures.collective import measure_units
 from b2bcx.web import create_web_app

@@ -7,24 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import b2bcx
-from b2bcx.api.pool import ConnectionPool
-from b2bcx.api.results import ResultCache, ResultContext, Unavailable
+from b2bcx.server.pool import ConnectionPool
+from b2bcx.analyses import Analyses
+from b2bcx.server.results import ResultCache, Unavailable
 from b2bcx.errors import ConfigurationError
-from b2bcx.storage import Backend
 
 
 def _cache(ws: b2bcx.Workspace, computations: dict[str, Any], **kw: Any) -> ResultCache:
     return ResultCache(
-        ws.backend, threading.RLock(), computations, context=ResultContext(), check_seconds=0, **kw
+        ws.backend, threading.RLock(), computations, check_seconds=0, **kw
     )
 
 
 def test_computed_once_per_data_version(ws: b2bcx.Workspace, small_bundle: Path) -> None:
     calls: list[str] = []
 
-    def count(backend: Backend, arg: str, ctx: ResultContext) -> int:
+    def count(a: Analyses, arg: str) -> int:
         calls.append(arg)
-        return int(backend.execute("SELECT count(*) FROM accounts")[0][0])
+        return a.info.counts["accounts"]
 
     cache = _cache(ws, {"n": count})
     assert cache.get("n") == 0 and cache.get("n") == 0 and calls == [""]
@@ -44,7 +44,7 @@ def test_stale_value_is_served_while_refreshing(tmp_path: Path, small_bundle: Pa
     started = threading.Event()
     values = iter([1, 2])
 
-    def slow(backend: Backend, arg: str, ctx: ResultContext) -> int:
+    def slow(a: Analyses, arg: str) -> int:
         value = next(values)
         if value == 2:
             started.set()
@@ -74,10 +74,10 @@ def test_stale_value_is_served_while_refreshing(tmp_path: Path, small_bundle: Pa
 
 
 def test_library_errors_become_reasons(ws: b2bcx.Workspace) -> None:
-    def refuse(backend: Backend, arg: str, ctx: ResultContext) -> int:
+    def refuse(a: Analyses, arg: str) -> int:
         raise ConfigurationError("not enough data for this")
 
-    def crash(backend: Backend, arg: str, ctx: ResultContext) -> int:
+    def crash(a: Analyses, arg: str) -> int:
         raise ZeroDivisionError("float division by zero")
 
     cache = _cache(ws, {"refuse": refuse, "crash": crash})
@@ -92,11 +92,11 @@ def test_close_waits_for_the_computation_in_flight_and_starts_no_more(
     started, release = threading.Event(), threading.Event()
     calls: list[str] = []
 
-    def slow(backend: Backend, arg: str, ctx: ResultContext) -> int:
+    def slow(a: Analyses, arg: str) -> int:
         calls.append(arg)
         started.set()
         release.wait(timeout=30)
-        return int(backend.execute("SELECT count(*) FROM accounts")[0][0])
+        return a.info.counts["accounts"]
 
     cache = _cache(ws, {"n": slow})
     worker = threading.Thread(target=cache.get, args=("n",))

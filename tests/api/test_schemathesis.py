@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from b2bcx.api.app import create_app
-from b2bcx.api.settings import load_server_settings
+from b2bcx.server.settings import load_server_settings
 
 pytestmark = pytest.mark.slow
 

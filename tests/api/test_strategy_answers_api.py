@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import b2bcx
 from b2bcx.api.app import create_app
-from b2bcx.api.settings import load_server_settings
+from b2bcx.server.settings import load_server_settings
 from b2bcx.web import create_web_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "strategy" / "answers.yaml"

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_world import SECRET, World, build_world
 
 import b2bcx
-from b2bcx.api.settings import load_server_settings
+from b2bcx.server.settings import load_server_settings
 from b2bcx.web import create_web_app
 
 

@@ -10,8 +10,8 @@ from api_world import SECRET, World, sign_in
 from fastapi.testclient import TestClient
 
 import b2bcx
-from b2bcx.api.settings import load_server_settings
-from b2bcx.api.tokens import create_token, revoke_token
+from b2bcx.server.settings import load_server_settings
+from b2bcx.server.tokens import create_token, revoke_token
 from b2bcx.web import create_web_app
 from b2bcx.web.session import SESSION_COOKIE, sign, unsign
 

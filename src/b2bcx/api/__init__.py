@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from b2bcx.api.settings import ServerSettings
+    from b2bcx.server.settings import ServerSettings
 
 API_PREFIX = "/api/v1"
 

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
 
 import b2bcx
-from b2bcx.api.computations import COMPUTATIONS, WARM_KEYS
 from b2bcx.api.errors import install_error_handlers
-from b2bcx.api.pool import ConnectionPool
-from b2bcx.api.results import ResultCache, ResultContext
 from b2bcx.api.routes import ROUTERS
-from b2bcx.api.settings import ServerSettings, signing_key
-from b2bcx.api.state import AppState
-from b2bcx.workspace import Workspace, open_workspace
+from b2bcx.server.settings import ServerSettings
+from b2bcx.server.state import AppState, build_state
+from b2bcx.workspace import Workspace
+
+__all__ = ["DESCRIPTION", "build_state", "create_app", "openapi_spec"]
 
 DESCRIPTION = """\
 The b2bcx REST API: accounts and their people, journeys, touchpoints and partners,
@@ -33,58 +30,12 @@ See `docs/api.md`.
 """
 
 
-def _answers(path: Path | None) -> Any:
-    if path is None:
-        return None
-    from b2bcx.strategy import load_answers
-
-    return load_answers(path)
-
-
-def build_state(settings: ServerSettings, *, workspace: Workspace | None = None) -> AppState:
-    """Open the workspace's connections and make the result cache.
-
-    A DuckDB file or PostgreSQL workspace gets ``db_connections`` connections
-    for requests and one more for computations; an in-memory workspace cannot
-    be shared between connections, so it serves both through one.
-    """
-    key = signing_key(settings)
-    ws = workspace or open_workspace(settings.workspace)
-    shareable = (ws.backend.kind == "duckdb" and ws.url != ":memory:") or (
-        ws.backend.kind == "postgres"
-    )
-    answers = _answers(settings.strategy_answers)
-    if shareable:
-        extra = [open_workspace(ws.url) for _ in range(settings.db_connections - 1)]
-        pool = ConnectionPool([ws, *extra])
-        compute_ws: Workspace | None = open_workspace(ws.url)
-        assert compute_ws is not None
-        cache = ResultCache(
-            compute_ws.backend,
-            threading.RLock(),
-            COMPUTATIONS,
-            context=ResultContext(answers=answers),
-            refresh_keys=WARM_KEYS,
-            version_source=pool.backend,
-        )
-    else:
-        lock = threading.RLock()
-        pool = ConnectionPool([ws], lock=lock)
-        compute_ws = None
-        cache = ResultCache(
-            ws.backend,
-            lock,
-            COMPUTATIONS,
-            context=ResultContext(answers=answers),
-            refresh_keys=WARM_KEYS,
-        )
-    return AppState(
-        settings=settings, key=key, pool=pool, results=cache, compute_workspace=compute_ws
-    )
-
-
 def create_app(
-    settings: ServerSettings, *, workspace: Workspace | None = None, state: AppState | None = None
+    settings: ServerSettings,
+    *,
+    workspace: Workspace | None = None,
+    state: AppState | None = None,
+    mount: Iterable[Callable[[FastAPI], object]] = (),
 ) -> FastAPI:
     """The API for ``settings``.
 
@@ -95,20 +46,25 @@ def create_app(
     workspace:
         An open workspace to serve (tests); default: open ``settings.workspace``.
     state:
-        A ready state (the dashboard shares one with the API).
+        A ready server state (:func:`b2bcx.server.state.build_state`).
+    mount:
+        What else to serve on the same application and state, each called with
+        the app (``b2bcx serve`` passes :func:`b2bcx.web.app.mount_dashboard`).
     """
     app_state = state or build_state(settings, workspace=workspace)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.warm:
-            app_state.results.warm(WARM_KEYS)
+            app_state.warm()
         yield
         if workspace is None and state is None:
             app_state.close()
 
     app = _bare_app(lifespan=lifespan)
     app.state.b2bcx = app_state
+    for install in mount:
+        install(app)
     return app
 
 

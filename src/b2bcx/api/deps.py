@@ -3,25 +3,36 @@ role checks and the account limit every endpoint enforces."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from b2bcx.api.errors import ApiError
-from b2bcx.api.state import AppState
-from b2bcx.api.tokens import Principal, Role, verify_token
+from b2bcx.api.errors import ApiError, from_library
+from b2bcx.errors import B2bcxError
+from b2bcx.server.http import State, get_state
+from b2bcx.server.state import AppState
+from b2bcx.server.tokens import AuditedBy, Principal, Role, verify_token
+from b2bcx.server.views import check_account
+
+__all__ = [
+    "Admin",
+    "Analyst",
+    "Caller",
+    "State",
+    "Viewer",
+    "audited",
+    "audited_by",
+    "check_account",
+    "get_principal",
+    "get_state",
+    "require",
+    "require_all_accounts",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `b2bcx token create`.")
-
-
-def get_state(request: Request) -> AppState:
-    """The application state."""
-    state: AppState = request.app.state.b2bcx
-    return state
-
-
-State = Annotated[AppState, Depends(get_state)]
 
 
 def get_principal(
@@ -71,10 +82,28 @@ def require_all_accounts(principal: Principal, what: str) -> None:
         )
 
 
-def check_account(principal: Principal, account_id: str) -> None:
-    """Refuse an account the token may not see (404, so its existence is not revealed)."""
-    if not principal.sees(account_id):
-        raise ApiError(404, f"no account {account_id!r}")
+def audited_by(caller: Principal, action: str) -> AuditedBy:
+    """The audit identity of ``caller`` making ``action`` (e.g. ``POST /api/v1/tokens``)."""
+    return AuditedBy(action=action, role=caller.role.value, token_id=caller.token_id)
+
+
+@contextlib.contextmanager
+def audited(
+    state: AppState, caller: Principal, action: str, target: str, detail: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Audit one API write: ``detail`` (filled in by the block) with status 201,
+    or the status and message of the error the block raises."""
+    status = 201
+    try:
+        yield detail
+    except (ApiError, B2bcxError) as exc:
+        err = exc if isinstance(exc, ApiError) else from_library(exc)
+        status = err.status
+        detail["error"] = err.message[:500]
+        raise
+    finally:
+        state.audit(token_id=caller.token_id, role=caller.role.value, action=action,
+                    target=target, status=status, detail=detail)  # fmt: skip
 
 
 Viewer = Annotated[Principal, require(Role.viewer)]

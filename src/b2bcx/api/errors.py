@@ -6,9 +6,12 @@ Every error response, whatever raised it, has the body::
 
 ``code`` is stable and machine-readable; ``message`` is for people; ``details``
 is a list (validation problems, rejected rows, ...), empty when there is
-nothing more to say. The library raises :mod:`b2bcx.errors`; this module maps
-them (and FastAPI's own errors) to the envelope. Dashboard pages (paths outside
-the API) get an HTML page instead, through the renderer the web adapter installs.
+nothing more to say. The library and the server raise :mod:`b2bcx.errors`
+(e.g. :class:`~b2bcx.errors.NotAvailable` → 409 ``not_available``); this module
+maps them (status and code from :func:`b2bcx.server.http.status_of`, and
+FastAPI's own errors) to the envelope. Dashboard pages (paths outside the API)
+get an HTML page instead, through the renderer the dashboard installs
+(``app.state.html_error_renderer(request, status, message)``).
 """
 
 from __future__ import annotations
@@ -23,15 +26,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from b2bcx.errors import (
-    B2bcxError,
-    BundleError,
-    ConfigurationError,
-    DataRejected,
-    NotFound,
-    SchemaVersionError,
-    WorkspaceError,
-)
+from b2bcx.errors import B2bcxError, DataRejected
+from b2bcx.server.http import status_of
+from b2bcx.server.uploads import UploadRejected
 
 log = logging.getLogger("b2bcx.api")
 
@@ -94,23 +91,18 @@ def envelope(
 
 
 def from_library(exc: B2bcxError) -> ApiError:
-    """The API error for an error the library raised."""
-    if isinstance(exc, DataRejected):
-        return ApiError(
-            422, str(exc), code="data_rejected", details=[{"n_rejected": exc.n_rejected}]
-        )
-    if isinstance(exc, NotFound):
-        return ApiError(404, str(exc))
-    if isinstance(exc, BundleError):
-        return ApiError(400, str(exc), code="bad_bundle")
-    if isinstance(exc, ConfigurationError):
-        return ApiError(400, str(exc), code="invalid_option")
-    if isinstance(exc, SchemaVersionError | WorkspaceError):
-        return ApiError(503, str(exc), code="workspace_unavailable")
-    return ApiError(400, str(exc), code="error")
+    """The API error for an error the library or the server raised."""
+    status, code = status_of(exc)
+    details: list[Any] = []
+    if isinstance(exc, UploadRejected):
+        details = exc.details()
+    elif isinstance(exc, DataRejected):
+        details = [{"n_rejected": exc.n_rejected}]
+    return ApiError(status, str(exc), code=code, details=details)
 
 
-HtmlRenderer = Callable[[Request, ApiError], Awaitable[Response] | Response]
+#: ``(request, status, message) -> page``: how the dashboard answers its own paths.
+HtmlRenderer = Callable[[Request, int, str], Awaitable[Response] | Response]
 
 
 def _is_api(request: Request) -> bool:
@@ -123,7 +115,7 @@ def _is_api(request: Request) -> bool:
 async def _respond(request: Request, err: ApiError) -> Response:
     renderer: HtmlRenderer | None = getattr(request.app.state, "html_error_renderer", None)
     if renderer is not None and not _is_api(request):
-        result = renderer(request, err)
+        result = renderer(request, err.status, err.message)
         if isinstance(result, Response):
             return result
         return await result

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from b2bcx.api.pagination import Page
-from b2bcx.api.tokens import Role
 from b2bcx.model.tables import TABLES, Kind
+from b2bcx.server.tokens import Role
 
 _PY: dict[Kind, Any] = {
     Kind.ID: str,

@@ -1,182 +1,29 @@
-"""API tokens: made once, shown once, stored hashed; roles and account limits.
-
-A token reads ``b2bcx_<id>_<secret>``: ``id`` (8 hex characters) is public and
-names the token in listings and the audit log; ``secret`` is 32 random bytes.
-Only ``sha256(token)`` is stored (:mod:`b2bcx.storage.authstore`), so a stolen
-database does not give working tokens; the secret's entropy makes a plain hash
-enough (no slow hash needed, as for passwords).
-
-Roles are ordered: a **viewer** reads; an **analyst** also imports bundles and
-refreshes analyses; an **admin** also manages tokens and reads the audit log.
-A token may be limited to a list of accounts: it then sees those accounts only.
-"""
+"""Moved to :mod:`b2bcx.server.tokens`; re-exported here until the CLI imports it from there."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from b2bcx.server.tokens import (
+    AuditedBy,
+    NewToken,
+    Principal,
+    Role,
+    create_token,
+    hash_token,
+    list_tokens,
+    principal_of,
+    revoke_token,
+    verify_token,
+)
 
-from b2bcx.errors import ConfigurationError, NotFound
-from b2bcx.storage import Backend, authstore
-
-PREFIX = "b2bcx"
-_TOKEN = re.compile(r"^b2bcx_([0-9a-f]{8})_([A-Za-z0-9_-]{20,})$")
-
-
-class Role(StrEnum):
-    """What a token may do; each role includes the ones before it."""
-
-    viewer = "viewer"
-    analyst = "analyst"
-    admin = "admin"
-
-    @property
-    def rank(self) -> int:
-        """0 for viewer, 1 for analyst, 2 for admin."""
-        return list(Role).index(self)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a token's id, name, role and the accounts it may see.
-
-    ``accounts`` is ``None`` for a token that sees every account.
-    """
-
-    token_id: str
-    name: str
-    role: Role
-    accounts: frozenset[str] | None = None
-
-    @property
-    def is_restricted(self) -> bool:
-        """Whether the token is limited to a list of accounts."""
-        return self.accounts is not None
-
-    def has_role(self, role: Role) -> bool:
-        """Whether the token's role includes ``role``."""
-        return self.role.rank >= role.rank
-
-    def sees(self, account_id: str) -> bool:
-        """Whether the token may see ``account_id``."""
-        return self.accounts is None or account_id in self.accounts
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "token_id": self.token_id,
-            "name": self.name,
-            "role": self.role.value,
-            "accounts": sorted(self.accounts) if self.accounts is not None else None,
-        }
-
-
-@dataclass(frozen=True)
-class NewToken:
-    """A token just made: ``token`` is shown once and never stored."""
-
-    token: str
-    principal: Principal
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a token: SHA-256, hex."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def parse_role(value: str) -> Role:
-    """``value`` as a :class:`Role`, or a clear error."""
-    try:
-        return Role(value)
-    except ValueError:
-        raise ConfigurationError(
-            f"role must be one of {', '.join(r.value for r in Role)} (got {value!r})"
-        ) from None
-
-
-def _principal(row: dict[str, Any]) -> Principal:
-    accounts = row.get("accounts")
-    return Principal(
-        token_id=str(row["token_id"]),
-        name=str(row.get("name") or ""),
-        role=Role(row["role"]),
-        accounts=frozenset(accounts) if accounts is not None else None,
-    )
-
-
-def create_token(
-    backend: Backend,
-    *,
-    role: Role | str,
-    accounts: list[str] | None = None,
-    name: str = "",
-) -> NewToken:
-    """Make a token, store its hash, and return it (the only time it is visible).
-
-    ``accounts`` limits the token to those accounts (they must exist).
-    """
-    role = parse_role(str(role))
-    if accounts is not None:
-        accounts = sorted({a.strip() for a in accounts if a.strip()})
-        if not accounts:
-            raise ConfigurationError("--accounts needs at least one account id")
-        known = {r[0] for r in backend.execute("SELECT account_id FROM accounts")}
-        missing = [a for a in accounts if a not in known]
-        if missing:
-            raise NotFound(f"no account {', '.join(repr(m) for m in missing)} in the workspace")
-    token_id = secrets.token_hex(4)
-    token = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-    row = authstore.insert_token(
-        backend,
-        token_id=token_id,
-        token_hash=hash_token(token),
-        name=name,
-        role=role.value,
-        accounts=accounts,
-    )
-    return NewToken(token, _principal(row))
-
-
-def verify_token(backend: Backend, token: str) -> Principal | None:
-    """The principal of a valid, unrevoked token; ``None`` otherwise."""
-    match = _TOKEN.match(token.strip())
-    if match is None:
-        return None
-    row = authstore.get_token(backend, match.group(1))
-    if row is None or row.get("revoked_at") is not None:
-        return None
-    if not hmac.compare_digest(str(row["token_hash"]), hash_token(token.strip())):
-        return None
-    return _principal(row)
-
-
-def principal_of(backend: Backend, token_id: str) -> Principal | None:
-    """The principal of an unrevoked token by its id (sessions refer to tokens so)."""
-    row = authstore.get_token(backend, token_id)
-    if row is None or row.get("revoked_at") is not None:
-        return None
-    return _principal(row)
-
-
-def list_tokens(backend: Backend) -> list[dict[str, Any]]:
-    """Every token without its hash: id, name, role, accounts, created, revoked."""
-    return [
-        {k: v for k, v in r.items() if k != "token_hash"} for r in authstore.list_tokens(backend)
-    ]
-
-
-def revoke_token(backend: Backend, token_id: str) -> None:
-    """Revoke a token at once (its sessions end too).
-
-    Raises
-    ------
-    NotFound
-        If there is no active token with that id.
-    """
-    if not authstore.revoke_token(backend, token_id):
-        raise NotFound(f"no active token {token_id!r}")
+__all__ = [
+    "AuditedBy",
+    "NewToken",
+    "Principal",
+    "Role",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "principal_of",
+    "revoke_token",
+    "verify_token",
+]

@@ -2,8 +2,14 @@
 scripts, no network) that follows the four-step playbook of Wirtz et al. (2025,
 7.2) and shows the evidence behind each statement.
 
-:func:`gather` runs the analyses (each one library call); :func:`render_report`
-turns their results into HTML; :func:`write_report` writes it (and a PDF).
+:func:`gather` picks the standard analyses it shows from an
+:class:`~b2bcx.analyses.Analyses` (the list of analyses, their thresholds and
+answers live there, once: ``ws.analyses(options)``); :func:`render_report` turns
+them into HTML; :func:`write_report` writes it (and a PDF).
+
+For callers written before the front door, :func:`gather`, :func:`build_report`
+and :func:`write_report` also take a :class:`~b2bcx.storage.Backend` (and
+``answers``): the analyses are then made with the default options.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.errors import B2bcxError
 from b2bcx.report import charts, figures
-from b2bcx.report.insights import text_insights
 from b2bcx.storage import Backend
+
+if TYPE_CHECKING:
+    from b2bcx.strategy import Answers
 
 log = logging.getLogger("b2bcx.report")
 
@@ -43,33 +52,40 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in out]
 
 
-def _steps(backend: Backend, answers: Any) -> dict[str, Callable[[], Any]]:
-    from b2bcx.diagnose import DiagnoseOptions, diagnose
-    from b2bcx.measures.breakdowns import monthly_trend, split
-    from b2bcx.measures.collective import measure_units
-    from b2bcx.measures.individual import default_metric
-    from b2bcx.measures.keydrivers import key_drivers
-    from b2bcx.measures.maps import stage_control_map
-    from b2bcx.strategy import assess, plan, profile
-    from b2bcx.strategy.saved import resolve_answers
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A typed result's JSON object (``to_dict()``, else ``to_json()``)."""
+    method = getattr(value, "to_dict", None) or value.to_json
+    out: dict[str, Any] = method()
+    return out
 
-    metric = default_metric(backend)
-    # the answers given, else the latest saved in the workspace (and the one before)
-    resolved = resolve_answers(backend, answers)
+
+def _steps(a: Analyses) -> dict[str, Callable[[], Any]]:
+    """What the report shows: each one attribute of the standard analyses."""
     return {
-        "metric": lambda: metric,
-        "accounts": lambda: measure_units(backend, metric=metric),
-        "trend": lambda: _records(monthly_trend(backend, metric=metric)),
-        "map": lambda: _records(stage_control_map(backend, metric=metric).cells),
-        "controllers": lambda: _records(split(backend, by="controller", metric=metric)),
-        "drivers": lambda: _records(key_drivers(backend, drivers="touchpoints", n_boot=0).table),
-        "diagnosis": lambda: diagnose(backend, DiagnoseOptions(metric=metric)).to_json(),
-        "profile": lambda: profile(backend).to_json(),
-        "assessment": lambda: assess(backend, resolved.answers).to_json(),
-        "plan": lambda: plan(backend, resolved.answers, previous=resolved.previous).to_json(),
-        "answers": lambda: _answers_line(resolved.answers),
-        "text": lambda: text_insights(backend),
+        "metric": lambda: a.metric,
+        "accounts": lambda: a.units("account"),
+        "trend": lambda: _records(a.trend()),
+        "map": lambda: _records(a.map().cells),
+        "controllers": lambda: _records(a.split("controller")),
+        "drivers": lambda: _records(a.drivers("touchpoints").table),
+        "diagnosis": lambda: _as_dict(a.diagnosis),
+        "profile": lambda: _as_dict(a.profile),
+        "assessment": lambda: _as_dict(a.assessment),
+        "plan": lambda: _as_dict(a.plan),
+        # the answers given, else the latest saved in the workspace
+        "answers": lambda: _answers_line(a.answers.answers),
+        "text": lambda: a.text,
     }
+
+
+def analyses_of(source: Analyses | Backend, *, answers: Answers | None = None) -> Analyses:
+    """``source`` if it is the standard analyses, else those of a backend with the
+    default options and ``answers`` (the report's drivers need no intervals)."""
+    if isinstance(source, Analyses):
+        if answers is not None:
+            raise TypeError("give the answers in the Analyses' options, not beside them")
+        return source
+    return Analyses(source, AnalysisOptions(answers=answers, n_boot=0))
 
 
 def _answers_line(answers: Any) -> str:
@@ -81,12 +97,23 @@ def _answers_line(answers: Any) -> str:
     return f"{len(answers.values)} items answered {when}{who} ({answers.source})"
 
 
-def gather(backend: Backend, *, answers: Any = None) -> ReportData:
-    """Run every analysis the report shows; a failing one is recorded, not raised."""
+def gather(analyses: Analyses | Backend, *, answers: Answers | None = None) -> ReportData:
+    """The results the report shows, taken from ``analyses``; a failing one is
+    recorded (``missing``), not raised.
+
+    Parameters
+    ----------
+    analyses:
+        The standard analyses (``ws.analyses(options)``), or, as before the
+        front door, a backend (with ``answers``).
+    answers:
+        Only with a backend: the strategy answers (else the latest saved).
+    """
+    a = analyses_of(analyses, answers=answers)
     data = ReportData(
-        generated=_dt.datetime.now(_dt.UTC).replace(microsecond=0), workspace=backend.url
+        generated=_dt.datetime.now(_dt.UTC).replace(microsecond=0), workspace=a.backend.url
     )
-    for name, step in _steps(backend, answers).items():
+    for name, step in _steps(a).items():
         try:
             value = step()
         except B2bcxError as exc:
@@ -168,21 +195,30 @@ def render_report(data: ReportData) -> str:
     return str(_environment().get_template("report.html").render(**_view(data)))
 
 
-def build_report(backend: Backend, *, answers: Any = None) -> str:
-    """Run the analyses and render the report (HTML)."""
-    return render_report(gather(backend, answers=answers))
+def build_report(analyses: Analyses | Backend, *, answers: Answers | None = None) -> str:
+    """The report of ``analyses`` as HTML (:func:`gather`, then :func:`render_report`)."""
+    return render_report(gather(analyses, answers=answers))
 
 
 def write_report(
-    backend: Backend, out: str | Path, *, answers: Any = None, pdf: bool = False
+    analyses: Analyses | Backend,
+    out: str | Path,
+    *,
+    answers: Answers | None = None,
+    pdf: bool = False,
 ) -> list[Path]:
-    """Write the report to ``out`` (HTML) and, with ``pdf``, beside it as ``.pdf``."""
+    """Write the report of ``analyses`` to ``out`` (HTML) and, with ``pdf``,
+    beside it as ``.pdf``; returns the files written.
+
+    ``analyses`` is ``ws.analyses(options)``; a backend (with ``answers``) still
+    works for callers written before the front door.
+    """
     path = Path(out)
     if path.parent and not path.parent.exists():
         from b2bcx.errors import NotFound
 
         raise NotFound(f"the folder {str(path.parent)!r} does not exist")
-    path.write_text(build_report(backend, answers=answers), encoding="utf-8")
+    path.write_text(build_report(analyses, answers=answers), encoding="utf-8")
     written = [path]
     if pdf:
         from b2bcx.report.pdf import print_pdf

@@ -1,7 +1,8 @@
-"""The web dashboard: server-rendered pages over the same state as the REST API.
+"""The web dashboard: server-rendered pages over the server's state, beside the
+REST API (both stand on :mod:`b2bcx.server`).
 
-:func:`create_web_app` builds the API application and mounts the dashboard on
-it (``/`` pages, ``/static`` assets); ``b2bcx serve`` runs it.
+:func:`b2bcx.web.app.mount_dashboard` adds the pages (``/``) and ``/static``
+assets to an application; ``b2bcx serve`` mounts them on the API's.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from b2bcx.api.settings import ServerSettings
+    from b2bcx.server.settings import ServerSettings
 
 
 def create_web_app(settings: ServerSettings, **kwargs: Any) -> FastAPI:
-    """The API with the dashboard mounted (see :func:`b2bcx.web.app.create_web_app`)."""
-    from b2bcx.web.app import create_web_app as _create
+    """The REST API with the dashboard mounted, as ``b2bcx serve`` runs it.
 
-    return _create(settings, **kwargs)
+    Kept for callers written before the API and the dashboard stood side by
+    side; new code composes them itself:
+    ``b2bcx.api.app.create_app(settings, mount=(mount_dashboard,))``.
+    """
+    # the one place web/ reaches the API (tests/test_architecture.py: COMPAT)
+    from b2bcx.api.app import create_app
+    from b2bcx.web.app import mount_dashboard
+
+    return create_app(settings, mount=(mount_dashboard,), **kwargs)
 
 
 __all__ = ["create_web_app"]

@@ -1,4 +1,15 @@
-"""The dashboard application: the API with the pages and static assets mounted."""
+"""The dashboard: pages and static assets on the server's state.
+
+:func:`mount_dashboard` adds the pages to an application that serves a
+:class:`~b2bcx.server.state.AppState`. ``b2bcx serve`` mounts them on the REST
+API's application, so both share one state, one result cache and one port::
+
+    create_app(settings, mount=(mount_dashboard,))  # b2bcx.api.app.create_app
+
+The dashboard imports nothing of the API: page errors reach it through
+``app.state.html_error_renderer``, which the API's error handlers call for paths
+outside ``/api``.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +20,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from b2bcx.api.app import create_app
-from b2bcx.api.errors import ApiError
-from b2bcx.api.settings import ServerSettings
 from b2bcx.web.deps import SignInRequired, signin_url
 from b2bcx.web.render import render
 from b2bcx.web.routes import ROUTERS
+
+__all__ = ["SECURITY_HEADERS", "mount_dashboard"]
 
 SECURITY_HEADERS = {
     # everything is served from here: no CDN, no inline script
@@ -26,15 +36,14 @@ SECURITY_HEADERS = {
 }
 
 
-def _html_error(request: Request, err: ApiError) -> Response:
-    return render(
-        request, "error.html", status=err.status, status_code=err.status, message=err.message
-    )
+def _html_error(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", status=status, status_code=status, message=message)
 
 
-def create_web_app(settings: ServerSettings, **kwargs: Any) -> FastAPI:
-    """The API (``/api/v1``) with the dashboard pages (``/``) and ``/static`` assets."""
-    app = create_app(settings, **kwargs)
+def mount_dashboard(app: FastAPI) -> FastAPI:
+    """Add the dashboard pages (``/``) and ``/static`` assets to ``app``, whose
+    ``app.state.b2bcx`` is the server's state; errors on the pages are shown as
+    pages (``app.state.html_error_renderer``, which the API's handlers use)."""
     app.state.html_error_renderer = _html_error
 
     async def to_signin(request: Request, exc: Exception) -> Response:

@@ -1,15 +1,18 @@
-"""Who is looking at a page: the session's token, or a redirect to sign in."""
+"""Who is looking at a page: the session's token, or a redirect to sign in; and
+how a form shows what the server refused."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
-from b2bcx.api.deps import State
-from b2bcx.api.errors import ApiError
-from b2bcx.api.tokens import Principal, Role, principal_of
+from b2bcx.errors import B2bcxError
+from b2bcx.server.http import State, status_of
+from b2bcx.server.tokens import Principal, Role, principal_of
+from b2bcx.server.uploads import UploadRejected
 from b2bcx.web.session import SESSION_COOKIE, read_session
 
 
@@ -46,10 +49,31 @@ Visitor = Annotated[Principal, Depends(page_principal)]
 def page_analyst(principal: Visitor) -> Principal:
     """A signed-in token with the analyst role and every account."""
     if not principal.has_role(Role.analyst):
-        raise ApiError(403, "imports and strategy answers need the analyst role")
+        raise HTTPException(403, "imports and strategy answers need the analyst role")
     if principal.is_restricted:
-        raise ApiError(403, "imports and strategy answers need a token for every account")
+        raise HTTPException(403, "imports and strategy answers need a token for every account")
     return principal
 
 
 AnalystVisitor = Annotated[Principal, Depends(page_analyst)]
+
+
+def refuse_forged_form() -> HTTPException:
+    """The error for a form whose CSRF token does not match the session's."""
+    return HTTPException(403, "the form expired or did not come from this site; reload the page")
+
+
+@dataclass(frozen=True)
+class FormError:
+    """What a form shows when the server refused it: the HTTP status, the
+    message, and details (the first rejected rows of a bundle)."""
+
+    status: int
+    message: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, exc: B2bcxError) -> FormError:
+        """The form error of a library or server error."""
+        details = exc.details() if isinstance(exc, UploadRejected) else []
+        return cls(status_of(exc)[0], str(exc), details)

@@ -18,7 +18,6 @@ from b2bcx.api.pagination import (
     sort_query,
     sort_rows,
 )
-from b2bcx.api.records import all_records, comments
 from b2bcx.api.schemas import (
     AccountDetail,
     AccountSummary,
@@ -27,12 +26,14 @@ from b2bcx.api.schemas import (
     JourneyWithStages,
     Open,
 )
-from b2bcx.api.views import (
+from b2bcx.server.records import all_records, comments
+from b2bcx.server.views import (
     account_findings,
     account_row,
     account_rows,
     by_account,
     group_of,
+    journeys_with_stages,
     unit_rows,
     visible,
 )
@@ -117,18 +118,7 @@ def journeys(account_id: str, caller: Viewer, state: State) -> list[dict[str, An
     """Every journey of the account with the stages it entered."""
     _summary(state, caller, account_id)
     with state.db() as backend:
-        found = all_records(backend, "journeys", {"account_id": account_id})
-        stages = all_records(backend, "journey_stages", {"account_id": account_id})
-    return [
-        {
-            "journey": j,
-            "stages": sorted(
-                [s for s in stages if s["journey_id"] == j["journey_id"]],
-                key=lambda s: s["entered_at"] or "",
-            ),
-        }
-        for j in found
-    ]
+        return journeys_with_stages(backend, account_id)
 
 
 @router.get(

@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.computations import WARM_KEYS
-from b2bcx.api.convert import plain_dict
-from b2bcx.api.deps import Admin, Analyst, State, require_all_accounts
+from b2bcx.api.deps import Admin, Analyst, State, audited_by, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import Page, Paging, page_of
 from b2bcx.api.schemas import AuditEntry, Refreshed, TokenCreate, TokenCreated, TokenInfo
-from b2bcx.api.tokens import create_token, list_tokens, revoke_token
-from b2bcx.storage import authstore
+from b2bcx.server.computations import WARM_KEYS
+from b2bcx.server.convert import plain_dict
+from b2bcx.server.records import read_audit
+from b2bcx.server.tokens import create_token, list_tokens, revoke_token
 
 router = APIRouter(prefix=API_PREFIX, tags=["administration"], responses=ERROR_RESPONSES)
 
@@ -33,15 +33,13 @@ def make_token(body: TokenCreate, caller: Admin, state: State) -> dict[str, Any]
     require_all_accounts(caller, "token management")
     role = body.role
     with state.db() as backend:
-        made = create_token(backend, role=role, accounts=body.accounts, name=body.name)
-    state.audit(
-        token_id=caller.token_id,
-        role=caller.role.value,
-        action="POST /api/v1/tokens",
-        target=made.principal.token_id,
-        status=201,
-        detail={"role": role.value, "accounts": body.accounts},
-    )
+        made = create_token(
+            backend,
+            role=role,
+            accounts=body.accounts,
+            name=body.name,
+            audit=audited_by(caller, "POST /api/v1/tokens"),
+        )
     return {**made.principal.to_dict(), "token": made.token}
 
 
@@ -50,14 +48,7 @@ def revoke(token_id: str, caller: Admin, state: State) -> None:
     """Revoke a token at once; its dashboard sessions end with it."""
     require_all_accounts(caller, "token management")
     with state.db() as backend:
-        revoke_token(backend, token_id)
-    state.audit(
-        token_id=caller.token_id,
-        role=caller.role.value,
-        action="DELETE /api/v1/tokens",
-        target=token_id,
-        status=204,
-    )
+        revoke_token(backend, token_id, audit=audited_by(caller, "DELETE /api/v1/tokens"))
 
 
 @router.get("/audit", response_model=Page[AuditEntry], summary="The audit log")
@@ -65,7 +56,7 @@ def audit(request: Request, caller: Admin, state: State, paging: Paging) -> dict
     """Every write made through the API or the dashboard, newest first."""
     require_all_accounts(caller, "the audit log")
     with state.db() as backend:
-        total, rows = authstore.read_audit(backend, limit=paging.limit, offset=paging.offset)
+        total, rows = read_audit(backend, limit=paging.limit, offset=paging.offset)
     return page_of(request, paging, total, [plain_dict(r) for r in rows])
 
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import plain, plain_dict, records
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open
-from b2bcx.api.views import result, unit_rows
+from b2bcx.server.convert import plain, plain_dict, records
+from b2bcx.server.views import result, unit_rows
 
 router = APIRouter(prefix=f"{API_PREFIX}/measures", tags=["measures"], responses=ERROR_RESPONSES)
 

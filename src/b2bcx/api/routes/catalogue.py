@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import records
 from b2bcx.api.deps import State, Viewer, require_all_accounts
-from b2bcx.api.errors import ERROR_RESPONSES, ApiError
-from b2bcx.api.results import Unavailable
+from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open, PartnerList, TouchpointList
+from b2bcx.errors import NotFound
 from b2bcx.model.enums import Controller, Stage
-from b2bcx.report.insights import partner_scorecards
+from b2bcx.server.convert import records
+from b2bcx.server.views import result, scorecards
 
 router = APIRouter(prefix=API_PREFIX, tags=["touchpoints and partners"], responses=ERROR_RESPONSES)
 
@@ -40,37 +39,14 @@ def touchpoints(
 def performance(caller: Viewer, state: State) -> list[dict[str, Any]]:
     """Each touchpoint's performance (0–100) and share of explained NPS with its quadrant."""
     require_all_accounts(caller, "touchpoint performance")
-    found = state.results.get("drivers:touchpoints")
-    if isinstance(found, Unavailable):
-        raise ApiError(409, found.reason, code="not_available")
-    return records(found.table)
+    return records(result(state.results, "drivers:touchpoints").table)
 
 
 @router.get("/controllers", response_model=list[Open], summary="Performance by controller")
 def controllers(caller: Viewer, state: State) -> list[dict[str, Any]]:
     """CX (0–100) and NPS of the touchpoints each controller runs."""
     require_all_accounts(caller, "performance by controller")
-    found = state.results.get("split:controller")
-    if isinstance(found, Unavailable):
-        raise ApiError(409, found.reason, code="not_available")
-    return records(found)
-
-
-def scorecards(state: State) -> list[dict[str, Any]]:
-    """Every partner's scorecard (shared with the dashboard)."""
-    drivers = state.results.get("drivers:touchpoints")
-    diagnosis = state.results.get("diagnosis")
-    return partner_scorecards(
-        pd.DataFrame(
-            state.results.get("catalogue:touchpoints"),
-            columns=["touchpoint_id", "name", "stage", "controller", "partner_id", "valid_from"],
-        ),
-        pd.DataFrame(
-            state.results.get("catalogue:partners"), columns=["partner_id", "name", "kind"]
-        ),
-        None if isinstance(drivers, Unavailable) else drivers.table,
-        [] if isinstance(diagnosis, Unavailable) else diagnosis["findings"],
-    )
+    return records(result(state.results, "split:controller"))
 
 
 @router.get("/partners", response_model=PartnerList, summary="Partners")
@@ -83,14 +59,14 @@ def partners(caller: Viewer, state: State) -> list[dict[str, Any]]:
 def partner_cards(caller: Viewer, state: State) -> list[dict[str, Any]]:
     """Per partner: its touchpoints' performance and importance, and the C4 findings."""
     require_all_accounts(caller, "partner scorecards")
-    return scorecards(state)
+    return scorecards(state.results)
 
 
 @router.get("/partners/{partner_id}", response_model=Open, summary="One partner's scorecard")
 def partner(partner_id: str, caller: Viewer, state: State) -> dict[str, Any]:
     """One partner's scorecard."""
     require_all_accounts(caller, "a partner scorecard")
-    for card in scorecards(state):
+    for card in scorecards(state.results):
         if card["partner_id"] == partner_id:
             return card
-    raise ApiError(404, f"no partner {partner_id!r}")
+    raise NotFound(f"no partner {partner_id!r}")

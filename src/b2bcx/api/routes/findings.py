@@ -11,7 +11,7 @@ from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import Page, Paging, slice_page
 from b2bcx.api.schemas import AtRisk, Finding, Priority
-from b2bcx.api.views import all_findings, result, visible
+from b2bcx.server.views import all_findings, json_result, visible
 
 router = APIRouter(prefix=API_PREFIX, tags=["diagnosis"], responses=ERROR_RESPONSES)
 
@@ -47,7 +47,7 @@ def findings(
 @router.get("/at-risk", response_model=Page[AtRisk], summary="Accounts at risk")
 def at_risk(request: Request, caller: Viewer, state: State, paging: Paging) -> dict[str, Any]:
     """Accounts by risk (0–1), with the reasons and the terms of the score."""
-    rows = visible(result(state.results, "diagnosis")["at_risk"], caller)
+    rows = visible(json_result(state.results, "diagnosis")["at_risk"], caller)
     return slice_page(request, paging, rows)
 
 
@@ -55,4 +55,4 @@ def at_risk(request: Request, caller: Viewer, state: State, paging: Paging) -> d
 def priorities(request: Request, caller: Viewer, state: State, paging: Paging) -> dict[str, Any]:
     """Root causes ranked: the touchpoint, stage and goal to fix first, and the action."""
     require_all_accounts(caller, "the priorities list")
-    return slice_page(request, paging, result(state.results, "diagnosis")["priorities"])
+    return slice_page(request, paging, json_result(state.results, "diagnosis")["priorities"])

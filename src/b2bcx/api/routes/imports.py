@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.deps import Analyst, State, Viewer, require_all_accounts
-from b2bcx.api.errors import ERROR_RESPONSES, ApiError, ErrorEnvelope
+from b2bcx.api.deps import Analyst, State, Viewer, audited, require_all_accounts
+from b2bcx.api.errors import ERROR_RESPONSES, ErrorEnvelope
 from b2bcx.api.pagination import Page, Paging, page_of
-from b2bcx.api.records import batch_exists, list_batches, list_rejects
 from b2bcx.api.schemas import ImportBatch, ImportOutcome, RejectRow
-from b2bcx.api.uploads import import_upload
+from b2bcx.errors import NotFound
+from b2bcx.server.records import batch_exists, list_batches, list_rejects
+from b2bcx.server.uploads import import_upload
 
 router = APIRouter(prefix=f"{API_PREFIX}/imports", tags=["imports"], responses=ERROR_RESPONSES)
 
@@ -39,7 +40,7 @@ def upload(
     and a token for every account."""
     require_all_accounts(caller, "an import")
     start = {"file": file.filename, "allow_rejects": allow_rejects}
-    with state.audited(caller, "POST /api/v1/imports", str(file.filename), start) as detail:
+    with audited(state, caller, "POST /api/v1/imports", str(file.filename), start) as detail:
         outcome = import_upload(state, file.file, file.filename, allow_rejects=allow_rejects)
         detail.update(batch_id=outcome.batch_id, n_rejected=outcome.n_rejected)
         return outcome.to_dict()
@@ -62,6 +63,6 @@ def rejects(
     require_all_accounts(caller, "rejected rows")
     with state.db() as backend:
         if not batch_exists(backend, batch_id):
-            raise ApiError(404, f"no import batch {batch_id!r}")
+            raise NotFound(f"no import batch {batch_id!r}")
         total, rows = list_rejects(backend, batch_id, limit=paging.limit, offset=paging.offset)
     return page_of(request, paging, total, rows)

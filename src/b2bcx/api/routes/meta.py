@@ -8,11 +8,10 @@ from fastapi import APIRouter
 
 import b2bcx
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import plain_dict
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Health, Me, Open
-from b2bcx.api.views import result
+from b2bcx.server.views import json_result
 
 router = APIRouter(prefix=API_PREFIX, tags=["meta"], responses=ERROR_RESPONSES)
 
@@ -33,4 +32,4 @@ def me(caller: Viewer) -> dict[str, Any]:
 def workspace(caller: Viewer, state: State) -> dict[str, Any]:
     """Counts per table, the date range of interactions and column coverage."""
     require_all_accounts(caller, "the workspace summary")
-    return plain_dict(result(state.results, "info"))
+    return json_result(state.results, "info")

@@ -9,17 +9,18 @@ from fastapi import APIRouter, Query, Request
 
 from b2bcx.api import API_PREFIX
 from b2bcx.api.deps import State, Viewer
-from b2bcx.api.errors import ERROR_RESPONSES, ApiError
+from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import Paging, page_of, parse_sort, sort_query
-from b2bcx.api.records import Query as RecordQuery
-from b2bcx.api.records import get_record, list_records
 from b2bcx.api.schemas import (
     InteractionPage,
     InteractionRecord,
     JourneyPage,
     StakeholderPage,
 )
+from b2bcx.errors import NotFound
 from b2bcx.model.enums import Center, Level, Source, Stage
+from b2bcx.server.records import Query as RecordQuery
+from b2bcx.server.records import get_record, list_records
 
 router = APIRouter(prefix=API_PREFIX, tags=["records"], responses=ERROR_RESPONSES)
 
@@ -154,5 +155,5 @@ def interaction(interaction_id: str, caller: Viewer, state: State) -> dict[str, 
     with state.db() as backend:
         row = get_record(backend, "interactions", interaction_id)
     if row is None or not caller.sees(str(row.get("account_id"))):
-        raise ApiError(404, f"no interaction {interaction_id!r}")
+        raise NotFound(f"no interaction {interaction_id!r}")
     return row

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import plain_dict
-from b2bcx.api.deps import Analyst, State, Viewer, require_all_accounts
+from b2bcx.api.deps import Analyst, State, Viewer, audited, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES, ErrorEnvelope
 from b2bcx.api.schemas import Open, SavedAnswers
-from b2bcx.api.uploads import answers_upload
-from b2bcx.api.views import result
+from b2bcx.server.uploads import answers_upload
+from b2bcx.server.views import json_result
 
 router = APIRouter(prefix=f"{API_PREFIX}/strategy", tags=["strategy"], responses=ERROR_RESPONSES)
 
@@ -21,21 +20,21 @@ router = APIRouter(prefix=f"{API_PREFIX}/strategy", tags=["strategy"], responses
 def profile(caller: Viewer, state: State) -> dict[str, Any]:
     """What customers seek and get per goal and value proposition, gaps and conflicts."""
     require_all_accounts(caller, "the strategy profile")
-    return plain_dict(result(state.results, "profile"))
+    return json_result(state.results, "profile")
 
 
 @router.get("/assessment", response_model=Open, summary="CXM impact, scope and archetype")
 def assessment(caller: Viewer, state: State) -> dict[str, Any]:
     """CXM impact and scope (assessed and observed), the archetype and its evidence."""
     require_all_accounts(caller, "the strategy assessment")
-    return plain_dict(result(state.results, "assessment"))
+    return json_result(state.results, "assessment")
 
 
 @router.get("/plan", response_model=Open, summary="The four-step playbook")
 def plan(caller: Viewer, state: State) -> dict[str, Any]:
     """The four-step plan (Wirtz et al. 2025, 7.2) built from the workspace's numbers."""
     require_all_accounts(caller, "the strategy plan")
-    return plain_dict(result(state.results, "plan"))
+    return json_result(state.results, "plan")
 
 
 @router.get("/answers", response_model=list[SavedAnswers], summary="Saved assessments")
@@ -75,7 +74,7 @@ def save(
     now on. Needs the analyst role and a token for every account."""
     require_all_accounts(caller, "the strategy answers")
     action, target = "POST /api/v1/strategy/answers", str(file.filename)
-    with state.audited(caller, action, target, {"file": file.filename}) as detail:
+    with audited(state, caller, action, target, {"file": file.filename}) as detail:
         out = answers_upload(state, file.file, file.filename)
         detail["assessment_id"] = out["assessment_id"]
         return out

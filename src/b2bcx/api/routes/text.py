@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.convert import plain_dict, records
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open
-from b2bcx.api.views import result
+from b2bcx.server.convert import records
+from b2bcx.server.views import json_result, result
 
 router = APIRouter(prefix=f"{API_PREFIX}/text", tags=["text"], responses=ERROR_RESPONSES)
 
@@ -21,7 +21,7 @@ def insights(caller: Viewer, state: State) -> dict[str, Any]:
     """What the analysed comments say: the six goals, the Ekman emotions, sentiment
     and effort, each with example comments (409 until text was analysed)."""
     require_all_accounts(caller, "text insights")
-    return plain_dict(result(state.results, "text"))
+    return json_result(state.results, "text")
 
 
 @router.get("/topics", response_model=list[Open], summary="Topics")

@@ -9,12 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State, check_account
-from b2bcx.api.errors import ApiError
-from b2bcx.api.records import all_records, comments
-from b2bcx.api.results import Unavailable
-from b2bcx.api.views import account_findings, account_row, by_account, group_of, unit_rows
+from b2bcx.errors import NotAvailable
 from b2bcx.model.enums import STAGE_ORDER, Controller, Function, Level
+from b2bcx.server.http import State
+from b2bcx.server.records import all_records, comments
+from b2bcx.server.results import Unavailable
+from b2bcx.server.views import (
+    account_findings,
+    account_row,
+    by_account,
+    check_account,
+    group_of,
+    journeys_with_stages,
+    unit_rows,
+)
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 
@@ -27,10 +35,8 @@ def _or_reason(build: Callable[[], Any]) -> Any:
     """A cached view, or :class:`Unavailable` with the reason the analysis gave."""
     try:
         return build()
-    except ApiError as exc:
-        if exc.code != "not_available":
-            raise
-        return Unavailable(exc.message)
+    except NotAvailable as exc:
+        return Unavailable(str(exc))
 
 
 def comment_filter(finding: dict[str, Any]) -> dict[str, str]:
@@ -62,8 +68,7 @@ def account(
     with state.db() as backend:
         record = all_records(backend, "accounts", {"account_id": account_id})[0]
         history = all_records(backend, "relationships", {"account_id": account_id})
-        journeys = all_records(backend, "journeys", {"account_id": account_id})
-        stages = all_records(backend, "journey_stages", {"account_id": account_id})
+        journeys = journeys_with_stages(backend, account_id)
         n_comments, shown = comments(
             backend,
             account_id=account_id,
@@ -94,16 +99,7 @@ def account(
         trend=trend,
         findings=findings,
         comment_filter=comment_filter,
-        journeys=[
-            {
-                "journey": j,
-                "stages": sorted(
-                    [s for s in stages if s["journey_id"] == j["journey_id"]],
-                    key=lambda s: s["entered_at"] or "",
-                ),
-            }
-            for j in journeys
-        ],
+        journeys=journeys,
         comments=shown,
         n_comments=n_comments,
         page=page,

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State
-from b2bcx.api.errors import ApiError
-from b2bcx.api.records import list_batches
-from b2bcx.api.uploads import import_upload
-from b2bcx.web.deps import AnalystVisitor
+from b2bcx.errors import B2bcxError
+from b2bcx.server.http import State
+from b2bcx.server.records import list_batches
+from b2bcx.server.uploads import import_upload
+from b2bcx.web.deps import AnalystVisitor, FormError, refuse_forged_form
 from b2bcx.web.render import render
 from b2bcx.web.session import csrf_ok
 
@@ -40,12 +40,13 @@ def import_bundle(
 ) -> HTMLResponse:
     """Import the uploaded bundle and show the counts and the rejected rows."""
     if not csrf_ok(request.state.session.csrf, csrf_token):
-        raise ApiError(403, "the form expired or did not come from this site; reload the page")
+        raise refuse_forged_form()
     outcome, error, status = None, None, 201
     try:
         outcome = import_upload(state, file.file, file.filename, allow_rejects=allow_rejects)
-    except ApiError as exc:
-        error, status = exc, exc.status
+    except B2bcxError as exc:
+        error = FormError.of(exc)
+        status = error.status
     finally:
         state.audit(
             token_id=visitor.token_id,

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State
-from b2bcx.api.results import Unavailable
-from b2bcx.api.views import account_rows, all_findings
 from b2bcx.diagnose import CHALLENGES
+from b2bcx.server.http import State
+from b2bcx.server.results import Unavailable
+from b2bcx.server.views import account_rows, all_findings, json_or_reason
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 
@@ -27,7 +27,7 @@ def _portfolio_parts(state: State) -> dict[str, Any]:
     measured = state.results.get("accounts")
     trend = state.results.get("trend")
     stage_map = state.results.get("map")
-    diagnosis = state.results.get("diagnosis")
+    diagnosis = json_or_reason(state.results, "diagnosis")
     return {
         "priorities": diagnosis
         if isinstance(diagnosis, Unavailable)
@@ -58,7 +58,7 @@ def portfolio(
         rows = [r for r in rows if r.get("segment") == segment]
     if q:
         rows = [r for r in rows if q.lower() in f"{r['account_id']} {r.get('name')}".lower()]
-    diagnosis = state.results.get("diagnosis")
+    diagnosis = json_or_reason(state.results, "diagnosis")
     by_challenge: dict[str, int] = dict.fromkeys(CHALLENGES, 0)
     if not isinstance(diagnosis, Unavailable):
         for f in all_findings(state.results, visitor):

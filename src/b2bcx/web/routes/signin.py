@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from b2bcx.api.deps import State
-from b2bcx.api.tokens import verify_token
+from b2bcx.server.http import State
+from b2bcx.server.tokens import verify_token
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 from b2bcx.web.session import (

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State
-from b2bcx.api.errors import ApiError
-from b2bcx.api.uploads import answers_upload
-from b2bcx.web.deps import AnalystVisitor, Visitor
+from b2bcx.errors import B2bcxError
+from b2bcx.server.http import State
+from b2bcx.server.uploads import answers_upload
+from b2bcx.server.views import json_or_reason
+from b2bcx.web.deps import AnalystVisitor, FormError, Visitor, refuse_forged_form
 from b2bcx.web.render import render
 from b2bcx.web.session import csrf_ok
 
@@ -31,7 +32,7 @@ def _page(
     state: State,
     *,
     saved: dict[str, Any] | None = None,
-    error: ApiError | None = None,
+    error: FormError | None = None,
 ) -> HTMLResponse:
     from b2bcx.strategy import saved_assessments
 
@@ -41,9 +42,9 @@ def _page(
         request,
         "strategy.html",
         status=200 if error is None else error.status,
-        profile=state.results.get("profile"),
-        assessment=state.results.get("assessment"),
-        plan=state.results.get("plan"),
+        profile=json_or_reason(state.results, "profile"),
+        assessment=json_or_reason(state.results, "assessment"),
+        plan=json_or_reason(state.results, "plan"),
         history=history,
         given_answers=state.settings.strategy_answers is not None,
         saved=saved,
@@ -61,12 +62,13 @@ def save_answers(
 ) -> HTMLResponse:
     """Save uploaded strategy answers; the page then shows the new assessment."""
     if not csrf_ok(request.state.session.csrf, csrf_token):
-        raise ApiError(403, "the form expired or did not come from this site; reload the page")
+        raise refuse_forged_form()
     saved, error, status = None, None, 201
     try:
         saved = answers_upload(state, file.file, file.filename)
-    except ApiError as exc:
-        error, status = exc, exc.status
+    except B2bcxError as exc:
+        error = FormError.of(exc)
+        status = error.status
     finally:
         kept = saved["assessment_id"] if saved else None
         state.audit(token_id=visitor.token_id, role=visitor.role.value,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State
-from b2bcx.api.results import Unavailable
+from b2bcx.server.http import State
+from b2bcx.server.results import Unavailable
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from b2bcx.api.deps import State
-from b2bcx.api.results import Unavailable
-from b2bcx.api.routes.catalogue import scorecards
+from b2bcx.errors import NotAvailable
+from b2bcx.server.http import State
+from b2bcx.server.results import Unavailable
+from b2bcx.server.views import scorecards
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 
@@ -29,6 +30,14 @@ def touchpoints(request: Request, visitor: Visitor, state: State) -> HTMLRespons
         if isinstance(by_controller, Unavailable)
         else by_controller.to_dict("records"),
         drivers=drivers if isinstance(drivers, Unavailable) else drivers.table.to_dict("records"),
-        cards=scorecards(state),
+        cards=_cards(state),
         catalogue=state.results.get("catalogue:touchpoints"),
     )
+
+
+def _cards(state: State) -> list[dict[str, object]]:
+    """The partner scorecards (none while the analyses behind them are unavailable)."""
+    try:
+        return scorecards(state.results)
+    except NotAvailable:
+        return []

@@ -1,4 +1,10 @@
-"""Importing an uploaded bundle (``.zip``): shared by the API and the dashboard."""
+"""Importing an uploaded bundle (``.zip``) and saving uploaded strategy answers:
+shared by the API and the dashboard.
+
+An upload that cannot be taken raises one of the errors below (library errors,
+no HTTP): the API maps them to its envelope (413, 415, 422), the dashboard to
+the message on its form.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,53 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from b2bcx.api.convert import plain_dict
-from b2bcx.api.errors import ApiError
-from b2bcx.api.records import list_batches, list_rejects
-from b2bcx.api.state import AppState
 from b2bcx.bundle.results import ImportOptions
-from b2bcx.errors import DataRejected
+from b2bcx.errors import B2bcxError, ConfigurationError, DataRejected
+from b2bcx.server.convert import plain_dict
+from b2bcx.server.state import AppState
+from b2bcx.storage.records import list_batches, list_rejects
 
 #: How many rejected rows an upload's answer shows (all are kept in the workspace).
 SHOWN_REJECTS = 200
+
+
+class UploadTooLarge(B2bcxError):
+    """The upload is larger than the server accepts."""
+
+
+class UnsupportedUpload(B2bcxError):
+    """The upload is not of a type the endpoint takes (a ``.zip`` bundle, answers)."""
+
+
+class InvalidAnswers(ConfigurationError):
+    """An uploaded answers file cannot be used (the message names the item and the fix)."""
+
+
+class UploadRejected(DataRejected):
+    """Rows of an uploaded bundle failed validation and nothing was imported.
+
+    Parameters
+    ----------
+    message:
+        The importer's summary.
+    n_rejected:
+        How many rows were rejected.
+    batch_id:
+        The import batch the rejects are kept under.
+    rejects:
+        The first rejected rows (:data:`SHOWN_REJECTS`), each with its reason.
+    """
+
+    def __init__(
+        self, message: str, *, n_rejected: int, batch_id: str, rejects: list[dict[str, Any]]
+    ) -> None:
+        super().__init__(message, n_rejected=n_rejected, rejects_path=None)
+        self.batch_id = batch_id
+        self.rejects = rejects
+
+    def details(self) -> list[dict[str, Any]]:
+        """``[{"batch_id", "n_rejected", "rejects"}]``: what the answer shows."""
+        return [{"batch_id": self.batch_id, "n_rejected": self.n_rejected, "rejects": self.rejects}]
 
 
 @dataclass(frozen=True)
@@ -55,12 +99,18 @@ def import_upload(
 ) -> UploadOutcome:
     """Save an uploaded ``.zip`` bundle, import it and report counts and rejects.
 
-    Raises :class:`ApiError` 413 past ``max_upload_mb``, 415 for a non-zip, and
-    422 ``data_rejected`` (with the first rejects in ``details``) when rows fail
-    validation and ``allow_rejects`` is off.
+    Raises
+    ------
+    UploadTooLarge
+        Past ``max_upload_mb``.
+    UnsupportedUpload
+        For a file that is not a ``.zip``.
+    UploadRejected
+        When rows fail validation and ``allow_rejects`` is off (with the first
+        rejects).
     """
     if filename is not None and not filename.lower().endswith(".zip"):
-        raise ApiError(415, "upload a bundle as a .zip file")
+        raise UnsupportedUpload("upload a bundle as a .zip file")
     limit = state.settings.max_upload_mb * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="b2bcx-upload-") as tmp:
         path = Path(tmp) / _safe_name(filename)
@@ -69,11 +119,11 @@ def import_upload(
             while chunk := stream.read(1024 * 1024):
                 size += len(chunk)
                 if size > limit:
-                    raise ApiError(413, f"the upload exceeds {state.settings.max_upload_mb} MB")
+                    raise UploadTooLarge(f"the upload exceeds {state.settings.max_upload_mb} MB")
                 out.write(chunk)
         head = path.read_bytes()[:4]
         if head[:2] != b"PK":
-            raise ApiError(415, "the upload is not a .zip file")
+            raise UnsupportedUpload("the upload is not a .zip file")
         options = ImportOptions(allow_rejects=allow_rejects)
         with state.connection() as ws:
             backend = ws.backend
@@ -84,13 +134,8 @@ def import_upload(
                 batch_id = str(batches[0]["batch_id"]) if batches else ""
                 _, rejects = list_rejects(backend, batch_id, limit=SHOWN_REJECTS, offset=0)
                 state.results.invalidate()
-                raise ApiError(
-                    422,
-                    str(exc),
-                    code="data_rejected",
-                    details=[
-                        {"batch_id": batch_id, "n_rejected": exc.n_rejected, "rejects": rejects}
-                    ],
+                raise UploadRejected(
+                    str(exc), n_rejected=exc.n_rejected, batch_id=batch_id, rejects=rejects
                 ) from None
             n_rej, rejects = list_rejects(backend, result.batch_id, limit=SHOWN_REJECTS, offset=0)
     state.results.invalidate()
@@ -112,27 +157,32 @@ def answers_upload(state: AppState, stream: BinaryIO, filename: str | None) -> d
     """Check an uploaded strategy answers file (YAML or CSV, as ``--answers``) and
     save it in the workspace; returns the saved assessment.
 
-    Raises :class:`ApiError` 413 past 256 KB, 415 for another file type, and 422
-    with the loader's message (file, key or row, and the fix) for a bad answer.
+    Raises
+    ------
+    UploadTooLarge
+        Past 256 KB.
+    UnsupportedUpload
+        For another file type.
+    InvalidAnswers
+        With the loader's message (file, key or row, and the fix) for a bad answer.
     """
-    from b2bcx.errors import ConfigurationError
     from b2bcx.strategy import load_answers, save_answers
 
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "answers.yaml").name)[:80]
     if not name.lower().endswith(_ANSWER_SUFFIXES):
-        raise ApiError(415, "upload the answers as a .yaml, .yml or .csv file")
+        raise UnsupportedUpload("upload the answers as a .yaml, .yml or .csv file")
     data = stream.read(MAX_ANSWERS_BYTES + 1)
     if len(data) > MAX_ANSWERS_BYTES:
-        raise ApiError(413, "an answers file is at most 256 KB")
+        raise UploadTooLarge("an answers file is at most 256 KB")
     with tempfile.TemporaryDirectory(prefix="b2bcx-answers-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
             answers = load_answers(path)
         except ConfigurationError as exc:
-            raise ApiError(422, str(exc).replace(str(path), name), code="invalid_answers") from exc
+            raise InvalidAnswers(str(exc).replace(str(path), name)) from exc
     if not answers:
-        raise ApiError(422, f"{name}: no item is answered", code="invalid_answers")
+        raise InvalidAnswers(f"{name}: no item is answered")
     answers = dataclasses.replace(answers, source=name)  # not the temporary path
     with state.db() as backend:
         saved = save_answers(backend, answers)

@@ -1,6 +1,12 @@
 """Cached results shaped for callers: limited to the accounts a token may see,
-joined with the records they describe. No statistics here: only lookups,
-filters and joins of what the library computed."""
+joined with the records they describe, made JSON-ready where they are answered.
+No statistics here: only lookups, filters and joins of what the library computed.
+
+A result the workspace cannot give raises :class:`~b2bcx.errors.NotAvailable`
+with the library's reason; an account the caller may not see raises
+:class:`~b2bcx.errors.NotFound` (so its existence is not revealed). The API and
+the dashboard map both.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,54 @@ from typing import Any
 
 import pandas as pd
 
-from b2bcx.api.convert import plain, records
-from b2bcx.api.errors import ApiError
-from b2bcx.api.results import ResultCache, Unavailable
-from b2bcx.api.tokens import Principal, Role
+from b2bcx.errors import NotAvailable, NotFound
+from b2bcx.server.convert import as_dict, plain, records
+from b2bcx.server.results import ResultCache, Unavailable
+from b2bcx.server.tokens import Principal, Role
+from b2bcx.storage import Backend
+from b2bcx.storage.records import all_records
 
 #: Builds shared views over every account (each caller's limit applies after).
 _EVERYONE = Principal(token_id="", name="", role=Role.viewer)
 
 
 def result(cache: ResultCache, key: str) -> Any:
-    """A cached result, or a 409 ``not_available`` error with the library's reason."""
+    """A cached result (a typed value), or :class:`NotAvailable` with the library's reason."""
     value = cache.get(key)
     if isinstance(value, Unavailable):
-        raise ApiError(409, value.reason, code="not_available")
+        raise NotAvailable(value.reason)
     return value
+
+
+def or_reason(cache: ResultCache, key: str) -> Any:
+    """A cached result, or its :class:`Unavailable` (pages show the reason)."""
+    return cache.get(key)
+
+
+def json_result(cache: ResultCache, key: str) -> dict[str, Any]:
+    """A cached result as its JSON object (``to_dict()``), shaped once per data
+    version; :class:`NotAvailable` when the workspace cannot give it."""
+
+    def build() -> dict[str, Any]:
+        return as_dict(result(cache, key))
+
+    value: dict[str, Any] = cache.derived(f"view:json:{key}", build)
+    return value
+
+
+def json_or_reason(cache: ResultCache, key: str) -> dict[str, Any] | Unavailable:
+    """:func:`json_result`, or :class:`Unavailable` with the reason (for pages)."""
+    try:
+        return json_result(cache, key)
+    except NotAvailable as exc:
+        return Unavailable(str(exc))
+
+
+def check_account(principal: Principal, account_id: str) -> None:
+    """Refuse an account the token may not see (:class:`NotFound`, so its
+    existence is not revealed)."""
+    if not principal.sees(account_id):
+        raise NotFound(f"no account {account_id!r}")
 
 
 def visible(
@@ -43,7 +82,7 @@ def _all_account_rows(cache: ResultCache) -> list[dict[str, Any]]:
         cols = ["account_id", "n_stakeholders", "n_interactions", "cx", "nps", "nps_role",
                 "rwg", "ad", "verdict"]  # fmt: skip
         units = {r["account_id"]: r for r in records(measured.units[cols])}
-    diagnosis = cache.get("diagnosis")
+    diagnosis = json_or_reason(cache, "diagnosis")
     risk: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     if not isinstance(diagnosis, Unavailable):
@@ -80,20 +119,21 @@ def account_rows(cache: ResultCache, principal: Principal) -> list[dict[str, Any
 
 
 def account_row(cache: ResultCache, principal: Principal, account_id: str) -> dict[str, Any]:
-    """One visible account's row, or a 404."""
+    """One visible account's row, or :class:`NotFound`."""
     index = cache.derived(
         "view:accounts_by_id",
         lambda: {r["account_id"]: r for r in account_rows(cache, _EVERYONE)},
     )
     if not principal.sees(account_id) or account_id not in index:
-        raise ApiError(404, f"no account {account_id!r}")
+        raise NotFound(f"no account {account_id!r}")
     row: dict[str, Any] = index[account_id]
     return row
 
 
 def by_account(cache: ResultCache, key: str, attr: str | None = None) -> dict[str, Any]:
     """A per-account result frame (``attr`` of the cached value, or the value) as
-    account id → rows, shaped once per data version; 409 when unavailable."""
+    account id → rows, shaped once per data version; :class:`NotAvailable` when
+    the result is not."""
 
     def build() -> dict[str, list[dict[str, Any]]]:
         found = result(cache, key)
@@ -107,9 +147,14 @@ def by_account(cache: ResultCache, key: str, attr: str | None = None) -> dict[st
     return value
 
 
+def unit_key(by: str) -> str:
+    """The cache key of the collective CX per ``by``."""
+    return "accounts" if by == "account" else f"units:{by}"
+
+
 def unit_rows(cache: ResultCache, by: str) -> dict[str, list[dict[str, Any]]]:
     """The units of ``by`` grouped by account (shaped once per data version)."""
-    return by_account(cache, "accounts" if by == "account" else f"units:{by}", "units")
+    return by_account(cache, unit_key(by), "units")
 
 
 def frame_rows(frame: pd.DataFrame, principal: Principal) -> list[dict[str, Any]]:
@@ -126,7 +171,7 @@ def all_findings(cache: ResultCache, principal: Principal) -> list[dict[str, Any
     """The findings the token may see, most severe first (shaped once per version)."""
 
     def build() -> list[dict[str, Any]]:
-        rows = [plain(f) for f in result(cache, "diagnosis")["findings"]]
+        rows = [plain(f) for f in json_result(cache, "diagnosis")["findings"]]
         rows.sort(key=lambda f: (-f["severity"], f["challenge"], f["account_id"] or ""))
         return rows
 
@@ -159,10 +204,38 @@ def group_of(cache: ResultCache, account_id: str) -> dict[str, Any] | None:
         return None
     try:
         found = result(cache, "units:group")
-    except ApiError:  # no collective CX to pool (e.g. no ratings): the members still
+    except NotAvailable:  # no collective CX to pool (e.g. no ratings): the members still
         row: dict[str, Any] = {}
     else:
         rows = [r for r in records(found.units) if r.get("group_id") == top]
         row = rows[0] if rows else {}
     keys = ("n_accounts", "n_stakeholders", "cx", "nps", "rwg", "verdict")
     return {"group_id": top, "accounts": members, **{k: row.get(k) for k in keys}}
+
+
+def scorecards(cache: ResultCache) -> list[dict[str, Any]]:
+    """Every partner's scorecard: its touchpoints' performance and share of
+    explained NPS, and the C4 findings about it (JSON-ready)."""
+
+    def build() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = plain(result(cache, "scorecards"))
+        return found
+
+    value: list[dict[str, Any]] = cache.derived("view:scorecards", build)
+    return value
+
+
+def journeys_with_stages(backend: Backend, account_id: str) -> list[dict[str, Any]]:
+    """Every journey of the account with the stages it entered, in entry order."""
+    found = all_records(backend, "journeys", {"account_id": account_id})
+    stages = all_records(backend, "journey_stages", {"account_id": account_id})
+    return [
+        {
+            "journey": j,
+            "stages": sorted(
+                [s for s in stages if s["journey_id"] == j["journey_id"]],
+                key=lambda s: s["entered_at"] or "",
+            ),
+        }
+        for j in found
+    ]

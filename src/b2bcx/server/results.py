@@ -8,6 +8,14 @@ most every ``check_seconds``. A result the library cannot give (no text
 analysed yet, too little data) is cached as :class:`Unavailable` with the
 library's own reason, so a page can say so plainly.
 
+Every result of one data version is computed through one
+:class:`~b2bcx.analyses.Analyses` (the front door), made for that version with
+the server's :class:`~b2bcx.analyses.AnalysisOptions` (thresholds, strategy
+answers): what one analysis computes (account units, key drivers, the
+assessment) is reused by the others, and the cache keeps the typed values
+(``Diagnosis``, ``Plan``, ``CollectiveResult``, frames). JSON is made where it
+is answered (:mod:`b2bcx.server.views`, the routes).
+
 Computations run on a backend of their own (a second connection), so a long
 diagnosis never blocks the requests that read records.
 """
@@ -23,10 +31,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.errors import B2bcxError
 from b2bcx.storage import Backend
 
-log = logging.getLogger("b2bcx.api")
+log = logging.getLogger("b2bcx.server")
 
 
 @dataclass(frozen=True)
@@ -46,14 +55,8 @@ class Cached:
     version: tuple[Any, ...]
 
 
-Computation = Callable[[Backend, str, "ResultContext"], Any]
-
-
-@dataclass(frozen=True)
-class ResultContext:
-    """What computations need besides the backend (e.g. strategy answers)."""
-
-    answers: Any = None
+#: ``(analyses, argument) -> value``: one attribute of the version's :class:`Analyses`.
+Computation = Callable[[Analyses, str], Any]
 
 
 def data_version(backend: Backend) -> tuple[Any, ...]:
@@ -89,8 +92,11 @@ class ResultCache:
     lock:
         Held while a computation or the version check uses ``backend``.
     computations:
-        Name → function ``(backend, argument, context) -> value``. A key is
+        Name → function ``(analyses, argument) -> value``. A key is
         ``"name"`` or ``"name:argument"``.
+    options:
+        The options of the :class:`~b2bcx.analyses.Analyses` made for each data
+        version (thresholds, strategy answers, ...).
     check_seconds:
         How often the data version is checked.
     refresh_keys:
@@ -107,7 +113,7 @@ class ResultCache:
         lock: threading.RLock,
         computations: dict[str, Computation],
         *,
-        context: ResultContext | None = None,
+        options: AnalysisOptions | None = None,
         check_seconds: float = 10.0,
         refresh_keys: Iterable[str] = (),
         version_source: Callable[[], AbstractContextManager[Backend]] | None = None,
@@ -116,7 +122,8 @@ class ResultCache:
         self.lock = lock
         self.version_source = version_source or self._compute_backend
         self.computations = computations
-        self.context = context or ResultContext()
+        self.options = options or AnalysisOptions()
+        self._analyses: tuple[tuple[Any, ...], Analyses] | None = None
         self.check_seconds = check_seconds
         self.refresh_keys = tuple(refresh_keys)
         self._values: dict[str, Cached] = {}
@@ -196,6 +203,14 @@ class ResultCache:
                     log.exception("refreshing %s failed", key)
                 done.add(key)
 
+    def analyses(self, version: tuple[Any, ...]) -> Analyses:
+        """The one :class:`Analyses` of data ``version`` (a new one when the data
+        changed: results of the old version are never mixed into the new)."""
+        with self._meta:
+            if self._analyses is None or self._analyses[0] != version:
+                self._analyses = (version, Analyses(self.backend, self.options))
+            return self._analyses[1]
+
     # -- values -----------------------------------------------------------------
     def _key_lock(self, key: str) -> threading.Lock:
         with self._meta:
@@ -231,7 +246,7 @@ class ResultCache:
                 if self._closed.is_set():  # the backend is closing: no new query on it
                     return Unavailable("the server is stopping")
                 try:
-                    value = self.computations[name](self.backend, arg, self.context)
+                    value = self.computations[name](self.analyses(version), arg)
                 except B2bcxError as exc:
                     value = Unavailable(str(exc))
                 except ModuleNotFoundError as exc:

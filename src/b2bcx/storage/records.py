@@ -1,12 +1,15 @@
 """Reading the workspace's own records (accounts, people, journeys, catalogue,
-interactions) a page at a time, filtered, sorted and limited to the accounts a
-token may see. Each query is one Ibis expression run by the engine; only the
-page comes back.
+interactions, import batches and rejects) a page at a time, filtered, sorted and
+limited to a set of accounts. Each query is one Ibis expression run by the
+engine; only the page comes back, as JSON-ready rows (dates as ISO text, stored
+naive timestamps marked UTC with ``Z``). Used by the server (API and dashboard).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +17,59 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from b2bcx.api.convert import parse_attributes, plain
 from b2bcx.model.tables import ATTRIBUTES_COLUMN, TABLES
-from b2bcx.storage import Backend
+from b2bcx.storage.backend import Backend
 from b2bcx.storage.schema import BATCH_COLUMN
+
+__all__ = [
+    "TABLE_KEYS",
+    "Query",
+    "account_ids",
+    "all_records",
+    "batch_exists",
+    "comments",
+    "get_record",
+    "list_batches",
+    "list_records",
+    "list_rejects",
+    "parse_attributes",
+    "plain",
+    "record_columns",
+]
+
+
+def plain(value: Any) -> Any:
+    """A stored value made JSON-ready: numpy scalars plain, NaN/inf ``None``,
+    dates ISO text (stored timestamps are UTC without a zone: they get ``Z``, as
+    RFC 3339 needs an offset); dicts and lists recursively."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def parse_attributes(text: Any) -> dict[str, Any] | None:
+    """The ``attributes`` JSON text of a stored row as a dict (``None`` when empty
+    or not a JSON object)."""
+    if not text:
+        return None
+    try:
+        value = json.loads(str(text))
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""Results to JSON-ready values: frames to records, NaN to ``null``, dates to ISO text."""
+"""Results to JSON-ready values: frames to records, NaN to ``null``, dates to ISO text.
+
+The server's plainifier until the library has one (``b2bcx.convert``); typed
+results give their JSON object through :func:`as_dict`.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 from typing import Any
 
@@ -43,20 +46,19 @@ def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     return [plain(r) for r in frame.to_dict("records")]
 
 
-def parse_attributes(text: Any) -> dict[str, Any] | None:
-    """The ``attributes`` JSON text of a stored row as a dict."""
-    if not text:
-        return None
-    try:
-        value = json.loads(str(text))
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def plain_dict(value: Any) -> dict[str, Any]:
     """A JSON-ready copy of a dict result (see :func:`plain`)."""
     out = plain(value)
     if not isinstance(out, dict):
         raise TypeError(f"expected a dict result, got {type(value).__name__}")
     return out
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A typed result's JSON object: its ``to_dict()`` (``to_json()`` for results
+    that have only that), made plain; a dict is made plain as it is."""
+    for name in ("to_dict", "to_json"):
+        method = getattr(value, name, None)
+        if callable(method) and not isinstance(value, pd.DataFrame):
+            return plain_dict(method())
+    return plain_dict(value)

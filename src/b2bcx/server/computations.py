@@ -1,0 +1,94 @@
+"""What the server caches: each key names one attribute of the data version's
+:class:`~b2bcx.analyses.Analyses` (no logic here: the library computes).
+
+A key is ``name`` or ``name:argument`` (e.g. ``units:function_level``,
+``map:accounts``). The values are the library's typed results (``Diagnosis``,
+``Plan``, ``CollectiveResult``, frames); the catalogue keys hold the stored
+rows of a small table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from b2bcx.analyses import Analyses
+from b2bcx.errors import NotAvailable
+from b2bcx.server.results import Computation
+from b2bcx.storage.records import all_records
+
+#: Above this many analysed comments the server does not cluster them itself.
+MAX_TOPIC_COMMENTS = 200_000
+
+#: Why text results are missing before ``b2bcx text analyze`` ran.
+NO_TEXT = (
+    "no comment has been analysed yet: run `b2bcx text analyze` on the workspace, then refresh"
+)
+
+
+def _text(a: Analyses, arg: str) -> Any:
+    found = a.text
+    if found is None:
+        raise NotAvailable(NO_TEXT)
+    return found
+
+
+def _topics(a: Analyses, arg: str) -> Any:
+    # a server-side limit, not an analysis: clustering millions of comments
+    # inside the server would hold a worker for hours
+    from b2bcx.text import load_scores
+
+    scores = load_scores(a.backend)
+    if scores is None:
+        raise NotAvailable("no comment has been analysed yet: run `b2bcx text analyze`")
+    n = scores.interaction_id.nunique()
+    if n > MAX_TOPIC_COMMENTS:
+        raise NotAvailable(
+            f"{n:,} analysed comments are too many to cluster inside the server "
+            f"(limit {MAX_TOPIC_COMMENTS:,}): run `b2bcx text topics`"
+        )
+    return a.topics
+
+
+COMPUTATIONS: dict[str, Computation] = {
+    "accounts": lambda a, arg: a.units("account"),
+    "units": lambda a, arg: a.units(arg or "function_level"),
+    "groups": lambda a, arg: a.groups,
+    "map": lambda a, arg: a.map(per_account=arg == "accounts"),
+    "trend": lambda a, arg: a.trend(per_account=arg == "accounts"),
+    "split": lambda a, arg: a.split(arg or "controller"),
+    "drivers": lambda a, arg: a.drivers(arg or "goals"),
+    "diagnosis": lambda a, arg: a.diagnosis,
+    "scorecards": lambda a, arg: a.scorecards,
+    "text": _text,
+    "topics": _topics,
+    "profile": lambda a, arg: a.profile,
+    "assessment": lambda a, arg: a.assessment,
+    "plan": lambda a, arg: a.plan,
+    "info": lambda a, arg: a.info,
+    "catalogue": lambda a, arg: all_records(a.backend, arg),
+}
+
+#: What a server computes when it starts, in the order pages need them.
+WARM_KEYS: tuple[str, ...] = (
+    "catalogue:accounts",
+    "catalogue:touchpoints",
+    "catalogue:partners",
+    "groups",
+    "accounts",
+    "trend",
+    "map",
+    "map:accounts",
+    "units:function_level",
+    "units:center",
+    "units:group",
+    "trend:accounts",
+    "split:controller",
+    "diagnosis",
+    "drivers:touchpoints",
+    "scorecards",
+    "text",
+    "profile",
+    "assessment",
+    "plan",
+    "topics",
+)

@@ -1,0 +1,123 @@
+"""Server settings: read from ``B2BCX_*`` variables, built by a function, passed in.
+
+The server refuses unsafe defaults: without a secret (``B2BCX_SECRET``, at
+least 32 characters) it only starts in development mode (``--dev``), where a
+random secret is made for the life of the process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from b2bcx.config import DEFAULT_WORKSPACE
+from b2bcx.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from b2bcx.analyses import AnalysisOptions
+
+#: The shortest secret the server accepts.
+MIN_SECRET_LENGTH = 32
+
+
+class ServerSettings(BaseSettings):
+    """Settings of ``b2bcx serve`` (the API and the dashboard).
+
+    Attributes
+    ----------
+    workspace:
+        The workspace URL (``B2BCX_WORKSPACE``).
+    secret:
+        Signs session cookies and CSRF tokens (``B2BCX_SECRET``, ≥ 32 characters).
+    dev:
+        Development mode: a random secret when none is configured.
+    host, port:
+        Where to listen; ``127.0.0.1`` by default (loopback only).
+    session_hours:
+        How long a dashboard session lasts.
+    strategy_answers:
+        The strategy questionnaire answers (YAML/JSON) used for the CXM
+        impact assessment, the archetype and the plan (``B2BCX_STRATEGY_ANSWERS``);
+        without them, the latest answers saved in the workspace.
+    thresholds:
+        The diagnosis thresholds (a YAML mapping, as ``b2bcx diagnose
+        --thresholds``; ``B2BCX_THRESHOLDS``); without them, the defaults.
+    warm:
+        Compute the cached results in the background when the server starts.
+    max_upload_mb:
+        The largest bundle upload accepted.
+    db_connections:
+        Connections serving requests (a DuckDB file or PostgreSQL workspace).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
+
+    workspace: str = Field(default=DEFAULT_WORKSPACE)
+    secret: SecretStr | None = None
+    dev: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    session_hours: float = Field(default=8.0, gt=0)
+    strategy_answers: Path | None = None
+    thresholds: Path | None = None
+    warm: bool = True
+    max_upload_mb: int = Field(default=512, ge=1)
+    db_connections: int = Field(default=3, ge=1, le=32)
+
+
+def load_server_settings(**overrides: object) -> ServerSettings:
+    """Server settings from the environment, with explicit ``overrides`` (``None`` ignored)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return ServerSettings(**clean)  # type: ignore[arg-type]
+
+
+def analysis_options(settings: ServerSettings) -> AnalysisOptions:
+    """The options every analysis of the server runs with: the thresholds and
+    strategy answers of ``settings`` (read now, so a bad file stops the start).
+
+    Raises
+    ------
+    ConfigurationError
+        If the thresholds or answers file cannot be read or is invalid.
+    """
+    from b2bcx.analyses import AnalysisOptions
+
+    diagnose = None
+    if settings.thresholds is not None:
+        from b2bcx.diagnose.thresholds import load_thresholds
+
+        diagnose = load_thresholds(settings.thresholds)
+    answers = None
+    if settings.strategy_answers is not None:
+        from b2bcx.strategy import load_answers
+
+        answers = load_answers(settings.strategy_answers)
+    return AnalysisOptions(diagnose=diagnose, answers=answers)
+
+
+def signing_key(settings: ServerSettings) -> bytes:
+    """The key that signs sessions: the configured secret, or a random one in dev mode.
+
+    Raises
+    ------
+    ConfigurationError
+        If no secret is configured outside development mode, or it is too short.
+    """
+    if settings.secret is None:
+        if not settings.dev:
+            raise ConfigurationError(
+                "no secret configured: set B2BCX_SECRET to a random string of at least "
+                f'{MIN_SECRET_LENGTH} characters (e.g. `python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"`), or run with --dev for local development'
+            )
+        return secrets.token_bytes(32)
+    value = settings.secret.get_secret_value()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"B2BCX_SECRET is {len(value)} characters; use at least {MIN_SECRET_LENGTH}"
+        )
+    return value.encode("utf-8")

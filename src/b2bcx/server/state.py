@@ -1,0 +1,120 @@
+"""What the server holds while it runs: settings, the workspace's connections,
+the result cache. Shared by the REST API and the dashboard."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS
+from b2bcx.server.pool import ConnectionPool
+from b2bcx.server.results import ResultCache
+from b2bcx.server.settings import ServerSettings, analysis_options, signing_key
+from b2bcx.storage import Backend, authstore
+from b2bcx.workspace import Workspace, open_workspace
+
+
+@dataclass
+class AppState:
+    """The running application's state (``app.state.b2bcx``).
+
+    ``pool`` serves requests (records, imports, tokens), a connection each;
+    ``results`` computes analyses on its own connection.
+    """
+
+    settings: ServerSettings
+    key: bytes
+    pool: ConnectionPool
+    results: ResultCache
+    compute_workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        """The served workspace (its first connection: for its URL and settings)."""
+        return self.pool.primary
+
+    @contextlib.contextmanager
+    def db(self) -> Iterator[Backend]:
+        """A request connection's backend, held for the duration of the block."""
+        with self.pool.backend() as backend:
+            yield backend
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Workspace]:
+        """A request connection as a workspace (for imports), held for the block."""
+        with self.pool.workspace() as ws:
+            yield ws
+
+    def audit(
+        self,
+        *,
+        token_id: str | None,
+        role: str | None,
+        action: str,
+        target: str,
+        status: int,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a write in the audit log."""
+        with self.db() as backend:
+            authstore.append_audit(
+                backend,
+                token_id=token_id,
+                role=role,
+                action=action,
+                target=target,
+                status=status,
+                detail=detail,
+            )
+
+    def warm(self) -> None:
+        """Start computing the cached results in the background, in page order."""
+        self.results.warm(WARM_KEYS)
+
+    def close(self) -> None:
+        """Close both connections."""
+        self.results.close()
+        if self.compute_workspace is not None:
+            self.compute_workspace.close()
+        self.pool.close()
+
+
+def build_state(settings: ServerSettings, *, workspace: Workspace | None = None) -> AppState:
+    """Open the workspace's connections and make the result cache.
+
+    A DuckDB file or PostgreSQL workspace gets ``db_connections`` connections
+    for requests and one more for computations; an in-memory workspace cannot
+    be shared between connections, so it serves both through one. Every result
+    is computed under the thresholds and answers of ``settings``
+    (:func:`~b2bcx.server.settings.analysis_options`).
+    """
+    key = signing_key(settings)
+    options = analysis_options(settings)
+    ws = workspace or open_workspace(settings.workspace)
+    shareable = (ws.backend.kind == "duckdb" and ws.url != ":memory:") or (
+        ws.backend.kind == "postgres"
+    )
+    if shareable:
+        extra = [open_workspace(ws.url) for _ in range(settings.db_connections - 1)]
+        pool = ConnectionPool([ws, *extra])
+        compute_ws: Workspace | None = open_workspace(ws.url)
+        assert compute_ws is not None
+        cache = ResultCache(
+            compute_ws.backend,
+            threading.RLock(),
+            COMPUTATIONS,
+            options=options,
+            refresh_keys=WARM_KEYS,
+            version_source=pool.backend,
+        )
+    else:
+        lock = threading.RLock()
+        pool = ConnectionPool([ws], lock=lock)
+        compute_ws = None
+        cache = ResultCache(ws.backend, lock, COMPUTATIONS, options=options, refresh_keys=WARM_KEYS)
+    return AppState(
+        settings=settings, key=key, pool=pool, results=cache, compute_workspace=compute_ws
+    )
