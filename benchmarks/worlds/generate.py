@@ -44,7 +44,7 @@ from benchmarks.worlds.spec import (
 from benchmarks.worlds.text import make_comments
 
 GENERATOR = "b2bcx-independent-worlds"
-VERSION = 1
+VERSION = 2
 TP = {t: i for i, t in enumerate(TOUCHPOINT_IDS)}
 
 
@@ -179,7 +179,12 @@ def generate_world(folder: str | Path, spec: WorldSpec | None = None) -> dict[st
     people = make_people(spec, rng, horizon)
     journeys, stages = make_journeys(accounts, rng, spec)
     plan = make_plan(spec, rng)
-    dropped = sorted(f"{t}.{c}" for t, c in DROPPABLE if rng.random() < spec.drop_probability)
+    # a stream of its own, so the null and independent worlds of one seed lack the same columns
+    drop_rng = np.random.default_rng([spec.seed, 1])
+    draws = drop_rng.random(len(DROPPABLE))
+    dropped = sorted(
+        f"{t}.{c}" for (t, c), x in zip(DROPPABLE, draws, strict=True) if x < spec.drop_probability
+    )
 
     # relationship types: C1 accounts intend transactional, expect relational
     c1 = plan.challenge == "C1"
