@@ -56,7 +56,9 @@ def _current_relationships(prep: Prepared) -> pd.DataFrame:
         latest = ordered.groupby("account_id").tail(1).set_index("account_id")
         for col in ("relationship_intended", "relationship_expected"):
             known = latest[col].dropna()
-            out.loc[out.index.intersection(known.index), col] = known
+            # relationships may name accounts outside this diagnosis (one account only)
+            here = out.index.intersection(known.index)
+            out.loc[here, col] = known.loc[here]
     return out
 
 
