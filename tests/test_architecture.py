@@ -15,13 +15,14 @@ import b2bcx
 
 SRC = Path(b2bcx.__file__).resolve().parent
 
-_CORE = {"errors", "progress", "config"}
+_CORE = {"errors", "progress", "config", "convert"}
 _ANALYTICS = {"model", "storage", "text", "measures", "diagnose", "strategy"} | _CORE
 
 #: part → the parts of b2bcx it may import (itself is always allowed).
 #: "b2bcx" is the package root (``import b2bcx``), a facade only adapters use.
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
+    "convert": frozenset(),
     "progress": frozenset({"errors"}),
     "config": frozenset({"errors"}),
     "model": frozenset({"errors"}),
