@@ -194,6 +194,16 @@ STAKEHOLDERS = TableSpec(
         _C("decision_maker", _K.BOOLEAN),
         _C("active_from", _K.DATE, doc="when the person became a contact"),
         _C("active_to", _K.DATE, doc="when the person stopped being a contact"),
+        _C(
+            "name",
+            _K.TEXT,
+            doc="the person's name (personal data: shown only to who may contact customers)",
+        ),
+        _C(
+            "email",
+            _K.TEXT,
+            doc="the person's e-mail address (personal data; `export --pseudonymise` hides it)",
+        ),
     ),
     key=("stakeholder_id",),
     required=True,

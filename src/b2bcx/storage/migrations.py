@@ -13,7 +13,9 @@ History:
 3. ``text_scores``, ``text_embeddings`` and ``text_labels`` (text analytics);
 4. ``api_tokens`` (hashed) and ``audit_log`` (the REST API and dashboard);
 5. ``strategy_answers`` (saved strategy assessments);
-6. the bundle tables brought up to the current spec (:func:`add_missing_columns`).
+6. the bundle tables brought up to the current spec (:func:`add_missing_columns`);
+7. ``cases``, ``case_events``, ``alert_state``, ``outbox`` and ``deliveries``
+   (the closed loop: :mod:`b2bcx.storage.casestore`).
 
 **A new bundle column needs no migration.** The bundle tables follow
 ``model/tables.py`` on their own: after the numbered migrations, :func:`migrate`
@@ -146,6 +148,12 @@ def _v6_spec_columns(backend: Backend) -> None:
     add_missing_columns(backend)
 
 
+def _v7_cases(backend: Backend) -> None:
+    from b2bcx.storage import casestore
+
+    casestore.create_tables(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
@@ -153,6 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "API security: api_tokens (hashed), audit_log", _v4_api_security),
     Migration(5, "saved strategy assessments: strategy_answers", _v5_strategy_answers),
     Migration(6, "bundle tables: every column of the current spec", _v6_spec_columns),
+    Migration(7, "closed loop: cases, case_events, alert_state, outbox, deliveries", _v7_cases),
 )
 
 #: The schema version this b2bcx writes.
