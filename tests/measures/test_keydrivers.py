@@ -9,7 +9,7 @@ import b2bcx
 from b2bcx.demo import generate_world
 from b2bcx.measures.drivers import relative_weights
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.keydrivers import FIX_FIRST, key_drivers
+from b2bcx.measures.keydrivers import CANNOT_TELL, FIX_FIRST, key_drivers
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +41,15 @@ def test_quadrants_and_shapley(ws: b2bcx.Workspace) -> None:
     res = key_drivers(ws.backend, target="nps", drivers="controllers", method="shapley")
     t = res.table
     assert t.weight.sum() == pytest.approx(res.r2)
-    assert set(t.quadrant) <= {"fix first", "keep up", "lower priority", "possible overkill"}
+    assert set(t.quadrant) <= {
+        "fix first", "keep up", "lower priority", "possible overkill", CANNOT_TELL
+    }  # fmt: skip
     fix = t[t.quadrant == FIX_FIRST]
-    assert (fix.share >= t.share.median()).all()
+    assert (fix.p_higher <= 0.05).all() and (fix.share > fix.equal_share).all()
     assert (fix.performance < t.performance.median()).all()
+    assert ((t.quadrant == CANNOT_TELL) == (t.importance == "indistinct")).all()
+    assert res.to_dict()["methods"]["bootstrap"] == "accounts resampled as clusters"
+    assert res.n_clusters is not None and res.n_clusters < res.n
 
 
 def test_bad_options(ws: b2bcx.Workspace) -> None:
@@ -79,6 +84,10 @@ def test_touchpoint_drivers_use_pairwise_correlations_as_pandas(ws: b2bcx.Worksp
     table = got.table
     assert (table.raters >= 20).all() and (table.lower <= table.weight + 1e-12).all()
     assert table.label.notna().all()
+    # no fictional R² (the pairwise fill): null in JSON with a note, key kept
+    d = got.to_dict()
+    assert d["r2"] is None and "fictional" in d["r2_note"]
+    assert np.isnan(got.r2)
 
 
 def test_touchpoint_drivers_need_enough_raters(ws: b2bcx.Workspace) -> None:

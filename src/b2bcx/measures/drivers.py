@@ -8,6 +8,9 @@
   in R² when predictor j enters, over all orders; computed exactly from the R² of
   all 2^p subsets (p ≤ 12) with the Shapley weights |S|!(p − |S| − 1)!/p!.
 - ``sign`` is the sign of the full standardised regression coefficient.
+- Bootstrap intervals resample rows, or whole **clusters** (``clusters=``, e.g.
+  the account of each person: people of one account are not independent), and
+  keep the bootstrap weights (``boot``) so callers can test shares.
 
 Rows with any missing value are dropped (listwise, like ``lm``'s ``na.omit``) —
 except in :func:`pairwise_relative_weights`, for drivers that each person meets
@@ -44,6 +47,7 @@ class DriverResult:
     r2: float
     lower: FloatArray | None = None
     upper: FloatArray | None = None
+    boot: FloatArray | None = None  # (n_boot, p) bootstrap weights, not in to_frame
 
     def to_frame(self) -> pd.DataFrame:
         """A tidy frame, one row per driver."""
@@ -94,6 +98,30 @@ def _rw_from_corr(rxx: FloatArray, rxy: FloatArray) -> tuple[FloatArray, FloatAr
     return eps, sign
 
 
+def bootstrap_rows(
+    n: int, clusters: npt.ArrayLike | None, rng: np.random.Generator
+) -> npt.NDArray[np.intp]:
+    """Row indices of one bootstrap sample: rows, or whole clusters, with replacement.
+
+    With ``clusters`` (one label per row), as many clusters as there are are
+    drawn with replacement and all their rows taken (the cluster bootstrap,
+    e.g. Field & Welsh 2007), so rows of one cluster stay together.
+
+    >>> idx = bootstrap_rows(6, ["a", "a", "b", "b", "c", "c"], np.random.default_rng(0))
+    >>> len(idx), all(idx[i] // 2 == idx[i + 1] // 2 for i in range(0, 6, 2))
+    (6, True)
+    """
+    if clusters is None:
+        return rng.integers(0, n, n)
+    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    chosen = rng.integers(0, len(sizes), len(sizes))
+    parts = [order[starts[c] : starts[c] + sizes[c]] for c in chosen.tolist()]
+    return np.concatenate(parts).astype(np.intp)
+
+
 def relative_weights(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
@@ -102,11 +130,13 @@ def relative_weights(
     n_boot: int = 0,
     alpha: float = 0.05,
     seed: int = 0,
+    clusters: npt.ArrayLike | None = None,
 ) -> DriverResult:
     """Johnson's relative weights of the columns of ``x`` for ``y``.
 
-    ``n_boot`` > 0 adds percentile bootstrap intervals (rows resampled with
-    ``numpy.random.default_rng(seed)``).
+    ``n_boot`` > 0 adds percentile bootstrap intervals (rows — or whole
+    ``clusters``, one label per row — resampled with
+    ``numpy.random.default_rng(seed)``) and keeps the bootstrap weights in ``boot``.
 
     Examples
     --------
@@ -117,18 +147,24 @@ def relative_weights(
     >>> bool(abs(r.weight.sum() - r.r2) < 1e-12)
     True
     """
+    cl = None if clusters is None else np.asarray(clusters).ravel()
+    if cl is not None:
+        xa0, ya0 = np.asarray(x, dtype=float), np.asarray(y, dtype=float).ravel()
+        if len(cl) != len(ya0):
+            raise ConfigurationError("clusters must have one label per row")
+        cl = cl[~np.isnan(xa0).any(axis=1) & ~np.isnan(ya0)]
     xa, ya = _clean(x, y)
     eps, sign = _rw(xa, ya)
-    lower = upper = None
+    lower = upper = boot = None
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         n = len(ya)
         boot = np.empty((n_boot, xa.shape[1]))
         for b in range(n_boot):
-            idx = rng.integers(0, n, n)
+            idx = bootstrap_rows(n, cl, rng)
             boot[b] = _rw(xa[idx], ya[idx])[0]
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
-    return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper)
+    return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
 
 def pairwise_correlation(x: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.int64]]:
@@ -181,6 +217,7 @@ def pairwise_relative_weights(
     n_boot: int = 0,
     alpha: float = 0.05,
     seed: int = 0,
+    clusters: npt.ArrayLike | None = None,
 ) -> DriverResult:
     """Relative weights when each row has only some drivers (pairwise-complete).
 
@@ -189,9 +226,10 @@ def pairwise_relative_weights(
     Two drivers that nobody met together have no correlation of their own: it
     is set to the mean of the observed driver–driver correlations. The matrix
     is then projected onto the nearest correlation matrix with eigenvalues of
-    at least 1e-3. ``r2`` is the R² of a person who met every driver, not of
-    the data (no one did). Bootstrap intervals resample rows and repeat the
-    whole estimate.
+    at least 1e-3. ``r2`` is the sum of the weights: the R² of a fictional
+    person who met every driver, not a fit to any data (no one did) — use it
+    only to turn weights into shares, never report it as a fit. Bootstrap
+    intervals resample rows (or whole ``clusters``) and repeat the whole estimate.
 
     Examples
     --------
@@ -209,6 +247,7 @@ def pairwise_relative_weights(
         raise ConfigurationError("x must be (n, p) and y (n,) with the same n")
     keep = ~np.isnan(ya)
     xa, ya = xa[keep], ya[keep]
+    cl = None if clusters is None else np.asarray(clusters).ravel()[keep]
 
     def estimate(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
         r, _ = pairwise_correlation(np.column_stack([xs, ys]))
@@ -230,15 +269,15 @@ def pairwise_relative_weights(
             + ", ".join(label[i] for i in thin)
         )
     eps, sign = estimate(xa, ya)
-    lower = upper = None
+    lower = upper = boot = None
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         boot = np.empty((n_boot, xa.shape[1]))
         for b in range(n_boot):
-            idx = rng.integers(0, len(ya), len(ya))
+            idx = bootstrap_rows(len(ya), cl, rng)
             boot[b] = estimate(xa[idx], ya[idx])[0]
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
-    return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper)
+    return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
 
 def subset_r2(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:

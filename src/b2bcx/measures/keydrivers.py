@@ -7,29 +7,59 @@ stage or per touchpoint controller, and the target their mean ``target``
 rating — aggregated inside the engine for everyone at once. Importance is
 Johnson's relative weight (with bootstrap intervals) or the exact Shapley/LMG
 share of R² (:mod:`b2bcx.measures.drivers`); performance is the predictor's
-mean on 0–100. The classic importance × performance quadrants then say what
-to fix first.
+mean on 0–100.
+
+**Which drivers can be told apart.** Median splits make a quarter of drivers
+"fix first" whatever the data. Instead each driver's share of R² is tested
+against *equal importance* (every share 1/p): with the bootstrap standard
+error of the share (accounts resampled as clusters — people of one account are
+not independent), z = (share − 1/p)/SE, one-sided, Bonferroni over the p
+drivers at ``alpha`` (default .05). ``importance`` is "higher" (credibly above
+1/p), "lower" (credibly below) or "indistinct". Quadrants:
+
+- *fix first*: higher importance, performance below the drivers' median;
+- *keep up*: higher importance, performance at or above the median;
+- *lower priority* / *possible overkill*: lower importance, performance below /
+  at or above the median;
+- *cannot be told apart*: importance indistinct from the others.
+
+On data with equal true importance "fix first" appears in ≤ 5 % of runs; with
+one dominant driver that driver is "fix first" in ≥ 90 %
+(``benchmarks/validity/drivers_sim.py``).
 
 Touchpoints are different: a person meets only a few of the catalogue, so no
 one has them all and listwise deletion would leave nobody. ``drivers=
 "touchpoints"`` therefore uses the pairwise design of
 :func:`b2bcx.measures.drivers.pairwise_relative_weights` on each person's mean
 ``cx`` per touchpoint, over the touchpoints that at least ``min_raters`` people
-with the target have met (the ``max_touchpoints`` most met ones).
+with the target have met (the ``max_touchpoints`` most met ones). Its R² is not
+reported (``r2`` is None in JSON, with ``r2_note``): the pairwise correlation
+matrix fills pairs of touchpoints nobody met together, so the "R² of a person
+who met every touchpoint" is a fictional quantity (the demo gave .995). The
+weights are used only as shares of their sum.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.drivers import pairwise_relative_weights, relative_weights, shapley_r2
+from b2bcx.measures.drivers import (
+    DriverResult,
+    bootstrap_rows,
+    pairwise_relative_weights,
+    relative_weights,
+    shapley_r2,
+)
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.individual import check_metric, resolve_as_of
+from b2bcx.measures.individual import check_metric, metric_label, resolve_as_of
+from b2bcx.measures.tabular import TabularMixin
 from b2bcx.model.enums import STAGE_ORDER, Controller, Goal
 from b2bcx.model.tables import CX_SCALE, GOAL_SCALE
 from b2bcx.storage import Backend
@@ -42,11 +72,24 @@ FIX_FIRST, KEEP_UP, LOWER_PRIORITY, POSSIBLE_OVERKILL = (
     "lower priority",
     "possible overkill",
 )
+CANNOT_TELL = "cannot be told apart"
+HIGHER, LOWER, INDISTINCT = "higher", "lower", "indistinct"
+#: Family-wise level of the equal-importance test.
+DEFAULT_ALPHA = 0.05
+TOUCHPOINT_R2_NOTE = (
+    "not reported: pairs of touchpoints nobody met together have no correlation of "
+    "their own, so an R² of a person who met every touchpoint would be fictional; "
+    "the weights are used only as shares"
+)
 
 
 @dataclass(frozen=True)
-class KeyDriverResult:
-    """Drivers of ``target`` with importance, performance and quadrant."""
+class KeyDriverResult(TabularMixin):
+    """Drivers of ``target`` with importance, its test, performance and quadrant.
+
+    ``r2`` is NaN (None in JSON) where no meaningful fit exists (touchpoints);
+    ``r2_note`` says why. ``methods`` says how the figures were made.
+    """
 
     target: str
     drivers: str
@@ -54,9 +97,17 @@ class KeyDriverResult:
     n: int
     r2: float
     table: pd.DataFrame = field(repr=False)
+    r2_note: str | None = None
+    n_clusters: int | None = None
+    methods: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target_label(self) -> str:
+        """A human name of the target, e.g. "NPS"."""
+        return metric_label(self.target, level="")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per driver: weight, share, sign, interval, performance, quadrant."""
+        """One row per driver: weight, share, sign, interval, test, performance, quadrant."""
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,11 +115,15 @@ class KeyDriverResult:
         rows = self.table.astype(object).where(self.table.notna(), None)
         return {
             "target": self.target,
+            "target_label": self.target_label,
             "drivers": self.drivers,
             "method": self.method,
             "n": self.n,
-            "r2": self.r2,
+            "n_clusters": self.n_clusters,
+            "r2": None if math.isnan(self.r2) else self.r2,
+            "r2_note": self.r2_note,
             "table": rows.to_dict("records"),
+            "methods": dict(self.methods),
         }
 
 
@@ -88,7 +143,7 @@ def _person_matrix(
         aggs = {n: f.cx.mean(where=f[column] == n) for n in names}
         low, high = CX_SCALE.low, CX_SCALE.high
     aggs["_y"] = f[target].mean()
-    people: pd.DataFrame = f.group_by("stakeholder_id").aggregate(**aggs).execute()
+    people: pd.DataFrame = f.group_by(["stakeholder_id", "account_id"]).aggregate(**aggs).execute()
     # one row order on every engine: the bootstrap draws rows by position
     people = people.sort_values("stakeholder_id", kind="stable").reset_index(drop=True)
     return people, names, low, high
@@ -105,20 +160,29 @@ def key_drivers(
     as_of: Any = None,
     min_raters: int = 30,
     max_touchpoints: int = 25,
+    alpha: float = DEFAULT_ALPHA,
 ) -> KeyDriverResult:
-    """Importance of each driver for ``target``, with performance and quadrant.
+    """Importance of each driver for ``target``, with its test, performance and quadrant.
 
     Stakeholders missing the target or any driver are left out (listwise, as
     ``lm``); ``n`` says how many remain. Predictors that nobody rated are
     dropped before the analysis. Touchpoints use the pairwise design (module
     docstring); ``n`` is then the people with the target and at least one of
     the touchpoints, and the table has each touchpoint's ``label`` and ``raters``.
+
+    ``n_boot`` bootstrap samples of whole accounts give the intervals
+    (``lower``, ``upper``), the share's standard error (``share_se``) and the
+    test against equal importance (``p_higher``, ``p_lower``: Bonferroni-adjusted
+    one-sided p-values; ``importance``). With ``n_boot=0`` nothing can be told
+    apart and every driver says so.
     """
     check_metric(target)
     if drivers not in DRIVER_SETS:
         raise ConfigurationError(f"drivers must be one of {', '.join(DRIVER_SETS)}")
     if method not in METHODS:
         raise ConfigurationError(f"method must be one of {', '.join(METHODS)}")
+    if not 0 < alpha < 1:
+        raise ConfigurationError(f"alpha must be in (0, 1) (got {alpha})")
     if drivers == "touchpoints":
         if method != "relative_weights":
             raise ConfigurationError(
@@ -126,7 +190,7 @@ def key_drivers(
                 "every person to rate every driver (use --method relative_weights)"
             )
         return _touchpoint_drivers(
-            backend, target, n_boot, seed, as_of, min_raters, max_touchpoints
+            backend, target, n_boot, seed, as_of, min_raters, max_touchpoints, alpha
         )
     people, names, low, high = _person_matrix(backend, target, drivers, as_of)
     names = [n for n in names if people[n].notna().any() and n != target]
@@ -137,13 +201,19 @@ def key_drivers(
             f"{', '.join(names)}; key drivers need more (try --drivers goals or stages)"
         )
     x, y = complete[names].to_numpy(float), complete["_y"].to_numpy(float)
-    result = (
-        relative_weights(x, y, names=names, n_boot=n_boot, seed=seed)
-        if method == "relative_weights"
-        else shapley_r2(x, y, names=names)
-    )
+    clusters = complete["account_id"].astype(str).to_numpy()
+    if method == "relative_weights":
+        result = relative_weights(x, y, names=names, n_boot=n_boot, seed=seed, clusters=clusters)
+        boot = result.boot
+    else:
+        result = shapley_r2(x, y, names=names)
+        boot = _shapley_boot(x, y, clusters, n_boot, seed)
+        if boot is not None:
+            lo, hi = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+            result = DriverResult(result.driver, result.weight, result.sign, result.r2, lo, hi)
     table = result.to_frame()
     table["performance"] = (complete[names].mean().to_numpy() - low) / (high - low) * 100
+    table = _importance_test(table, boot, alpha)
     return KeyDriverResult(
         target=target,
         drivers=drivers,
@@ -151,17 +221,82 @@ def key_drivers(
         n=len(complete),
         r2=float(result.r2),
         table=_quadrants(table),
+        n_clusters=len(np.unique(clusters)),
+        methods=_methods(method, n_boot, alpha, seed, drivers),
     )
 
 
+def _shapley_boot(
+    x: np.ndarray, y: np.ndarray, clusters: np.ndarray, n_boot: int, seed: int
+) -> np.ndarray | None:
+    if n_boot <= 0:
+        return None
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, x.shape[1]))
+    for b in range(n_boot):
+        idx = bootstrap_rows(len(y), clusters, rng)
+        try:
+            boot[b] = shapley_r2(x[idx], y[idx]).weight
+        except ConfigurationError:  # a draw with too few rows
+            boot[b] = np.nan
+    return boot
+
+
+def _importance_test(table: pd.DataFrame, boot: np.ndarray | None, alpha: float) -> pd.DataFrame:
+    """Each share against equal importance 1/p: bootstrap SE, one-sided z, Bonferroni."""
+    p = len(table)
+    equal = 1.0 / p
+    table["equal_share"] = equal
+    if boot is None or p < 2:
+        table["share_se"] = np.nan
+        table["p_higher"] = table["p_lower"] = np.nan
+        table["importance"] = INDISTINCT
+        return table
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = boot / boot.sum(axis=1, keepdims=True)
+    se = np.nanstd(shares, axis=0, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (table["share"].to_numpy(dtype=float) - equal) / se
+    p_higher = np.minimum(1.0, p * stats.norm.sf(z))
+    p_lower = np.minimum(1.0, p * stats.norm.cdf(z))
+    table["share_se"] = se
+    table["p_higher"] = p_higher
+    table["p_lower"] = p_lower
+    table["importance"] = np.select(
+        [p_higher <= alpha, p_lower <= alpha], [HIGHER, LOWER], INDISTINCT
+    )
+    return table
+
+
+def _methods(method: str, n_boot: int, alpha: float, seed: int, drivers: str) -> dict[str, Any]:
+    return {
+        "importance": "Johnson's relative weights"
+        if method == "relative_weights"
+        else "Shapley / LMG decomposition of R²",
+        "correlations": "pairwise-complete (touchpoints)"
+        if drivers == "touchpoints"
+        else "listwise-complete people",
+        "bootstrap": "accounts resampled as clusters",
+        "n_boot": n_boot,
+        "seed": seed,
+        "interval": "percentile",
+        "importance_test": "share vs equal share 1/p: z = (share − 1/p)/bootstrap SE, "
+        "one-sided, Bonferroni over drivers",
+        "alpha": alpha,
+        "quadrants": "fix first / keep up only for drivers credibly above equal importance; "
+        "performance split at the drivers' median; otherwise 'cannot be told apart'",
+    }
+
+
 def _quadrants(table: pd.DataFrame) -> pd.DataFrame:
-    """Importance × performance quadrants (split at the medians), sorted by share."""
-    important = table.share >= table.share.median()
-    performing = table.performance >= table.performance.median()
+    """Importance (tested) × performance (median split) quadrants, sorted by share."""
+    higher = (table.importance == HIGHER).to_numpy()
+    lower = (table.importance == LOWER).to_numpy()
+    performing = (table.performance >= table.performance.median()).to_numpy()
     table["quadrant"] = np.select(
-        [important & ~performing, important & performing, ~important & ~performing],
-        [FIX_FIRST, KEEP_UP, LOWER_PRIORITY],
-        POSSIBLE_OVERKILL,
+        [higher & ~performing, higher & performing, lower & ~performing, lower & performing],
+        [FIX_FIRST, KEEP_UP, LOWER_PRIORITY, POSSIBLE_OVERKILL],
+        CANNOT_TELL,
     )
     return table.sort_values("share", ascending=False).reset_index(drop=True)
 
@@ -174,13 +309,16 @@ def _touchpoint_drivers(
     as_of: Any,
     min_raters: int,
     max_touchpoints: int,
+    alpha: float,
 ) -> KeyDriverResult:
     f = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
     rated = f.filter(f.cx.notnull() & f.touchpoint_id.notnull())
     cells: pd.DataFrame = (
         rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean()).execute()
     )
-    ys: pd.DataFrame = f.group_by("stakeholder_id").aggregate(_y=f[target].mean()).execute()
+    ys: pd.DataFrame = (
+        f.group_by(["stakeholder_id", "account_id"]).aggregate(_y=f[target].mean()).execute()
+    )
     ys = ys.dropna(subset=["_y"])
     cells = cells[cells.stakeholder_id.isin(ys.stakeholder_id)]
     raters = cells.groupby("touchpoint_id").size()
@@ -195,9 +333,10 @@ def _touchpoint_drivers(
         index="stakeholder_id", columns="touchpoint_id", values="x"
     )
     wide = wide.reindex(columns=names).join(ys.set_index("stakeholder_id"), how="inner")
+    clusters = wide["account_id"].astype(str).to_numpy()
     result = pairwise_relative_weights(
         wide[names].to_numpy(float), wide["_y"].to_numpy(float), names=names,
-        n_boot=n_boot, seed=seed,
+        n_boot=n_boot, seed=seed, clusters=clusters,
     )  # fmt: skip
     table = result.to_frame()
     catalogue = backend.table("touchpoints").select("touchpoint_id", "name").execute()
@@ -207,11 +346,15 @@ def _touchpoint_drivers(
     table["performance"] = (
         (wide[names].mean().to_numpy() - CX_SCALE.low) / (CX_SCALE.high - CX_SCALE.low) * 100
     )
+    table = _importance_test(table, result.boot, alpha)
     return KeyDriverResult(
         target=target,
         drivers="touchpoints",
         method="relative_weights",
         n=len(wide),
-        r2=float(result.r2),
+        r2=float("nan"),
         table=_quadrants(table),
+        r2_note=TOUCHPOINT_R2_NOTE,
+        n_clusters=len(np.unique(clusters)),
+        methods=_methods("relative_weights", n_boot, alpha, seed, "touchpoints"),
     )
