@@ -25,7 +25,7 @@ from b2bcx.server.settings import analysis_options, load_server_settings
 from b2bcx.server.state import build_state
 from b2bcx.server.tokens import AuditedBy, Principal, Role, create_token, revoke_token
 from b2bcx.server.uploads import InvalidAnswers, UnsupportedUpload, UploadRejected, UploadTooLarge
-from b2bcx.server.views import check_account, journeys_with_stages, result
+from b2bcx.server.views import check_account, journeys_with_stages, json_result, result
 from b2bcx.web.app import mount_dashboard
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "strategy" / "answers.yaml"
@@ -192,3 +192,17 @@ def test_api_and_dashboard_side_by_side_on_one_state(world: World) -> None:
     api_only = create_app(settings)
     with TestClient(api_only) as c:
         assert c.get("/signin").status_code == 404
+
+
+def test_forgetting_a_result_drops_its_json_view(ws: b2bcx.Workspace) -> None:
+    calls: list[int] = []
+
+    def count(a: Analyses, arg: str) -> dict[str, int]:
+        calls.append(1)
+        return {"n": len(calls)}
+
+    cache = ResultCache(ws.backend, threading.RLock(), {"d": count}, check_seconds=0)
+    assert json_result(cache, "d") == {"n": 1} and json_result(cache, "d") == {"n": 1}
+    cache.forget("d")  # e.g. new strategy answers saved: no old assessment served
+    assert json_result(cache, "d") == {"n": 2}
+    cache.close()

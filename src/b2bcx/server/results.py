@@ -55,6 +55,9 @@ class Cached:
     version: tuple[Any, ...]
 
 
+#: The key prefix of a result's JSON view (:func:`b2bcx.server.views.json_result`).
+JSON_VIEW = "view:json:"
+
 #: ``(analyses, argument) -> value``: one attribute of the version's :class:`Analyses`.
 Computation = Callable[[Analyses, str], Any]
 
@@ -153,11 +156,13 @@ class ResultCache:
         return self._version
 
     def forget(self, *keys: str) -> None:
-        """Drop these results (and their ``key:arg`` variants): the next request
-        computes them anew instead of being served the old value meanwhile."""
+        """Drop these results (their ``key:arg`` variants, and their JSON views
+        ``view:json:key``): the next request computes them anew instead of being
+        served the old value meanwhile."""
         with self._meta:
             for key in list(self._values):
-                if key.partition(":")[0] in keys or key in keys:
+                name = key.removeprefix(JSON_VIEW)
+                if name.partition(":")[0] in keys or name in keys:
                     self._values.pop(key, None)
 
     def invalidate(self) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from b2bcx.errors import NotAvailable, NotFound
 from b2bcx.server.convert import as_dict, plain, records
-from b2bcx.server.results import ResultCache, Unavailable
+from b2bcx.server.results import JSON_VIEW, ResultCache, Unavailable
 from b2bcx.server.tokens import Principal, Role
 from b2bcx.storage import Backend
 from b2bcx.storage.records import all_records
@@ -45,7 +45,7 @@ def json_result(cache: ResultCache, key: str) -> dict[str, Any]:
     def build() -> dict[str, Any]:
         return as_dict(result(cache, key))
 
-    value: dict[str, Any] = cache.derived(f"view:json:{key}", build)
+    value: dict[str, Any] = cache.derived(f"{JSON_VIEW}{key}", build)
     return value
 
 
