@@ -69,12 +69,20 @@ class Workspace:
         )
 
     def export_bundle(
-        self, path: str | Path, *, format: str = "csv", progress: Progress = NO_PROGRESS
+        self,
+        path: str | Path,
+        *,
+        format: str = "csv",
+        progress: Progress = NO_PROGRESS,
+        pseudonymise: bool = False,
     ) -> ExportResult:
-        """Write the workspace as a bundle (folder, or ``.zip`` if ``path`` ends so)."""
+        """Write the workspace as a bundle (folder, or ``.zip`` if ``path`` ends so);
+        ``pseudonymise`` hides stakeholders' names and e-mails behind keyed hashes."""
         from b2bcx.bundle.export import export_bundle
 
-        return export_bundle(self.backend, Path(path), format=format, progress=progress)
+        return export_bundle(
+            self.backend, Path(path), format=format, progress=progress, pseudonymise=pseudonymise
+        )
 
     def info(self) -> WorkspaceInfo:
         """Counts per table, the date range and column coverage."""

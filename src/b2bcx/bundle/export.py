@@ -4,11 +4,23 @@ Export then import gives the same workspace: values are written in the form
 the importer reads back to the same stored value (ISO dates, UTC timestamps
 with ``Z``, shortest round-trip numbers, ``true``/``false``, ``;``-joined
 lists), and unknown source columns kept as attributes come back as columns.
+
+The closed loop's cases and their history go along as extra files
+(``cases.<format>``, ``case_events.<format>``; an import reads them as no
+bundle table and says so). ``pseudonymise=True`` replaces the stakeholders'
+``name`` and ``email`` with a keyed hash (HMAC-SHA256 under
+``B2BCX_PSEUDONYM_KEY``, else a random key per export): the same person gets
+the same pseudonym throughout one export (and across exports under one key),
+and nobody without the key can recover the name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
+import secrets
 import shutil
 import tempfile
 import zipfile
@@ -75,10 +87,13 @@ def export_bundle(
     *,
     format: str = "csv",
     progress: Progress = NO_PROGRESS,
+    pseudonymise: bool = False,
 ) -> ExportResult:
     """Write every required table and every non-empty optional table to ``path``.
 
-    ``path`` is a folder (created), or a file ending in ``.zip``.
+    ``path`` is a folder (created), or a file ending in ``.zip``. Cases and
+    their history are written too when there are any; ``pseudonymise`` hides
+    the stakeholders' names and e-mail addresses behind keyed hashes.
     """
     if format not in FORMATS:
         raise ConfigurationError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
@@ -92,8 +107,10 @@ def export_bundle(
             n = int(backend.table(spec.name).count().execute())
             if n or spec.required:
                 rows[spec.name] = n
-                _write_table(backend, spec, folder / f"{spec.name}.{format}", format)
+                key = _pseudonym_key() if pseudonymise and spec.name == "stakeholders" else None
+                _write_table(backend, spec, folder / f"{spec.name}.{format}", format, key)
             progress.advance("Exporting")
+        rows.update(_write_cases(backend, folder, format))
         if as_zip:
             path.parent.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -105,8 +122,76 @@ def export_bundle(
     return ExportResult(path=path, format=format, rows=rows)
 
 
-def _write_table(backend: Backend, spec: TableSpec, target: Path, format: str) -> None:
-    """Stream one table to ``target``, batch by batch, in bounded memory."""
+#: The stakeholder columns ``pseudonymise`` hides.
+PERSONAL_COLUMNS = ("name", "email")
+
+
+def _pseudonym_key() -> bytes:
+    key = os.environ.get("B2BCX_PSEUDONYM_KEY")
+    return key.encode() if key else secrets.token_bytes(32)
+
+
+def pseudonym(value: str, key: bytes, column: str) -> str:
+    """The keyed pseudonym of one personal value (``person-…``, or ``…@pseudonym.invalid``).
+
+    >>> pseudonym("Anna Berg", b"k", "name") == pseudonym("Anna Berg", b"k", "name")
+    True
+    >>> pseudonym("anna@example.com", b"k", "email").endswith("@pseudonym.invalid")
+    True
+    """
+    digest = hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{digest}@pseudonym.invalid" if column == "email" else f"person-{digest}"
+
+
+def _pseudonymised(table: pa.Table, key: bytes) -> pa.Table:
+    for column in PERSONAL_COLUMNS:
+        if column in table.column_names:
+            values = [
+                None if v is None else pseudonym(v, key, column)
+                for v in table.column(column).to_pylist()
+            ]
+            i = table.column_names.index(column)
+            table = table.set_column(i, column, pa.array(values, pa.string()))
+    return table
+
+
+def _write_cases(backend: Backend, folder: Path, format: str) -> dict[str, int]:
+    """Write ``cases`` and ``case_events`` (when there are any) as extra files."""
+    from b2bcx.storage import casestore
+
+    rows: dict[str, int] = {}
+    for name in (casestore.CASES_TABLE, casestore.EVENTS_TABLE):
+        data = casestore.table_arrow(backend, name)
+        if data is None:
+            continue
+        text = pa.table({c: _plain_text(data.column(c)) for c in data.column_names})
+        target = folder / f"{name}.{format}"
+        if format == "csv":
+            pacsv.write_csv(text, target, pacsv.WriteOptions(quoting_style="needed"))
+        elif format == "parquet":
+            pq.write_table(text, target)
+        else:
+            with target.open("w", encoding="utf-8") as fh:
+                for record in text.to_pylist():
+                    clean = {k: v for k, v in record.items() if v is not None}
+                    fh.write(json.dumps(clean, ensure_ascii=False) + "\n")
+        rows[name] = data.num_rows
+    return rows
+
+
+def _plain_text(arr: pa.ChunkedArray) -> pa.Array:
+    """A bookkeeping column as text (timestamps ISO 8601 UTC with ``Z``)."""
+    if pa.types.is_timestamp(arr.type):
+        text = pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S")
+        return pc.binary_join_element_wise(text, "Z", "")
+    return pc.cast(arr, pa.string())
+
+
+def _write_table(
+    backend: Backend, spec: TableSpec, target: Path, format: str, key: bytes | None = None
+) -> None:
+    """Stream one table to ``target``, batch by batch, in bounded memory (``key``:
+    pseudonymise the personal columns)."""
     attributes = _attribute_names(backend, spec)
     schema = pa.schema([(n, pa.string()) for n in [*spec.column_names, *attributes]])
     t = backend.table(spec.name)
@@ -115,6 +200,8 @@ def _write_table(backend: Backend, spec: TableSpec, target: Path, format: str) -
         _text_batch(spec, b, attributes).cast(schema)
         for b in backend.con.to_pyarrow_batches(expr, chunk_size=_BATCH_ROWS)
     )
+    if key is not None:
+        batches = (_pseudonymised(table, key) for table in batches)
     if format == "csv":
         options = pacsv.WriteOptions(quoting_style="needed")
         with pacsv.CSVWriter(target, schema, write_options=options) as writer:
