@@ -2,30 +2,46 @@
 root causes and priorities.
 
 ``diagnose(backend)`` runs every detector on aggregates computed by the engine
-for all accounts at once and returns a :class:`Diagnosis`; its ``to_json()`` is
-the stable contract of ``docs/diagnose.md``.
+for all accounts at once and returns a :class:`Diagnosis`, a frozen value whose
+``to_dict()`` is the stable contract of ``docs/diagnose.md``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from b2bcx.diagnose.data import Prepared, prepare
 from b2bcx.diagnose.detectors import DETECTORS
-from b2bcx.diagnose.findings import CHALLENGES, Diagnosis, Finding, Skipped
+from b2bcx.diagnose.findings import (
+    CHALLENGES,
+    AtRisk,
+    Diagnosis,
+    DiagnosisMeta,
+    Finding,
+    Priority,
+    Skipped,
+)
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.risk import at_risk, priorities
 from b2bcx.errors import ConfigurationError
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend
 
+if TYPE_CHECKING:
+    from b2bcx.measures.collective import CollectiveResult
+    from b2bcx.measures.keydrivers import KeyDriverResult
+
 __all__ = [
     "CHALLENGES",
+    "AtRisk",
     "DiagnoseOptions",
     "Diagnosis",
+    "DiagnosisMeta",
     "Finding",
     "Prepared",
+    "Priority",
     "Skipped",
     "diagnose",
 ]
@@ -51,16 +67,50 @@ def diagnose(
     account_id: str | None = None,
     as_of: _dt.datetime | _dt.date | None = None,
     progress: Progress = NO_PROGRESS,
+    account_units: CollectiveResult | None = None,
+    touchpoint_drivers: KeyDriverResult | None = None,
+    goal_drivers: KeyDriverResult | None = None,
 ) -> Diagnosis:
     """Run the detectors (all, or ``challenges``), score risk and rank priorities.
 
-    ``account_id`` limits the diagnosis to one account (portfolio comparisons
-    such as partner scorecards are then made inside that account's data only).
-    ``as_of`` diagnoses the workspace as it was on that date.
-    """
-    from b2bcx.measures.collective import AgreementOptions, measure_units
-    from b2bcx.measures.individual import DecayOptions
+    Parameters
+    ----------
+    backend
+        The workspace's engine.
+    options
+        Thresholds (:class:`DiagnoseOptions`; the defaults when None).
+    challenges
+        Only these challenges' findings (``C1`` … ``C5``); the risk score still
+        counts every challenge's findings.
+    account_id
+        Limit the diagnosis to one account (portfolio comparisons such as
+        partner scorecards are then made inside that account's data only).
+    as_of
+        Diagnose the workspace as it was on that date (its latest data when None).
+    progress
+        Receives one step per detector and three more.
+    account_units
+        Already computed ``measure_units(backend, by="account", metric=options.metric,
+        decay=DecayOptions(as_of=...))`` at the same date, reused for the risk
+        score's agreement (rwg) instead of computing it again.
+    touchpoint_drivers, goal_drivers
+        Already computed ``key_drivers(backend, drivers="touchpoints")`` and
+        ``key_drivers(backend, drivers="goals")`` at the same date, reused for
+        the priorities' driver weights instead of computing them again.
 
+    Returns
+    -------
+    Diagnosis
+        Findings, at-risk accounts, priorities, skipped checks and what the run
+        was made on; ``to_dict()`` is the contract of ``docs/diagnose.md``.
+
+    Notes
+    -----
+    The caller passing ``account_units``, ``touchpoint_drivers`` or
+    ``goal_drivers`` is responsible for computing them on the same workspace,
+    at the same as-of date and (for the units) with the same metric; they are
+    used as given, not checked.
+    """
     options = options or DiagnoseOptions()
     wanted = _check(challenges)
     if account_id is not None:
@@ -81,10 +131,7 @@ def diagnose(
     if account_id is not None:
         findings = [f for f in findings if f.account_id in (None, account_id)]
     findings.sort(key=lambda f: (f.challenge, -f.severity, f.account_id or "", f.subject_id))
-    units = measure_units(
-        backend, by="account", metric=options.metric,
-        decay=DecayOptions(as_of=prep.as_of), agreement=AgreementOptions(chance_reps=0),
-    ).units  # fmt: skip
+    units = (account_units or _account_units(backend, options, prep)).units
     rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
     # for the risk score every account's findings count, even with challenges filtered
     risk_findings = findings
@@ -94,28 +141,61 @@ def diagnose(
             risk_findings += detector(prep, options)[0]
     risky = at_risk(prep, risk_findings, rwg)
     progress.advance("diagnose")
-    tp_weights, goal_weights = _driver_shares(backend, prep)
-    ranked = priorities(backend, prep, options, touchpoint_weights=tp_weights,
-                        goal_weights=goal_weights, account_id=account_id)  # fmt: skip
+    tp_weights = _shares(touchpoint_drivers, backend, prep, "touchpoints")
+    goal_weights = _shares(goal_drivers, backend, prep, "goals")
+    ranked = priorities(
+        backend,
+        prep,
+        options,
+        touchpoint_weights=tp_weights,
+        goal_weights=goal_weights,
+        account_id=account_id,
+    )
     progress.advance("diagnose")
     progress.finish("diagnose")
-    meta = {"as_of": prep.as_of, "metric": options.metric, "challenges": wanted,
-            "account_id": account_id, "accounts": len(prep.accounts)}  # fmt: skip
-    return Diagnosis(findings, risky, ranked, skipped, meta)
+    meta = DiagnosisMeta(
+        as_of=prep.as_of,
+        metric=options.metric,
+        challenges=tuple(wanted),
+        account_id=account_id,
+        accounts=len(prep.accounts),
+    )
+    return Diagnosis(
+        findings=tuple(findings),
+        at_risk=tuple(risky),
+        priorities=tuple(ranked),
+        skipped=tuple(skipped),
+        meta=meta,
+    )
 
 
-def _driver_shares(backend: Backend, prep: Prepared) -> tuple[dict[str, float], dict[str, float]]:
-    """Shares of explained NPS per touchpoint and per goal (empty when too few people)."""
+def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -> CollectiveResult:
+    """Collective CX per account at the diagnosis date (its rwg feeds the risk score)."""
+    from b2bcx.measures.collective import AgreementOptions, measure_units
+    from b2bcx.measures.individual import DecayOptions
+
+    return measure_units(
+        backend,
+        by="account",
+        metric=options.metric,
+        decay=DecayOptions(as_of=prep.as_of),
+        agreement=AgreementOptions(chance_reps=0),
+    )
+
+
+def _shares(
+    given: KeyDriverResult | None, backend: Backend, prep: Prepared, kind: str
+) -> dict[str, float]:
+    """Share of explained NPS per touchpoint or goal (``kind``), from ``given``
+    key drivers or computed at the diagnosis date (empty when too few people)."""
     from b2bcx.errors import B2bcxError
     from b2bcx.measures.keydrivers import key_drivers
 
-    out: list[dict[str, float]] = []
-    for kind in ("touchpoints", "goals"):
+    result = given
+    if result is None:
         try:
             result = key_drivers(backend, drivers=kind, n_boot=0, as_of=prep.as_of)
         except B2bcxError:
-            out.append({})
-            continue
-        table = result.table
-        out.append({str(k): float(v) for k, v in zip(table.driver, table.share, strict=True)})
-    return out[0], out[1]
+            return {}
+    table = result.table
+    return {str(k): float(v) for k, v in zip(table.driver, table.share, strict=True)}

@@ -28,13 +28,9 @@ from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.stats import two_way_effects
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import DecayOptions, individual_cx_expr, resolve_as_of
+from b2bcx.model.enums import BUYING_STAGES, USAGE_STAGES
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
-
-#: Stages of the buying centre and of the usage centre (Witell et al. 2020, section 3.2.1).
-EARLY_STAGES = ("pre_bid", "negotiation")
-LATE_STAGES = ("implementation", "operations")
-STAGE_ORDER = ("pre_bid", "negotiation", "implementation", "operations")
 
 #: Words that make a promise, and words that say one was not kept (matched on
 #: lower-cased text). Word edges are spelled out as ASCII classes, not ``\b``/``\w``:
@@ -159,8 +155,8 @@ def prepare(
     comments = base.filter(base.comment.notnull() & base.stage.notnull())
     low = comments.comment.lower()
     promises = comments.mutate(
-        made=low.re_search(PROMISE_MADE) & comments.stage.isin(EARLY_STAGES),
-        broken=low.re_search(PROMISE_BROKEN) & comments.stage.isin(LATE_STAGES),
+        made=low.re_search(PROMISE_MADE) & comments.stage.isin([s.value for s in BUYING_STAGES]),
+        broken=low.re_search(PROMISE_BROKEN) & comments.stage.isin([s.value for s in USAGE_STAGES]),
     ).group_by("account_id").aggregate(
         made=ibis._.made.sum(), broken=ibis._.broken.sum(), comments=ibis._.count()
     )  # fmt: skip

@@ -18,17 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _stats
 
-from b2bcx.diagnose.data import EARLY_STAGES, LATE_STAGES, STAGE_ORDER, Prepared
+from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.stats import bh_adjust, change_points, welch
+from b2bcx.model.enums import BUYING_STAGES, STAGE_ORDER, USAGE_STAGES
 
 Detected = tuple[list[Finding], list[Skipped]]
-
-
-def stats_f_sf(f: Any, df1: Any, df2: Any) -> Any:
-    """Upper tail of the F distribution (vectorized)."""
-    return _stats.f.sf(f, df1, df2)
 
 
 def _severity(effect: float, threshold: float) -> float:
@@ -134,16 +130,16 @@ def detect_c1(prep: Prepared, options: DiagnoseOptions) -> Detected:
             )
         findings.append(
             Finding(
-                "C1",
-                str(account),
-                "account",
-                str(account),
-                min(1.0, severity),
-                evidence,
-                summary,
-                implication,
-                actions,
-                "relationship_type",
+                challenge="C1",
+                account_id=str(account),
+                subject_kind="account",
+                subject_id=str(account),
+                severity=min(1.0, severity),
+                evidence=evidence,
+                summary=summary,
+                implication=implication,
+                actions=actions,
+                detector="relationship_type",
             )
         )
     findings += _customer_power(prep, options)
@@ -163,8 +159,6 @@ def _expected_from_goals(prep: Prepared, options: DiagnoseOptions) -> dict[str, 
 
 def _customer_power(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     """Accounts where customer-controlled touchpoints carry most of the experience."""
-    tp = prep.people  # unused here; control share comes from the contact table
-    del tp
     share = prep.contact.set_index("account_id")
     if "customer_share" not in share:
         return []
@@ -172,17 +166,25 @@ def _customer_power(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     for account, s in share.customer_share.dropna().items():
         if s < options.customer_control_share:
             continue
-        out.append(Finding(
-            "C1", str(account), "account", str(account),
-            _severity(s, options.customer_control_share),
-            {"customer_controlled_share": float(s)},
-            f"The customer controls {s:.0%} of {account}'s touchpoints with the supplier.",
-            "A powerful customer that controls the touchpoints limits how far the supplier "
-            "can shape the experience (Witell et al. 2020, C1 and C4).",
-            ("Negotiate a shared design of the key touchpoints and agree on what an "
-             "excellent experience means for both sides.",),
-            "customer_power",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C1",
+                account_id=str(account),
+                subject_kind="account",
+                subject_id=str(account),
+                severity=_severity(s, options.customer_control_share),
+                evidence={"customer_controlled_share": float(s)},
+                summary=f"The customer controls {s:.0%} of {account}'s touchpoints with the "
+                "supplier.",
+                implication="A powerful customer that controls the touchpoints limits how far "
+                "the supplier can shape the experience (Witell et al. 2020, C1 and C4).",
+                actions=(
+                    "Negotiate a shared design of the key touchpoints and agree on what an "
+                    "excellent experience means for both sides.",
+                ),
+                detector="customer_power",
+            )
+        )
     return out
 
 
@@ -216,18 +218,30 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
               "eta2": r.eta2, "p": r.p, "p_adjusted": r.p_adj, "people": r.people,
               "happy": {"group": r.high, "cx": r.high_mean, "people": r.high_n},
               "unhappy": {"group": r.low, "cx": r.low_mean, "people": r.low_n}}  # fmt: skip
-        findings.append(Finding(
-            "C2", r.account_id, "unit", f"{r.account_id}:{r.dimension}",
-            _severity(r.gap, options.silo_gap), ev,
-            f"In {r.account_id}, {r.high} is happy (CX {_fmt(r.high_mean)}) while {r.low} is not "
-            f"(CX {_fmt(r.low_mean)}): the {r.dimension}s experience the supplier differently.",
-            "A better experience for one unit can come at another's cost; unmanaged, the "
-            "unhappy side pushes back (Witell et al. 2020, C2).",
-            (f"Meet {r.low} separately to learn their objectives and what the offering costs them.",
-             f"Help the customer show {r.low} how the gains seen by {r.high} reach them too.",
-             "Design touchpoints for both units rather than only for the contract holder."),
-            "between_groups",
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                challenge="C2",
+                account_id=r.account_id,
+                subject_kind="unit",
+                subject_id=f"{r.account_id}:{r.dimension}",
+                severity=_severity(r.gap, options.silo_gap),
+                evidence=ev,
+                summary=f"In {r.account_id}, {r.high} is happy (CX {_fmt(r.high_mean)}) while "
+                f"{r.low} is not "
+                f"(CX {_fmt(r.low_mean)}): the {r.dimension}s experience the supplier differently.",
+                implication="A better experience for one unit can come at another's cost; "
+                "unmanaged, the "
+                "unhappy side pushes back (Witell et al. 2020, C2).",
+                actions=(
+                    f"Meet {r.low} separately to learn their objectives and what the offering "
+                    "costs them.",
+                    f"Help the customer show {r.low} how the gains seen by {r.high} reach them "
+                    "too.",
+                    "Design touchpoints for both units rather than only for the contract holder.",
+                ),
+                detector="between_groups",
+            )
+        )
     return findings, skipped
 
 
@@ -254,7 +268,7 @@ def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.Dat
     sst = out.ssb + out.ssw
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (out.ssb / df_b) / msw
-        out["p"] = np.where(sst == 0, 1.0, np.where(msw == 0, 0.0, stats_f_sf(f, df_b, df_w)))
+        out["p"] = np.where(sst == 0, 1.0, np.where(msw == 0, 0.0, _stats.f.sf(f, df_b, df_w)))
         out["omega2"] = np.where(sst == 0, 0.0, ((out.ssb - df_b * msw) / (sst + msw)).clip(0))
         out["eta2"] = np.where(sst == 0, 0.0, out.ssb / sst)
     ordered = cell.sort_values(["account_id", "mean"])
@@ -298,7 +312,7 @@ def _stage_adjusted_people(prep: Prepared) -> pd.DataFrame:
 
 def _person_phase(person_stage: pd.DataFrame) -> pd.DataFrame:
     ps = person_stage.dropna(subset=["mean"])
-    phase = {s: "early" for s in EARLY_STAGES} | {s: "late" for s in LATE_STAGES}
+    phase = {s.value: "early" for s in BUYING_STAGES} | {s.value: "late" for s in USAGE_STAGES}
     ps = ps.assign(phase=ps.stage.map(phase))
     ps = ps.dropna(subset=["phase"]).assign(s=lambda d: d["mean"] * d["n"])
     grouped = ps.groupby(["account_id", "phase", "stakeholder_id"])[["s", "n"]].sum()
@@ -360,19 +374,37 @@ def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
                 if broken
                 else ""
             )
-            findings.append(Finding(
-                "C3", r.account_id, "account", r.account_id, sev, ev,
-                f"{r.account_id} rated the bid and negotiation well but implementation and "
-                f"operations {_fmt(r.gap)} points worse than those touchpoints usually score."
-                + promise_note,
-                "The people who buy and the people who use have different experiences; "
-                "expectations set early are not met later (Witell et al. 2020, C3).",
-                ("Involve the users' functions before the contract is signed.",
-                 "Hand over explicitly from sales to delivery, with the commitments made.",
-                 *(("Review what was promised free of charge to land the deal and either "
-                    "deliver it or reset expectations openly.",) if broken else ())),
-                "buying_vs_usage_stages",
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    challenge="C3",
+                    account_id=r.account_id,
+                    subject_kind="account",
+                    subject_id=r.account_id,
+                    severity=sev,
+                    evidence=ev,
+                    summary=f"{r.account_id} rated the bid and negotiation well but "
+                    "implementation and "
+                    f"operations {_fmt(r.gap)} points worse than those touchpoints usually score."
+                    + promise_note,
+                    implication="The people who buy and the people who use have different "
+                    "experiences; "
+                    "expectations set early are not met later (Witell et al. 2020, C3).",
+                    actions=(
+                        "Involve the users' functions before the contract is signed.",
+                        "Hand over explicitly from sales to delivery, with the commitments made.",
+                        *(
+                            (
+                                "Review what was promised free of charge to land the deal and "
+                                "either "
+                                "deliver it or reset expectations openly.",
+                            )
+                            if broken
+                            else ()
+                        ),
+                    ),
+                    detector="buying_vs_usage_stages",
+                )
+            )
     findings += _journeys(prep, options)
     return findings, skipped
 
@@ -390,7 +422,7 @@ def _stage_means(person_stage: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _worst_transition(steps: dict[str, float]) -> dict[str, Any] | None:
-    seq = [(s, steps[s]) for s in STAGE_ORDER if s in steps]
+    seq = [(s.value, steps[s.value]) for s in STAGE_ORDER if s.value in steps]
     drops = [(a[0], b[0], a[1] - b[1]) for a, b in itertools.pairwise(seq)]
     if not drops:
         return None
@@ -422,17 +454,28 @@ def _journeys(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     table["p_adj"] = bh_adjust(table.p.clip(upper=1.0).to_numpy())
     out = []
     for r in records_of(table[(table.p_adj < options.alpha) & (table.gap >= options.journey_gap)]):
-        out.append(Finding(
-            "C3", r.account_id, "journey", str(r.low), _severity(r.gap, options.journey_gap),
-            {"journeys_cx_vs_touchpoint_norm": r.journeys, "gap": r.gap, "p_adjusted": r.p_adj,
-             "better_journey": r.high},
-            f"In {r.account_id}, journey {r.low} goes {_fmt(r.gap)} points worse than "
-            f"journey {r.high}.",
-            "Concurrent journeys for different offerings leave different impressions of one "
-            "supplier (Witell et al. 2020, C3).",
-            (f"Find what journey {r.high} does right and carry it over to {r.low}.",),
-            "concurrent_journeys",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C3",
+                account_id=r.account_id,
+                subject_kind="journey",
+                subject_id=str(r.low),
+                severity=_severity(r.gap, options.journey_gap),
+                evidence={
+                    "journeys_cx_vs_touchpoint_norm": r.journeys,
+                    "gap": r.gap,
+                    "p_adjusted": r.p_adj,
+                    "better_journey": r.high,
+                },
+                summary=f"In {r.account_id}, journey {r.low} goes {_fmt(r.gap)} points worse than "
+                f"journey {r.high}.",
+                implication="Concurrent journeys for different offerings leave different "
+                "impressions of one "
+                "supplier (Witell et al. 2020, C3).",
+                actions=(f"Find what journey {r.high} does right and carry it over to {r.low}.",),
+                detector="concurrent_journeys",
+            )
+        )
     return out
 
 
@@ -474,16 +517,24 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
                   "gap": r.gap, "ci95": [r.gap - 1.96 * r.gap_se, r.gap + 1.96 * r.gap_se],
                   "raw_cx": r.raw, "ratings": int(r.n), "accounts": int(r.accounts),
                   "p_adjusted": r.p_adj}  # fmt: skip
-            findings.append(Finding(
-                "C4", None, "touchpoint", r.touchpoint_id, _severity(r.gap, options.control_gap),
-                ev,
-                f"'{label}', run by {who}, scores {_fmt(r.gap)} points below the supplier's own "
-                f"{r.stage.replace('_', '-')} touchpoints for the same accounts.",
-                "The supplier does not control this touchpoint and cannot manage its "
-                "experience directly (Witell et al. 2020, C4).",
-                _control_actions(r.controller),
-                "controlled_touchpoint",
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    challenge="C4",
+                    account_id=None,
+                    subject_kind="touchpoint",
+                    subject_id=r.touchpoint_id,
+                    severity=_severity(r.gap, options.control_gap),
+                    evidence=ev,
+                    summary=f"'{label}', run by {who}, scores {_fmt(r.gap)} points below the "
+                    "supplier's own "
+                    f"{r.stage.replace('_', '-')} touchpoints for the same accounts.",
+                    implication="The supplier does not control this touchpoint and cannot manage "
+                    "its "
+                    "experience directly (Witell et al. 2020, C4).",
+                    actions=_control_actions(r.controller),
+                    detector="controlled_touchpoint",
+                )
+            )
         findings += _partners(other, options)
     findings += _lost_contact(prep, options)
     return findings, skipped
@@ -525,19 +576,34 @@ def _partners(other: pd.DataFrame, options: DiagnoseOptions) -> list[Finding]:
         p = math.erfc(abs(z) / math.sqrt(2))
         if gap < options.control_gap or p * max(1, part.partner_id.nunique()) >= options.alpha:
             continue
-        out.append(Finding(
-            "C4", None, "partner", str(pid), _severity(gap, options.control_gap),
-            {"partner_id": pid, "gap": gap, "ci95": [gap - 1.96 * se, gap + 1.96 * se],
-             "ratings": int(n), "touchpoints": sorted(g.touchpoint_id.unique().tolist()),
-             "p_bonferroni": min(1.0, p * part.partner_id.nunique())},
-            f"Partner {pid} delivers experiences {_fmt(gap)} points below the supplier's own "
-            "touchpoints in the same stages.",
-            "Customers may come to see the partner's poor service as the supplier's "
-            "(Witell et al. 2020, C4).",
-            ("Review the partner's scorecard with them; agree targets and incentives.",
-             "Standardize the partner's processes at the touchpoints it runs."),
-            "partner_scorecard",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C4",
+                account_id=None,
+                subject_kind="partner",
+                subject_id=str(pid),
+                severity=_severity(gap, options.control_gap),
+                evidence={
+                    "partner_id": pid,
+                    "gap": gap,
+                    "ci95": [gap - 1.96 * se, gap + 1.96 * se],
+                    "ratings": int(n),
+                    "touchpoints": sorted(g.touchpoint_id.unique().tolist()),
+                    "p_bonferroni": min(1.0, p * part.partner_id.nunique()),
+                },
+                summary=f"Partner {pid} delivers experiences {_fmt(gap)} points below the "
+                "supplier's own "
+                "touchpoints in the same stages.",
+                implication="Customers may come to see the partner's poor service as the "
+                "supplier's "
+                "(Witell et al. 2020, C4).",
+                actions=(
+                    "Review the partner's scorecard with them; agree targets and incentives.",
+                    "Standardize the partner's processes at the touchpoints it runs.",
+                ),
+                detector="partner_scorecard",
+            )
+        )
     return out
 
 
@@ -554,20 +620,32 @@ def _lost_contact(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
         days = (as_of - pd.Timestamp(last)).days
         if days < options.lost_contact_days:
             continue
-        out.append(Finding(
-            "C4", r.account_id, "account", r.account_id,
-            _severity(days, options.lost_contact_days),
-            {"last_direct_contact": None if pd.isna(r.last_direct) else r.last_direct,
-             "days_without_direct_contact": days, "partner_contacts_since": int(r.partner_after),
-             "last_partner_contact": r.last_partner},
-            f"The supplier has not met {r.account_id} directly for {days} days, while partners "
-            f"met it {int(r.partner_after)} times.",
-            "When a partner owns the relationship, the customer may renew with the partner "
-            "rather than the supplier (Witell et al. 2020, C4).",
-            ("Schedule a direct supplier touchpoint (account review, site visit) soon.",
-             "Ask the partner to share what it hears from this account."),
-            "lost_direct_contact",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C4",
+                account_id=r.account_id,
+                subject_kind="account",
+                subject_id=r.account_id,
+                severity=_severity(days, options.lost_contact_days),
+                evidence={
+                    "last_direct_contact": None if pd.isna(r.last_direct) else r.last_direct,
+                    "days_without_direct_contact": days,
+                    "partner_contacts_since": int(r.partner_after),
+                    "last_partner_contact": r.last_partner,
+                },
+                summary=f"The supplier has not met {r.account_id} directly for {days} days, while "
+                "partners "
+                f"met it {int(r.partner_after)} times.",
+                implication="When a partner owns the relationship, the customer may renew with "
+                "the partner "
+                "rather than the supplier (Witell et al. 2020, C4).",
+                actions=(
+                    "Schedule a direct supplier touchpoint (account review, site visit) soon.",
+                    "Ask the partner to share what it hears from this account.",
+                ),
+                detector="lost_direct_contact",
+            )
+        )
     return out
 
 
@@ -609,20 +687,35 @@ def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
                     and -r.drop >= options.decline_drop):  # fmt: skip
                 continue
             since = (first + pd.Timedelta(days=r.tau * 365.25)).date()
-            findings.append(Finding(
-                "C5", r.account_id, "account", r.account_id,
-                _severity(r.drop, options.decline_drop),
-                {"since": since, "slope_per_year": r.slope, "drop_since": r.drop,
-                 "p_adjusted": r.p_adj, "months": r.months, "ratings": r.n,
-                 "recent_cx": r.raw_last},
-                f"{r.account_id}'s experience has been falling since {since:%B %Y}, by "
-                f"{_fmt(-r.drop)} points so far.",
-                "Customer expectations and requirements change over time; the experience "
-                "design has not kept up (Witell et al. 2020, C5).",
-                ("Ask the account what changed around that time (needs, people, contract).",
-                 "Re-check the account's goals and relationship type and adapt the touchpoints."),
-                "decline_change_point",
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    challenge="C5",
+                    account_id=r.account_id,
+                    subject_kind="account",
+                    subject_id=r.account_id,
+                    severity=_severity(r.drop, options.decline_drop),
+                    evidence={
+                        "since": since,
+                        "slope_per_year": r.slope,
+                        "drop_since": r.drop,
+                        "p_adjusted": r.p_adj,
+                        "months": r.months,
+                        "ratings": r.n,
+                        "recent_cx": r.raw_last,
+                    },
+                    summary=f"{r.account_id}'s experience has been falling since {since:%B %Y}, by "
+                    f"{_fmt(-r.drop)} points so far.",
+                    implication="Customer expectations and requirements change over time; the "
+                    "experience "
+                    "design has not kept up (Witell et al. 2020, C5).",
+                    actions=(
+                        "Ask the account what changed around that time (needs, people, contract).",
+                        "Re-check the account's goals and relationship type and adapt the "
+                        "touchpoints.",
+                    ),
+                    detector="decline_change_point",
+                )
+            )
     findings += _relationship_changes(prep, options)
     findings += _goal_shifts(prep, options)
     findings += _control_changes(prep, options)
@@ -668,18 +761,35 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
             worse = cx["change"] is not None and cx["change"] < 0
             sev = 0.4 + 0.3 * mismatch + 0.3 * min(1.0, -(cx["change"] or 0) / 20) * worse
             what = "; ".join(f"{k.split('_')[1]} {a} → {b}" for k, (a, b) in changes.items())
-            out.append(Finding(
-                "C5", str(account), "account", str(account), float(min(1.0, sev)),
-                {"date": day.date(), "changes": {k: list(v) for k, v in changes.items()},
-                 "mismatch_after": bool(mismatch), **cx},
-                f"{account}'s relationship changed on {day:%d %b %Y} ({what})"
-                + (f"; CX moved {cx['change']:+.0f} points after." if cx["change"] is not None
-                   else "."),
-                "A shift between transactional and relational exchange calls for a redesign of "
-                "the key touchpoints (Witell et al. 2020, C5).",
-                ("Review the touchpoints and service level against the new relationship type.",),
-                "relationship_change",
-            ))  # fmt: skip
+            out.append(
+                Finding(
+                    challenge="C5",
+                    account_id=str(account),
+                    subject_kind="account",
+                    subject_id=str(account),
+                    severity=float(min(1.0, sev)),
+                    evidence={
+                        "date": day.date(),
+                        "changes": {k: list(v) for k, v in changes.items()},
+                        "mismatch_after": bool(mismatch),
+                        **cx,
+                    },
+                    summary=f"{account}'s relationship changed on {day:%d %b %Y} ({what})"
+                    + (
+                        f"; CX moved {cx['change']:+.0f} points after."
+                        if cx["change"] is not None
+                        else "."
+                    ),
+                    implication="A shift between transactional and relational exchange calls for "
+                    "a redesign of "
+                    "the key touchpoints (Witell et al. 2020, C5).",
+                    actions=(
+                        "Review the touchpoints and service level against the new relationship "
+                        "type.",
+                    ),
+                    detector="relationship_change",
+                )
+            )
     return out
 
 
@@ -702,17 +812,30 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
         day = pd.Timestamp(g.last_at.max())
         cx = _before_after(prep, str(account), day, options.change_window_days)
         changes = {str(k): round(float(v), 2) for k, v in moved["mean"].items()}
-        out.append(Finding(
-            "C5", str(account), "account", str(account),
-            _severity(float(moved["mean"].abs().max()), options.goal_shift),
-            {"date": day.date(), "goal_importance_change": changes,
-             "people": int(moved["size"].max()), **cx},
-            f"{account}'s priorities shifted ({_changes_text(changes)} on a 1–5 importance scale).",
-            "Changing customer goals change the experience they want; the value proposition "
-            "must follow (Witell et al. 2020, C5; Wirtz et al. 2025, step 4).",
-            ("Revisit the value proposition for this account with its decision makers.",),
-            "goal_shift",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C5",
+                account_id=str(account),
+                subject_kind="account",
+                subject_id=str(account),
+                severity=_severity(float(moved["mean"].abs().max()), options.goal_shift),
+                evidence={
+                    "date": day.date(),
+                    "goal_importance_change": changes,
+                    "people": int(moved["size"].max()),
+                    **cx,
+                },
+                summary=f"{account}'s priorities shifted ({_changes_text(changes)} on a 1–5 "
+                "importance scale).",
+                implication="Changing customer goals change the experience they want; the value "
+                "proposition "
+                "must follow (Witell et al. 2020, C5; Wirtz et al. 2025, step 4).",
+                actions=(
+                    "Revisit the value proposition for this account with its decision makers.",
+                ),
+                detector="goal_shift",
+            )
+        )
     return out
 
 
@@ -730,20 +853,42 @@ def _control_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
             f" ({r['from_partner']})" if _has(r.get("from_partner")) else ""
         )
         to = r["to_controller"] + (f" ({r['to_partner']})" if _has(r.get("to_partner")) else "")
-        out.append(Finding(
-            "C5", None, "touchpoint", str(r["touchpoint_id"]), float(sev),
-            {k: r.get(k) for k in ("date", "from_controller", "to_controller", "from_partner",
-                                   "to_partner", "before_n", "after_n", "before_raw",
-                                   "after_raw")} | {"change": change},
-            f"Control of '{r.get('name') or r['touchpoint_id']}' moved from {frm} to {to} on "
-            f"{r['date']:%d %b %Y}"
-            + (f"; its CX moved {change:+.0f} points." if change is not None else "."),
-            "Touchpoint control changes over a relationship; each change needs the experience "
-            "monitored again (Witell et al. 2020, C4–C5).",
-            ("Compare the touchpoint before and after the handover monthly and agree "
-             "standards with the new controller.",),
-            "control_change",
-        ))  # fmt: skip
+        out.append(
+            Finding(
+                challenge="C5",
+                account_id=None,
+                subject_kind="touchpoint",
+                subject_id=str(r["touchpoint_id"]),
+                severity=float(sev),
+                evidence={
+                    k: r.get(k)
+                    for k in (
+                        "date",
+                        "from_controller",
+                        "to_controller",
+                        "from_partner",
+                        "to_partner",
+                        "before_n",
+                        "after_n",
+                        "before_raw",
+                        "after_raw",
+                    )
+                }
+                | {"change": change},
+                summary=f"Control of '{r.get('name') or r['touchpoint_id']}' moved from {frm} to "
+                f"{to} on "
+                f"{r['date']:%d %b %Y}"
+                + (f"; its CX moved {change:+.0f} points." if change is not None else "."),
+                implication="Touchpoint control changes over a relationship; each change needs "
+                "the experience "
+                "monitored again (Witell et al. 2020, C4–C5).",
+                actions=(
+                    "Compare the touchpoint before and after the handover monthly and agree "
+                    "standards with the new controller.",
+                ),
+                detector="control_change",
+            )
+        )
     return out
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from b2bcx.diagnose.data import Prepared
-from b2bcx.diagnose.findings import Finding, records_of
+from b2bcx.diagnose.findings import AtRisk, Finding, Priority, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.measures.frame import experience_frame
 from b2bcx.model.enums import Goal
@@ -57,7 +57,7 @@ _GOAL_ACTIONS: dict[str, str] = {
 
 def at_risk(
     prep: Prepared, findings: list[Finding], rwg: dict[str, float], *, limit: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[AtRisk]:
     """Accounts by risk, with the reasons behind each score."""
     as_of = pd.Timestamp(prep.as_of)
     severity: dict[str, float] = {}
@@ -104,11 +104,20 @@ def at_risk(
             reasons.append(f"findings {', '.join(sorted(set(kinds[a])))} (severity {sev:.1f})")
         if terms["silence"] > 0:
             reasons.append(f"no interaction for {days} days")
-        out.append({"account_id": a, "risk": risk, "annual_value": value,
-                    "value_at_risk": risk * value, "cx_recent": cx, "slope_per_year": slope,
-                    "rwg": None if math.isnan(agree) else agree, "terms": terms,
-                    "reasons": reasons})  # fmt: skip
-    out.sort(key=lambda r: -r["risk"])
+        out.append(
+            AtRisk(
+                account_id=a,
+                risk=risk,
+                annual_value=value,
+                value_at_risk=risk * value,
+                cx_recent=cx,
+                slope_per_year=slope,
+                rwg=None if math.isnan(agree) else agree,
+                terms=terms,
+                reasons=tuple(reasons),
+            )
+        )
+    out.sort(key=lambda r: -r.risk)
     return out[:limit] if limit else out
 
 
@@ -145,7 +154,7 @@ def priorities(
     touchpoint_weights: dict[str, float],
     goal_weights: dict[str, float],
     account_id: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Priority]:
     """Touchpoint × stage × goal cells that concentrate poor experiences among detractors."""
     f = experience_frame(backend, as_of=prep.as_of)
     if account_id is not None:
@@ -229,7 +238,7 @@ def priorities(
             found = {**found, "goal": {"goal": goal_name, "comments": count,
                                        "most_negative": example}}  # fmt: skip
         row["text"] = found
-    return top
+    return [Priority(**row) for row in top]
 
 
 #: A comment speaks of a goal when the text head gives it at least this.

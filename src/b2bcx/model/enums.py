@@ -178,3 +178,9 @@ STAGE_ORDER: tuple[Stage, ...] = (
     Stage.IMPLEMENTATION,
     Stage.OPERATIONS,
 )
+
+#: The stages the buying centre meets (bid and negotiation) and those the usage
+#: centre lives with (implementation and operations): Witell et al. (2020),
+#: section 3.2.1 (C3, mismatches across the customer journey).
+BUYING_STAGES: tuple[Stage, ...] = (Stage.PRE_BID, Stage.NEGOTIATION)
+USAGE_STAGES: tuple[Stage, ...] = (Stage.IMPLEMENTATION, Stage.OPERATIONS)
