@@ -31,6 +31,7 @@ import pandas as pd
 
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.groups import FloatArray, group_medians, group_values
+from b2bcx.measures.tabular import TabularMixin
 
 #: LeBreton & Senter (2008, Table 2) null variances for 5-point items.
 SKEWED_NULL_5 = {"uniform": 2.00, "slight": 1.34, "moderate": 0.90, "heavy": 0.44}
@@ -69,7 +70,7 @@ def null_variance(options: int, null: str = "uniform") -> float:
 
 
 @dataclass(frozen=True)
-class AgreementResult:
+class AgreementResult(TabularMixin):
     """Per-group agreement: one row per group."""
 
     group: npt.NDArray[np.generic]

@@ -32,13 +32,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from b2bcx.errors import ConfigurationError
+from b2bcx.measures.tabular import TabularMixin
 
 FloatArray = npt.NDArray[np.float64]
 MAX_SHAPLEY_DRIVERS = 12
 
 
 @dataclass(frozen=True)
-class DriverResult:
+class DriverResult(TabularMixin):
     """One row per driver: weight, share of R², sign and optional bootstrap CI."""
 
     driver: tuple[str, ...]

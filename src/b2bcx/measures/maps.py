@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.individual import check_metric, resolve_as_of
+from b2bcx.measures.individual import check_metric, metric_label, resolve_as_of
+from b2bcx.measures.tabular import TabularMixin
 from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
@@ -25,7 +26,7 @@ _CELL = ["stage", "controller"]
 
 
 @dataclass(frozen=True)
-class StageControlMap:
+class StageControlMap(TabularMixin):
     """Cells of the map: one row per (account,) stage and controller.
 
     Columns: ``account_id`` (absent for the portfolio map), ``stage``,
@@ -36,6 +37,11 @@ class StageControlMap:
 
     metric: str
     cells: pd.DataFrame
+
+    @property
+    def metric_label(self) -> str:
+        """A human name of the metric in the cells, e.g. "NPS" or "CX"."""
+        return metric_label(self.metric, level="")
 
     def to_frame(self) -> pd.DataFrame:
         """The cells, one row each."""
@@ -51,7 +57,16 @@ class StageControlMap:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready cells."""
         cells = self.cells.astype(object).where(self.cells.notna(), None)
-        return {"metric": self.metric, "cells": cells.to_dict("records")}
+        return {
+            "metric": self.metric,
+            "metric_label": self.metric_label,
+            "cells": cells.to_dict("records"),
+            "methods": {
+                "cell_mean": "mean of the rated interactions in the cell (response level)",
+                "score": "(mean − low) / (high − low) · 100",
+                "touchpoint_version": "the version valid on the interaction's day",
+            },
+        }
 
 
 def stage_control_map(
