@@ -160,7 +160,7 @@ def translate(exc: BaseException, *, url: str, read_only: bool = False) -> Works
     first = _first_line(exc)
     if engine == "duckdb" and "Could not set lock on file" in text:
         return lock_error(exc, url=url, read_only=read_only)
-    if "read-only mode" in text or "ReadOnlySqlTransaction" in names:
+    if "attached in read-only mode" in text or "ReadOnlySqlTransaction" in names:
         return WorkspaceReadOnly(
             f"the workspace {url} is open read-only, so it cannot be written; open it "
             "without read-only to import, migrate or save"
