@@ -16,7 +16,12 @@ from typer.testing import CliRunner
 import b2bcx
 from b2bcx.cli import app
 from b2bcx.errors import ConfigurationError
-from b2bcx.measures.collective import AgreementOptions, RoleWeights, measure_units
+from b2bcx.measures.collective import (
+    AgreementOptions,
+    RoleWeights,
+    accounts_json,
+    measure_units,
+)
 from b2bcx.measures.individual import DecayOptions
 from b2bcx.measures.resampling import chance_p_values, random_group_agreement
 from b2bcx.measures.verdict import ALIGNED, UNALIGNED, VerdictRule, ad_cutoff, verdicts
@@ -225,3 +230,47 @@ def test_awg_over_items_is_the_mean_of_item_awgs(ws: b2bcx.Workspace) -> None:
         max_var = ((5 + 1) * m - m**2 - 5 * 1) * n / (n - 1)
         expected.append(1 - 2 * x.var(ddof=1) / max_var)
     assert got == pytest.approx(np.mean(expected))
+
+
+def test_items_carry_lindell_r_star_wg_j(ws: b2bcx.Workspace) -> None:
+    res = measure_units(ws.backend, decay=NO_DECAY, items=["efficiency", "convenience"])
+    a = res.units.set_index("account_id").loc["A"]
+    eff, con = [2, 3, 4, 4, 5, 4], [3, 3, 4, 5, 5, 4]
+    mean_var = (np.var(eff, ddof=1) + np.var(con, ddof=1)) / 2
+    assert a["rwg_star"] == pytest.approx(max(0.0, 1 - mean_var / 2.0))  # no step-up
+    assert a["rwg_star"] < a["rwg"]
+    assert res.metric_label == "collective efficiency+convenience (multi-item)"
+
+
+def test_methods_block_travels_with_every_result(ws: b2bcx.Workspace) -> None:
+    res = measure_units(
+        ws.backend, decay=NO_DECAY, agreement=AgreementOptions(null="slight", chance_reps=200),
+        rule=VerdictRule(min_n=4, ad_rule=True),
+    )  # fmt: skip
+    d = res.to_dict()
+    m = d["methods"]
+    assert d["metric_label"] == "collective CX"
+    assert m["agreement"]["null"] == "slight"
+    assert m["agreement"]["null_variance"] == pytest.approx(10.0 * 1.34 / 2.0)
+    assert m["individual"]["half_life_days"] is None  # inf: no decay
+    assert m["chance_test"]["reps"] == 200 and m["chance_test"]["run"]
+    assert m["verdict"]["min_n"] == 4 and m["verdict"]["max_ad"] == pytest.approx(11 / 6)
+    assert m["nps"]["min_n"] == 3 and "Rocks" in m["nps"]["interval"]
+    assert "direct consensus" in m["composition_model"]
+    json.dumps(d)  # JSON-ready
+    assert accounts_json(res)["methods"] == m
+    nps_res = measure_units(ws.backend, metric="nps", decay=NO_DECAY)
+    assert nps_res.to_dict()["metric_label"] == "collective NPS"
+
+
+def test_units_carry_reliability_interval_and_components(ws: b2bcx.Workspace) -> None:
+    res = measure_units(ws.backend, decay=NO_DECAY)
+    u = res.units
+    icc1 = res.portfolio["icc1"]
+    n = u.n_stakeholders.to_numpy(dtype=float)
+    expected = n * max(icc1, 0) / (1 + (n - 1) * max(icc1, 0))
+    np.testing.assert_allclose(u.reliability.to_numpy(dtype=float), expected)
+    many = u[u.n_stakeholders >= 2]
+    assert (many.rwg_low <= many.rwg + 1e-9).all() and (many.rwg <= many.rwg_high + 1e-9).all()
+    assert {"var_person", "var_within", "m_eff", "rwg_means", "nps_note"} <= set(u.columns)
+    assert {"var_unit", "var_person", "var_within"} <= set(res.portfolio)
