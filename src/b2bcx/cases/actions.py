@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -97,7 +98,7 @@ def _event(
     detail: dict[str, Any] | None = None,
 ) -> CaseEvent:
     event = CaseEvent(
-        event_id=f"E-{uuid.uuid4().hex[:16]}",
+        event_id=f"E-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}",  # sorts in order
         case_id=case.case_id,
         at=at,
         kind=kind,
