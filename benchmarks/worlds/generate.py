@@ -44,7 +44,7 @@ from benchmarks.worlds.spec import (
 from benchmarks.worlds.text import make_comments
 
 GENERATOR = "b2bcx-independent-worlds"
-VERSION = 2
+VERSION = 3
 TP = {t: i for i, t in enumerate(TOUCHPOINT_IDS)}
 
 
@@ -391,6 +391,11 @@ def _journey_of(
     return j["journey_id"].to_numpy()[pick]
 
 
+def _waves(spec: WorldSpec) -> np.ndarray:
+    """Days of the annual relationship-survey waves."""
+    return np.arange(100, (spec.end - spec.start).days, 380)
+
+
 def _goals(
     spec: WorldSpec,
     rng: np.random.Generator,
@@ -409,8 +414,7 @@ def _goals(
         "management": (3.7, 3.9, 3.3, 2.8, 2.9, 3.3),
         "hr": (3.3, 2.5, 2.9, 3.7, 3.6, 3.4),
     }
-    horizon = (spec.end - spec.start).days
-    asks = np.arange(100, horizon, 380)
+    asks = _waves(spec)
     n_p = people.account.size
     person_noise = rng.normal(0, 0.6, (n_p, len(GOALS)))
     relational = (accounts["relationship_intended"].to_numpy() == "relational").astype(float)
@@ -582,6 +586,9 @@ def _planted(
                 item["ramp_days"] = int(plan.ramp[a])
             if kind == "goal_shift":
                 item["goal"] = GOALS[int(plan.goal[a])]
+                waves = _waves(spec)  # a shift shows only if a survey wave follows it
+                seen = (waves >= plan.tau[a]) & (waves < churn_day[a])
+                item["observable"] = bool(seen.any())
         out.append(item)
     if plan.weak_partner is not None:
         tps = [t for t, v in TOUCHPOINTS.items() if v[4] == plan.weak_partner]

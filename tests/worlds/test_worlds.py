@@ -218,6 +218,22 @@ def test_c5_changes_in_planted_direction(planted: tuple[Path, dict[str, Any]]) -
     assert list(changes["controller"]) == ["supplier", "partner"]
 
 
+def test_c5_goal_shift_shows_in_goal_importance(tmp_path: Path) -> None:
+    spec = WorldSpec(accounts=60, seed=4, effect="strong", share=0.15, drop_probability=0.0)
+    truth = generate_world(tmp_path, spec)
+    t = _read(tmp_path)
+    g = t["goals"].merge(t["stakeholders"][["stakeholder_id", "account_id"]], on="stakeholder_id")
+    items = [p for p in _by(truth, "C5") if p["mechanism"] == "goal_shift"]
+    assert items
+    signed = []
+    for p in items:
+        mine = g[(g["account_id"] == p["account_id"]) & (g["goal"] == p["goal"])]
+        after = pd.to_datetime(mine["asked_at"]) >= pd.Timestamp(p["since"])
+        change = mine.loc[after, "importance"].mean() - mine.loc[~after, "importance"].mean()
+        signed.append(_sign(p) * change)
+    assert np.mean(signed) > 0.5  # 1.2 · d = 1.44 planted (rounded and clipped to 1–5)
+
+
 def test_nuisance_serial_correlation_in_null_world(null: tuple[Path, dict[str, Any]]) -> None:
     folder, _ = null
     x = _rated(_read(folder))
