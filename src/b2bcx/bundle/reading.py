@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import json
 import os
 import tempfile
@@ -217,8 +218,14 @@ def _copy_entry(
                         "or crafted — import the unzipped folder instead"
                     )
                 dst.write(chunk)
-    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, ValueError) as exc:
         raise BundleError(f"{zip_name}:{name}: cannot unpack this entry ({exc})") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise  # a full disk, not a damaged zip: the import says so
+        raise BundleError(
+            f"{zip_name}:{name}: cannot unpack this entry ({exc}); the zip is damaged"
+        ) from exc
     except RuntimeError as exc:  # e.g. a password is required
         raise BundleError(
             f"{zip_name}:{name}: cannot unpack this entry ({exc}); unzip it and import the folder"
