@@ -54,7 +54,7 @@ def test_empty_workspace_keeps_cx(tmp_path: Path) -> None:
 
 
 def test_interactions_without_a_touchpoint_are_labelled_not_nan() -> None:
-    from b2bcx.cli.commands import _cell
+    from b2bcx.cli.app import cell as _cell
     from b2bcx.report.figures import controller_bars
 
     rows = [{"controller": None, "score": 92.2, "nps": 77.8, "n_rated": 749},

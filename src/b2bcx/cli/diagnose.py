@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from rich.table import Table
+from rich.text import Text
 
-from b2bcx.cli.commands import (
+from b2bcx.cli.app import (
     OutputFormat,
+    ThresholdsOpt,
     WorkspaceOpt,
-    _open,
-    _print_json,
     app,
     console,
+    open_ws,
+    print_json,
 )
 from b2bcx.cli.errors import handle_errors
-from b2bcx.cli.progress import RichProgress
-from b2bcx.errors import ConfigurationError
-
-
-def load_options(path: Path | None, **overrides: Any) -> Any:
-    """DiagnoseOptions from a YAML file of thresholds plus command-line overrides."""
-    from b2bcx.diagnose import DiagnoseOptions
-
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"{path}: cannot read the thresholds file ({exc})") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigurationError(f"{path}: expected a mapping of threshold: value")
-        known = {f.name for f in dataclasses.fields(DiagnoseOptions)}
-        unknown = sorted(set(loaded) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"{path}: unknown threshold(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        values.update(loaded)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return DiagnoseOptions(**values)
 
 
 @app.command()
@@ -65,10 +37,7 @@ def diagnose(
     alpha: Annotated[
         float | None, typer.Option(help="False-discovery rate of the tests [default: 0.05].")
     ] = None,
-    thresholds: Annotated[
-        Path | None,
-        typer.Option(help="YAML file of thresholds (names as in docs/diagnose.md)."),
-    ] = None,
+    thresholds: ThresholdsOpt = None,
     top: Annotated[int, typer.Option(min=1, help="Rows of at-risk and priorities shown.")] = 10,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
@@ -78,21 +47,32 @@ def diagnose(
     ] = True,
 ) -> None:
     """Diagnose the B2B CEM challenges C1–C5, at-risk accounts and what to fix first."""
+    from b2bcx.cli.progress import RichProgress
     from b2bcx.diagnose import diagnose as run
+    from b2bcx.diagnose.thresholds import load_thresholds
 
     wanted = [c for item in challenge or [] for c in item.split(",")] or None
-    options = load_options(thresholds, metric=metric, alpha=alpha)
-    with _open(workspace) as ws, RichProgress(enabled=progress) as bar:
+    options = load_thresholds(thresholds, metric=metric, alpha=alpha)
+    with open_ws(workspace, read_only=True) as ws, RichProgress(enabled=progress) as bar:
         result = run(ws.backend, options, challenges=wanted, account_id=account,
                      as_of=as_of, progress=bar)  # fmt: skip
-    data = result.to_json()
+    data = _json(result)
     if output is OutputFormat.json:
-        _print_json(data)
+        print_json(data)
         return
     _show(data, top)
 
 
+def _json(result: Any) -> dict[str, Any]:
+    """The diagnosis's JSON contract (``to_dict()``; ``to_json()`` before it existed)."""
+    to_dict = getattr(result, "to_dict", None) or result.to_json
+    data: dict[str, Any] = to_dict()
+    return data
+
+
 def _show(data: dict[str, Any], top: int) -> None:
+    from rich.table import Table
+
     findings = Table(title=f"Findings ({len(data['findings'])})", show_lines=False)
     for col in ("challenge", "account", "subject", "severity", "summary"):
         findings.add_column(col, overflow="fold")
@@ -116,5 +96,5 @@ def _show(data: dict[str, Any], top: int) -> None:
                     f"{p['poor']}/{p['rated']}", f"{p['score']:.2f}", p["action"])  # fmt: skip
     console.print(pri)
     if data["skipped"]:
-        console.print(f"[dim]{len(data['skipped'])} checks skipped for too little data "
-                      "(see --format json, 'skipped').[/dim]")  # fmt: skip
+        console.print(Text(f"{len(data['skipped'])} checks skipped for too little data "
+                           "(see --format json, 'skipped').", style="dim"))  # fmt: skip

@@ -18,6 +18,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from b2bcx.errors import B2bcxError, DataRejected
 
@@ -29,7 +30,14 @@ EXIT_DATA_REJECTED = 3
 P = ParamSpec("P")
 R = TypeVar("R")
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+#: Standard error for messages. Rich markup is off: an error quoting user data or a
+#: path (``[/]``, ``[bold]``) prints it literally instead of failing to parse it.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def _report(label: str, exc: BaseException) -> None:
+    """One error line on stderr: a bold red label, then the message as written."""
+    err_console.print(Text.assemble((label, "bold red"), " ", str(exc)))
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -40,13 +48,13 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except DataRejected as exc:
-            err_console.print(f"[bold red]Rejected:[/] {exc}", markup=True)
+            _report("Rejected:", exc)
             raise typer.Exit(EXIT_DATA_REJECTED) from None
         except B2bcxError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", markup=True)
+            _report("Error:", exc)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except FileNotFoundError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", markup=True)
+            _report("Error:", exc)
             raise typer.Exit(EXIT_USER_ERROR) from None
 
     return wrapper

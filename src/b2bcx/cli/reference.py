@@ -7,7 +7,7 @@ from typing import Any
 
 import typer.main
 
-from b2bcx.cli.commands import app
+from b2bcx.cli import app
 from b2bcx.cli.errors import EXIT_DATA_REJECTED, EXIT_OK, EXIT_USAGE, EXIT_USER_ERROR
 
 _HEADER = """# CLI reference
@@ -15,7 +15,11 @@ _HEADER = """# CLI reference
 Generated from the commands by `python -m b2bcx.cli.reference > docs/cli.md`;
 a test keeps it in step with the code. Every command that works on a workspace
 takes `--workspace/-w PATH` (or the `B2BCX_WORKSPACE` environment variable;
-default `b2bcx.duckdb` in the current folder).
+default `b2bcx.duckdb` in the current folder). Commands that only read (`info`,
+`export`, the measures, `diagnose`, `strategy profile|assess|plan|history`
+without `--save`, `report`, `token list`) open an existing DuckDB file
+read-only, so several of them can run at once and a file on a read-only disk
+can be read. `b2bcx --version` prints the version and exits.
 
 ## Exit codes
 

@@ -1,6 +1,10 @@
 """``b2bcx serve``, ``b2bcx token`` and ``b2bcx report``: the server, its tokens and
-the management report (thin adapters over :mod:`b2bcx.api`, :mod:`b2bcx.web`
-and :mod:`b2bcx.report`)."""
+the management report (thin adapters over :mod:`b2bcx.server`, :mod:`b2bcx.api`,
+:mod:`b2bcx.web` and :mod:`b2bcx.report`).
+
+``serve`` and ``report`` take the same ``--thresholds`` and ``--answers`` files as
+``diagnose`` and ``strategy``, so every surface shows the same analyses.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from b2bcx.cli.commands import WorkspaceOpt, _open, _print_json, app, console
+from b2bcx.cli.app import ThresholdsOpt, WorkspaceOpt, app, console, open_ws, print_json
 from b2bcx.cli.errors import handle_errors
-from b2bcx.storage import authstore
 
 token_app = typer.Typer(
     help="API tokens: make, list and revoke (stored hashed).", no_args_is_help=True
@@ -34,6 +36,7 @@ def serve(
     answers: Annotated[
         Path | None, typer.Option(help="Strategy questionnaire answers (YAML/JSON).")
     ] = None,
+    thresholds: ThresholdsOpt = None,
     warm: Annotated[
         bool, typer.Option("--warm/--no-warm", help="Compute the analyses when starting.")
     ] = True,
@@ -41,8 +44,9 @@ def serve(
     """Serve the REST API (/api/v1, spec at /openapi.json) and the web dashboard (/)."""
     import uvicorn
 
-    from b2bcx.api.settings import load_server_settings
-    from b2bcx.web import create_web_app
+    from b2bcx.api.app import create_app
+    from b2bcx.server.settings import load_server_settings
+    from b2bcx.web.app import mount_dashboard
 
     settings = load_server_settings(
         workspace=workspace,
@@ -50,9 +54,10 @@ def serve(
         port=port,
         dev=dev or None,
         strategy_answers=answers,
+        thresholds=thresholds,
         warm=warm,
     )
-    application = create_web_app(settings)
+    application = create_app(settings, mount=(mount_dashboard,))  # reads both files first
     console.print(
         f"b2bcx serving {settings.workspace} on http://{host}:{port}/ "
         f"(API: http://{host}:{port}/api/v1, spec: /openapi.json)"
@@ -71,20 +76,12 @@ def token_create(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Make an API token; it is printed once and only its hash is stored."""
-    from b2bcx.api.tokens import create_token
+    from b2bcx.server.tokens import AuditedBy, create_token
 
     limit = [a for a in accounts.split(",") if a.strip()] if accounts is not None else None
-    with _open(workspace) as ws:
-        made = create_token(ws.backend, role=role, accounts=limit, name=name)
-        authstore.append_audit(
-            ws.backend,
-            token_id=None,
-            role="cli",
-            action="b2bcx token create",
-            target=made.principal.token_id,
-            status=201,
-            detail={"role": made.principal.role.value, "accounts": limit},
-        )
+    audit = AuditedBy(action="b2bcx token create", role="cli")
+    with open_ws(workspace) as ws:
+        made = create_token(ws.backend, role=role, accounts=limit, name=name, audit=audit)
     scope = made.principal.accounts
     limited = f", accounts {','.join(sorted(scope))}" if scope is not None else ""
     console.print(
@@ -102,13 +99,15 @@ def token_list(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List tokens (never their secrets)."""
-    from b2bcx.api.tokens import list_tokens
+    from b2bcx.server.tokens import list_tokens
 
-    with _open(workspace) as ws:
+    with open_ws(workspace, read_only=True) as ws:
         rows = list_tokens(ws.backend)
     if json_output:
-        _print_json(rows)
+        print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} tokens")
     for col in ("token_id", "name", "role", "accounts", "created_at", "revoked_at"):
         table.add_column(col)
@@ -131,18 +130,10 @@ def token_revoke(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Revoke a token at once (its dashboard sessions end with it)."""
-    from b2bcx.api.tokens import revoke_token
+    from b2bcx.server.tokens import AuditedBy, revoke_token
 
-    with _open(workspace) as ws:
-        revoke_token(ws.backend, token_id)
-        authstore.append_audit(
-            ws.backend,
-            token_id=None,
-            role="cli",
-            action="b2bcx token revoke",
-            target=token_id,
-            status=204,
-        )
+    with open_ws(workspace) as ws:
+        revoke_token(ws.backend, token_id, audit=AuditedBy(action="b2bcx token revoke", role="cli"))
     console.print(f"Revoked token {token_id}.")
 
 
@@ -157,46 +148,21 @@ def report(
     answers: Annotated[
         Path | None, typer.Option(help="Strategy questionnaire answers (YAML/JSON).")
     ] = None,
+    thresholds: ThresholdsOpt = None,
 ) -> None:
     """Write the management report: a self-contained HTML page following the
     four-step playbook, with charts and the evidence behind each statement."""
+    from b2bcx.analyses import AnalysisOptions
+    from b2bcx.diagnose.thresholds import load_thresholds
     from b2bcx.report import write_report
+    from b2bcx.strategy import load_answers
 
-    loaded = None
-    if answers is not None:
-        from b2bcx.strategy import load_answers
-
-        loaded = load_answers(answers)
-    with _open(workspace) as ws:
-        written = write_report(ws.backend, out, answers=loaded, pdf=pdf)
+    options = AnalysisOptions(
+        diagnose=None if thresholds is None else load_thresholds(thresholds),
+        answers=None if answers is None else load_answers(answers),
+        n_boot=0,  # as write_report(backend) runs them: drivers without bootstrap intervals
+    )
+    with open_ws(workspace, read_only=True) as ws:
+        written = write_report(ws.analyses(options), out, pdf=pdf)
     for path in written:
         console.print(f"Wrote {path}")
-
-
-#: The report ``b2bcx demo`` writes, in the current folder.
-DEMO_REPORT = Path("b2bcx-demo-report.html")
-
-
-def serve_demo(workspace: str, *, serve: bool = True, port: int = 8000) -> None:
-    """The end of ``b2bcx demo``: write the report, make a viewer token and serve
-    the dashboard on 127.0.0.1 in development mode (a random secret)."""
-    from b2bcx.api.tokens import create_token
-    from b2bcx.report import write_report
-
-    with _open(workspace) as ws:
-        write_report(ws.backend, DEMO_REPORT)
-        made = create_token(ws.backend, role="viewer", name="b2bcx demo")
-    console.print(f"Wrote the management report {DEMO_REPORT} (open it in a browser).")
-    if not serve:
-        return
-    import uvicorn
-
-    from b2bcx.api.settings import load_server_settings
-    from b2bcx.web import create_web_app
-
-    settings = load_server_settings(workspace=workspace, dev=True, port=port)
-    application = create_web_app(settings)
-    console.print(f"Dashboard: http://127.0.0.1:{port}/  (Ctrl+C stops it)")
-    console.print("Sign in with this viewer token:", style="bold")
-    typer.echo(made.token)
-    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning")

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from b2bcx.cli.commands import OutputFormat, WorkspaceOpt, _open, _print_json, app, console
+from b2bcx.cli.app import FormatOpt, OutputFormat, WorkspaceOpt, app, console, open_ws, print_json
 from b2bcx.cli.errors import handle_errors
+
+if TYPE_CHECKING:
+    from b2bcx.analyses import Analyses
+    from b2bcx.strategy import Answers
+    from b2bcx.workspace import Workspace
 
 strategy_app = typer.Typer(
     help="CXM strategy (Wirtz et al. 2025): value-proposition profile, impact × scope "
@@ -19,7 +24,6 @@ strategy_app = typer.Typer(
 )
 app.add_typer(strategy_app, name="strategy")
 
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 AnswersOpt = Annotated[
     Path | None,
     typer.Option(help="Answers to the assessment (YAML item: value, or CSV item,answer)."),
@@ -43,29 +47,48 @@ AsOfOpt = Annotated[
 ]
 
 
-def _resolve_answers(
-    backend: Any, path: Path | None, interactive: bool, *, save: bool, use_saved: bool
-) -> tuple[Any, Any]:
-    """The answers to use and the earlier saved ones to compare with (for drift):
-    ``--answers``/``--interactive`` (kept with ``--save``), else the latest saved
-    (with ``--saved``, the default), else none. Notes go to stderr."""
+def _analyses(
+    ws: Workspace,
+    path: Path | None,
+    interactive: bool,
+    *,
+    save: bool,
+    use_saved: bool,
+    as_of: _dt.datetime | None,
+    target: str | None = None,
+) -> Analyses:
+    """The front door's analyses with the answers to use: ``--answers``/``--interactive``
+    (kept with ``--save``), else the latest saved (with ``--saved``, the default), else
+    none; the earlier saved answers are the ones compared with (drift). Notes go to
+    stderr."""
+    from b2bcx.analyses import AnalysisOptions
     from b2bcx.cli.errors import err_console
     from b2bcx.errors import ConfigurationError
-    from b2bcx.strategy.saved import resolve_answers, save_answers
+    from b2bcx.strategy.saved import save_answers
 
     given = _answers(path, interactive)
     if save and given is None:
         raise ConfigurationError("--save needs answers: give --answers FILE or --interactive")
-    resolved = resolve_answers(backend, given, use_saved=use_saved)
-    if save:
-        kept = save_answers(backend, given)
+    options = AnalysisOptions(answers=given, use_saved_answers=use_saved, as_of=as_of,
+                              target=target)  # fmt: skip
+    analyses = ws.analyses(options)
+    resolved = analyses.answers  # resolved before saving: the previous answers stay the old ones
+    if save and given is not None:
+        kept = save_answers(ws.backend, given)
         err_console.print(f"Saved the answers as {kept.assessment_id} ({kept.describe()}).")
     if resolved.note:
         err_console.print(resolved.note + " --no-saved assesses the data alone.")
-    return resolved.answers, resolved.previous
+    return analyses
 
 
-def _answers(path: Path | None, interactive: bool) -> Any:
+def _json(result: Any) -> dict[str, Any]:
+    """A strategy result's JSON contract (``to_dict()``; ``to_json()`` before it existed)."""
+    to_dict = getattr(result, "to_dict", None) or result.to_json
+    data: dict[str, Any] = to_dict()
+    return data
+
+
+def _answers(path: Path | None, interactive: bool) -> Answers | None:
     """Answers from ``--answers FILE`` or the prompt (on stderr, so that
     ``--format json`` keeps stdout clean); None without either."""
     from b2bcx.errors import ConfigurationError
@@ -119,8 +142,10 @@ def items(output: FormatOpt = OutputFormat.table) -> None:
         for i in bank.items
     ]
     if output is OutputFormat.json:
-        _print_json(rows)
+        print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(
         title=f"CXM strategy assessment v{bank.version} (answers {bank.low:g}–{bank.high:g})"
     )
@@ -141,19 +166,26 @@ def profile_cmd(
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """What customers seek and get per goal and value proposition, gaps and conflicts."""
+    from rich.table import Table
+
+    from b2bcx.analyses import AnalysisOptions
     from b2bcx.strategy import profile
 
-    with _open(workspace) as ws:
-        result = profile(ws.backend, level=level, account_id=account, as_of=as_of)
+    with open_ws(workspace, read_only=True) as ws:
+        if level == "portfolio" and account is None:  # the standard profile, from the front door
+            result = ws.analyses(AnalysisOptions(as_of=as_of)).profile
+        else:
+            result = profile(ws.backend, level=level, account_id=account, as_of=as_of)
+    data = _json(result)
     if output is OutputFormat.json:
-        _print_json(result.to_json())
+        print_json(data)
         return
     table = Table(
         title=f"Value-proposition profile ({level}): importance sought vs rating got, 1–5"
     )
     for col in ("unit", "goal", "level", "proposition", "sought", "got", "text", "gap", "n"):
         table.add_column(col, overflow="fold")
-    for r in result.to_json()["rows"]:
+    for r in data["rows"]:
         table.add_row(
             str(r["unit"]),
             r["goal"],
@@ -166,13 +198,13 @@ def profile_cmd(
             str(r["n"]),
         )
     console.print(table)
-    conflicts = result.to_json()["conflicts"]
+    conflicts = data["conflicts"]
     if conflicts:
         console.print(f"Goal conflicts ({len(conflicts)}):")
         for c in conflicts[:10]:
             console.print(f"  • {c['summary']} (strength {c['strength']:.1f})")
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim")
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -191,13 +223,13 @@ def assess_cmd(
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """CXM impact and scope, and the archetype: Champion, Cherry Picker, Minimalist, Fashionista."""
-    from b2bcx.strategy import assess
+    from rich.table import Table
 
-    with _open(workspace) as ws:
-        given, _ = _resolve_answers(ws.backend, answers, interactive, save=save, use_saved=saved)
-        result = assess(ws.backend, given, as_of=as_of).to_json()
+    with open_ws(workspace, read_only=not save) as ws:
+        analyses = _analyses(ws, answers, interactive, save=save, use_saved=saved, as_of=as_of)
+        result = _json(analyses.assessment)
     if output is OutputFormat.json:
-        _print_json(cli_contract(result))
+        print_json(cli_contract(result))
         return
     impact, scope, arch = result["impact"], result["scope"], result["archetype"]
     if impact["score"] is None:
@@ -214,9 +246,12 @@ def assess_cmd(
     )
     if arch["name"]:
         console.print(
-            f"Archetype: [bold]{arch['label']}[/bold] — "
-            f"{'clear' if arch['clear'] else 'close'} call, {arch['margin']:.2f} from "
-            "the nearest boundary"
+            Text.assemble(
+                "Archetype: ",
+                (str(arch["label"]), "bold"),
+                f" — {'clear' if arch['clear'] else 'close'} call, {arch['margin']:.2f} from "
+                "the nearest boundary",
+            )
         )
     else:
         console.print(f"Archetype: not called — {arch['reason']}")
@@ -281,13 +316,15 @@ def plan_cmd(
     """The four-step CXM playbook generated from the workspace's numbers."""
     from b2bcx.strategy import plan
 
-    with _open(workspace) as ws:
-        given, previous = _resolve_answers(
-            ws.backend, answers, interactive, save=save, use_saved=saved
+    with open_ws(workspace, read_only=not save) as ws:
+        analyses = _analyses(
+            ws, answers, interactive, save=save, use_saved=saved, as_of=as_of, target=target
         )
-        result = plan(ws.backend, given, target=target, as_of=as_of, previous=previous).to_json()
+        resolved = analyses.answers
+        result = _json(plan(ws.backend, resolved.answers, target=target, as_of=as_of,
+                            previous=resolved.previous))  # fmt: skip
     if output is OutputFormat.json:
-        _print_json(result)
+        print_json(result)
         return
     path = " → ".join(t["label"] for t in result["trajectory"])
     console.print(
@@ -295,13 +332,11 @@ def plan_cmd(
         + (f"  ({path})" if path else "")
     )
     for step in result["steps"]:
-        console.print(f"\n[bold]Step {step['step']}. {step['title']}[/bold]")
+        console.print(f"\nStep {step['step']}. {step['title']}", style="bold")
         for line in step["items"]:
             console.print(f"  • {line}")
     if result["could_not_assess"]:
-        console.print(
-            "\n[dim]Could not assess: " + "; ".join(result["could_not_assess"]) + "[/dim]"
-        )
+        console.print("\nCould not assess: " + "; ".join(result["could_not_assess"]), style="dim")
 
 
 @strategy_app.command("history")
@@ -316,7 +351,7 @@ def history_cmd(
     from b2bcx.strategy import assess, saved_assessments
 
     rows: list[dict[str, Any]] = []
-    with _open(workspace) as ws:
+    with open_ws(workspace, read_only=True) as ws:
         for s in saved_assessments(ws.backend):
             a = assess(ws.backend, s.answers, as_of=as_of)
             rows.append({
@@ -331,11 +366,13 @@ def history_cmd(
                 "archetype": a.archetype,
             })  # fmt: skip
     if output is OutputFormat.json:
-        _print_json({"assessments": rows})
+        print_json({"assessments": rows})
         return
     if not rows:
         console.print("No saved assessments: `b2bcx strategy assess --answers FILE --save`.")
         return
+    from rich.table import Table
+
     table = Table(title="Saved strategy assessments (0–100; archetype on today's data)")
     for col in ("assessment", "answered", "respondent", "items", "impact", "scope (self)",
                 "scope (data)", "archetype"):  # fmt: skip

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from b2bcx.cli.commands import WorkspaceOpt, _open, _print_json, app, console
+from b2bcx.cli.app import WorkspaceOpt, app, console, open_ws, print_json
 from b2bcx.cli.errors import handle_errors
-from b2bcx.cli.progress import RichProgress
 from b2bcx.errors import ConfigurationError
 
 text_app = typer.Typer(
@@ -109,7 +107,7 @@ def score(
     model = TextModel(_encoder(encoder, precision))
     catalogue = None
     if workspace is not None:
-        with _open(workspace) as ws:
+        with open_ws(workspace, read_only=True) as ws:
             catalogue = Catalogue.from_backend(ws.backend, model.encoder)
     rows = []
     for start in range(0, len(texts), 256):
@@ -121,8 +119,10 @@ def score(
             sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     if output is ScoreFormat.json:
-        _print_json(rows)
+        print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(title=f"{input.name}: {len(rows)} texts ({model.name})")
     for col in ("row", "sentiment", "emotions", "goal", "effort", "text"):
         table.add_column(col, overflow="fold")
@@ -151,9 +151,10 @@ def analyze_cmd(
     ] = True,
 ) -> None:
     """Score every comment of the workspace not scored yet (incremental)."""
+    from b2bcx.cli.progress import RichProgress
     from b2bcx.text import analyze
 
-    with _open(workspace) as ws, RichProgress(enabled=progress) as bar:
+    with open_ws(workspace) as ws, RichProgress(enabled=progress) as bar:
         result = analyze(
             ws.backend, encoder=_encoder(encoder, precision), progress=bar, limit=limit
         )
@@ -194,7 +195,7 @@ def train(
             if not text:
                 raise ConfigurationError(f"{labels}, row {n}, column text: empty")
             rows.append((text, label, int(raw)))
-    with _open(workspace) as ws:
+    with open_ws(workspace) as ws:
         added = textstore.add_labels(ws.backend, rows)
         total = len(textstore.read_labels(ws.backend))
     console.print(f"Added {added} labelled examples ({total} in the workspace). The heads use "
@@ -218,12 +219,14 @@ def topics_cmd(
     """Themes in the analysed comments, with example comments."""
     from b2bcx.text import topics
 
-    with _open(workspace) as ws:
+    with open_ws(workspace) as ws:
         frame = topics(ws.backend, by=by, k=k, seed=seed)
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     if output is not ScoreFormat.table:
-        _print_json(records)
+        print_json(records)
         return
+    from rich.table import Table
+
     table = Table(title="Topics")
     cols = ["topic_id", "label", "comments", "sentiment", "example"]
     if by:

@@ -1,0 +1,361 @@
+"""``b2bcx measure``, ``individual``, ``map``, ``breakdown`` and ``drivers``: the measures.
+
+The default ``measure`` run (no option away from its default) is the standard
+analysis of the front door (:meth:`b2bcx.analyses.Analyses.units`); a run with
+other options is a parameterised run and calls
+:func:`b2bcx.measures.collective.measure_units` itself.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from b2bcx.cli.app import (
+    MetricOpt,
+    WorkspaceOpt,
+    app,
+    console,
+    err_console,
+    open_ws,
+    print_frame,
+    print_json,
+)
+from b2bcx.cli.errors import handle_errors
+
+if TYPE_CHECKING:
+    from b2bcx.measures.collective import CollectiveResult
+    from b2bcx.storage import Backend
+
+
+class MeasureFormat(StrEnum):
+    """How ``b2bcx measure`` prints units."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+MeasureFormatOpt = Annotated[MeasureFormat, typer.Option("--format", "-f", help="Output format.")]
+PerAccountOpt = Annotated[
+    bool, typer.Option("--per-account", help="One result per account instead of the portfolio.")
+]
+HalfLifeOpt = Annotated[
+    float, typer.Option(min=1, help="Days after which an experience weighs half as much.")
+]
+
+
+@app.command()
+@handle_errors
+def measure(
+    workspace: WorkspaceOpt = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="The unit: account, function, level, function_level, center (or centre), "
+            "segment, stage, touchpoint or controller (all within each account except segment), "
+            "or group (an account with its subsidiaries, by parent_account_id)."
+        ),
+    ] = "account",
+    metric: MetricOpt = "cx",
+    as_of: Annotated[
+        _dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Measure as of this date [default: latest data]."),
+    ] = None,
+    half_life: HalfLifeOpt = 180.0,
+    min_n: Annotated[int, typer.Option(min=2, help="Fewest respondents for a verdict.")] = 3,
+    min_rwg: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="rwg at or above which a unit is aligned.")
+    ] = 0.70,
+    null: Annotated[
+        str,
+        typer.Option(
+            help="Null distribution of rwg: uniform, or LeBreton & Senter's slight, "
+            "moderate or heavy skew."
+        ),
+    ] = "uniform",
+    null_variance: Annotated[
+        float | None, typer.Option(help="An explicit null variance (overrides --null).")
+    ] = None,
+    items: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated ratings on one scale scored as one multi-item measure "
+            "with rwg(j), e.g. efficiency,differentiation,association."
+        ),
+    ] = None,
+    max_ad: Annotated[
+        float | None,
+        typer.Option(help="Also require AD(M) ≤ this to call a unit aligned (c/6 rule)."),
+    ] = None,
+    ad_rule: Annotated[
+        bool,
+        typer.Option(
+            "--ad-rule", help="Require AD(M) ≤ c/6 (Burke & Dunlap 2002), c = scale options."
+        ),
+    ] = False,
+    max_p: Annotated[
+        float | None,
+        typer.Option(help="Also require the unit's chance p-value ≤ this to call it aligned."),
+    ] = None,
+    chance_reps: Annotated[
+        int, typer.Option(min=0, help="Random pseudo-groups per size for p_chance (0: skip).")
+    ] = 1000,
+    decision_maker_weight: Annotated[
+        float, typer.Option(min=0.01, help="Weight of a decision maker in nps_role.")
+    ] = 2.0,
+    balance_centers: Annotated[
+        bool,
+        typer.Option(
+            "--balance-centers/--no-balance-centers",
+            help="In nps_role, give each buying/usage centre the same total weight.",
+        ),
+    ] = True,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS."""
+    from b2bcx.analyses import AnalysisOptions
+    from b2bcx.measures.collective import (
+        AgreementOptions,
+        RoleWeights,
+        accounts_json,
+        measure_units,
+        scale_options,
+    )
+    from b2bcx.measures.individual import DecayOptions
+    from b2bcx.measures.verdict import VerdictRule, ad_cutoff
+
+    item_list = [i.strip() for i in items.split(",") if i.strip()] if items else None
+    if ad_rule and max_ad is None:
+        max_ad = ad_cutoff(scale_options(item_list[0] if item_list else metric))
+    decay = DecayOptions(half_life_days=half_life, as_of=as_of)
+    rule = VerdictRule(min_n=min_n, min_rwg=min_rwg, max_ad=max_ad, max_p=max_p)
+    agreement = AgreementOptions(null=null, null_variance=null_variance, chance_reps=chance_reps)
+    role_weights = RoleWeights(
+        decision_maker=decision_maker_weight, balance_centers=balance_centers
+    )
+    standard = (
+        item_list is None
+        and decay.half_life_days == DecayOptions().half_life_days
+        and rule == VerdictRule()
+        and agreement == AgreementOptions()
+        and role_weights == RoleWeights()
+    )
+    with open_ws(workspace, read_only=True) as ws:
+        result: CollectiveResult
+        if standard:  # the front door's standard analysis
+            result = ws.analyses(AnalysisOptions(metric=metric, as_of=as_of)).units(by)
+        else:
+            result = measure_units(
+                ws.backend, by=by, metric=metric, decay=decay, rule=rule, agreement=agreement,
+                items=item_list, role_weights=role_weights,
+            )  # fmt: skip
+        empty_note = (
+            None if len(result.units) else no_ratings_note(ws.backend, item_list or [metric])
+        )
+    if empty_note:
+        err_console.print(empty_note)
+        if output is MeasureFormat.table:
+            return
+    if output is MeasureFormat.json:
+        if by == "account" and not item_list:
+            print_json(accounts_json(result))
+        else:
+            print_json(result.to_dict())
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+        return
+    frame = result.to_frame()
+    shown = [c for c in frame.columns if c != "reason"]
+    print_frame(frame[shown], f"Collective {metric} by {by} ({len(frame)} units)")
+    p = result.portfolio
+    if p:
+        console.print(
+            f"Portfolio: cx {p['cx']:.1f}/100, NPS {p['nps']:.1f} (value-weighted), "
+            f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
+            f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
+        )
+
+
+def no_ratings_note(backend: Backend, metrics: list[str]) -> str:
+    """Why a measure has no units, and which ratings the workspace does have.
+
+    Parameters
+    ----------
+    backend
+        The workspace's engine.
+    metrics
+        The ratings the measure asked for.
+
+    Returns
+    -------
+    str
+        One sentence for stderr: the ratings missing and those there are, or a
+        hint at ``--as-of`` and ``--by`` when the ratings exist.
+    """
+    from b2bcx.measures.individual import rating_counts
+
+    counts = rating_counts(backend)
+    missing = [m for m in metrics if not counts.get(m)]
+    have = ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+    if not missing:
+        return "No unit has ratings here (check --as-of and --by)."
+    what = ", ".join(missing)
+    if not have:
+        return f"No {what} ratings: this workspace has no ratings yet (b2bcx import)."
+    return f"No {what} ratings in this workspace. It has: {have}. Choose one with --metric."
+
+
+@app.command()
+@handle_errors
+def individual(
+    workspace: WorkspaceOpt = None,
+    per: Annotated[
+        str,
+        typer.Option(
+            help="stakeholder, or per stakeholder and touchpoint, stage, journey or controller."
+        ),
+    ] = "stakeholder",
+    account: Annotated[str | None, typer.Option(help="Only this account's people.")] = None,
+    metric: MetricOpt = "cx",
+    as_of: Annotated[
+        _dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Score as of this date [default: latest data]."),
+    ] = None,
+    half_life: HalfLifeOpt = 180.0,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """Individual CX: each stakeholder's cumulative, recency-weighted experience."""
+    from b2bcx.measures.individual import PER, DecayOptions, individual_cx
+
+    decay = DecayOptions(half_life_days=half_life, as_of=as_of)
+    with open_ws(workspace, read_only=True) as ws:
+        frame = individual_cx(ws.backend, metric=metric, decay=decay, per=per, account_id=account)
+    if output is MeasureFormat.json:
+        out = frame.astype(object).where(frame.notna(), None)
+        out["last_at"] = frame["last_at"].map(lambda t: t.isoformat())
+        print_json(out.to_dict("records"))
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    shown = ["account_id", "stakeholder_id", "function", "level", "center",
+             *PER[per], "n", "score", "cx"]  # fmt: skip
+    table = frame[shown].assign(last=frame["last_at"].dt.date)
+    print_frame(table, f"individual {metric} per {per} (score on its scale, cx 0–100)", digits=1)
+
+
+@app.command("map")
+@handle_errors
+def stage_map(
+    workspace: WorkspaceOpt = None,
+    metric: Annotated[str, typer.Option(help="The rating to show in each cell.")] = "cx",
+    per_account: PerAccountOpt = False,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """The stage × controller map (Witell et al. 2020, Table 2): counts and scores per cell."""
+    import pandas as pd
+    from rich.table import Table
+
+    from b2bcx.measures.maps import stage_control_map
+
+    with open_ws(workspace, read_only=True) as ws:
+        result = stage_control_map(ws.backend, metric=metric, per_account=per_account)
+    if output is MeasureFormat.json:
+        print_json(result.to_dict())
+        return
+    if output is MeasureFormat.csv or per_account:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+        return
+    scores, counts = result.pivot("score"), result.pivot("n_interactions")
+    table = Table(title=f"Stage × controller: {metric} on 0–100 (interactions)")
+    table.add_column("stage")
+    for controller in scores.columns:
+        table.add_column(str(controller), justify="right")
+    for stage in scores.index:
+        cells = [
+            "-" if counts.loc[stage, c] == 0 or pd.isna(scores.loc[stage, c])
+            else f"{scores.loc[stage, c]:.0f} ({int(counts.loc[stage, c]):,})"
+            for c in scores.columns
+        ]  # fmt: skip
+        table.add_row(str(stage), *cells)
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def breakdown(
+    workspace: WorkspaceOpt = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="month (a trend), or solicited, center, source, level, function, "
+            "controller, stage."
+        ),
+    ] = "month",
+    metric: Annotated[str, typer.Option(help="The rating to summarise.")] = "cx",
+    per_account: PerAccountOpt = False,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """Trends by month, or the experience split by solicited, centre, source, ..."""
+    from b2bcx.measures.breakdowns import monthly_trend, split
+
+    with open_ws(workspace, read_only=True) as ws:
+        frame = (
+            monthly_trend(ws.backend, metric=metric, per_account=per_account)
+            if by == "month"
+            else split(ws.backend, by=by, metric=metric, per_account=per_account)
+        )
+    if output is MeasureFormat.json:
+        print_json(frame.astype(object).where(frame.notna(), None).to_dict("records"))
+        return
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    print_frame(frame, f"{metric} by {by}", digits=1)
+
+
+@app.command()
+@handle_errors
+def drivers(
+    workspace: WorkspaceOpt = None,
+    target: Annotated[str, typer.Option(help="What to explain: nps, cx, csat, ...")] = "nps",
+    by: Annotated[
+        str, typer.Option("--drivers", help="goals, stages, controllers or touchpoints.")
+    ] = "goals",
+    method: Annotated[
+        str, typer.Option(help="relative_weights (Johnson 2000) or shapley (exact LMG).")
+    ] = "relative_weights",
+    boot: Annotated[
+        int, typer.Option(min=0, help="Bootstrap resamples for the weights' intervals.")
+    ] = 200,
+    min_raters: Annotated[
+        int, typer.Option(min=3, help="Touchpoints: fewest people who met one to include it.")
+    ] = 30,
+    max_touchpoints: Annotated[
+        int, typer.Option(min=2, help="Touchpoints: how many of the most met to analyse.")
+    ] = 25,
+    output: MeasureFormatOpt = MeasureFormat.table,
+) -> None:
+    """Key drivers of a rating with importance × performance: what to fix first."""
+    from b2bcx.measures.keydrivers import key_drivers
+
+    with open_ws(workspace, read_only=True) as ws:
+        result = key_drivers(
+            ws.backend, target=target, drivers=by, method=method, n_boot=boot,
+            min_raters=min_raters, max_touchpoints=max_touchpoints,
+        )  # fmt: skip
+    if output is MeasureFormat.json:
+        print_json(result.to_dict())
+        return
+    frame = result.to_frame()
+    if output is MeasureFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+        return
+    title = f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
+    print_frame(frame, title, digits=3)
