@@ -76,6 +76,19 @@ def test_ibis_queries_are_mapped_too() -> None:
         backend.to_arrow(expr.select("segment"))
 
 
+def test_an_analysis_running_its_own_expression_is_mapped() -> None:
+    # measures and diagnosis call expr.execute() / expr.to_pyarrow(), not the seam
+    backend = connect(":memory:")
+    migrate(backend)
+    expr = backend.table("accounts").select("segment")
+    backend.execute("ALTER TABLE accounts DROP COLUMN segment")
+    with pytest.raises(SchemaMismatchError, match="segment"):
+        expr.execute()
+    with pytest.raises(SchemaMismatchError, match="segment"):
+        expr.to_pyarrow()
+    assert backend.table("accounts").count().execute() == 0  # queries still work
+
+
 def test_engine_errors_in_a_transaction_leave_it_mapped_after_the_rollback() -> None:
     backend = connect(":memory:")
     migrate(backend)

@@ -20,7 +20,8 @@ subclasses that override the few statements whose SQL or driver differs.
 :func:`b2bcx.storage.connect` (in :mod:`b2bcx.storage.connect`) picks the
 engine for a URL; this module knows none of the subclasses.
 
-Every engine call runs inside :func:`~b2bcx.storage.engine_errors.map_engine_errors`:
+Every engine call runs inside :func:`~b2bcx.storage.engine_errors.map_engine_errors`
+(the Ibis connection's query methods too, for ``expr.execute()`` in analyses):
 an engine exception leaves the seam as a :class:`~b2bcx.errors.WorkspaceError`
 subclass with a plain message and the fix.
 """
@@ -40,7 +41,7 @@ import sqlglot.expressions as sge
 
 from b2bcx.errors import NotFound
 from b2bcx.storage import schema
-from b2bcx.storage.engine_errors import map_engine_errors
+from b2bcx.storage.engine_errors import guard_queries, map_engine_errors
 
 _MEMTABLE_PREFIX = "ibis_"
 
@@ -83,6 +84,7 @@ class Backend:
         self.kind = kind
         self.is_read_only = read_only or type(self).is_read_only
         self._tx_depth = 0
+        guard_queries(con, url=url, read_only=self.is_read_only)
 
     def engine_errors(self) -> contextlib.AbstractContextManager[None]:
         """A context in which engine exceptions become :class:`~b2bcx.errors.WorkspaceError`."""

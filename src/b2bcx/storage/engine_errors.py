@@ -6,6 +6,11 @@ Like httpx's ``map_exceptions``, the storage seam runs every engine call inside
 mapped error says what happened in plain words and what to do; the engine's
 exception stays attached as ``__cause__``.
 
+Analyses run Ibis expressions themselves (``expr.execute()``); those calls
+enter the engine through the Ibis connection's query methods, which
+:func:`guard_queries` wraps for each workspace connection, so they are mapped
+too.
+
 Only the engines' own exceptions are mapped (recognised by the module that
 defines them); b2bcx's errors and Python's (a bug is a bug) pass unchanged.
 
@@ -19,10 +24,12 @@ defines them); b2bcx's errors and Python's (a bug is a bug) pass unchanged.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from b2bcx.errors import (
     B2bcxError,
@@ -236,4 +243,42 @@ def map_engine_errors(*, url: str, read_only: bool = False) -> Iterator[None]:
         raise mapped from exc
 
 
-__all__ = ["PROC", "lock_error", "map_engine_errors", "process_command", "translate"]
+#: The Ibis connection methods that run a query (``expr.execute()`` and
+#: ``expr.to_pyarrow()`` call them); :func:`guard_queries` maps their errors.
+QUERY_METHODS = ("execute", "to_pyarrow", "to_pyarrow_batches", "to_pandas")
+
+
+def guard_queries(con: Any, *, url: str, read_only: bool = False) -> None:
+    """Map the engine errors of every query run on the Ibis connection ``con``.
+
+    Wraps :data:`QUERY_METHODS` on this one connection object (not the Ibis
+    class), so an analysis's own ``expr.execute()`` raises a
+    :class:`~b2bcx.errors.WorkspaceError` subclass like the seam's methods do.
+    Idempotent.
+    """
+    for name in QUERY_METHODS:
+        method = getattr(con, name, None)
+        if method is None or getattr(method, "_b2bcx_mapped", False):
+            continue
+        setattr(con, name, _mapped(method, url=url, read_only=read_only))
+
+
+def _mapped(method: Callable[..., Any], *, url: str, read_only: bool) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with map_engine_errors(url=url, read_only=read_only):
+            return method(*args, **kwargs)
+
+    call._b2bcx_mapped = True  # type: ignore[attr-defined]
+    return call
+
+
+__all__ = [
+    "PROC",
+    "QUERY_METHODS",
+    "guard_queries",
+    "lock_error",
+    "map_engine_errors",
+    "process_command",
+    "translate",
+]
