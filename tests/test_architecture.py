@@ -38,6 +38,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the standard analyses: one memoised delegation each, below the report
     "analyses": frozenset(_ANALYTICS | {"info"}),
     "workspace": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "analyses"}),
+    # the closed loop: cases, alert rules (over the standard analyses), notifications
+    "cases": frozenset(_ANALYTICS | {"analyses"}),
     # the server behind the API and the dashboard: cache, views, tokens, uploads
     "server": frozenset(_ANALYTICS | {"bundle", "info", "analyses", "workspace"}),
     # adapters: may use the library; the API and the dashboard stand side by side
@@ -46,15 +48,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "cli": frozenset(
         _ANALYTICS
         | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx"}
-        | {"server", "api", "web"}
+        | {"server", "api", "web", "cases"}
     ),
     "api": frozenset(
         _ANALYTICS - {"storage"}
         | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "server"}
+        | {"cases"}
     ),
     "web": frozenset(
         _ANALYTICS - {"storage"}
         | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "server"}
+        | {"cases"}
     ),
     # the package root re-exports the public API
     "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace", "analyses"}),

@@ -164,6 +164,9 @@ class Stakeholder(Record):
         Whether the person decides on purchases.
     active_from, active_to : datetime.date or None
         When the person was a contact.
+    name, email : str or None
+        The person's name and e-mail address (personal data; shown only to
+        who may contact customers, pseudonymised by ``export --pseudonymise``).
     """
 
     table: ClassVar[str] = "stakeholders"
@@ -177,6 +180,8 @@ class Stakeholder(Record):
     decision_maker: bool | None = None
     active_from: dt.date | None = None
     active_to: dt.date | None = None
+    name: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
