@@ -243,7 +243,8 @@ def score_world(truth: dict[str, Any], findings: list[dict[str, Any]]) -> dict[s
                              for k, i in sorted(_subject_keys(p))[:1]),
             "extra": sorted(f"{k}:{i}" for k, i in found - wanted),
             "by_mechanism": dict(Counter(
-                f"{p.get('mechanism', '')}|{'hit' if p in recalled else 'miss'}" for p in items
+                f"{p.get('mechanism', '')}|{p['direction']}|{'hit' if p in recalled else 'miss'}"
+                for p in items
             )),
         }  # fmt: skip
     return out
