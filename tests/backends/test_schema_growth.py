@@ -148,7 +148,30 @@ def test_a_fresh_workspace_gets_the_future_column_through_migration_6(new_url: s
     backend = connect(new_url)
     migrate(backend, target=5)
     assert "region" not in backend.columns("accounts")
-    assert migrate(backend) == [6]
+    assert migrate(backend, target=6) == [6]
     assert backend.columns("accounts")[-1] == "region"
     assert missing_columns(backend) == []
+    backend.close()
+
+
+def test_read_only_refuses_an_old_workspace_and_reads_a_current_one(new_url: str) -> None:
+    _build_v1(new_url)
+    with pytest.raises(SchemaMismatchError, match="schema version 1"):
+        b2bcx.open_workspace(new_url, read_only=True)
+    assert current_version(connect(new_url)) == 1  # nothing was migrated
+    b2bcx.open_workspace(new_url).close()
+    with b2bcx.open_workspace(new_url, read_only=True) as ws:
+        assert ws.backend.is_read_only
+        assert ws.info().counts["accounts"] == 2
+
+
+def test_a_missing_column_is_a_schema_mismatch_on_every_engine(new_url: str) -> None:
+    backend = connect(new_url)
+    migrate(backend)
+    with pytest.raises(SchemaMismatchError, match="'region'"):
+        backend.execute("SELECT region FROM accounts")
+    with pytest.raises(SchemaMismatchError, match="'region'"):
+        backend.fetch_dicts("SELECT region FROM accounts")
+    # the connection stays usable after the mapped error
+    assert backend.execute("SELECT count(*) FROM accounts") == [(0,)]
     backend.close()

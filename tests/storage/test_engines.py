@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from b2bcx.errors import ConfigurationError, WorkspaceError
+from b2bcx.errors import ConfigurationError, EngineUnavailable
 from b2bcx.storage import connect, resolve_url
 from b2bcx.storage.postgres import _copyable, _pg_array_text, _placeholders, redact_url
 
@@ -61,8 +61,9 @@ def test_postgres_url_without_database_is_explained() -> None:
 
 def test_unreachable_postgres_is_a_workspace_error() -> None:
     # port 9 (discard) on the loopback: nothing listens, the refusal is immediate
-    with pytest.raises(WorkspaceError, match="cannot connect"):
+    with pytest.raises(EngineUnavailable, match="cannot connect") as caught:
         connect("postgresql://u:pw@127.0.0.1:9/cx?connect_timeout=2")
+    assert "pw@" not in str(caught.value) and "check that the server runs" in str(caught.value)
 
 
 def test_spark_url_without_folder_is_explained() -> None:
