@@ -136,7 +136,7 @@ def _churn(
     )
     truth = [
         {
-            "account_id": str(accounts["account_id"].iat[a]),
+            "account_id": str(accounts["account_id"].iat[int(a)]),
             "date": str(_dates(spec, np.array([churn_day[a]]))[0]),
             "drivers": {
                 "headless": bool(headless[i]),
@@ -388,7 +388,7 @@ def _journey_of(
         ok = (nth < count[acc]) & (j["started"].to_numpy()[np.minimum(idx, len(j) - 1)] <= day)
         started += ok
     pick = first_idx[acc] + np.floor(rng.random(acc.size) * np.maximum(started, 1)).astype(int)
-    return j["journey_id"].to_numpy()[pick]
+    return np.asarray(j["journey_id"].to_numpy()[pick], dtype=object)
 
 
 def _waves(spec: WorldSpec) -> np.ndarray:
