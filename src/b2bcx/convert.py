@@ -61,10 +61,24 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_dict(value: Any) -> dict[str, Any]:
+    """:func:`plain` of a dict (or of a dataclass), typed as a dict.
+
+    Raises
+    ------
+    TypeError
+        When ``value`` does not become a dict.
+    """
+    out = plain(value)
+    if not isinstance(out, dict):
+        raise TypeError(f"expected a dict, got {type(out).__name__}")
+    return out
+
+
 def _is_missing(value: Any) -> bool:
     """Whether ``value`` is pandas' missing marker (``pd.NA``, ``pd.NaT``)."""
     name = type(value).__name__
     return name in ("NAType", "NaTType")
 
 
-__all__ = ["plain"]
+__all__ = ["plain", "plain_dict"]

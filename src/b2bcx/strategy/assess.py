@@ -9,8 +9,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
+from b2bcx.convert import plain_dict
 from b2bcx.measures.individual import resolve_as_of
 from b2bcx.storage import Backend
 from b2bcx.strategy.answers import Answers, ItemBank, item_bank
@@ -217,42 +216,49 @@ class Assessment:
         m = self.margin
         return None if m is None else m >= self.options.clear_margin
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"impact", "scope", "archetype", "results", "activities", "as_of"}``."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"impact", "scope", "archetype", "results", "resources", "activities",
+        "as_of"}``: the contract of ``docs/strategy.md``."""
         r3 = _r3
-        return {
-            "impact": {
-                "score": r3(self.impact.score),
-                "perception": r3(self.impact.perception),
-                "context": r3(self.impact.context),
-                "misperception": self.misperception,
-                "reason": self.impact.reason,
-                "factors": list(self.impact.factors),
-            },
-            "scope": {
-                "self": r3(self.scope_self),
-                "data": r3(self.scope_data),
-                "score": r3(self.scope),
-                "dimensions": list(self.scope_dimensions),
-            },
-            "archetype": {
-                "name": self.archetype,
-                "label": ARCHETYPES.get(self.archetype or ""),
-                "impact": r3(self.impact.score),
-                "scope": r3(self.scope),
-                "margin": r3(self.margin),
-                "clear": self.clear,
-                "reason": self.archetype_reason,
-                "characteristics": list(self.characteristics),
-            },
-            "results": {
-                "strength": r3(self.results_strength),
-                "outcome_relations": [r.to_json() for r in self.relations],
-            },
-            "resources": r3(self.resources),
-            "activities": list(self.activities),
-            "as_of": self.as_of.isoformat(),
-        }
+        return plain_dict(
+            {
+                "impact": {
+                    "score": r3(self.impact.score),
+                    "perception": r3(self.impact.perception),
+                    "context": r3(self.impact.context),
+                    "misperception": self.misperception,
+                    "reason": self.impact.reason,
+                    "factors": list(self.impact.factors),
+                },
+                "scope": {
+                    "self": r3(self.scope_self),
+                    "data": r3(self.scope_data),
+                    "score": r3(self.scope),
+                    "dimensions": list(self.scope_dimensions),
+                },
+                "archetype": {
+                    "name": self.archetype,
+                    "label": ARCHETYPES.get(self.archetype or ""),
+                    "impact": r3(self.impact.score),
+                    "scope": r3(self.scope),
+                    "margin": r3(self.margin),
+                    "clear": self.clear,
+                    "reason": self.archetype_reason,
+                    "characteristics": list(self.characteristics),
+                },
+                "results": {
+                    "strength": r3(self.results_strength),
+                    "outcome_relations": [r.to_dict() for r in self.relations],
+                },
+                "resources": r3(self.resources),
+                "activities": list(self.activities),
+                "as_of": self.as_of.isoformat(),
+            }
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
 
     @property
     def misperception(self) -> bool | None:
@@ -266,20 +272,6 @@ class Assessment:
 
 def _r3(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
-
-
-def _clean(record: dict[Any, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in record.items():
-        if isinstance(v, list | tuple):
-            out[str(k)] = list(v)
-            continue
-        try:
-            missing = bool(pd.isna(v))
-        except (TypeError, ValueError):
-            missing = False
-        out[str(k)] = None if missing else (v.isoformat() if hasattr(v, "isoformat") else v)
-    return out
 
 
 def assess(
@@ -300,7 +292,7 @@ def assess(
     --------
     >>> import b2bcx
     >>> with b2bcx.open_workspace(":memory:") as ws:
-    ...     assess(ws.backend).to_json()["archetype"]["name"] is None
+    ...     assess(ws.backend).to_dict()["archetype"]["name"] is None
     True
     """
     bank = bank or item_bank()
@@ -335,7 +327,7 @@ def assess(
         relations=relations,
         results_strength=results_strength(list(relations), options.min_events),
         resources=resources,
-        activities=tuple(_clean(r) for r in effects.to_dict("records")),
+        activities=tuple(plain_dict(r) for r in effects.to_dict("records")),
         as_of=stamp,
         options=options,
         observed=observed,

@@ -31,8 +31,8 @@ class OutcomeRelation:
     p: float | None
     detail: str
 
-    def to_json(self) -> dict[str, Any]:
-        """As JSON."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"outcome", "accounts", "events", "statistic", "value", "p", "detail"}``."""
         return {
             "outcome": self.outcome,
             "accounts": self.accounts,
@@ -42,6 +42,10 @@ class OutcomeRelation:
             "p": self.p,
             "detail": self.detail,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
 
 
 def outcome_relations(

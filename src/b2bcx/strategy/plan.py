@@ -21,15 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from b2bcx.convert import plain_dict
 from b2bcx.errors import B2bcxError, ConfigurationError
 from b2bcx.measures.individual import resolve_as_of
-from b2bcx.measures.keydrivers import FIX_FIRST, key_drivers
+from b2bcx.measures.keydrivers import FIX_FIRST, KeyDriverResult, key_drivers
 from b2bcx.storage import Backend
 from b2bcx.strategy.answers import Answers, ItemBank, item_bank
 from b2bcx.strategy.assess import ARCHETYPES, HYGIENE_KINDS, Assessment, assess
 from b2bcx.strategy.evidence import outcome_relations, results_strength
 from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
-from b2bcx.strategy.profile import Profile, latest_importance, profile
+from b2bcx.strategy.profile import Profile, latest_importance
+from b2bcx.strategy.profile import profile as profile_of
 from b2bcx.strategy.scope import observed_scope
 
 STEP_TITLES = (
@@ -64,36 +66,208 @@ VIA: dict[tuple[str, str], str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class PlanStep:
+    """One of the playbook's four steps: its number, title and the items under it."""
+
+    step: int
+    title: str
+    items: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"step", "title", "items"}``."""
+        return {"step": self.step, "title": self.title, "items": list(self.items)}
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """Start, keep or stop one CXM activity (step 3), and why.
+
+    ``cost`` is the annual cost, ``experience_change`` and ``se`` the change of
+    the experience where the activity runs (difference in differences, 0–100
+    points) and its standard error; all None for an activity to start.
+    """
+
+    activity_id: str
+    name: str | None
+    decision: str
+    reason: str
+    cost: float | None
+    experience_change: float | None
+    se: float | None
+    touchpoints: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"activity_id", "name", "decision", "reason", "cost", "experience_change",
+        "se", "touchpoints"}``."""
+        return plain_dict(
+            {
+                "activity_id": self.activity_id,
+                "name": self.name,
+                "decision": self.decision,
+                "reason": self.reason,
+                "cost": self.cost,
+                "experience_change": self.experience_change,
+                "se": self.se,
+                "touchpoints": list(self.touchpoints),
+            }
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Monitor:
+    """What to watch (step 4), its value now and the sentence saying so."""
+
+    what: str
+    now: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"what", "now", "text"}``."""
+        return plain_dict({"what": self.what, "now": self.now, "text": self.text})
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flip:
+    """An answer to a contextual factor that, alone, would move impact across the
+    boundary: the item, its answer now and the answer at which the call flips."""
+
+    item: str
+    answer: float
+    flips_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"item", "answer", "flips_at"}``."""
+        return plain_dict({"item": self.item, "answer": self.answer, "flips_at": self.flips_at})
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trigger:
+    """A trigger for a re-think (step 4): its value now, its threshold and whether
+    it fired (None when it cannot be told).
+
+    ``since`` (drift in impact only): the date of the earlier assessment compared;
+    ``flips`` (competitor moves with an impact score only): the answers that would
+    flip the call. Both are left out of :meth:`to_dict` when None.
+    """
+
+    trigger: str
+    now: float | None
+    threshold: float | None
+    fired: bool | None
+    since: str | None = None
+    flips: tuple[Flip, ...] | None = None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"trigger", "now", "threshold", "fired", ["since",] ["flips",] "text"}``."""
+        out: dict[str, Any] = {
+            "trigger": self.trigger,
+            "now": self.now,
+            "threshold": self.threshold,
+            "fired": self.fired,
+        }
+        if self.since is not None:
+            out["since"] = self.since
+        if self.flips is not None:
+            out["flips"] = [f.to_dict() for f in self.flips]
+        out["text"] = self.text
+        return plain_dict(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrajectoryStep:
+    """One archetype on the path from the as-is to the to-be, and the move to it."""
+
+    archetype: str
+    label: str
+    move: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"archetype", "label", "move"}``."""
+        return {"archetype": self.archetype, "label": self.label, "move": self.move}
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Plan:
-    """The generated playbook (:func:`plan`)."""
+    """The generated playbook (:func:`plan`).
+
+    Attributes
+    ----------
+    as_is, to_be : str or None
+        The archetype now and the one to move to (ids of :data:`ARCHETYPES`).
+    argument : tuple of str
+        Why the to-be (step 2).
+    steps : tuple of PlanStep
+        The four steps with their items.
+    activities : tuple of Decision
+        Start, keep or stop per activity (step 3).
+    monitor : tuple of Monitor
+        What to watch (step 4).
+    triggers : tuple of Trigger
+        Triggers for a re-think (step 4).
+    trajectory : tuple of TrajectoryStep
+        The path between archetypes.
+    gaps : tuple of str
+        What could not be assessed (``could_not_assess`` in the JSON).
+    assessment, profile
+        The assessment and profile the plan was built on.
+    """
 
     as_is: str | None
     to_be: str | None
     argument: tuple[str, ...]
-    steps: tuple[dict[str, Any], ...]
-    activities: tuple[dict[str, Any], ...]
-    monitor: tuple[dict[str, Any], ...]
-    triggers: tuple[dict[str, Any], ...]
-    trajectory: tuple[dict[str, Any], ...]
+    steps: tuple[PlanStep, ...]
+    activities: tuple[Decision, ...]
+    monitor: tuple[Monitor, ...]
+    triggers: tuple[Trigger, ...]
+    trajectory: tuple[TrajectoryStep, ...]
     gaps: tuple[str, ...]
     assessment: Assessment = field(repr=False)
     profile: Profile = field(repr=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """``{"as_is", "to_be", "argument", "steps", "activities", "monitor",
         "triggers", "trajectory", "could_not_assess"}``."""
         return {
             "as_is": self.as_is,
             "to_be": self.to_be,
             "argument": list(self.argument),
-            "steps": list(self.steps),
-            "activities": list(self.activities),
-            "monitor": list(self.monitor),
-            "triggers": list(self.triggers),
-            "trajectory": list(self.trajectory),
+            "steps": [s.to_dict() for s in self.steps],
+            "activities": [d.to_dict() for d in self.activities],
+            "monitor": [m.to_dict() for m in self.monitor],
+            "triggers": [t.to_dict() for t in self.triggers],
+            "trajectory": [t.to_dict() for t in self.trajectory],
             "could_not_assess": list(self.gaps),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
 
 
 def _label(archetype: str | None) -> str:
@@ -109,6 +283,10 @@ def plan(
     bank: ItemBank | None = None,
     options: StrategyOptions = DEFAULT_OPTIONS,
     previous: Answers | None = None,
+    assessment: Assessment | None = None,
+    profile: Profile | None = None,
+    previous_assessment: Assessment | None = None,
+    touchpoint_drivers: KeyDriverResult | None = None,
 ) -> Plan:
     """Generate the four-step plan; ``target`` sets the to-be archetype (one of
     ``champion``, ``cherry_picker``, ``minimalist``, ``fashionista``).
@@ -117,6 +295,15 @@ def plan(
     :mod:`b2bcx.strategy.saved`); step 4 then reports how impact, the assessed
     scope and the archetype moved since, and fires when impact moved by
     ``options.impact_drift`` or more.
+
+    ``assessment``, ``profile``, ``previous_assessment`` and
+    ``touchpoint_drivers``: results already computed (``assess(backend, answers,
+    as_of=..., bank=bank, options=options)``, ``profile(backend, as_of=...,
+    options=options)``, ``assess(backend, previous, ...)`` and
+    ``key_drivers(backend, drivers="touchpoints", as_of=...)``), used instead of
+    computing them again. The caller is responsible for computing them on the
+    same workspace, at the same as-of date and with the same answers, bank and
+    options; they are used as given, not checked.
 
     Examples
     --------
@@ -132,8 +319,8 @@ def plan(
         )
     bank = bank or item_bank()
     stamp = resolve_as_of(backend, as_of)
-    a = assess(backend, answers, as_of=stamp, bank=bank, options=options)
-    prof = profile(backend, as_of=stamp, options=options)
+    a = assessment or assess(backend, answers, as_of=stamp, bank=bank, options=options)
+    prof = profile or profile_of(backend, as_of=stamp, options=options)
     gaps = list(prof.notes)
     if a.archetype is None:
         gaps.append(f"as-is archetype: {a.archetype_reason}")
@@ -142,46 +329,44 @@ def plan(
             f"results: no outcomes with ≥ {options.min_events} accounts on each side "
             "to relate CX to (outcomes table)"
         )
-    drivers = _drivers(backend, stamp)
+    drivers = _drivers(backend, stamp) if touchpoint_drivers is None else touchpoint_drivers.table
     if drivers.empty:
         gaps.append("touchpoint priorities: too few people rated touchpoints for key drivers")
     to_be, argument = _recommend(a, target, drivers, options)
     decisions = _decide(a, to_be, drivers, answers, bank, options)
-    if not any(d["decision"] != "start" for d in decisions):
+    if not any(d.decision != "start" for d in decisions):
         gaps.append("no CXM activities running (activities table): nothing to keep or stop")
     metric_lines = _metrics(backend, a, to_be, stamp, options) if to_be else []
     monitor = _monitor(a, prof, decisions, options)
     triggers = _triggers(backend, a, bank, answers, stamp, options)
     if previous is not None and answers is not None:
-        before = assess(backend, previous, as_of=stamp, bank=bank, options=options)
+        before = previous_assessment or assess(
+            backend, previous, as_of=stamp, bank=bank, options=options
+        )
         triggers.append(_drift_trigger(before, a, previous, options))
     trajectory = _trajectory(a.archetype, to_be, a)
-    steps = (
-        {"step": 1, "title": STEP_TITLES[0], "items": _step_goals(prof)},
-        {"step": 2, "title": STEP_TITLES[1], "items": argument},
-        {
-            "step": 3,
-            "title": STEP_TITLES[2],
-            "items": [_decision_text(d) for d in decisions] + metric_lines,
-        },
-        {
-            "step": 4,
-            "title": STEP_TITLES[3],
-            "items": [m["text"] for m in monitor] + [t["text"] for t in triggers],
-        },
+    items = (
+        _step_goals(prof),
+        argument,
+        [_decision_text(d) for d in decisions] + metric_lines,
+        [m.text for m in monitor] + [t.text for t in triggers],
+    )
+    steps = tuple(
+        PlanStep(step=number, title=title, items=tuple(lines))
+        for number, (title, lines) in enumerate(zip(STEP_TITLES, items, strict=True), 1)
     )
     return Plan(
-        a.archetype,
-        to_be,
-        tuple(argument),
-        steps,
-        tuple(decisions),
-        tuple(monitor),
-        tuple(triggers),
-        tuple(trajectory),
-        tuple(gaps),
-        a,
-        prof,
+        as_is=a.archetype,
+        to_be=to_be,
+        argument=tuple(argument),
+        steps=steps,
+        activities=tuple(decisions),
+        monitor=tuple(monitor),
+        triggers=tuple(triggers),
+        trajectory=tuple(trajectory),
+        gaps=tuple(gaps),
+        assessment=a,
+        profile=prof,
     )
 
 
@@ -373,7 +558,7 @@ def _decide(
     answers: Answers | None,
     bank: ItemBank,
     o: StrategyOptions,
-) -> list[dict[str, Any]]:
+) -> list[Decision]:
     """Start / keep / stop per running activity, and starts the to-be calls for."""
     day = pd.Timestamp(a.as_of)
     running = [
@@ -422,16 +607,16 @@ def _decide(
             else:
                 decision, reason = "stop", f"{said}: no proven return for a narrow posture"
         out.append(
-            {
-                "activity_id": r["activity_id"],
-                "name": r.get("name"),
-                "decision": decision,
-                "reason": reason,
-                "cost": cost,
-                "experience_change": change,
-                "se": se,
-                "touchpoints": list(r.get("touchpoints") or []),
-            }
+            Decision(
+                activity_id=r["activity_id"],
+                name=r.get("name"),
+                decision=decision,
+                reason=reason,
+                cost=cost,
+                experience_change=change,
+                se=se,
+                touchpoints=tuple(list(r.get("touchpoints") or [])),
+            )
         )
     out += _starts(a, to_be, drivers, out, answers, bank, o)
     return out
@@ -441,16 +626,16 @@ def _starts(
     a: Assessment,
     to_be: str | None,
     drivers: pd.DataFrame,
-    decided: list[dict[str, Any]],
+    decided: list[Decision],
     answers: Answers | None,
     bank: ItemBank,
     o: StrategyOptions,
-) -> list[dict[str, Any]]:
-    covered = {t for d in decided if d["decision"] == "keep" for t in d["touchpoints"]}
+) -> list[Decision]:
+    covered = {t for d in decided if d.decision == "keep" for t in d.touchpoints}
     limit = {"champion": 4, "fashionista": 0, "cherry_picker": 2, "minimalist": 2}.get(
         to_be or "", 0
     )
-    out: list[dict[str, Any]] = []
+    out: list[Decision] = []
     if limit and not drivers.empty:
         cands = drivers[~drivers.driver.isin(covered)]
         if to_be == "minimalist":  # hygiene: the touchpoints that perform worst
@@ -462,17 +647,17 @@ def _starts(
             why = "important and under-performing (fix first)"
         for r in cands.to_dict("records"):
             out.append(
-                {
-                    "activity_id": f"new-{r['driver']}",
-                    "name": f"Improve '{r.get('label') or r['driver']}'",
-                    "decision": "start",
-                    "reason": f"{why}: carries {r['share']:.0%} of explained NPS, performs "
+                Decision(
+                    activity_id=f"new-{r['driver']}",
+                    name=f"Improve '{r.get('label') or r['driver']}'",
+                    decision="start",
+                    reason=f"{why}: carries {r['share']:.0%} of explained NPS, performs "
                     f"at {r['performance']:.0f}/100, and no kept activity covers it",
-                    "cost": None,
-                    "experience_change": None,
-                    "se": None,
-                    "touchpoints": [r["driver"]],
-                }
+                    cost=None,
+                    experience_change=None,
+                    se=None,
+                    touchpoints=tuple([r["driver"]]),
+                )
             )
     owner = answers.get("cx_owner") if answers else None
     owner_score = (
@@ -484,40 +669,40 @@ def _starts(
     if to_be == "cherry_picker" and (owner_score is None or owner_score < o.boundary):
         units = sorted({str(r["owner_unit"]) for r in a.activities if r.get("owner_unit")})
         out.append(
-            {
-                "activity_id": "new-cx-owner",
-                "name": "Appoint a CX manager",
-                "decision": "start",
-                "reason": "a Cherry Picker assigns CXM to one unit reporting to a "
+            Decision(
+                activity_id="new-cx-owner",
+                name="Appoint a CX manager",
+                decision="start",
+                reason="a Cherry Picker assigns CXM to one unit reporting to a "
                 "customer-facing executive (4.3.2)"
                 + (f"; today it is spread over {', '.join(units)}" if units else "")
                 + ("" if owner_score is None else f"; cx_owner answered {owner_score:.2f}"),
-                "cost": None,
-                "experience_change": None,
-                "se": None,
-                "touchpoints": [],
-            }
+                cost=None,
+                experience_change=None,
+                se=None,
+                touchpoints=tuple([]),
+            )
         )
     if to_be == "champion" and not governed:
         out.append(
-            {
-                "activity_id": "new-governance",
-                "name": "Anchor CXM in the C-suite",
-                "decision": "start",
-                "reason": "a Champion prioritises CX at the top, aligns functions and ties "
+            Decision(
+                activity_id="new-governance",
+                name="Anchor CXM in the C-suite",
+                decision="start",
+                reason="a Champion prioritises CX at the top, aligns functions and ties "
                 "incentives to CX (4.3.1); no governance activity runs",
-                "cost": None,
-                "experience_change": None,
-                "se": None,
-                "touchpoints": [],
-            }
+                cost=None,
+                experience_change=None,
+                se=None,
+                touchpoints=tuple([]),
+            )
         )
     return out
 
 
-def _decision_text(d: dict[str, Any]) -> str:
-    cost = "" if d["cost"] is None else f" ({d['cost']:,.0f} a year)"
-    return f"{d['decision']}: {d['name'] or d['activity_id']}{cost} — {d['reason']}"
+def _decision_text(d: Decision) -> str:
+    cost = "" if d.cost is None else f" ({d.cost:,.0f} a year)"
+    return f"{d.decision}: {d.name or d.activity_id}{cost} — {d.reason}"
 
 
 def _metrics(
@@ -555,61 +740,61 @@ def _metrics(
 
 
 def _monitor(
-    a: Assessment, prof: Profile, decisions: list[dict[str, Any]], o: StrategyOptions
-) -> list[dict[str, Any]]:
+    a: Assessment, prof: Profile, decisions: list[Decision], o: StrategyOptions
+) -> list[Monitor]:
     out = []
     rows = prof.rows.dropna(subset=["importance"]).sort_values("importance", ascending=False)
     for r in rows.head(2).to_dict("records"):
         out.append(
-            {
-                "what": f"importance of {r['goal']}",
-                "now": round(float(r["importance"]), 2),
-                "text": f"monitor: importance of {r['goal']} (now {r['importance']:.2f}/5 from "
+            Monitor(
+                what=f"importance of {r['goal']}",
+                now=round(float(r["importance"]), 2),
+                text=f"monitor: importance of {r['goal']} (now {r['importance']:.2f}/5 from "
                 f"{r['n']} people) in each goals survey wave",
-            }
+            )
         )
     gaps = prof.rows.dropna(subset=["gap"]).sort_values("gap", ascending=False)
     if not gaps.empty and gaps.gap.iloc[0] > 0:
         g = gaps.iloc[0]
         out.append(
-            {
-                "what": f"gap on {g.goal}",
-                "now": round(float(g.gap), 2),
-                "text": f"monitor: the gap on {g.goal} (sought {g.importance:.2f}, "
+            Monitor(
+                what=f"gap on {g.goal}",
+                now=round(float(g.gap), 2),
+                text=f"monitor: the gap on {g.goal} (sought {g.importance:.2f}, "
                 f"delivered {g.rating:.2f}) until it closes",
-            }
+            )
         )
     if a.scope_data is not None:
         weakest = min(
             (d for d in a.scope_dimensions if d["data"] is not None), key=lambda d: d["data"]
         )
         out.append(
-            {
-                "what": "observed scope",
-                "now": round(a.scope_data, 3),
-                "text": f"monitor: observed CXM scope (now {a.scope_data:.2f}; weakest "
+            Monitor(
+                what="observed scope",
+                now=round(a.scope_data, 3),
+                text=f"monitor: observed CXM scope (now {a.scope_data:.2f}; weakest "
                 f"{weakest['dimension']} {weakest['data']:.2f}) every quarter",
-            }
+            )
         )
     for rel in a.relations:
         if min(rel.events, rel.accounts - rel.events) >= o.min_events:
             out.append(
-                {
-                    "what": f"{rel.outcome} vs CX",
-                    "now": rel.value,
-                    "text": f"monitor: {rel.outcome} against account CX ({rel.statistic} now "
+                Monitor(
+                    what=f"{rel.outcome} vs CX",
+                    now=rel.value,
+                    text=f"monitor: {rel.outcome} against account CX ({rel.statistic} now "
                     f"{rel.value:.2f}, {rel.events} of {rel.accounts} accounts)",
-                }
+                )
             )
     for d in decisions:
-        if d["decision"] == "keep" and d["experience_change"] is not None:
+        if d.decision == "keep" and d.experience_change is not None:
             out.append(
-                {
-                    "what": f"experience change of {d['activity_id']}",
-                    "now": d["experience_change"],
-                    "text": f"monitor: {d['name']} — experience {d['experience_change']:+.1f} "
+                Monitor(
+                    what=f"experience change of {d.activity_id}",
+                    now=d.experience_change,
+                    text=f"monitor: {d.name} — experience {d.experience_change:+.1f} "
                     "points where it runs; stop it if no gain shows by the next review",
-                }
+                )
             )
     return out
 
@@ -621,9 +806,9 @@ def _triggers(
     answers: Answers | None,
     as_of: _dt.datetime,
     o: StrategyOptions,
-) -> list[dict[str, Any]]:
+) -> list[Trigger]:
     """Triggers for a re-think, each with its current value and whether it fired."""
-    out: list[dict[str, Any]] = []
+    out: list[Trigger] = []
     year_ago = as_of - _dt.timedelta(days=o.window_days)
     now_imp = latest_importance(backend, as_of)
     before = latest_importance(backend, year_ago)
@@ -636,26 +821,26 @@ def _triggers(
             value = float(shift[goal])
             fired = abs(value) >= o.goal_shift
             out.append(
-                {
-                    "trigger": "changing customer goals",
-                    "now": round(value, 2),
-                    "threshold": o.goal_shift,
-                    "fired": fired,
-                    "text": f"trigger: customer goals — {goal} importance moved {value:+.2f} "
+                Trigger(
+                    trigger="changing customer goals",
+                    now=round(value, 2),
+                    threshold=o.goal_shift,
+                    fired=fired,
+                    text=f"trigger: customer goals — {goal} importance moved {value:+.2f} "
                     f"over the last {o.window_days} days (re-think at ±{o.goal_shift})"
                     + (": FIRED" if fired else ""),
-                }
+                )
             )
     else:
         out.append(
-            {
-                "trigger": "changing customer goals",
-                "now": None,
-                "threshold": o.goal_shift,
-                "fired": None,
-                "text": "trigger: customer goals — ask the goals survey at least twice a "
+            Trigger(
+                trigger="changing customer goals",
+                now=None,
+                threshold=o.goal_shift,
+                fired=None,
+                text="trigger: customer goals — ask the goals survey at least twice a "
                 f"year apart to see them move (re-think at ±{o.goal_shift})",
-            }
+            )
         )
     if a.scope_data is not None:
         past = observed_scope(backend, as_of=year_ago, options=o).score
@@ -663,43 +848,48 @@ def _triggers(
             drift = a.scope_data - past
             fired = abs(drift) >= o.scope_drift
             out.append(
-                {
-                    "trigger": "drift in scope",
-                    "now": round(drift, 3),
-                    "threshold": o.scope_drift,
-                    "fired": fired,
-                    "text": f"trigger: scope drift — observed scope {past:.2f} → "
+                Trigger(
+                    trigger="drift in scope",
+                    now=round(drift, 3),
+                    threshold=o.scope_drift,
+                    fired=fired,
+                    text=f"trigger: scope drift — observed scope {past:.2f} → "
                     f"{a.scope_data:.2f} over the year (re-think at "
                     f"±{o.scope_drift})" + (": FIRED" if fired else ""),
-                }
+                )
             )
     out += _impact_triggers(a, bank, answers, o)
     if a.misperception:
         out.append(
-            {
-                "trigger": "misperceived impact",
-                "now": round((a.impact.perception or 0) - (a.impact.context or 0), 3),
-                "threshold": o.misperception,
-                "fired": True,
-                "text": "trigger: the top-management view and the context disagree: re-assess "
+            Trigger(
+                trigger="misperceived impact",
+                now=round((a.impact.perception or 0) - (a.impact.context or 0), 3),
+                threshold=o.misperception,
+                fired=True,
+                text="trigger: the top-management view and the context disagree: re-assess "
                 "impact with the wider leadership team: FIRED",
-            }
+            )
         )
     return out
 
 
 def _drift_trigger(
     before: Assessment, now: Assessment, previous: Answers, o: StrategyOptions
-) -> dict[str, Any]:
+) -> Trigger:
     """How the firm's own view moved since an earlier assessment (same data, so
     the change is the answers')."""
     when = f"{previous.answered_on:%Y-%m-%d}" if previous.answered_on else "the last one"
     b, n = before.impact.score, now.impact.score
     if b is None or n is None:
-        return {"trigger": "drift in impact", "now": None, "threshold": o.impact_drift,
-                "fired": None, "since": when,
-                "text": f"trigger: drift in impact — the assessment of {when} or this one "
-                        "lacks the impact items, so no drift can be told"}  # fmt: skip
+        return Trigger(
+            trigger="drift in impact",
+            now=None,
+            threshold=o.impact_drift,
+            fired=None,
+            since=when,
+            text=f"trigger: drift in impact — the assessment of {when} or this one "
+            "lacks the impact items, so no drift can be told",
+        )
     drift = n - b
     fired = abs(drift) >= o.impact_drift
     parts = [f"impact {b:.2f} → {n:.2f}"]
@@ -707,35 +897,35 @@ def _drift_trigger(
         parts.append(f"assessed scope {before.scope_self:.2f} → {now.scope_self:.2f}")
     if before.archetype != now.archetype:
         parts.append(f"archetype {_label(before.archetype)} → {_label(now.archetype)}")
-    return {
-        "trigger": "drift in impact",
-        "now": round(drift, 3),
-        "threshold": o.impact_drift,
-        "fired": fired,
-        "since": when,
-        "text": f"trigger: drift since the assessment of {when} — "
+    return Trigger(
+        trigger="drift in impact",
+        now=round(drift, 3),
+        threshold=o.impact_drift,
+        fired=fired,
+        since=when,
+        text=f"trigger: drift since the assessment of {when} — "
         + ", ".join(parts)
         + f" (re-think at ±{o.impact_drift})"
         + (": FIRED" if fired else ""),
-    }
+    )
 
 
 def _impact_triggers(
     a: Assessment, bank: ItemBank, answers: Answers | None, o: StrategyOptions
-) -> list[dict[str, Any]]:
+) -> list[Trigger]:
     """Competitor moves and drift in impact: the answer to each contextual factor
     that, alone, would move impact across the boundary."""
     if a.impact.score is None or answers is None:
         return [
-            {
-                "trigger": "competitor moves",
-                "now": None,
-                "threshold": None,
-                "fired": None,
-                "text": "trigger: competitor moves — answer the impact items to learn which "
+            Trigger(
+                trigger="competitor moves",
+                now=None,
+                threshold=None,
+                fired=None,
+                text="trigger: competitor moves — answer the impact items to learn which "
                 "change in rivalry, switching barriers or deal size would flip the "
                 "call",
-            }
+            )
         ]
     imp = a.impact.score
     flips = []
@@ -765,40 +955,38 @@ def _impact_triggers(
     else:
         text += "; no single answer can flip it"
     return [
-        {
-            "trigger": "competitor moves",
-            "now": round(imp, 3),
-            "threshold": o.boundary,
-            "fired": False,
-            "flips": [
-                {"item": i, "answer": was, "flips_at": round(to, 2)} for _, i, was, to in flips
-            ],
-            "text": text,
-        }
+        Trigger(
+            trigger="competitor moves",
+            now=round(imp, 3),
+            threshold=o.boundary,
+            fired=False,
+            flips=tuple(
+                [Flip(item=i, answer=was, flips_at=round(to, 2)) for _, i, was, to in flips]
+            ),
+            text=text,
+        )
     ]
 
 
-def _trajectory(as_is: str | None, to_be: str | None, a: Assessment) -> list[dict[str, Any]]:
+def _trajectory(as_is: str | None, to_be: str | None, a: Assessment) -> list[TrajectoryStep]:
     """The path from the as-is to the to-be archetype, one axis at a time."""
     if to_be is None:
         return []
     if as_is is None:
         return [
-            {
-                "archetype": to_be,
-                "label": _label(to_be),
-                "move": "as-is unknown: assess impact first",
-            }
+            TrajectoryStep(
+                archetype=to_be, label=_label(to_be), move="as-is unknown: assess impact first"
+            )
         ]
     if as_is == to_be:
-        return [{"archetype": as_is, "label": _label(as_is), "move": "hold the position"}]
+        return [TrajectoryStep(archetype=as_is, label=_label(as_is), move="hold the position")]
     path = [as_is]
     if (as_is, to_be) in VIA:
         path.append(VIA[(as_is, to_be)])
     path.append(to_be)
-    out = [{"archetype": as_is, "label": _label(as_is), "move": "as-is"}]
+    out = [TrajectoryStep(archetype=as_is, label=_label(as_is), move="as-is")]
     for prev, nxt in itertools.pairwise(path):
-        out.append({"archetype": nxt, "label": _label(nxt), "move": MOVES[(prev, nxt)]})
+        out.append(TrajectoryStep(archetype=nxt, label=_label(nxt), move=MOVES[(prev, nxt)]))
     return out
 
 

@@ -20,6 +20,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from b2bcx.convert import plain_dict
 from b2bcx.errors import ConfigurationError, NotFound
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import resolve_as_of
@@ -69,16 +70,7 @@ CONFLICT_COLUMNS = [
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = frame.astype(object).where(frame.notna(), None)
-    return [{str(k): _plain(v) for k, v in r.items()} for r in out.to_dict("records")]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    return [plain_dict(r) for r in frame.to_dict("records")]
 
 
 @dataclass(frozen=True)
@@ -102,8 +94,9 @@ class Profile:
         """The goal rows."""
         return self.rows.copy()
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"level", "rows", "value_propositions", "conflicts", "notes"}``."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"level", "rows", "value_propositions", "conflicts", "notes"}``: the
+        contract of ``docs/strategy.md``."""
         return {
             "level": self.level,
             "rows": _records(self.rows),
@@ -111,6 +104,10 @@ class Profile:
             "conflicts": _records(self.conflicts),
             "notes": list(self.notes),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
 
 
 def latest_importance(backend: Backend, as_of: _dt.datetime) -> pd.DataFrame:
@@ -145,7 +142,7 @@ def profile(
     --------
     >>> import b2bcx
     >>> with b2bcx.open_workspace(":memory:") as ws:
-    ...     profile(ws.backend).to_json()["rows"]
+    ...     profile(ws.backend).to_dict()["rows"]
     []
     """
     if level not in LEVELS:

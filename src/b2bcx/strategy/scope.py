@@ -68,8 +68,8 @@ class ScopeDimension:
     breadth: float | None = None
     depth: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """As JSON."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"dimension", "data", "breadth", "depth", "detail"}`` (rounded to 3 places)."""
         return {
             "dimension": self.dimension,
             "data": _round(self.share),
@@ -77,6 +77,10 @@ class ScopeDimension:
             "depth": _round(self.depth),
             "detail": self.detail,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        """Alias of :meth:`to_dict`, kept for compatibility."""
+        return self.to_dict()
 
 
 def _round(value: float | None) -> float | None:
