@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import b2bcx
-from b2bcx.server.tokens import create_token
 from b2bcx.demo import generate_world
+from b2bcx.server.tokens import create_token
 
 SECRET = "test-secret-" + "x" * 40
 

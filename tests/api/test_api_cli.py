@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import b2bcx
-from b2bcx.server.tokens import verify_token
 from b2bcx.cli import app
+from b2bcx.server.tokens import verify_token
 
 runner = CliRunner()
 

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 import b2bcx
 from b2bcx.api.app import create_app
-from b2bcx.server.settings import load_server_settings
-from b2bcx.server.tokens import create_token
 from b2bcx.demo import generate_world
 from b2bcx.measures.collective import measure_units
-from b2bcx.web import create_web_app
+from b2bcx.server.settings import load_server_settings
+from b2bcx.server.tokens import create_token
+from b2bcx.web.app import mount_dashboard
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def test_account_detail_names_its_group(api: TestClient, group_world: GroupWorld
 
 def test_dashboard_account_page_links_the_group(group_world: GroupWorld) -> None:
     settings = load_server_settings(workspace=str(group_world.path), secret=SECRET, warm=False)
-    with TestClient(create_web_app(settings)) as client:
+    with TestClient(create_app(settings, mount=(mount_dashboard,))) as client:
         sign_in(client, group_world.admin, "/")
         member = sorted(set(group_world.members) - {group_world.top})[0]
         html = client.get(f"/accounts/{member}").text

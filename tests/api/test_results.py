@@ -7,16 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import b2bcx
-from b2bcx.server.pool import ConnectionPool
 from b2bcx.analyses import Analyses
-from b2bcx.server.results import ResultCache, Unavailable
 from b2bcx.errors import ConfigurationError
+from b2bcx.server.pool import ConnectionPool
+from b2bcx.server.results import ResultCache, Unavailable
 
 
 def _cache(ws: b2bcx.Workspace, computations: dict[str, Any], **kw: Any) -> ResultCache:
-    return ResultCache(
-        ws.backend, threading.RLock(), computations, check_seconds=0, **kw
-    )
+    return ResultCache(ws.backend, threading.RLock(), computations, check_seconds=0, **kw)
 
 
 def test_computed_once_per_data_version(ws: b2bcx.Workspace, small_bundle: Path) -> None:

@@ -103,8 +103,8 @@ def test_a_bad_thresholds_file_stops_the_start(tmp_path: Path) -> None:
 
 
 def test_the_api_diagnoses_under_the_servers_thresholds(world: World, tmp_path: Path) -> None:
-    # a silo gap no pair of functions reaches: C2 finds nothing (it does by default)
-    strict = _write(tmp_path / "strict.yaml", "silo_gap: 1000\n")
+    # a silo gap of 100 points no pair of functions reaches: C2 finds nothing (it does by default)
+    strict = _write(tmp_path / "strict.yaml", "silo_gap: 100\n")
     with b2bcx.open_workspace(world.path) as ws:
         default = ws.analyses(AnalysisOptions(n_boot=0)).diagnosis.to_json()["findings"]
         expected = ws.analyses(
@@ -192,6 +192,12 @@ def test_api_and_dashboard_side_by_side_on_one_state(world: World) -> None:
     api_only = create_app(settings)
     with TestClient(api_only) as c:
         assert c.get("/signin").status_code == 404
+    # the composing function b2bcx serve calls until it composes itself
+    from b2bcx.web import create_web_app
+
+    with TestClient(create_web_app(settings)) as c:
+        assert c.get("/api/v1/health").status_code == 200
+        assert c.get("/signin").status_code == 200
 
 
 def test_forgetting_a_result_drops_its_json_view(ws: b2bcx.Workspace) -> None:

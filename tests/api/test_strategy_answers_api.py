@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 import b2bcx
 from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
-from b2bcx.web import create_web_app
+from b2bcx.web.app import mount_dashboard
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "strategy" / "answers.yaml"
 
@@ -67,7 +67,7 @@ def test_answers_are_checked_saved_audited_and_used(api: TestClient, own_world: 
 
 def test_dashboard_saves_answers_with_the_form(own_world: World) -> None:
     settings = load_server_settings(workspace=str(own_world.path), secret=SECRET, warm=False)
-    with TestClient(create_web_app(settings)) as client:
+    with TestClient(create_app(settings, mount=(mount_dashboard,))) as client:
         sign_in(client, own_world.analyst, "/strategy")
         page = client.get("/strategy").text
         token = re.search(r'action="/strategy/answers".*?name="csrf_token" value="([^"]+)"',

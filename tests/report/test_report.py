@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_world import World
@@ -13,16 +15,13 @@ from typer.testing import CliRunner
 
 import b2bcx
 from b2bcx.cli import app
-from b2bcx.report import gather, render_report, write_report
+from b2bcx.report import render_report, write_report
 from b2bcx.report.charts import Bar, Cell, bar_chart, heatmap, line_chart, strategy_matrix
 
 
 @pytest.fixture(scope="module")
-def html(report_world: World, tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("report") / "report.html"
-    with b2bcx.open_workspace(report_world.path) as ws:
-        write_report(ws.backend, out)
-    return out.read_text(encoding="utf-8")
+def html(gathered: Any) -> str:
+    return render_report(gathered.data)
 
 
 def test_report_is_self_contained(html: str) -> None:
@@ -46,9 +45,8 @@ def test_report_draws_its_charts_with_data(html: str) -> None:
     assert html.count('class="mark"') > 30
 
 
-def test_every_statement_has_its_evidence(html: str, report_world: World) -> None:
-    with b2bcx.open_workspace(report_world.path) as ws:
-        data = gather(ws.backend)
+def test_every_statement_has_its_evidence(html: str, gathered: Any) -> None:
+    data = gathered.data
     diagnosis = data.get("diagnosis")
     assert diagnosis and diagnosis["findings"]
     first = diagnosis["findings"][0]
@@ -99,10 +97,9 @@ def test_charts_escape_labels_and_mark_data() -> None:
     assert 'data-label="as-is"' in matrix and "Cherry Picker" in matrix
 
 
-def test_priorities_show_what_detractors_wrote(html: str, report_world: World) -> None:
+def test_priorities_show_what_detractors_wrote(html: str, gathered: Any) -> None:
     assert "no analysed comments" in html  # this world's comments were not analysed
-    with b2bcx.open_workspace(report_world.path) as ws:
-        data = gather(ws.backend)
+    data = copy.deepcopy(gathered.data)
     first = data.get("diagnosis")["priorities"][0]
     worst = {"comment": "Nobody <b>called</b> back", "sentiment": -0.9}
     first["text"] = {"comments": 7, "sentiment": -0.42, "effort": 0.3, "negative_share": 0.57,

@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from api_world import SECRET, World, build_world
 
 import b2bcx
+from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
-from b2bcx.web import create_web_app
+from b2bcx.web.app import mount_dashboard
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def live_server(web_world: World) -> Iterator[str]:
 
     port = _free_port()
     settings = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=True)
-    app = create_web_app(settings)
+    app = create_app(settings, mount=(mount_dashboard,))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,16 +10,17 @@ from api_world import SECRET, World, sign_in
 from fastapi.testclient import TestClient
 
 import b2bcx
+from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
 from b2bcx.server.tokens import create_token, revoke_token
-from b2bcx.web import create_web_app
+from b2bcx.web.app import mount_dashboard
 from b2bcx.web.session import SESSION_COOKIE, sign, unsign
 
 
 @pytest.fixture(scope="module")
 def app_client(web_world: World) -> Iterator[TestClient]:
     settings = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=False)
-    with TestClient(create_web_app(settings)) as c:
+    with TestClient(create_app(settings, mount=(mount_dashboard,))) as c:
         yield c
 
 
