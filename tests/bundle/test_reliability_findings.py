@@ -508,3 +508,39 @@ def test_l4_export_stays_verbatim(tmp_path: Path) -> None:
     text = (tmp_path / "out" / "accounts.csv").read_text(encoding="utf-8")
     assert "=1+1" in text and "'=1+1" not in text
     assert io.StringIO(text).read().count("'=") == 0
+
+
+# -- found by the fuzz suite (tests/faults) -------------------------------------------
+def test_h1_unclosed_quote_swallowing_the_last_rows_is_rejected(tmp_path: Path) -> None:
+    # the file ends with a line break, but a quote opened in row 2 never closes:
+    # A2 and A3 were read as part of A1's name
+    ws = b2bcx.open_workspace(":memory:")
+    folder = _mk(tmp_path / "b", 'account_id,name\nA1,"open\nA2,x\nA3,y\n')
+    with pytest.raises(BundleError, match=r"accounts\.csv: row 2 opens a quoted value .* never"):
+        ws.import_bundle(folder)
+    assert _count(ws, "accounts") == 0
+    ok = _mk(tmp_path / "c", 'account_id,name\nA1,"closed with a line break\n"\n')
+    ws.import_bundle(ok)
+    assert [r["name"] for r in _rows(ws, "accounts")] == ["closed with a line break\n"]
+
+
+def test_h1_unclosed_quote_in_a_small_file_does_not_grow_the_block_without_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an unclosed quote made the reader retry with ever bigger blocks (up to an
+    # int32 overflow of pyarrow's block size); the block never needs to exceed the file
+    monkeypatch.setattr(reading, "_BLOCK", 64)
+    rows = "".join(f"A{i},x\n" for i in range(5)) + 'A9,"open\n' + "B,y\n" * 40
+    folder = _mk(tmp_path / "b", "account_id,name\n" + rows)
+    with pytest.raises(BundleError, match=r"row 7 opens a quoted value"):
+        b2bcx.open_workspace(":memory:").import_bundle(folder)
+
+
+def test_m2_damaged_zip_entry_offset_is_a_bundle_error(tmp_path: Path) -> None:
+    path = _bundle_zip(tmp_path / "b.zip")
+    data = bytearray(path.read_bytes())
+    pos = data.find(b"PK\x01\x02")  # the first central record: point it past the end
+    data[pos + 42 : pos + 46] = (0xFFFFFF00).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=r"b\.zip"):
+        b2bcx.open_workspace(":memory:").import_bundle(path)

@@ -428,16 +428,34 @@ def _read_csv(
     names, delim = _header(source, enc, delimiter)
     block = _BLOCK
     done = [0]  # rows already yielded: a retry with a bigger block skips them
+    last: list[object] = []  # the values of the last row read
     while True:
         try:
-            yield from _csv_batches(source, table, names, delim, enc, block, done)
+            yield from _csv_batches(source, table, names, delim, enc, block, done, last)
             break
         except _BlockTooSmall:
+            if block > source.path.stat().st_size:
+                # the whole file fits in a block: a quote opens a value that never closes
+                raise BundleError(_unclosed_quote(source, enc, delim, len(names))) from None
             if block >= _MAX_BLOCK:
                 raise BundleError(f"{source.name}: a field is larger than 1 GiB") from None
-            block *= 4
+            block = min(block * 4, _MAX_BLOCK)
     if done[0] and not _ends_with_line_break(source.path):
         raise BundleError(_truncated(source, enc, done[0] + 1))
+    if done[0] and _swallowed_the_end(source.path, last):
+        raise BundleError(_unclosed_quote(source, enc, delim, len(names), done[0] + 1))
+
+
+def _swallowed_the_end(path: Path, last: list[object]) -> bool:
+    """Whether the last row's last value ran to the end of the file: a quote opened
+    in it never closed, so it holds the line breaks (and rows) that follow."""
+    values = [v for v in last if isinstance(v, str)]
+    if not values or not values[-1].endswith(("\n", "\r")):
+        return False
+    with path.open("rb") as fh:
+        fh.seek(max(path.stat().st_size - 16, 0))
+        tail = fh.read().rstrip(b"\x00").rstrip(b"\r\n").rstrip(b"\x00")
+    return not tail.endswith(b'"')  # a closed quoted value ends in a quote
 
 
 def _ends_with_line_break(path: Path) -> bool:
@@ -460,6 +478,19 @@ def _truncated(source: SourceFile, encoding: str, row: int) -> str:
         "so it was probably cut off (truncated) and the row's last value may be incomplete; "
         "nothing was imported. Check that the file is complete (copy or download it again); "
         f"if row {row} is complete, end the file with a line break and import again"
+    )
+
+
+def _unclosed_quote(
+    source: SourceFile, encoding: str, delimiter: str, n_columns: int, row: int | None = None
+) -> str:
+    """The error for a quoted value that runs to the end of the file."""
+    where = _locate_parse_error(source, encoding, delimiter, n_columns)
+    place = f"row {where[0]} (line {where[1]})" if where else f"row {row}" if row else "a row"
+    return (
+        f'{source.name}: {place} opens a quoted value (") that is never closed, so the rest '
+        "of the file would be read as one value; close the quote (a quote inside a quoted "
+        'value is written twice: "") or remove the stray quote'
     )
 
 
@@ -494,6 +525,7 @@ def _csv_batches(
     enc: str,
     block: int,
     done: list[int],
+    last: list[object],
 ) -> Iterator[RawBatch]:
     read = pacsv.ReadOptions(
         column_names=names, skip_rows=1, block_size=block, encoding=enc, use_threads=True
@@ -521,6 +553,7 @@ def _csv_batches(
             rows = pa.array(range(start, start + data.num_rows), pa.int64())
             done[0] = seen
             if data.num_rows:
+                last[:] = list(data.slice(data.num_rows - 1).to_pylist()[0].values())
                 yield RawBatch(table=table, file=source.name, rows=rows, data=data)
         if done[0] == 0:  # a header-only file: no rows, but its header is still checked
             empty = pa.table({n: pa.array([], pa.string()) for n in names})
