@@ -1,7 +1,11 @@
 """Results to JSON-ready values: frames to records, NaN to ``null``, dates to ISO text.
 
-The server's plainifier until the library has one (``b2bcx.convert``); typed
-results give their JSON object through :func:`as_dict`.
+Typed results give their JSON object through :func:`as_dict` (their
+``to_dict()``, made plain by the library's one plainifier, :mod:`b2bcx.convert`).
+What the server adds is the API's wire form of values that are not results yet
+(result frames, stored rows): stored timestamps are UTC without a zone, so they
+are written with ``Z`` (RFC 3339 needs an offset), which ``b2bcx.convert.plain``
+leaves to its callers.
 """
 
 from __future__ import annotations
