@@ -273,4 +273,6 @@ def test_units_carry_reliability_interval_and_components(ws: b2bcx.Workspace) ->
     many = u[u.n_stakeholders >= 2]
     assert (many.rwg_low <= many.rwg + 1e-9).all() and (many.rwg <= many.rwg_high + 1e-9).all()
     assert {"var_person", "var_within", "m_eff", "rwg_means", "nps_note"} <= set(u.columns)
-    assert {"var_unit", "var_person", "var_within"} <= set(res.portfolio)
+    assert {"var_unit", "var_person", "var_within", "icc1_f", "icc1_p", "icc1_low"} <= set(
+        res.portfolio
+    )

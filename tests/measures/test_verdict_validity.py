@@ -153,3 +153,20 @@ def test_verdict_without_the_chance_test_says_so_and_ad_rule_uses_c_over_6() -> 
                       ad=[1.5, 2.0], options=11)  # fmt: skip
     assert v[0] == ALIGNED and v[1] != ALIGNED and "AD > 1.83" in why[1]
     assert VerdictRule(ad_rule=True).methods(5)["max_ad"] == pytest.approx(5 / 6)
+
+
+def test_icc1_test_matches_shrout_fleiss_icc1_on_a_balanced_table() -> None:
+    # for equal group sizes the one-way ICC(1) interval is Shrout & Fleiss'
+    # ICC(1,1) (psych::ICC "ICC1"), whose code is pinned to psych's output
+    from b2bcx.measures.consensus import icc1_test
+    from b2bcx.measures.icc import icc, shrout_fleiss
+
+    rng = np.random.default_rng(11)
+    table = rng.normal(size=(12, 1)) + rng.normal(size=(12, 4)) * 0.8
+    r = icc(table.ravel(), np.arange(12).repeat(4))
+    got = icc1_test(r.msb, r.msw, r.n_groups, r.n, r.k)
+    sf = shrout_fleiss(table).set_index("type").loc["ICC1"]
+    assert got["icc1_f"] == pytest.approx(sf.f)
+    assert got["icc1_p"] == pytest.approx(sf.p)
+    assert got["icc1_low"] == pytest.approx(sf.lower)
+    assert got["icc1_high"] == pytest.approx(sf.upper)

@@ -29,6 +29,7 @@ from b2bcx.errors import ConfigurationError
 from b2bcx.measures.agreement import average_deviation, awg, null_variance, rwg_j_from_variance
 from b2bcx.measures.consensus import (
     DEFAULT_INTERVAL_REPS,
+    icc1_test,
     portfolio_components,
     rwg_bootstrap,
     spearman_brown,
@@ -527,6 +528,8 @@ def _portfolio(people: pd.DataFrame, unit: pd.Series, scale: Scale) -> dict[str,
     if unit.nunique() >= 2 and len(people) > unit.nunique():
         result = icc(people.score.to_numpy(), unit.to_numpy())
         out["icc1"], out["icc2"] = result.icc1, result.icc2
+        test = icc1_test(result.msb, result.msw, result.n_groups, result.n, result.k)
+        out.update({k: None if np.isnan(v) else v for k, v in test.items()})
     if "m_eff_inv" in people:
         out.update(
             portfolio_components(

@@ -276,6 +276,38 @@ def portfolio_components(
     }
 
 
+def icc1_test(
+    msb: float, msw: float, n_groups: int, n: int, k: float, *, alpha: float = 0.05
+) -> dict[str, float]:
+    """F test and confidence interval of ICC(1) from the one-way ANOVA.
+
+    F = MSB/MSW on (J − 1, N − J) df; the interval transforms the F bounds
+    F/F_{1−α/2}(J − 1, N − J) and F·F_{1−α/2}(N − J, J − 1) by (F − 1)/(F + k − 1)
+    (Shrout & Fleiss 1979, ICC(1,1); exact for equal group sizes k, an
+    approximation with k = N/J otherwise).
+
+    >>> r = icc1_test(msb=5.0, msw=1.0, n_groups=10, n=50, k=5.0)
+    >>> round(r["icc1_f"], 3), r["icc1_low"] < (5 - 1) / (5 + 4) < r["icc1_high"]
+    (5.0, True)
+    """
+    from scipy import stats
+
+    df1, df2 = n_groups - 1, n - n_groups
+    if df1 < 1 or df2 < 1 or not msw > 0:
+        nan = float("nan")
+        return {"icc1_f": nan, "icc1_p": nan, "icc1_low": nan, "icc1_high": nan}
+    f = msb / msw
+    q = 1 - alpha / 2
+    f_lo = f / float(stats.f.ppf(q, df1, df2))
+    f_hi = f * float(stats.f.ppf(q, df2, df1))
+    return {
+        "icc1_f": f,
+        "icc1_p": float(stats.f.sf(f, df1, df2)),
+        "icc1_low": (f_lo - 1) / (f_lo + k - 1),
+        "icc1_high": (f_hi - 1) / (f_hi + k - 1),
+    }
+
+
 def variance_frame(labels: npt.NDArray[Any], v: UnitVariance, null_var: float) -> pd.DataFrame:
     """The components and both rwg indices as a frame indexed by unit label."""
     return pd.DataFrame(
@@ -294,6 +326,7 @@ def variance_frame(labels: npt.NDArray[Any], v: UnitVariance, null_var: float) -
 __all__ = [
     "DEFAULT_INTERVAL_REPS",
     "UnitVariance",
+    "icc1_test",
     "portfolio_components",
     "rwg_bootstrap",
     "spearman_brown",
