@@ -174,8 +174,8 @@ def _check_column(
         vals = num.to_numpy(zero_copy_only=False)
         whole = col.kind is Kind.INTEGER or (col.scale is not None and col.scale.integer)
         limit = MAX_INTEGER if col.kind is Kind.INTEGER else MAX_NUMBER
-        with np.errstate(invalid="ignore"):
-            huge = present & ~bad & ~(np.abs(vals) <= limit)  # inf and 1e400 too
+        with np.errstate(invalid="ignore"):  # inf and 1e400 too; a scale has its own range
+            huge = present & ~bad & ~(np.abs(vals) <= limit) & (col.scale is None)
         probs.add(
             huge,
             name,
