@@ -1,0 +1,109 @@
+"""Split the G2 reviews of ``../shared/data/g2-reviews`` into sentences with
+stable ids, and join the committed codes (``benchmarks/text_codes/``) back onto
+them: the coded training and evaluation corpus of issue 20, rebuilt from the
+shared data (the sentences themselves are never committed).
+
+    python scripts/text_corpus.py sentences --out build/text-corpus/sentences.csv
+    python scripts/text_corpus.py corpus --out build/text-corpus/corpus.csv
+
+A sentence id is ``<review_id>:<field>:<k>``: the review, the review field
+(``title``, ``like_best``, ``dislike``, ``benefits``, ``recommendations``) and
+the sentence's position in it (from 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "g2-reviews" / "g2_reviews_wide.csv"
+CODES = ROOT / "benchmarks" / "text_codes"
+FIELDS = ("title", "like_best", "dislike", "benefits", "recommendations")
+
+#: A sentence ends at . ! ? (or …) followed by white space, or at a line break;
+#: bullets and list dashes at a line start are dropped.
+_BREAK = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\s*[\r\n]+\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (at least two words each), in order.
+
+    >>> split_sentences("Easy to use. Support is slow!\\n- great reports")
+    ['Easy to use.', 'Support is slow!', 'great reports']
+    """
+    out = []
+    for part in _BREAK.split(text or ""):
+        part = _BULLET.sub("", part or "").strip()
+        if len(_WORD.findall(part)) >= 2:
+            out.append(part)
+    return out
+
+
+def sentences(path: Path = SHARED) -> Iterator[dict[str, str]]:
+    """Every sentence of every review field, with its id, review and field."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            for field in FIELDS:
+                for k, sentence in enumerate(split_sentences(row.get(field) or ""), start=1):
+                    yield {
+                        "sentence_id": f"{row['review_id']}:{field}:{k}",
+                        "review_id": row["review_id"],
+                        "field": field,
+                        "nps": row.get("ans_nps") or "",
+                        "sentence": sentence,
+                    }
+
+
+def sample(rows: list[dict[str, str]], n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` sentences drawn at random (the coding sample), in a random order."""
+    import random
+
+    picked = random.Random(seed).sample(rows, min(n, len(rows)))
+    return [{"sentence_id": r["sentence_id"], "sentence": r["sentence"]} for r in picked]
+
+
+def _write(rows: list[dict[str, str]], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("sentences", "sample"))
+    parser.add_argument("--n", type=int, default=2400, help="sample: how many sentences")
+    parser.add_argument("--seed", type=int, default=2026, help="sample: the random seed")
+    parser.add_argument("--data", type=Path, default=SHARED)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "build" / "text-corpus" / "sentences.csv"
+    )
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        print(
+            f"{args.data} not found: the G2 reviews live in ../shared/data/g2-reviews",
+            file=sys.stderr,
+        )
+        return 2
+    rows = list(sentences(args.data))
+    if args.what == "sample":
+        rows = sample(rows, args.n, args.seed)
+        if args.out.name == "sentences.csv":
+            args.out = args.out.with_name("sample.csv")
+    _write(rows, args.out)
+    reviews = len({r["sentence_id"].split(":")[0] for r in rows})
+    print(f"{len(rows)} sentences from {reviews} reviews → {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
