@@ -4,8 +4,8 @@ is given; the plan's parts are typed values with one ``to_dict()`` contract."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import datetime as dt
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
