@@ -52,3 +52,8 @@ def test_solicited_split_and_centres(ws: b2bcx.Workspace) -> None:
 def test_bad_split(ws: b2bcx.Workspace) -> None:
     with pytest.raises(b2bcx.ConfigurationError, match="split by one of"):
         split(ws.backend, by="colour")
+
+
+def test_breakdowns_carry_their_metric(ws: b2bcx.Workspace) -> None:
+    frame = monthly_trend(ws.backend, metric="nps")
+    assert frame.attrs["metric"] == "nps" and frame.attrs["metric_label"] == "NPS"

@@ -86,3 +86,9 @@ def test_csat_interval_is_agresti_coull() -> None:
     se = np.sqrt(pt * (1 - pt) / nt)
     assert r.lower[0] == pytest.approx(100 * (pt - z * se))
     assert r.upper[0] == pytest.approx(100 * (pt + z * se))
+
+
+def test_scores_name_their_metric() -> None:
+    assert nps([10, 9, 0]).to_dict()["metric_label"] == "NPS"
+    assert csat([5, 4, 1]).metric_label == "CSAT"
+    assert ces([7, 5, 1]).to_dict()["metric"] == "ces"

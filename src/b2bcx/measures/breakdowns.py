@@ -20,7 +20,7 @@ import pandas as pd
 
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.individual import check_metric, resolve_as_of
+from b2bcx.measures.individual import check_metric, metric_label, resolve_as_of
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
 
@@ -43,6 +43,13 @@ def _cells(frame: ir.Table, keys: list[str], metric: str) -> pd.DataFrame:
     cells: pd.DataFrame = agg.order_by(keys).execute()
     scale = RATING_SCALES[metric]
     cells["score"] = (cells["mean"] - scale.low) / (scale.high - scale.low) * 100
+    # what was measured travels with the frame (pandas keeps attrs on copies)
+    cells.attrs["metric"] = metric
+    cells.attrs["metric_label"] = metric_label(metric, level="")
+    cells.attrs["methods"] = {
+        "mean": "mean of the rated interactions in the cell (response level)",
+        "nps": "% promoters − % detractors among the cell's answers",
+    }
     return cells
 
 

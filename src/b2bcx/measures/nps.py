@@ -64,6 +64,12 @@ class ScoreResult(TabularMixin):
     interval: str = "adjusted_wald"
     min_n: int = MIN_INTERVAL_N
     z: float = 1.96
+    metric: str = "nps"
+
+    @property
+    def metric_label(self) -> str:
+        """The score's human name: "NPS", "CSAT" or "CES"."""
+        return self.metric.upper()
 
     @property
     def note(self) -> list[str]:
@@ -99,6 +105,8 @@ class ScoreResult(TabularMixin):
             for k in _COLUMNS
         }
         out["note"] = self.note
+        out["metric"] = self.metric
+        out["metric_label"] = self.metric_label
         out["methods"] = self.methods()
         return out
 
@@ -236,6 +244,7 @@ def _top_box(
     scale: tuple[int, int],
     top_from: float,
     z: float,
+    metric: str,
 ) -> ScoreResult:
     x, codes, labels, w = _prepare(values, groups, weights)
     if np.any((x < scale[0]) | (x > scale[1])):
@@ -244,8 +253,9 @@ def _top_box(
     n, ph, pl, mean, _ = _shares(x, codes, labels, w, high, 1.0 - high)
     lo, hi = agresti_coull(n, ph, z=z)
     return ScoreResult(
-        labels, n, 100 * ph, 100 * lo, 100 * hi, ph, pl, mean, interval="agresti_coull", z=z
-    )
+        labels, n, 100 * ph, 100 * lo, 100 * hi, ph, pl, mean, interval="agresti_coull", z=z,
+        metric=metric,
+    )  # fmt: skip
 
 
 def csat(
@@ -263,7 +273,7 @@ def csat(
     >>> float(r.score[0]), float(r.mean[0])
     (50.0, 3.25)
     """
-    return _top_box(values, groups, weights, (1, 5), 4, z)
+    return _top_box(values, groups, weights, (1, 5), 4, z, "csat")
 
 
 def ces(
@@ -280,4 +290,4 @@ def ces(
     >>> float(ces([7, 5, 2]).mean[0])
     4.666666666666667
     """
-    return _top_box(values, groups, weights, (1, 7), 5, z)
+    return _top_box(values, groups, weights, (1, 7), 5, z, "ces")
