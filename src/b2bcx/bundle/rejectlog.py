@@ -42,8 +42,8 @@ def neutralise(value: str | None) -> str | None:
     a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return first) gets a
     leading ``'``; anything else is unchanged.
 
-    >>> neutralise("=HYPERLINK(\"http://x\")")
-    '\'=HYPERLINK("http://x")'
+    >>> neutralise("=1+1")
+    "'=1+1"
     >>> neutralise("Acme")
     'Acme'
     """
