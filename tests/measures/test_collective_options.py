@@ -239,6 +239,7 @@ def test_items_carry_lindell_r_star_wg_j(ws: b2bcx.Workspace) -> None:
     mean_var = (np.var(eff, ddof=1) + np.var(con, ddof=1)) / 2
     assert a["rwg_star"] == pytest.approx(max(0.0, 1 - mean_var / 2.0))  # no step-up
     assert a["rwg_star"] < a["rwg"]
+    assert a["rwg_low"] <= a["rwg"] + 1e-9 <= a["rwg_high"] + 2e-9  # rwg(j) bootstrap
     assert res.metric_label == "collective efficiency+convenience (multi-item)"
 
 

@@ -32,6 +32,7 @@ from b2bcx.measures.consensus import (
     icc1_test,
     portfolio_components,
     rwg_bootstrap,
+    rwg_j_bootstrap,
     spearman_brown,
     unit_variance,
 )
@@ -237,7 +238,8 @@ def measure_units(
     (the same answers weighted by role), ``rwg`` (agreement of single
     responses from the unit's variance components, valid whatever the number
     of ratings per person: :mod:`b2bcx.measures.consensus`; rwg(j) over
-    ``items``), ``rwg_low``/``rwg_high`` (bootstrap over people),
+    ``items``), ``rwg_low``/``rwg_high`` (bootstrap over people; for ``items``
+    the rwg(j)),
     ``rwg_star`` (Lindell's r*wg(j); equals rwg for one item), ``rwg_means``
     (the uncorrected index on person means, for comparison), ``var_person``,
     ``var_within``, ``m_eff``, ``reliability`` (Spearman–Brown reliability of
@@ -333,6 +335,19 @@ def measure_units(
             alpha=agreement.alpha, seed=agreement.seed,
         )  # fmt: skip
         units["rwg_low"], units["rwg_high"] = lo, hi
+    elif agreement.interval_reps > 0:
+
+        def cols(prefix: str) -> npt.NDArray[np.float64]:
+            return people[[f"{prefix}__{i}" for i in item_cols]].to_numpy(dtype=float)
+
+        labels, lo, hi = rwg_j_bootstrap(
+            people[item_cols].to_numpy(dtype=float), codes, null_var=null_var,
+            m_eff_inv=cols("m_eff_inv"), ss_within=cols("ss_within"),
+            df_within=cols("df_within"), reps=agreement.interval_reps, alpha=agreement.alpha,
+            seed=agreement.seed,
+        )  # fmt: skip
+        units["rwg_low"] = pd.Series(lo, index=labels).reindex(first.index).to_numpy()
+        units["rwg_high"] = pd.Series(hi, index=labels).reindex(first.index).to_numpy()
     units["ad"] = ad
     units["ad_md"] = average_deviation(values, codes, center="median").ad
     units["awg"] = _mean_awg(values, codes, len(units), scale)

@@ -222,6 +222,65 @@ def rwg_bootstrap(
     return labels, lo, hi
 
 
+def rwg_j_bootstrap(
+    scores: npt.ArrayLike,
+    unit: npt.ArrayLike,
+    *,
+    null_var: float,
+    m_eff_inv: npt.ArrayLike,
+    ss_within: npt.ArrayLike,
+    df_within: npt.ArrayLike,
+    reps: int = DEFAULT_INTERVAL_REPS,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[npt.NDArray[Any], FloatArray, FloatArray]:
+    """Percentile bootstrap interval of each unit's rwg(j) over J items.
+
+    ``scores`` and the moments are (n people, J items), complete rows only (as
+    :func:`b2bcx.measures.collective.measure_units` builds them). Each
+    repetition resamples the unit's people (the same draw for every item),
+    averages the items' response variances and applies rwg(j)'s formula.
+    """
+    from b2bcx.measures.agreement import rwg_j_from_variance
+
+    x = np.asarray(scores, dtype=float)
+    if x.ndim != 2:
+        raise ConfigurationError("scores must be (people, items)")
+    h = np.asarray(m_eff_inv, dtype=float).reshape(x.shape)
+    ss = np.asarray(ss_within, dtype=float).reshape(x.shape)
+    df = np.asarray(df_within, dtype=float).reshape(x.shape)
+    labels, codes = np.unique(np.asarray(unit).ravel(), return_inverse=True)
+    k, j = len(labels), x.shape[1]
+    order = np.argsort(codes, kind="stable")
+    codes, x, h, ss, df = codes[order], x[order], h[order], ss[order], df[order]
+    sizes = np.bincount(codes, minlength=k)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rng = np.random.default_rng(seed)
+    out = np.empty((reps, k))
+    done = 0
+    while done < reps:
+        b = min(_CHUNK, reps - done)
+        idx = starts[codes] + np.floor(rng.random((b, len(x))) * sizes[codes]).astype(np.intp)
+        key = (np.arange(b)[:, None] * k + codes[None, :]).ravel()
+        flat = idx.ravel()
+        s2 = np.mean(
+            [
+                _components(
+                    key, b * k, x[flat, i], h[flat, i], ss[flat, i], df[flat, i]
+                ).var_response
+                for i in range(j)
+            ],
+            axis=0,
+        )
+        out[done : done + b] = rwg_j_from_variance(s2, j, null_var=null_var).reshape(b, k)
+        done += b
+    few = sizes < 2
+    out[:, few] = 0.0
+    lo, hi = np.quantile(out, [alpha / 2, 1 - alpha / 2], axis=0)
+    lo[few], hi[few] = np.nan, np.nan
+    return labels, lo, hi
+
+
 def spearman_brown(icc1: float | None, n: npt.ArrayLike) -> FloatArray:
     """Reliability of a mean of n people: n·ICC1 / (1 + (n − 1)·ICC1) (the unit's ICC(2)).
 
@@ -329,6 +388,7 @@ __all__ = [
     "icc1_test",
     "portfolio_components",
     "rwg_bootstrap",
+    "rwg_j_bootstrap",
     "spearman_brown",
     "unit_variance",
     "variance_frame",
