@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from b2bcx.errors import ConfigurationError
+from b2bcx.model.ranges import check_options, option
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StrategyOptions:
     """Thresholds and weights (scores are on 0–1 unless said otherwise).
+
+    Each field declares its allowed range next to its default
+    (:func:`b2bcx.model.ranges.option`); a value outside it raises
+    :class:`~b2bcx.errors.ConfigurationError` naming the option, the value, the
+    range and the default.
 
     Attributes
     ----------
@@ -55,54 +60,30 @@ class StrategyOptions:
         with CX to count in the results strength.
     """
 
-    boundary: float = 0.5
-    clear_margin: float = 0.1
-    self_weight: float = 0.5
-    disagree: float = 0.25
-    perception_share: float = 0.5
-    min_context_answers: int = 3
-    misperception: float = 0.25
-    window_days: int = 365
-    min_rated: int = 5
-    in_use: float = 0.01
-    deep_account_people: int = 3
-    conflict_strength: float = 1.0
-    conflict_min_group: int = 2
-    text_detected: float = 0.5
-    activity_window_days: int = 180
-    keep_change: float = 2.0
-    goal_shift: float = 0.5
-    scope_drift: float = 0.1
-    impact_drift: float = 0.1
-    strong_results: float = 0.4
-    min_events: int = 3
+    boundary: float = option(0.5, 0, 1)
+    clear_margin: float = option(0.1, 0, 0.5)
+    self_weight: float = option(0.5, 0, 1)
+    disagree: float = option(0.25, 0, 1)
+    perception_share: float = option(0.5, 0, 1)
+    min_context_answers: int = option(3, 1, integer=True)
+    misperception: float = option(0.25, 0, 1)
+    window_days: int = option(365, 1, integer=True)
+    min_rated: int = option(5, 1, integer=True)
+    in_use: float = option(0.01, 0, 1)
+    deep_account_people: int = option(3, 1, integer=True)
+    conflict_strength: float = option(1.0, 0, 8)
+    conflict_min_group: int = option(2, 1, integer=True)
+    text_detected: float = option(0.5, 0, 1)
+    activity_window_days: int = option(180, 1, integer=True)
+    keep_change: float = option(2.0, 0, 100)
+    goal_shift: float = option(0.5, 0, 4, open_low=True)
+    scope_drift: float = option(0.1, 0, 1)
+    impact_drift: float = option(0.1, 0, 1)
+    strong_results: float = option(0.4, 0, 1)
+    min_events: int = option(3, 1, integer=True)
 
     def __post_init__(self) -> None:
-        for name in (
-            "boundary",
-            "self_weight",
-            "perception_share",
-            "disagree",
-            "misperception",
-            "in_use",
-            "text_detected",
-            "scope_drift",
-            "strong_results",
-        ):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigurationError(f"{name} must be within 0–1 (got {value})")
-        if not 0.0 <= self.clear_margin <= 0.5:
-            raise ConfigurationError(f"clear_margin must be within 0–0.5 (got {self.clear_margin})")
-        for name in (
-            "window_days",
-            "activity_window_days",
-            "min_rated",
-            "conflict_min_group",
-            "min_events",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigurationError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        check_options(self)
 
 
 DEFAULT_OPTIONS = StrategyOptions()
