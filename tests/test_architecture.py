@@ -66,11 +66,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 ADAPTERS = frozenset({"cli", "api", "web"})
 
-#: (module, import) pairs kept for compatibility, each until its caller moves:
-#: ``b2bcx.web.create_web_app`` composes the API and the dashboard until
-#: ``b2bcx serve`` does it itself (``create_app(settings, mount=(mount_dashboard,))``).
-COMPAT: frozenset[tuple[str, str]] = frozenset({("b2bcx/web/__init__.py", "b2bcx.api.app")})
-
 
 def _part(path: Path) -> str:
     rel = path.relative_to(SRC)
@@ -104,8 +99,6 @@ def check_module(part: str, where: str, source: str) -> list[str]:
         return [f"{where}: part {part!r} is not in ALLOWED"]
     problems = []
     for line, name, imported in _imported_parts(ast.parse(source, filename=where)):
-        if (where, name) in COMPAT:
-            continue
         if imported != part and imported not in ALLOWED[part]:
             problems.append(f"{where}:{line} imports {name}")
     return problems
@@ -148,7 +141,7 @@ def test_check_names_the_offending_module_and_import() -> None:
     assert check_module("web", "b2bcx/web/x.py", late_api) == [
         "b2bcx/web/x.py:2 imports b2bcx.api.app"
     ]
-    assert check_module("web", "b2bcx/web/__init__.py", late_api) == []  # COMPAT
+    assert check_module("api", "b2bcx/api/x.py", "from b2bcx.server.views import result\n") == []
 
 
 def test_all_lists_exactly_the_public_names() -> None:

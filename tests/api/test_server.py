@@ -192,12 +192,6 @@ def test_api_and_dashboard_side_by_side_on_one_state(world: World) -> None:
     api_only = create_app(settings)
     with TestClient(api_only) as c:
         assert c.get("/signin").status_code == 404
-    # the composing function b2bcx serve calls until it composes itself
-    from b2bcx.web import create_web_app
-
-    with TestClient(create_web_app(settings)) as c:
-        assert c.get("/api/v1/health").status_code == 200
-        assert c.get("/signin").status_code == 200
 
 
 def test_forgetting_a_result_drops_its_json_view(ws: b2bcx.Workspace) -> None:
