@@ -207,3 +207,15 @@ def test_a_workspace_that_needs_a_migration_is_opened_for_writing(
     assert result.exit_code == 0, result.output
     assert modes == [True, False]
     assert json.loads(result.stdout)["counts"]["accounts"] > 0
+
+
+def test_ad_rule_is_the_librarys_c_over_6_rule(world: Path) -> None:
+    # Burke & Dunlap (2002): AD(M) ≤ c/6; cx is rated 0–10, so c = 11 options
+    base = ["measure", "-w", str(world), "-f", "json", "--by", "function", "--chance-reps", "0"]
+    by_rule = runner.invoke(app, [*base, "--ad-rule"])
+    by_value = runner.invoke(app, [*base, "--max-ad", str(11 / 6)])
+    assert by_rule.exit_code == 0 and by_value.exit_code == 0, by_rule.output
+    rule, value = json.loads(by_rule.stdout), json.loads(by_value.stdout)
+    assert rule["methods"]["verdict"]["ad_rule"] is True
+    assert rule["methods"]["verdict"]["max_ad"] == pytest.approx(11 / 6)
+    assert [u["verdict"] for u in rule["units"]] == [u["verdict"] for u in value["units"]]

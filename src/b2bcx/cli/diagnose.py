@@ -47,6 +47,7 @@ def diagnose(
     ] = True,
 ) -> None:
     """Diagnose the B2B CEM challenges C1–C5, at-risk accounts and what to fix first."""
+    from b2bcx.analyses import AnalysisOptions
     from b2bcx.cli.progress import RichProgress
     from b2bcx.diagnose import diagnose as run
     from b2bcx.diagnose.thresholds import load_thresholds
@@ -54,20 +55,19 @@ def diagnose(
     wanted = [c for item in challenge or [] for c in item.split(",")] or None
     options = load_thresholds(thresholds, metric=metric, alpha=alpha)
     with open_ws(workspace, read_only=True) as ws, RichProgress(enabled=progress) as bar:
-        result = run(ws.backend, options, challenges=wanted, account_id=account,
-                     as_of=as_of, progress=bar)  # fmt: skip
-    data = _json(result)
+        if wanted is None and account is None:  # the standard diagnosis, from the front door
+            bar.start("diagnose")
+            analyses = ws.analyses(AnalysisOptions(metric=metric, as_of=as_of, diagnose=options))
+            result = analyses.diagnosis
+            bar.finish("diagnose")
+        else:  # a parameterised run: some challenges, or one account
+            result = run(ws.backend, options, challenges=wanted, account_id=account,
+                         as_of=as_of, progress=bar)  # fmt: skip
+    data = result.to_dict()
     if output is OutputFormat.json:
         print_json(data)
         return
     _show(data, top)
-
-
-def _json(result: Any) -> dict[str, Any]:
-    """The diagnosis's JSON contract (``to_dict()``; ``to_json()`` before it existed)."""
-    to_dict = getattr(result, "to_dict", None) or result.to_json
-    data: dict[str, Any] = to_dict()
-    return data
 
 
 def _show(data: dict[str, Any], top: int) -> None:

@@ -124,16 +124,13 @@ def measure(
         RoleWeights,
         accounts_json,
         measure_units,
-        scale_options,
     )
     from b2bcx.measures.individual import DecayOptions
-    from b2bcx.measures.verdict import VerdictRule, ad_cutoff
+    from b2bcx.measures.verdict import VerdictRule
 
     item_list = [i.strip() for i in items.split(",") if i.strip()] if items else None
-    if ad_rule and max_ad is None:
-        max_ad = ad_cutoff(scale_options(item_list[0] if item_list else metric))
     decay = DecayOptions(half_life_days=half_life, as_of=as_of)
-    rule = VerdictRule(min_n=min_n, min_rwg=min_rwg, max_ad=max_ad, max_p=max_p)
+    rule = VerdictRule(min_n=min_n, min_rwg=min_rwg, max_ad=max_ad, max_p=max_p, ad_rule=ad_rule)
     agreement = AgreementOptions(null=null, null_variance=null_variance, chance_reps=chance_reps)
     role_weights = RoleWeights(
         decision_maker=decision_maker_weight, balance_centers=balance_centers

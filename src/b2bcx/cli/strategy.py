@@ -81,13 +81,6 @@ def _analyses(
     return analyses
 
 
-def _json(result: Any) -> dict[str, Any]:
-    """A strategy result's JSON contract (``to_dict()``; ``to_json()`` before it existed)."""
-    to_dict = getattr(result, "to_dict", None) or result.to_json
-    data: dict[str, Any] = to_dict()
-    return data
-
-
 def _answers(path: Path | None, interactive: bool) -> Answers | None:
     """Answers from ``--answers FILE`` or the prompt (on stderr, so that
     ``--format json`` keeps stdout clean); None without either."""
@@ -176,7 +169,7 @@ def profile_cmd(
             result = ws.analyses(AnalysisOptions(as_of=as_of)).profile
         else:
             result = profile(ws.backend, level=level, account_id=account, as_of=as_of)
-    data = _json(result)
+    data = result.to_dict()
     if output is OutputFormat.json:
         print_json(data)
         return
@@ -227,7 +220,7 @@ def assess_cmd(
 
     with open_ws(workspace, read_only=not save) as ws:
         analyses = _analyses(ws, answers, interactive, save=save, use_saved=saved, as_of=as_of)
-        result = _json(analyses.assessment)
+        result = analyses.assessment.to_dict()
     if output is OutputFormat.json:
         print_json(cli_contract(result))
         return
@@ -314,15 +307,11 @@ def plan_cmd(
     output: FormatOpt = OutputFormat.table,
 ) -> None:
     """The four-step CXM playbook generated from the workspace's numbers."""
-    from b2bcx.strategy import plan
-
     with open_ws(workspace, read_only=not save) as ws:
         analyses = _analyses(
             ws, answers, interactive, save=save, use_saved=saved, as_of=as_of, target=target
         )
-        resolved = analyses.answers
-        result = _json(plan(ws.backend, resolved.answers, target=target, as_of=as_of,
-                            previous=resolved.previous))  # fmt: skip
+        result = analyses.plan.to_dict()
     if output is OutputFormat.json:
         print_json(result)
         return
