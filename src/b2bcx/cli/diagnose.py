@@ -57,8 +57,9 @@ def diagnose(
     with open_ws(workspace, read_only=True) as ws, RichProgress(enabled=progress) as bar:
         if wanted is None and account is None:  # the standard diagnosis, from the front door
             bar.start("diagnose")
-            analyses = ws.analyses(AnalysisOptions(metric=metric, as_of=as_of, diagnose=options))
-            result = analyses.diagnosis
+            # n_boot=0: the diagnosis uses the drivers' shares, not their intervals
+            chosen = AnalysisOptions(metric=metric, as_of=as_of, diagnose=options, n_boot=0)
+            result = ws.analyses(chosen).diagnosis
             bar.finish("diagnose")
         else:  # a parameterised run: some challenges, or one account
             result = run(ws.backend, options, challenges=wanted, account_id=account,
