@@ -69,6 +69,63 @@ def sample(rows: list[dict[str, str]], n: int, seed: int) -> list[dict[str, str]
     return [{"sentence_id": r["sentence_id"], "sentence": r["sentence"]} for r in picked]
 
 
+GOALS = (
+    "efficiency",
+    "differentiation",
+    "association",
+    "convenience",
+    "empowerment",
+    "relationships",
+)
+
+
+def read_codes(path: Path) -> dict[str, tuple[frozenset[str], int]]:
+    """One coder's codes: sentence id → (goals, sentiment)."""
+    out = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            goals = frozenset(g for g in (row["goals"] or "").split(";") if g)
+            out[row["sentence_id"]] = (goals, int(row["sentiment"]))
+    return out
+
+
+def cohen_kappa(a: list[int], b: list[int]) -> float:
+    """Cohen's kappa of two coders' labels (any hashable categories).
+
+    >>> round(cohen_kappa([1, 1, 0, 0], [1, 0, 0, 0]), 3)
+    0.5
+    """
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    cats = set(a) | set(b)
+    expected = sum((a.count(c) / n) * (b.count(c) / n) for c in cats)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def agreement(first: Path, second: Path) -> dict[str, object]:
+    """Per-goal and sentiment agreement of two coders over the sentences both coded."""
+    one, two = read_codes(first), read_codes(second)
+    ids = [i for i in one if i in two]
+    out: dict[str, object] = {"sentences": len(ids), "goals": {}}
+    for goal in GOALS:
+        x = [int(goal in one[i][0]) for i in ids]
+        y = [int(goal in two[i][0]) for i in ids]
+        out["goals"][goal] = {  # type: ignore[index]
+            "kappa": round(cohen_kappa(x, y), 3),
+            "agree": round(sum(p == q for p, q in zip(x, y, strict=True)) / len(ids), 3),
+            "coder1": sum(x),
+            "coder2": sum(y),
+            "both": sum(p & q for p, q in zip(x, y, strict=True)),
+        }
+    s1, s2 = [one[i][1] for i in ids], [two[i][1] for i in ids]
+    out["sentiment"] = {
+        "kappa": round(cohen_kappa(s1, s2), 3),
+        "agree": round(sum(p == q for p, q in zip(s1, s2, strict=True)) / len(ids), 3),
+    }
+    out["disagreements"] = sum(one[i] != two[i] for i in ids)
+    return out
+
+
 def _write(rows: list[dict[str, str]], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
@@ -80,7 +137,7 @@ def _write(rows: list[dict[str, str]], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("sentences", "sample"))
+    parser.add_argument("what", choices=("sentences", "sample", "agreement"))
     parser.add_argument("--n", type=int, default=2400, help="sample: how many sentences")
     parser.add_argument("--seed", type=int, default=2026, help="sample: the random seed")
     parser.add_argument("--data", type=Path, default=SHARED)
@@ -94,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.what == "agreement":
+        import json
+
+        result = agreement(CODES / "coder1.csv", CODES / "coder2.csv")
+        (CODES / "agreement.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return 0
     rows = list(sentences(args.data))
     if args.what == "sample":
         rows = sample(rows, args.n, args.seed)
