@@ -32,7 +32,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "measures": frozenset({"model", "storage", "text", "errors", "config", "progress"}),
     "diagnose": frozenset(_ANALYTICS - {"diagnose", "strategy"}),
     "strategy": frozenset(_ANALYTICS - {"strategy"}),
-    "report": frozenset(_ANALYTICS | {"analyses"}),
+    # the report shows the closed loop's results too (``cases.closed_loop``)
+    "report": frozenset(_ANALYTICS | {"analyses", "cases"}),
     "info": frozenset({"model", "storage", "errors"}),
     "demo": frozenset({"model", "errors", "progress", "bundle", "storage", "config"}),
     # the standard analyses: one memoised delegation each, below the report
@@ -41,7 +42,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the closed loop: cases, alert rules (over the standard analyses), notifications
     "cases": frozenset(_ANALYTICS | {"analyses"}),
     # the server behind the API and the dashboard: cache, views, tokens, uploads
-    "server": frozenset(_ANALYTICS | {"bundle", "info", "analyses", "workspace"}),
+    "server": frozenset(_ANALYTICS | {"bundle", "info", "analyses", "workspace", "cases"}),
     # adapters: may use the library; the API and the dashboard stand side by side
     # on the server (stored records only through it), and the CLI's ``serve``
     # starts both

@@ -89,11 +89,16 @@ def audited_by(caller: Principal, action: str) -> AuditedBy:
 
 @contextlib.contextmanager
 def audited(
-    state: AppState, caller: Principal, action: str, target: str, detail: dict[str, Any]
+    state: AppState,
+    caller: Principal,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    *,
+    status: int = 201,
 ) -> Iterator[dict[str, Any]]:
-    """Audit one API write: ``detail`` (filled in by the block) with status 201,
-    or the status and message of the error the block raises."""
-    status = 201
+    """Audit one API write: ``detail`` (filled in by the block) with ``status``
+    (201 by default), or the status and message of the error the block raises."""
     try:
         yield detail
     except (ApiError, B2bcxError) as exc:

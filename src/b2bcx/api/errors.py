@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from b2bcx.errors import B2bcxError, DataRejected
+from b2bcx.server.cases import CaseChangeRefused
 from b2bcx.server.http import status_of
 from b2bcx.server.uploads import UploadRejected
 
@@ -94,7 +95,7 @@ def from_library(exc: B2bcxError) -> ApiError:
     """The API error for an error the library or the server raised."""
     status, code = status_of(exc)
     details: list[Any] = []
-    if isinstance(exc, UploadRejected):
+    if isinstance(exc, UploadRejected | CaseChangeRefused):
         details = exc.details()
     elif isinstance(exc, DataRejected):
         details = [{"n_rejected": exc.n_rejected}]

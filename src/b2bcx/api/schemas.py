@@ -8,11 +8,13 @@ columns; analysis results are typed where their contract is stable.
 from __future__ import annotations
 
 import datetime as _dt
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from b2bcx.api.pagination import Page
+from b2bcx.cases.model import CaseStatus
 from b2bcx.model.tables import TABLES, Kind
 from b2bcx.server.tokens import Role
 
@@ -284,12 +286,144 @@ class Refreshed(BaseModel):
     scheduled: list[str]
 
 
+class CaseOut(BaseModel):
+    """A case: what ``b2bcx cases list --format json`` gives for it, with
+    ``overdue`` now and the statuses it may move to (``allowed``)."""
+
+    case_id: str
+    rule: str
+    account_id: str | None = None
+    stakeholder_id: str | None = None
+    title: str
+    owner: str
+    priority: str
+    status: str
+    opened_at: _dt.datetime
+    due_at: _dt.datetime | None = None
+    first_response_at: _dt.datetime | None = None
+    closed_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
+    outcome: str | None = None
+    rating: float | None = None
+    interaction_ids: list[str] = []
+    finding: dict[str, Any] = {}
+    dedupe_key: str | None = None
+    overdue: bool
+    allowed: list[str]
+
+
+class CaseEventOut(BaseModel):
+    """One change of a case (its history): opened, status, note, assigned,
+    priority, due, attached."""
+
+    event_id: str
+    case_id: str
+    at: _dt.datetime
+    kind: str
+    actor: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    detail: dict[str, Any] = {}
+
+
+class CaseDetail(BaseModel):
+    """One case with its history, the answers behind it and the person it is about
+    (``name`` and ``email`` only when ``may_contact``)."""
+
+    case: CaseOut
+    history: list[CaseEventOut]
+    interactions: list[Comment]
+    person: StakeholderRecord | None = None  # type: ignore[valid-type]
+    may_contact: bool
+    allowed: list[str]
+
+
+class CasePriority(StrEnum):
+    """How urgent a case is (the values of :class:`b2bcx.cases.Priority`, under a
+    name of its own in the spec beside the root-cause ``Priority``)."""
+
+    low = "low"
+    normal = "normal"
+    high = "high"
+
+
+class CaseUpdate(BaseModel):
+    """A change of a case: any of a new status (``open``, ``in_progress``,
+    ``closed``: closing needs an ``outcome``), owner, priority, due time, a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus | None = None
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: CasePriority | None = None
+    note: str | None = Field(default=None, max_length=10_000)
+    outcome: str | None = Field(default=None, max_length=10_000)
+    due_at: _dt.datetime | None = None
+
+
+class CaseCreate(BaseModel):
+    """A case opened by hand: the account, a title saying what to follow up,
+    optionally the person, the owner (default: the account manager), the
+    priority and the business days until it is due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: AccountId
+    title: str = Field(min_length=1, max_length=500)
+    stakeholder_id: AccountId | None = None
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: CasePriority = CasePriority.normal
+    due_business_days: int = Field(default=5, ge=0, le=60)
+
+
+class OwnerLoadOut(BaseModel):
+    """One owner's cases."""
+
+    owner: str
+    open: int
+    overdue: int
+    closed: int
+
+
+class FollowUpOut(BaseModel):
+    """The person's next rating after the case closed against the one that opened
+    it: the mean paired change with its paired t interval."""
+
+    n: int
+    mean_before: float | None = None
+    mean_after: float | None = None
+    mean_change: float | None = None
+    low: float | None = None
+    high: float | None = None
+    confidence: float
+    metric: str
+    method: str
+
+
+class ClosedLoop(BaseModel):
+    """The closed-loop figures (``b2bcx cases results --format json``)."""
+
+    as_of: _dt.datetime
+    n_cases: int
+    n_open: int
+    n_overdue: int
+    detractor_cases: int
+    sla_decided: int
+    sla_met: int
+    sla_share: float | None = None
+    median_hours_to_first_response: float | None = None
+    median_hours_to_close: float | None = None
+    by_owner: list[OwnerLoadOut]
+    follow_up: FollowUpOut
+
+
 PageOf = Page  # re-exported for route signatures
 
 # pages and lists of the generated record models (values for ``response_model=``)
 StakeholderPage: Any = Page[StakeholderRecord]  # type: ignore[valid-type]
 JourneyPage: Any = Page[JourneyRecord]  # type: ignore[valid-type]
 InteractionPage: Any = Page[InteractionRecord]  # type: ignore[valid-type]
+CasePage: Any = Page[CaseOut]
 TouchpointList: Any = list[TouchpointRecord]  # type: ignore[valid-type]
 PartnerList: Any = list[PartnerRecord]  # type: ignore[valid-type]
 
@@ -299,8 +433,17 @@ __all__ = [
     "AccountSummary",
     "AtRisk",
     "AuditEntry",
+    "CaseCreate",
+    "CaseDetail",
+    "CaseEventOut",
+    "CaseOut",
+    "CasePage",
+    "CasePriority",
+    "CaseUpdate",
+    "ClosedLoop",
     "Comment",
     "Finding",
+    "FollowUpOut",
     "Health",
     "ImportBatch",
     "ImportOutcome",
@@ -312,6 +455,7 @@ __all__ = [
     "JourneyWithStages",
     "Me",
     "Open",
+    "OwnerLoadOut",
     "PageOf",
     "PartnerList",
     "PartnerRecord",

@@ -19,6 +19,7 @@ from b2bcx.errors import (
     NotFound,
     WorkspaceError,
 )
+from b2bcx.server.cases import CaseChangeRefused
 from b2bcx.server.state import AppState
 from b2bcx.server.uploads import InvalidAnswers, UnsupportedUpload, UploadTooLarge
 
@@ -37,6 +38,7 @@ ERROR_STATUS: tuple[tuple[type[B2bcxError], int, str], ...] = (
     (UploadTooLarge, 413, "too_large"),
     (UnsupportedUpload, 415, "unsupported_media_type"),
     (InvalidAnswers, 422, "invalid_answers"),
+    (CaseChangeRefused, 422, "invalid_change"),
     (DataRejected, 422, "data_rejected"),
     (NotFound, 404, "not_found"),
     (NotAvailable, 409, "not_available"),

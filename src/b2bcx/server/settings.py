@@ -52,6 +52,10 @@ class ServerSettings(BaseSettings):
         The largest bundle upload accepted.
     db_connections:
         Connections serving requests (a DuckDB file or PostgreSQL workspace).
+    webhook_url:
+        Where the ``case.opened``/``case.updated`` events of cases opened and
+        changed through the server are sent (``B2BCX_WEBHOOK_URL``; queued in the
+        outbox, delivered by ``b2bcx alerts deliver``); none: no event is queued.
     """
 
     model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
@@ -67,6 +71,7 @@ class ServerSettings(BaseSettings):
     warm: bool = True
     max_upload_mb: int = Field(default=512, ge=1)
     db_connections: int = Field(default=3, ge=1, le=32)
+    webhook_url: str | None = None
 
 
 def load_server_settings(**overrides: object) -> ServerSettings:

@@ -71,6 +71,28 @@ class Principal:
         """Whether the token may see ``account_id``."""
         return self.accounts is None or account_id in self.accounts
 
+    def may_contact(self, account_id: str | None) -> bool:
+        """Whether the token may see the personal data (``name``, ``email``) of
+        ``account_id``'s people.
+
+        The people behind the comments are shown to those allowed to contact
+        customers: analysts and admins, and tokens limited to a list of accounts
+        (an account team's token) for their own accounts. A viewer of every
+        account (management, a shared screen) sees the people without them.
+        """
+        if account_id is None:
+            return False
+        if self.accounts is not None:
+            return account_id in self.accounts
+        return self.has_role(Role.analyst)
+
+    @property
+    def owner_name(self) -> str:
+        """The case owner this token acts as (its name, else its id): a token made
+        with ``--name`` equal to an owner (e.g. ``"A. Berg"``) sees that owner's
+        cases as its own on the dashboard, and its changes carry that name."""
+        return self.name.strip() or self.token_id
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {

@@ -29,6 +29,7 @@ __all__ = [
     "batch_exists",
     "comments",
     "get_record",
+    "interactions_of",
     "list_batches",
     "list_records",
     "list_rejects",
@@ -264,6 +265,32 @@ def comments(
     ]
     rows = backend.to_arrow(page.select(*cols)).to_pylist()
     return total, [plain(r) for r in rows]
+
+
+def interactions_of(backend: Backend, ids: Collection[str]) -> list[dict[str, Any]]:
+    """The interactions ``ids`` (with their account), oldest first, comment or not:
+    the answers behind a case."""
+    wanted = [i for i in ids if _matchable(i)]
+    if not wanted:
+        return []
+    it = backend.table("interactions")
+    it = it.filter(it.interaction_id.isin(wanted))
+    sh = backend.table("stakeholders").select("account_id", _sid="stakeholder_id")
+    t = it.left_join(sh, it.stakeholder_id == sh._sid).drop("_sid")
+    cols = [
+        "interaction_id",
+        "account_id",
+        "stakeholder_id",
+        "occurred_at",
+        "touchpoint_id",
+        "stage",
+        "source",
+        "cx",
+        "nps",
+        "comment",
+    ]
+    page = t.order_by([t.occurred_at, t.interaction_id]).select(*cols)
+    return [plain(r) for r in backend.to_arrow(page).to_pylist()]
 
 
 def account_ids(backend: Backend) -> list[str]:

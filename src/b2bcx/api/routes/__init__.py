@@ -8,6 +8,7 @@ from b2bcx.api.routes import (
     accounts,
     admin,
     analyses,
+    cases,
     catalogue,
     findings,
     imports,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     findings.router,
     text.router,
     strategy.router,
+    cases.router,
     imports.router,
     admin.router,
 )

@@ -19,6 +19,7 @@ from b2bcx.api.schemas import (
 )
 from b2bcx.errors import NotFound
 from b2bcx.model.enums import Center, Level, Source, Stage
+from b2bcx.server.cases import redact_person
 from b2bcx.server.records import Query as RecordQuery
 from b2bcx.server.records import get_record, list_records
 
@@ -51,7 +52,9 @@ def stakeholders(
     sort: Annotated[str | None, sort_query(STAKEHOLDER_SORTS, "stakeholder_id")] = None,
 ) -> dict[str, Any]:
     """The people of the accounts the token may see (sort: stakeholder_id, account_id,
-    function, level)."""
+    function, level). Their ``name`` and ``email`` are personal data: given only
+    to analysts and admins and to tokens limited to the person's account, else
+    ``null``."""
     name, desc = parse_sort(sort, STAKEHOLDER_SORTS, "stakeholder_id")
     query = RecordQuery(
         filters={
@@ -67,7 +70,7 @@ def stakeholders(
     )
     with state.db() as backend:
         total, rows = list_records(backend, "stakeholders", query)
-    return page_of(request, paging, total, rows)
+    return page_of(request, paging, total, [redact_person(caller, r) for r in rows])
 
 
 @router.get("/journeys", response_model=JourneyPage, summary="Journeys")
