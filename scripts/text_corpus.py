@@ -126,6 +126,35 @@ def agreement(first: Path, second: Path) -> dict[str, object]:
     return out
 
 
+def final_codes(folder: Path = CODES) -> dict[str, tuple[frozenset[str], int]]:
+    """The final codes: the codes both coders gave where they agree, and the
+    adjudicator's (``adjudicated.csv``) where they did not; a disagreement not yet
+    adjudicated is left out."""
+    one, two = read_codes(folder / "coder1.csv"), read_codes(folder / "coder2.csv")
+    final = {i: one[i] for i in one if i in two and one[i] == two[i]}
+    adjudicated = folder / "adjudicated.csv"
+    if adjudicated.exists():
+        settled = read_codes(adjudicated)
+        final.update({i: c for i, c in settled.items() if i in one and i in two})
+    return final
+
+
+def corpus(path: Path = SHARED, folder: Path = CODES) -> list[dict[str, str]]:
+    """The coded corpus: every sentence with a final code, in sentence order, with
+    its review, field, the reviewer's NPS answer, its goals (``;``-joined, in
+    codebook order) and sentiment (−1, 0, 1)."""
+    codes = final_codes(folder)
+    out = []
+    for row in sentences(path):
+        code = codes.get(row["sentence_id"])
+        if code is None:
+            continue
+        goals, sentiment = code
+        out.append({**row, "goals": ";".join(g for g in GOALS if g in goals),
+                    "sentiment": str(sentiment)})  # fmt: skip
+    return out
+
+
 def _write(rows: list[dict[str, str]], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
@@ -137,7 +166,7 @@ def _write(rows: list[dict[str, str]], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("sentences", "sample", "agreement"))
+    parser.add_argument("what", choices=("sentences", "sample", "agreement", "corpus"))
     parser.add_argument("--n", type=int, default=2400, help="sample: how many sentences")
     parser.add_argument("--seed", type=int, default=2026, help="sample: the random seed")
     parser.add_argument("--data", type=Path, default=SHARED)
@@ -158,7 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         (CODES / "agreement.json").write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result, indent=2))
         return 0
-    rows = list(sentences(args.data))
+    if args.what == "corpus":
+        rows = corpus(args.data)
+        if args.out.name == "sentences.csv":
+            args.out = args.out.with_name("corpus.csv")
+        missing = len(read_codes(CODES / "coder1.csv")) - len(rows)
+        if missing:
+            print(f"{missing} coded sentences have no final code yet (disagreements not "
+                  "adjudicated, or ids no longer in the data)", file=sys.stderr)  # fmt: skip
+    else:
+        rows = list(sentences(args.data))
     if args.what == "sample":
         rows = sample(rows, args.n, args.seed)
         if args.out.name == "sentences.csv":
