@@ -15,35 +15,26 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from b2bcx.text.sentences import split_sentences as _split
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "g2-reviews" / "g2_reviews_wide.csv"
 CODES = ROOT / "benchmarks" / "text_codes"
 FIELDS = ("title", "like_best", "dislike", "benefits", "recommendations")
 
-#: A sentence ends at . ! ? (or …) followed by white space, or at a line break;
-#: bullets and list dashes at a line start are dropped.
-_BREAK = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\s*[\r\n]+\s*")
-_BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
-_WORD = re.compile(r"[A-Za-z]{2,}")
-
 
 def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text`` (at least two words each), in order.
+    """The sentences of ``text`` (at least two words each), in order (the
+    package's splitter, :func:`b2bcx.text.sentences.split_sentences`).
 
     >>> split_sentences("Easy to use. Support is slow!\\n- great reports")
     ['Easy to use.', 'Support is slow!', 'great reports']
     """
-    out = []
-    for part in _BREAK.split(text or ""):
-        part = _BULLET.sub("", part or "").strip()
-        if len(_WORD.findall(part)) >= 2:
-            out.append(part)
-    return out
+    return _split(text)
 
 
 def sentences(path: Path = SHARED) -> Iterator[dict[str, str]]:
