@@ -1,0 +1,185 @@
+"""C3, mismatches across the customer journey (Witell et al. 2020, section 3)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from b2bcx.diagnose.data import Prepared
+from b2bcx.diagnose.detector_common import Detected, fmt, severity
+from b2bcx.diagnose.findings import Finding, Skipped, records_of
+from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.diagnose.stats import bh_adjust, welch
+from b2bcx.model.enums import BUYING_STAGES, STAGE_ORDER, USAGE_STAGES
+
+
+def _person_phase(person_stage: pd.DataFrame) -> pd.DataFrame:
+    ps = person_stage.dropna(subset=["mean"])
+    phase = {s.value: "early" for s in BUYING_STAGES} | {s.value: "late" for s in USAGE_STAGES}
+    ps = ps.assign(phase=ps.stage.map(phase))
+    ps = ps.dropna(subset=["phase"]).assign(s=lambda d: d["mean"] * d["n"])
+    grouped = ps.groupby(["account_id", "phase", "stakeholder_id"])[["s", "n"]].sum()
+    grouped["mean"] = grouped.s / grouped.n
+    return grouped.reset_index()
+
+
+def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C3: the buying-centre stages (pre-bid, negotiation) and the usage-centre stages
+    (implementation, operations) tell different stories; promises made early are not
+    kept later; concurrent journeys of one account disagree.
+
+    Stage gaps compare people's mean experience in each phase (Welch on person
+    means, so one vocal person is one observation), after removing each
+    touchpoint's portfolio-wide effect; Benjamini–Hochberg over accounts.
+    """
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    phase = _person_phase(prep.person_stage)
+    per = phase.groupby(["account_id", "phase"])["mean"].agg(["mean", "std", "size"]).unstack()
+    table = pd.DataFrame(index=per.index)
+    if not per.empty:
+        sizes = pd.DataFrame(per["size"]).reindex(columns=["early", "late"]).fillna(0)
+        enough = (sizes.early >= options.min_people) & (sizes.late >= options.min_people)
+        for account in per.index[~enough.to_numpy()]:
+            reason = f"fewer than {options.min_people} people rated both buying and usage stages"
+            skipped.append(Skipped("C3", str(account), reason))
+        per = per[enough.to_numpy()]
+        _, p = welch(per["mean"].early, per["std"].early, per["size"].early,
+                     per["mean"].late, per["std"].late, per["size"].late)  # fmt: skip
+        table = pd.DataFrame({
+            "account_id": per.index, "early": per["mean"].early.to_numpy(),
+            "late": per["mean"].late.to_numpy(), "early_people": per["size"].early.to_numpy(),
+            "late_people": per["size"].late.to_numpy(), "p": p,
+        })  # fmt: skip
+    promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
+    if not table.empty:
+        table["gap"] = table.early - table.late
+        table["p_adj"] = bh_adjust(table.p.to_numpy())
+        stage_means = _stage_means(prep.person_stage)
+        for r in records_of(table):
+            broken = int(promises.broken.get(r.account_id, 0)) if promises is not None else 0
+            made = int(promises.made.get(r.account_id, 0)) if promises is not None else 0
+            drop = r.gap >= options.journey_gap and r.p_adj < options.alpha
+            if not drop:
+                continue
+            steps = stage_means.get(r.account_id, {})
+            worst = _worst_transition(steps)
+            ev = {"buying_stages_cx": r.early, "usage_stages_cx": r.late, "gap": r.gap,
+                  "p": r.p, "p_adjusted": r.p_adj, "people": {"buying_stages": r.early_people,
+                  "usage_stages": r.late_people}, "stage_cx_vs_touchpoint_norm": steps,
+                  "largest_drop": worst, "promises_made_early": made,
+                  "promises_broken_later": broken}  # fmt: skip
+            sev = severity(r.gap, options.journey_gap)
+            if broken:
+                sev = min(1.0, sev + 0.15)
+            promise_note = (
+                f" Customers wrote {broken} times that early promises were not kept."
+                if broken
+                else ""
+            )
+            findings.append(
+                Finding(
+                    challenge="C3",
+                    account_id=r.account_id,
+                    subject_kind="account",
+                    subject_id=r.account_id,
+                    severity=sev,
+                    evidence=ev,
+                    summary=f"{r.account_id} rated the bid and negotiation well but "
+                    "implementation and "
+                    f"operations {fmt(r.gap)} points worse than those touchpoints usually score."
+                    + promise_note,
+                    implication="The people who buy and the people who use have different "
+                    "experiences; "
+                    "expectations set early are not met later (Witell et al. 2020, C3).",
+                    actions=(
+                        "Involve the users' functions before the contract is signed.",
+                        "Hand over explicitly from sales to delivery, with the commitments made.",
+                        *(
+                            (
+                                "Review what was promised free of charge to land the deal and "
+                                "either "
+                                "deliver it or reset expectations openly.",
+                            )
+                            if broken
+                            else ()
+                        ),
+                    ),
+                    detector="buying_vs_usage_stages",
+                )
+            )
+    findings += _journeys(prep, options)
+    return findings, skipped
+
+
+def _stage_means(person_stage: pd.DataFrame) -> dict[str, dict[str, float]]:
+    ps = person_stage.dropna(subset=["mean"]).assign(s=lambda d: d["mean"] * d["n"])
+    g = ps.groupby(["account_id", "stage"])[["s", "n"]].sum()
+    g["m"] = g.s / g.n
+    out: dict[str, dict[str, float]] = {}
+    for record in g.reset_index().to_dict("records"):
+        out.setdefault(str(record["account_id"]), {})[str(record["stage"])] = round(
+            float(record["m"]), 2
+        )
+    return out
+
+
+def _worst_transition(steps: dict[str, float]) -> dict[str, Any] | None:
+    seq = [(s.value, steps[s.value]) for s in STAGE_ORDER if s.value in steps]
+    drops = [(a[0], b[0], a[1] - b[1]) for a, b in itertools.pairwise(seq)]
+    if not drops:
+        return None
+    frm, to, size = max(drops, key=lambda d: d[2])
+    return {"from": frm, "to": to, "drop": size}
+
+
+def _journeys(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    """Concurrent journeys of one account that disagree (Welch on person means)."""
+    pj = prep.person_journey.dropna(subset=["mean"])
+    per = pj.groupby(["account_id", "journey_id"])["mean"].agg(["mean", "std", "size"])
+    per = per[per["size"] >= max(options.min_people, 3)].reset_index()
+    count = per.groupby("account_id").journey_id.transform("size")
+    per = per[count >= 2].sort_values(["account_id", "mean"])
+    if per.empty:
+        return []
+    lo = per.groupby("account_id").first()
+    hi = per.groupby("account_id").last()
+    k = per.groupby("account_id").size()
+    _, p = welch(hi["mean"], hi["std"], hi["size"], lo["mean"], lo["std"], lo["size"])
+    journeys = {a: {str(j): round(float(m), 1) for j, m in zip(g.journey_id, g["mean"],
+                                                                strict=True)}
+                for a, g in per.groupby("account_id")}  # fmt: skip
+    table = pd.DataFrame({
+        "account_id": hi.index, "high": hi.journey_id.to_numpy(), "low": lo.journey_id.to_numpy(),
+        "p": np.asarray(p) * k.to_numpy(), "gap": (hi["mean"] - lo["mean"]).to_numpy(),
+        "journeys": [journeys[a] for a in hi.index],
+    })  # fmt: skip
+    table["p_adj"] = bh_adjust(table.p.clip(upper=1.0).to_numpy())
+    out = []
+    for r in records_of(table[(table.p_adj < options.alpha) & (table.gap >= options.journey_gap)]):
+        out.append(
+            Finding(
+                challenge="C3",
+                account_id=r.account_id,
+                subject_kind="journey",
+                subject_id=str(r.low),
+                severity=severity(r.gap, options.journey_gap),
+                evidence={
+                    "journeys_cx_vs_touchpoint_norm": r.journeys,
+                    "gap": r.gap,
+                    "p_adjusted": r.p_adj,
+                    "better_journey": r.high,
+                },
+                summary=f"In {r.account_id}, journey {r.low} goes {fmt(r.gap)} points worse than "
+                f"journey {r.high}.",
+                implication="Concurrent journeys for different offerings leave different "
+                "impressions of one "
+                "supplier (Witell et al. 2020, C3).",
+                actions=(f"Find what journey {r.high} does right and carry it over to {r.low}.",),
+                detector="concurrent_journeys",
+            )
+        )
+    return out
