@@ -131,6 +131,8 @@ def diagnose(
     if account_id is not None:
         findings = [f for f in findings if f.account_id in (None, account_id)]
     findings.sort(key=lambda f: (f.challenge, -f.severity, f.account_id or "", f.subject_id))
+    # deterministic order whatever order the detectors met the accounts in
+    skipped.sort(key=lambda s: (s.challenge, s.account_id or "", s.reason))
     units = (account_units or _account_units(backend, options, prep)).units
     rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
     # for the risk score every account's findings count, even with challenges filtered
