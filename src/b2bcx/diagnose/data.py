@@ -28,7 +28,7 @@ from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.stats import two_way_effects
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import DecayOptions, individual_cx_expr, resolve_as_of
-from b2bcx.model.enums import BUYING_STAGES, USAGE_STAGES
+from b2bcx.model.enums import BUYING_STAGES, USAGE_STAGES, Goal
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.storage import Backend
 
@@ -66,6 +66,12 @@ class Prepared:
     control_changes: pd.DataFrame
     catalogue: pd.DataFrame
     grand_mean: float
+    #: per stakeholder: n and mean r_tp over all their ratings (C2: portfolio-adjusted)
+    person_tp: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per stakeholder and goal: the latest importance (1–5) and when it was asked (C1)
+    goal_latest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per stakeholder: mean and count of each goal-performance rating (1–5) (C1)
+    person_goals: pd.DataFrame = field(default_factory=pd.DataFrame)
     _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     def monthly_of(self, account: str) -> pd.DataFrame:
@@ -124,6 +130,9 @@ def prepare(
     person_journey = f.filter(f.journey_id.notnull())
     person_journey = person_journey.group_by(["account_id", "journey_id", "stakeholder_id"])
     person_journey = person_journey.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
+    person_tp = f.group_by(["account_id", "stakeholder_id"]).aggregate(
+        n=ibis._.count(), mean=ibis._.r_tp.mean()
+    )
     cells = f.filter(f.touchpoint_id.notnull()).group_by(
         ["account_id", "touchpoint_id", "controller", "partner_id", "stage"]
     )
@@ -142,7 +151,16 @@ def prepare(
         first_seen=ibis._.occurred_at.min(), last_seen=ibis._.occurred_at.max(),
         n_all=ibis._.count(),
         last_direct=ibis._.occurred_at.max(where=ibis._.controller == "supplier"),
+        n_controlled=ibis._.controller.count(),
+        n_customer=(ibis._.controller == "customer").sum(),
     )  # fmt: skip
+    everyone = everyone.mutate(
+        customer_share=ibis.ifelse(
+            everyone.n_controlled > 0,
+            everyone.n_customer.cast("float64") / everyone.n_controlled.cast("float64"),
+            ibis.null("float64"),
+        )
+    )
     partner = base.filter(base.controller == "partner").select("account_id", "occurred_at")
     joined = partner.inner_join(everyone.select("account_id", "last_direct"), "account_id")
     after = joined.filter(
@@ -175,6 +193,8 @@ def prepare(
         accounts = accounts[accounts.account_id == account_id]
     relationships = _df(backend.table("relationships"))
     goal_waves = _goal_waves(backend, stamp, account_id)
+    goal_latest = _goal_latest(backend, stamp, account_id)
+    person_goals = _person_goals(base)
     catalogue = _df(backend.table("touchpoints"))
     control_changes = _control_changes(f, catalogue, options)
     grand_value = f.x.mean().execute()
@@ -194,6 +214,9 @@ def prepare(
             control_changes=control_changes,
             catalogue=catalogue,
             grand_mean=float(grand_value) if grand_value is not None else float("nan"),
+            person_tp=_df(person_tp),
+            goal_latest=goal_latest,
+            person_goals=person_goals,
         )
     finally:
         f.release()
@@ -216,6 +239,34 @@ def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -
         last_at=g.asked_at.max(),
     )
     return _df(waves.filter(waves.answers >= 2))
+
+
+def _goal_latest(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
+    """Per stakeholder and goal: the latest importance answer (one answer is enough)."""
+    g = backend.table("goals")
+    g = g.filter(g.asked_at.isnull() | (g.asked_at <= ibis.literal(as_of.date())))
+    sh = backend.table("stakeholders").select("stakeholder_id", "account_id")
+    g = g.inner_join(sh, "stakeholder_id")
+    if account_id is not None:
+        g = g.filter(g.account_id == account_id)
+    latest = g.group_by(["account_id", "stakeholder_id", "goal"]).aggregate(
+        importance=g.importance.argmax(g.asked_at.coalesce(ibis.literal(_dt.date(1900, 1, 1)))),
+        asked_at=g.asked_at.max(),
+    )
+    return _df(latest)
+
+
+def _person_goals(base: ir.Table) -> pd.DataFrame:
+    """Per stakeholder: mean and count of each goal-performance rating (1–5)."""
+    goals = [g.value for g in Goal if g.value in base.columns]
+    if not goals:
+        return pd.DataFrame(columns=["account_id", "stakeholder_id"])
+    aggs: dict[str, Any] = {}
+    for goal in goals:
+        col = base[goal].cast("float64")
+        aggs[goal] = col.mean()
+        aggs[f"{goal}_n"] = col.count()
+    return _df(base.group_by(["account_id", "stakeholder_id"]).aggregate(**aggs))
 
 
 def _control_changes(

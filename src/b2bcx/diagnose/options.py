@@ -39,9 +39,13 @@ class DiagnoseOptions:
     low_value_quantile: float = option(0.25, 0, 1, open_low=True, open_high=True)
     #: C1 power: customer-controlled share of an account's interactions that dominates
     customer_control_share: float = option(0.5, 0, 1, open_low=True)
-    #: C1 fallback when the customer's expectation is not stated: mean importance
-    #: (1–5) of the relational goals (relationships, empowerment) that reads as relational
-    relational_importance: float = option(4.0, 1, 5)
+    #: C1 fallback when the customer's expectation is not stated: importance (1–5)
+    #: of the relationships goal; relational when the account's interval lies above,
+    #: transactional when below (3 = the scale's midpoint)
+    relational_importance: float = option(3.0, 1, 5)
+    #: C1 excellent experience: how much worse (0–100) an account gets a goal it
+    #: values, against its other goals, than other accounts do
+    excellence_gap: float = _points(10.0)
     #: C2: between-group gap (0–100) to call a silo
     silo_gap: float = _points(20.0)
     #: C2: effect size (omega squared) to call a silo
