@@ -20,6 +20,7 @@ class CaseFacts:
     detractor_cases: int
     manual_case: str  # opened by hand on ``world.other_account``
     own_case: str  # a detractor case on ``world.own_account``
+    own_owner: str  # its owner (the account manager)
 
 
 def add_cases(world: World) -> CaseFacts:
@@ -40,6 +41,6 @@ def add_cases(world: World) -> CaseFacts:
             owner="Q. Tester",
             now=end,
         )
-    own = [c.case_id for c in run.opened if c.account_id == world.own_account]
+    own = [c for c in run.opened if c.account_id == world.own_account]
     assert own, "the world's first account needs a detractor case for these tests"
-    return CaseFacts(end, len(run.opened), manual.case_id, own[0])
+    return CaseFacts(end, len(run.opened), manual.case_id, own[0].case_id, own[0].owner)

@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 
 from api_world import SECRET, World, build_world
+from case_world import CaseFacts, add_cases
 
 import b2bcx
 from b2bcx.api.app import create_app
@@ -23,14 +24,27 @@ from b2bcx.web.app import mount_dashboard
 
 
 @pytest.fixture(scope="session")
-def web_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """A demo world whose comments were analysed (with the fast hashing encoder)."""
+def web_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, CaseFacts]:
+    """A demo world whose comments were analysed (with the fast hashing encoder),
+    with the cases the default alert rules open and named people."""
     world = build_world(tmp_path_factory.mktemp("web-world"))
     from b2bcx.text import HashingEncoder, analyze
 
     with b2bcx.open_workspace(world.path) as ws:
         analyze(ws.backend, encoder=HashingEncoder())
-    return world
+    return world, add_cases(world)
+
+
+@pytest.fixture(scope="session")
+def web_world(web_setup: tuple[World, CaseFacts]) -> World:
+    """The web tests' world."""
+    return web_setup[0]
+
+
+@pytest.fixture(scope="session")
+def web_cases(web_setup: tuple[World, CaseFacts]) -> CaseFacts:
+    """The cases of the web world (made with it)."""
+    return web_setup[1]
 
 
 def _free_port() -> int:

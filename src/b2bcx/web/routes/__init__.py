@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from b2bcx.web.routes import account, imports, portfolio, signin, strategy, text, touchpoints
+from b2bcx.web.routes import account, cases, imports, portfolio, signin, strategy, text, touchpoints
 
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
@@ -13,5 +13,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     touchpoints.router,
     text.router,
     strategy.router,
+    cases.router,
     imports.router,
 )
