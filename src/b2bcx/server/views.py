@@ -10,7 +10,9 @@ the dashboard map both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 
@@ -239,3 +241,137 @@ def journeys_with_stages(backend: Backend, account_id: str) -> list[dict[str, An
         }
         for j in found
     ]
+
+
+# -- the portfolio's account list: filters, their options and the figures they give --
+
+#: The filters of the account list, in the order of the page's filter bar (and its URL).
+FILTER_KEYS: tuple[str, ...] = (
+    "q", "verdict", "segment", "country", "account_manager", "since", "until",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    """What the account list is limited to (every value "" when not set).
+
+    ``since``/``until`` are months (``YYYY-MM``) or dates (``YYYY-MM-DD``, the
+    month counts): an account is kept when it had an interaction in a month of
+    the range. The other fields match the account's field exactly, ``q`` its id
+    or name (case-insensitive).
+    """
+
+    q: str = ""
+    verdict: str = ""
+    segment: str = ""
+    country: str = ""
+    account_manager: str = ""
+    since: str = ""
+    until: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set."""
+        return any(getattr(self, k) for k in FILTER_KEYS)
+
+    def query(self, **extra: Any) -> str:
+        """The URL query of the set filters (and ``extra``, e.g. ``page=2``)."""
+        pairs = [(k, getattr(self, k)) for k in FILTER_KEYS if getattr(self, k)]
+        pairs += [(k, str(v)) for k, v in extra.items() if v not in (None, "")]
+        return urlencode(pairs)
+
+
+def _month(value: str) -> pd.Timestamp | None:
+    """``YYYY-MM`` or ``YYYY-MM-DD`` as the first day of its month (None when unset)."""
+    if not value:
+        return None
+    try:
+        return pd.Timestamp(value[:7] + "-01")
+    except ValueError:  # the routes check the form; anything else is no limit
+        return None
+
+
+def _active_accounts(cache: ResultCache, since: str, until: str) -> set[str] | None:
+    """The accounts with an interaction in the months from ``since`` to ``until``
+    (None when the monthly series per account is not available)."""
+    trend = cache.get("trend:accounts")
+    if isinstance(trend, Unavailable):
+        return None
+    start, end = _month(since), _month(until)
+    months = pd.to_datetime(trend["month"])
+    keep = trend["n_interactions"] > 0
+    if start is not None:
+        keep &= months >= start
+    if end is not None:
+        keep &= months <= end
+    return {str(a) for a in trend.loc[keep, "account_id"]}
+
+
+def filter_accounts(
+    cache: ResultCache, rows: list[dict[str, Any]], filters: AccountFilters
+) -> list[dict[str, Any]]:
+    """The rows of :func:`account_rows` that pass ``filters`` (order kept)."""
+    out = rows
+    for key in ("verdict", "segment", "country", "account_manager"):
+        wanted = getattr(filters, key)
+        if wanted:
+            out = [r for r in out if (r.get(key) or "") == wanted]
+    if filters.q:
+        needle = filters.q.lower()
+        out = [r for r in out if needle in f"{r['account_id']} {r.get('name') or ''}".lower()]
+    if filters.since or filters.until:
+        active = _active_accounts(cache, filters.since, filters.until)
+        if active is not None:
+            out = [r for r in out if r["account_id"] in active]
+    return out
+
+
+def filter_options(cache: ResultCache, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The values each filter can take in ``rows`` (sorted; verdicts in rule order,
+    months of the monthly series)."""
+    from b2bcx.measures.verdict import ALIGNED, TOO_FEW, UNALIGNED
+
+    def values(key: str) -> list[str]:
+        return sorted({str(r[key]) for r in rows if r.get(key)})
+
+    seen = set(values("verdict"))
+    verdicts = [v for v in (ALIGNED, UNALIGNED, TOO_FEW) if v in seen]
+    verdicts += sorted(seen - set(verdicts))
+    trend = cache.get("trend:accounts")
+    months: list[str] = []
+    if not isinstance(trend, Unavailable) and len(trend):
+        months = sorted({pd.Timestamp(m).strftime("%Y-%m") for m in trend["month"].unique()})
+    return {
+        "verdict": verdicts,
+        "segment": values("segment"),
+        "country": values("country"),
+        "account_manager": values("account_manager"),
+        "month": months,
+    }
+
+
+def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of the account list's tiles over ``rows``: how many accounts,
+    how many aligned, the unweighted mean of their collective scores, how many at
+    high risk (≥ 0.66) and their summed annual value (None when none has one)."""
+    from b2bcx.measures.verdict import ALIGNED
+
+    scores = [float(r["cx"]) for r in rows if r.get("cx") is not None]
+    values = [float(r["annual_value"]) for r in rows if r.get("annual_value") is not None]
+    return {
+        "n_accounts": len(rows),
+        "n_aligned": sum(1 for r in rows if r.get("verdict") == ALIGNED),
+        "n_rated": len(scores),
+        "mean_cx": sum(scores) / len(scores) if scores else None,
+        "n_high_risk": sum(1 for r in rows if r.get("risk") is not None and r["risk"] >= 0.66),
+        "annual_value": sum(values) if values else None,
+    }
+
+
+def has_contract_values(cache: ResultCache) -> bool:
+    """Whether any account has an annual (contract) value, i.e. whether the
+    portfolio NPS is value-weighted."""
+    accounts = cache.get("catalogue:accounts")
+    if isinstance(accounts, Unavailable):
+        return False
+    return any((a.get("annual_value") or 0) > 0 for a in accounts)

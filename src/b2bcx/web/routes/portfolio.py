@@ -10,15 +10,27 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from b2bcx.diagnose import CHALLENGES
+from b2bcx.measures.individual import metric_label
 from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
-from b2bcx.server.views import account_rows, all_findings, json_or_reason
+from b2bcx.server.views import (
+    AccountFilters,
+    account_rows,
+    account_tiles,
+    all_findings,
+    filter_accounts,
+    filter_options,
+    has_contract_values,
+    json_or_reason,
+)
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
+#: A month (``YYYY-MM``) or a date (``YYYY-MM-DD``), or nothing.
+MONTH = r"^(\d{4}-\d{2}(-\d{2})?)?$"
 #: Root causes shown on the portfolio page (the API and the report have them all).
 TOP_PRIORITIES = 8
 
@@ -44,38 +56,51 @@ def portfolio(
     visitor: Visitor,
     state: State,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    verdict: str | None = None,
-    segment: str | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    verdict: Annotated[str, Query(max_length=100)] = "",
+    segment: Annotated[str, Query(max_length=200)] = "",
+    country: Annotated[str, Query(max_length=100)] = "",
+    account_manager: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[str, Query(pattern=MONTH)] = "",
+    until: Annotated[str, Query(pattern=MONTH)] = "",
+    q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    """The portfolio page."""
-    rows = account_rows(state.results, visitor)
-    segments = sorted({r["segment"] for r in rows if r.get("segment")})
-    aligned = [r for r in rows if r.get("verdict") == "collective & aligned"]
-    if verdict:
-        rows = [r for r in rows if r.get("verdict") == verdict]
-    if segment:
-        rows = [r for r in rows if r.get("segment") == segment]
-    if q:
-        rows = [r for r in rows if q.lower() in f"{r['account_id']} {r.get('name')}".lower()]
+    """The portfolio page; the account list and its tiles obey the filters, which
+    the URL keeps (paging included)."""
+    every = account_rows(state.results, visitor)
+    filters = AccountFilters(
+        q=q.strip(), verdict=verdict, segment=segment, country=country,
+        account_manager=account_manager, since=since, until=until,
+    )  # fmt: skip
+    rows = filter_accounts(state.results, every, filters)
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(page, pages)
     diagnosis = json_or_reason(state.results, "diagnosis")
     by_challenge: dict[str, int] = dict.fromkeys(CHALLENGES, 0)
     if not isinstance(diagnosis, Unavailable):
         for f in all_findings(state.results, visitor):
             by_challenge[f["challenge"]] += 1
     parts = _portfolio_parts(state) if not visitor.is_restricted else {}
+    measured = state.results.get("accounts")
+    label = (
+        "collective CX"
+        if isinstance(measured, Unavailable)
+        else measured.metric_label or metric_label(measured.metric)
+    )
     return render(
         request,
         "portfolio.html",
         accounts=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
         n_accounts=len(rows),
+        n_all=len(every),
         page=page,
-        pages=max(1, -(-len(rows) // PER_PAGE)),
-        n_aligned=len(aligned),
-        segments=segments,
-        verdict=verdict,
-        segment=segment,
-        q=q or "",
+        pages=pages,
+        per_page=PER_PAGE,
+        tiles=account_tiles(rows),
+        all_tiles=account_tiles(every),
+        options=filter_options(state.results, every),
+        filters=filters,
+        metric_label=label,
+        value_weighted=has_contract_values(state.results),
         challenges=CHALLENGES,
         by_challenge=by_challenge,
         diagnosis_reason=diagnosis.reason if isinstance(diagnosis, Unavailable) else None,
