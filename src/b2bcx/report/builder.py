@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from b2bcx.analyses import Analyses, AnalysisOptions
+from b2bcx.cases import closed_loop
 from b2bcx.errors import B2bcxError
 from b2bcx.report import charts, figures
 from b2bcx.storage import Backend
@@ -75,6 +76,9 @@ def _steps(a: Analyses) -> dict[str, Callable[[], Any]]:
         # the answers given, else the latest saved in the workspace
         "answers": lambda: _answers_line(a.answers.answers),
         "text": lambda: a.text,
+        # the closed loop: what was done about it (cases are not an analysis of
+        # the data version: read at the time the report is made)
+        "closed_loop": lambda: closed_loop(a.backend).to_dict(),
     }
 
 
@@ -187,6 +191,7 @@ def _view(data: ReportData) -> dict[str, Any]:
         "text": data.get("text"),
         "controllers_split": data.get("controllers") or [],
         "drivers": data.get("drivers") or [],
+        "closed": data.get("closed_loop"),
     }
 
 
