@@ -8,9 +8,12 @@ for all accounts at once and returns a :class:`Diagnosis`, a frozen value whose
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from b2bcx.diagnose.data import Prepared, prepare
 from b2bcx.diagnose.detectors import DETECTORS
@@ -22,9 +25,10 @@ from b2bcx.diagnose.findings import (
     Finding,
     Priority,
     Skipped,
+    Unavailable,
 )
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.risk import at_risk, priorities
+from b2bcx.diagnose.risk import at_risk, priorities, risk_model
 from b2bcx.errors import ConfigurationError
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend
@@ -43,7 +47,9 @@ __all__ = [
     "Prepared",
     "Priority",
     "Skipped",
+    "Unavailable",
     "diagnose",
+    "readiness",
 ]
 
 
@@ -112,6 +118,15 @@ def diagnose(
     used as given, not checked.
     """
     options = options or DiagnoseOptions()
+    requested, note = options.metric, None
+    if options.metric == "cx" and not _has_ratings(backend, "cx"):
+        from b2bcx.measures.individual import default_metric
+
+        fallback = default_metric(backend)
+        if fallback != "cx":
+            options = dataclasses.replace(options, metric=fallback)
+            note = (f"the workspace has no cx ratings: diagnosed on {fallback}, the rating it "
+                    "has (as measure and the report do)")  # fmt: skip
     wanted = _check(challenges)
     if account_id is not None:
         found = backend.table("accounts").filter(lambda t: t.account_id == account_id).count()
@@ -141,7 +156,8 @@ def diagnose(
         risk_findings = []
         for detector in DETECTORS.values():
             risk_findings += detector(prep, options)[0]
-    risky = at_risk(prep, risk_findings, rwg)
+    model = risk_model(prep, options)
+    risky = at_risk(prep, risk_findings, rwg, options=options, model=model)
     progress.advance("diagnose")
     tp_weights = _shares(touchpoint_drivers, backend, prep, "touchpoints")
     goal_weights = _shares(goal_drivers, backend, prep, "goals")
@@ -161,6 +177,9 @@ def diagnose(
         challenges=tuple(wanted),
         account_id=account_id,
         accounts=len(prep.accounts),
+        metric_requested=requested if note else None,
+        metric_note=note,
+        risk_model=model.to_dict(),
     )
     return Diagnosis(
         findings=tuple(findings),
@@ -168,6 +187,7 @@ def diagnose(
         priorities=tuple(ranked),
         skipped=tuple(skipped),
         meta=meta,
+        unavailable=readiness(prep),
     )
 
 
@@ -201,3 +221,109 @@ def _shares(
             return {}
     table = result.table
     return {str(k): float(v) for k, v in zip(table.driver, table.share, strict=True)}
+
+
+def _has_ratings(backend: Backend, metric: str) -> bool:
+    """Whether any interaction carries ``metric`` (an existence check)."""
+    it = backend.table("interactions")
+    if metric not in it.columns:
+        return False
+    return bool(int(it.filter(it[metric].notnull()).limit(1).count().execute()))
+
+
+def _present(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame and bool(frame[column].notna().any())
+
+
+def readiness(prep: Prepared) -> tuple[Unavailable, ...]:
+    """The checks this workspace's data cannot support, each with the data that
+    would unlock it (an empty state that explains; docs/diagnose.md)."""
+    out: list[Unavailable] = []
+    metric = prep.metric
+
+    def add(challenge: str, check: str, missing: str, unlock: str) -> None:
+        out.append(Unavailable(challenge, check, missing, unlock))
+
+    if prep.monthly.empty:
+        add(
+            "all",
+            "every rated check",
+            f"no {metric} ratings",
+            f"import interactions with a {metric} rating (or choose a metric the workspace has)",
+        )
+    cat, acc, people = prep.catalogue, prep.accounts, prep.people
+    if cat.empty or prep.touchpoints.empty:
+        add(
+            "C4",
+            "controlled_touchpoint, partner_scorecard, partner_ownership",
+            "no touchpoints (catalogue or interactions' touchpoint_id)",
+            "import a touchpoints catalogue with stage and controller, and set "
+            "interactions.touchpoint_id",
+        )
+        add(
+            "C3",
+            "journey_mismatch",
+            "no touchpoints or stages",
+            "set interactions.touchpoint_id (or interactions.stage)",
+        )
+    elif not (cat.controller != "supplier").any():
+        add(
+            "C4",
+            "controlled_touchpoint, partner_scorecard, partner_ownership",
+            "every touchpoint is supplier-controlled",
+            "record partner-, customer- or externally controlled touchpoints "
+            "(touchpoints.controller, partner_id)",
+        )
+    if "valid_from" not in cat or cat.empty or not cat.valid_from.notna().any():
+        add(
+            "C5",
+            "control_change",
+            "no touchpoint versions (valid_from)",
+            "add a catalogue row with valid_from when a touchpoint's controller changes",
+        )
+    if not (_present(acc, "relationship_intended") or _present(acc, "relationship_expected")
+            or not prep.relationships.empty):  # fmt: skip
+        add(
+            "C1",
+            "relationship_type",
+            "no relationship types",
+            "set accounts.relationship_intended and relationship_expected "
+            "(or a relationships history)",
+        )
+    if not _present(acc, "annual_value"):
+        add(
+            "C1",
+            "relationship_type (low-value severity)",
+            "no contract values",
+            "set accounts.annual_value (priorities' value share and value_exposed need it too)",
+        )
+    if not any(_present(people, c) for c in ("function", "level", "unit")):
+        add(
+            "C2",
+            "silo",
+            "no function, level or unit of stakeholders",
+            "set stakeholders.function, level or unit",
+        )
+    if prep.goal_waves.empty:
+        add(
+            "C5",
+            "goal_shift",
+            "no goal importance asked twice of the same people",
+            "ask goal importance (goals table) in two or more survey waves",
+        )
+    if prep.relationships.empty:
+        add(
+            "C5",
+            "relationship_change",
+            "no relationship history",
+            "import the relationships table with valid_from for each change",
+        )
+    if prep.outcomes.empty or not (prep.outcomes.kind == "churn").any():
+        add(
+            "risk",
+            "fitted risk weights",
+            "no churn outcomes",
+            "import outcomes (churn and renewal events); with enough of each the risk "
+            "weights are fitted and the risk becomes a churn probability",
+        )
+    return tuple(out)

@@ -1,88 +1,195 @@
-"""C5, dynamics of the customer experience (Witell et al. 2020, section 3)."""
+"""C5, dynamics of the customer experience (Witell et al. 2020, section 3).
+
+"Over time, customer expectations and requirements change the desired form or
+type of customer experience", incrementally or disruptively (T 1550-1561). Four
+checks, each tested against the rest of the portfolio rather than as a raw
+before/after mean:
+
+- ``decline_change_point`` / ``improvement_change_point``: a change of an
+  account's level at an unknown month, in either direction. Monthly means of the
+  within-person residuals, net of the portfolio's month (season, portfolio-wide
+  shocks: the comparison accounts), are tested with a sup-Wald statistic whose
+  null distribution is simulated from an AR(1) month shock (its coefficient
+  pooled over the portfolio) plus each month's sampling noise
+  (:func:`~b2bcx.diagnose.stats.shift_test`); Benjamini–Hochberg over accounts.
+- ``relationship_change``: a change of relationship type is a finding only when
+  the account's CX moved after it more than comparison accounts without a change
+  did over the same window (a difference-in-differences with accounts as
+  clusters); a planned change by itself is not a finding.
+- ``goal_shift``: an account's mean change of goal importance between survey
+  waves against the other accounts' (random-effects z, accounts as clusters).
+- ``control_change``: a touchpoint whose controller changed is a finding when
+  its accounts' ratings of it moved more than the portfolio did (per-account
+  before/after differences, so accounts are the clusters).
+"""
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, change_points
+from b2bcx.diagnose.stats import bh_adjust, pooled_ar1, shift_test
+
+#: Seed of the simulated null distributions (a diagnosis is deterministic).
+SEED = 20200
 
 
 def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
-    """C5: a decline after a change point in an account's CX; changes of relationship
-    type, touchpoint control or goal importance and what CX did after them."""
+    """C5: a change of level in an account's CX (either direction); changes of
+    relationship type, touchpoint control or goal importance whose aftermath
+    differs from comparison accounts'."""
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     m = prep.monthly.dropna(subset=["mean"]).sort_values(["account_id", "month"])
     m = m.assign(month=pd.to_datetime(m.month))
-    first = pd.Timestamp(m.month.min()) if not m.empty else pd.Timestamp(prep.as_of)
     months = m.groupby("account_id").size()
     for account in months.index[(months < options.min_months).to_numpy()]:
         skipped.append(Skipped("C5", str(account), f"fewer than {options.min_months} months "
                                "with ratings for a trend"))  # fmt: skip
-    m = m[m.account_id.map(months) >= options.min_months]
     if not m.empty:
-        grid = pd.date_range(first, m.month.max(), freq="MS")
-        col = grid.get_indexer(pd.DatetimeIndex(m.month))
-        accounts, row = np.unique(m.account_id.to_numpy(), return_inverse=True)
-        shape = (len(accounts), len(grid))
-        mean, n = np.zeros(shape), np.zeros(shape)
-        mean[row, col], n[row, col] = m["mean"].to_numpy(), m.n.to_numpy()
-        ssw = np.bincount(row, (m["var"].fillna(0) * (m.n - 1)).to_numpy(), len(accounts))
-        t = (grid - first).days.to_numpy() / 365.25
-        cps = change_points(t, mean, n, ssw)
-        raw_last = m.groupby("account_id").tail(3).groupby("account_id").raw.mean()
-        table = pd.DataFrame({"account_id": accounts, "p": cps.p, "tau": cps.tau,
-                              "slope": cps.slope, "drop": cps.drop, "n": cps.n,
-                              "months": months.reindex(accounts).to_numpy(),
-                              "raw_last": raw_last.reindex(accounts).to_numpy()})  # fmt: skip
-        table = table.dropna(subset=["p"])
-        table["p_adj"] = bh_adjust(table.p.to_numpy())
-        for r in records_of(table):
-            if not (r.p_adj < options.alpha and r.slope <= -options.decline_per_year
-                    and -r.drop >= options.decline_drop):  # fmt: skip
-                continue
-            since = (first + pd.Timedelta(days=r.tau * 365.25)).date()
-            findings.append(
-                Finding(
-                    challenge="C5",
-                    account_id=r.account_id,
-                    subject_kind="account",
-                    subject_id=r.account_id,
-                    severity=severity(r.drop, options.decline_drop),
-                    evidence={
-                        "since": since,
-                        "slope_per_year": r.slope,
-                        "drop_since": r.drop,
-                        "p_adjusted": r.p_adj,
-                        "months": r.months,
-                        "ratings": r.n,
-                        "recent_cx": r.raw_last,
-                    },
-                    summary=f"{r.account_id}'s experience has been falling since {since:%B %Y}, by "
-                    f"{fmt(-r.drop)} points so far.",
-                    implication="Customer expectations and requirements change over time; the "
-                    "experience "
-                    "design has not kept up (Witell et al. 2020, C5).",
-                    actions=(
-                        "Ask the account what changed around that time (needs, people, contract).",
-                        "Re-check the account's goals and relationship type and adapt the "
-                        "touchpoints.",
-                    ),
-                    detector="decline_change_point",
-                )
-            )
+        findings += _level_changes(m, months, options)
     findings += _relationship_changes(prep, options)
     findings += _goal_shifts(prep, options)
     findings += _control_changes(prep, options)
     return findings, skipped
+
+
+def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions) -> list[Finding]:
+    """The sup-Wald change test per account, BH over accounts."""
+    # the portfolio's month (season, portfolio-wide shocks) is the comparison
+    wsum = (m["mean"] * m.n).groupby(m.month).sum() / m.n.groupby(m.month).sum()
+    m = m.assign(y=m["mean"] - m.month.map(wsum))
+    ssw = (m["var"].fillna(0.0) * (m.n - 1)).groupby(m.account_id).sum()
+    dfw = (m.n - 1).clip(lower=0).groupby(m.account_id).sum()
+    pooled_v = float(ssw.sum() / dfw.sum()) if dfw.sum() > 0 else 0.0
+    m = m[m.account_id.map(months) >= options.min_months]
+    series: dict[str, tuple[np.ndarray, np.ndarray, pd.DataFrame]] = {}
+    for account, g in m.groupby("account_id", sort=True):
+        v = float(ssw[account] / dfw[account]) if dfw[account] >= 5 else pooled_v
+        series[str(account)] = (g.y.to_numpy(float), v / g.n.to_numpy(float), g)
+    if not series:
+        return []
+    phi = pooled_ar1([s[0] for s in series.values()], [s[1] for s in series.values()])
+    rows = []
+    for account, (y, noise, g) in series.items():
+        rng = np.random.default_rng(SEED)
+        res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi)
+        if res is None:
+            continue
+        after = g.iloc[res.k :]
+        t = (after.month - after.month.iloc[0]).dt.days.to_numpy() / 365.25
+        slope = float(np.polyfit(t, after.y.to_numpy(), 1)[0]) if len(after) >= 3 else 0.0
+        rows.append({"account_id": account, "p": res.p, "shift": res.shift,
+                     "before": res.before, "after": res.after, "sup_wald": res.sup_wald,
+                     "since": after.month.iloc[0].date(), "slope": slope, "months": res.months,
+                     "n": int(g.n.sum()), "raw_before": _wmean(g.iloc[: res.k]),
+                     "raw_after": _wmean(after),
+                     "raw_last": float(g.raw.tail(3).mean())})  # fmt: skip
+    if not rows:
+        return []
+    table = pd.DataFrame(rows)
+    table["p_adj"] = bh_adjust(table.p.to_numpy())
+    out = []
+    for r in records_of(table):
+        if not (r.p_adj < options.alpha and abs(r.shift) >= options.decline_drop):
+            continue
+        down = r.shift < 0
+        out.append(
+            Finding(
+                challenge="C5",
+                account_id=r.account_id,
+                subject_kind="account",
+                subject_id=r.account_id,
+                severity=severity(r.shift, options.decline_drop) * (1.0 if down else 0.5),
+                evidence={
+                    "since": r.since,
+                    "direction": "decline" if down else "improvement",
+                    "shift": r.shift,
+                    "slope_per_year": r.slope,
+                    "drop_since": r.shift,
+                    "cx_before": r.raw_before,
+                    "cx_after": r.raw_after,
+                    "sup_wald": r.sup_wald,
+                    "p": r.p,
+                    "p_adjusted": r.p_adj,
+                    "ar1_phi": phi,
+                    "test": "sup-Wald mean shift, AR(1) null simulated "
+                    f"({options.change_reps} series), net of the portfolio's month",
+                    "months": r.months,
+                    "ratings": r.n,
+                    "recent_cx": r.raw_last,
+                },
+                summary=(
+                    f"{r.account_id}'s experience "
+                    + ("fell" if down else "rose")
+                    + f" by {fmt(abs(r.shift))} points from {r.since:%B %Y}, against the "
+                    "portfolio's months."
+                ),
+                implication=(
+                    "Customer expectations and requirements change over time; the experience "
+                    "design has not kept up (Witell et al. 2020, C5)."
+                    if down
+                    else "The experience changed for the better; find out what changed and keep "
+                    "it (Witell et al. 2020, C5)."
+                ),
+                actions=(
+                    "Ask the account what changed around that time (needs, people, contract).",
+                    "Re-check the account's goals and relationship type and adapt the touchpoints."
+                    if down
+                    else "Record what changed (people, touchpoints, offer) and repeat it "
+                    "elsewhere.",
+                ),
+                detector="decline_change_point" if down else "improvement_change_point",
+            )
+        )
+    return out
+
+
+def _wmean(d: pd.DataFrame) -> float | None:
+    n = float(d.n.sum())
+    return float((d.raw * d.n).sum() / n) if n else None
+
+
+def _window_change(monthly: pd.DataFrame, day: pd.Timestamp, window: int) -> pd.DataFrame:
+    """Per account: mean raw CX in the ``window`` days before and after ``day``
+    (ratings-weighted) and their difference (accounts with both sides only)."""
+    lo, hi = day - pd.Timedelta(days=window), day + pd.Timedelta(days=window)
+    w = monthly[(monthly.month >= lo) & (monthly.month < hi)]
+    w = w.assign(side=np.where(w.month >= day, "after", "before"), s=w.raw * w.n)
+    g = w.groupby(["account_id", "side"])[["s", "n"]].sum()
+    means = (g.s / g.n).unstack("side")
+    if "before" not in means or "after" not in means:
+        return pd.DataFrame(columns=["before", "after", "change"])
+    means = means.dropna(subset=["before", "after"])
+    return means.assign(change=means["after"] - means["before"])
+
+
+def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, Any] | None:
+    """The treated account's before/after change against the comparison accounts'
+    (accounts as clusters: a t statistic for one new draw from their distribution)."""
+    if treated not in change.index:
+        return None
+    comp = change.loc[[a for a in change.index if a not in excluded], "change"]
+    if len(comp) < 5:
+        return None
+    sd = float(comp.std(ddof=1))
+    did = float(change.loc[treated, "change"] - comp.mean())
+    se = sd * math.sqrt(1 + 1 / len(comp))
+    p = float(2 * stats.t.sf(abs(did / se), len(comp) - 1)) if se > 0 else float("nan")
+    own = {str(k): float(v) for k, v in change.loc[treated].items()}
+    return {"cx_before": float(own["before"]), "cx_after": float(own["after"]),
+            "change": float(own["change"]),
+            "comparison_change": float(comp.mean()), "did": did, "did_se": se,
+            "comparison_accounts": len(comp), "p": p}  # fmt: skip
 
 
 def _before_after(prep: Prepared, account: str, day: pd.Timestamp, window: int) -> dict[str, Any]:
@@ -90,25 +197,20 @@ def _before_after(prep: Prepared, account: str, day: pd.Timestamp, window: int) 
     lo, hi = day - pd.Timedelta(days=window), day + pd.Timedelta(days=window)
     before = m[(m.month >= lo) & (m.month < day)]
     after = m[(m.month >= day) & (m.month < hi)]
-
-    def wmean(d: pd.DataFrame) -> float | None:
-        return float((d.raw * d.n).sum() / d.n.sum()) if d.n.sum() else None
-
-    b, a = wmean(before), wmean(after)
+    b, a = _wmean(before), _wmean(after)
     return {"cx_before": b, "cx_after": a, "change": None if a is None or b is None else a - b}
 
 
 def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     rel = prep.relationships
-    out: list[Finding] = []
-    if rel.empty:
-        return out
+    if rel.empty or prep.monthly.empty:
+        return []
     rel = rel.assign(_from=pd.to_datetime(rel.valid_from)).sort_values(
         ["account_id", "_from"], na_position="first"
     )
+    events = []
     for account, g in rel.groupby("account_id"):
-        recs = g.to_dict("records")
-        for before, after in itertools.pairwise(recs):
+        for before, after in itertools.pairwise(g.to_dict("records")):
             day = after["_from"]
             if pd.isna(day) or day > pd.Timestamp(prep.as_of):
                 continue
@@ -117,82 +219,118 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
                 for k in ("relationship_intended", "relationship_expected")
                 if before[k] != after[k]
             }
-            if not changes:
-                continue
-            cx = _before_after(prep, str(account), day, options.change_window_days)
-            mismatch = after["relationship_intended"] != after["relationship_expected"]
-            worse = cx["change"] is not None and cx["change"] < 0
-            sev = 0.4 + 0.3 * mismatch + 0.3 * min(1.0, -(cx["change"] or 0) / 20) * worse
-            what = "; ".join(f"{k.split('_')[1]} {a} → {b}" for k, (a, b) in changes.items())
-            out.append(
-                Finding(
-                    challenge="C5",
-                    account_id=str(account),
-                    subject_kind="account",
-                    subject_id=str(account),
-                    severity=float(min(1.0, sev)),
-                    evidence={
-                        "date": day.date(),
-                        "changes": {k: list(v) for k, v in changes.items()},
-                        "mismatch_after": bool(mismatch),
-                        **cx,
-                    },
-                    summary=f"{account}'s relationship changed on {day:%d %b %Y} ({what})"
-                    + (
-                        f"; CX moved {cx['change']:+.0f} points after."
-                        if cx["change"] is not None
-                        else "."
-                    ),
-                    implication="A shift between transactional and relational exchange calls for "
-                    "a redesign of "
-                    "the key touchpoints (Witell et al. 2020, C5).",
-                    actions=(
-                        "Review the touchpoints and service level against the new relationship "
-                        "type.",
-                    ),
-                    detector="relationship_change",
-                )
+            if changes:
+                events.append((str(account), day, changes, after))
+    if not events:
+        return []
+    monthly = prep.monthly.dropna(subset=["raw"]).assign(month=lambda d: pd.to_datetime(d.month))
+    window = options.change_window_days
+    changed: dict[str, list[pd.Timestamp]] = {}
+    for account, day, _, _ in events:
+        changed.setdefault(account, []).append(day)
+    rows = []
+    for account, day, changes, after in events:
+        # comparison accounts: no change of their own within the window
+        near = {a for a, days in changed.items()
+                if any(abs((d - day).days) <= window for d in days)}  # fmt: skip
+        did = _did(_window_change(monthly, day, window), account, near)
+        rows.append((account, day, changes, after, did))
+    ps = bh_adjust([r[4]["p"] if r[4] else np.nan for r in rows])
+    out = []
+    for (account, day, changes, after, did), p_adj in zip(rows, ps, strict=True):
+        if did is None or not (p_adj < options.alpha and abs(did["did"]) >= options.decline_drop):
+            continue
+        mismatch = after["relationship_intended"] != after["relationship_expected"]
+        what = "; ".join(f"{k.split('_')[1]} {a} → {b}" for k, (a, b) in changes.items())
+        worse = did["did"] < 0
+        out.append(
+            Finding(
+                challenge="C5",
+                account_id=account,
+                subject_kind="account",
+                subject_id=account,
+                severity=severity(did["did"], options.decline_drop) * (1.0 if worse else 0.5),
+                evidence={
+                    "date": day.date(),
+                    "changes": {k: list(v) for k, v in changes.items()},
+                    "mismatch_after": bool(mismatch),
+                    **did,
+                    "p_adjusted": float(p_adj),
+                    "test": "difference-in-differences against accounts without a "
+                    "change in the window (accounts as clusters)",
+                },
+                summary=f"{account}'s relationship changed on {day:%d %b %Y} ({what}); CX moved "
+                f"{did['did']:+.0f} points against comparison accounts.",
+                implication="A shift between transactional and relational exchange calls for a "
+                "redesign of the key touchpoints (Witell et al. 2020, C5).",
+                actions=(
+                    "Review the touchpoints and service level against the new relationship type.",
+                ),
+                detector="relationship_change",
             )
+        )
     return out
 
 
 def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    """Each account's mean change of a goal's importance against the other accounts'."""
     w = prep.goal_waves
-    out: list[Finding] = []
     if w.empty:
-        return out
-    w = w.assign(delta=w["last"] - w["first"])
-    for account, g in w.groupby("account_id"):
-        per = g.groupby("goal").delta.agg(["mean", "std", "size"])
-        per = per[per["size"] >= options.min_people]
-        moved = per[per["mean"].abs() >= options.goal_shift]
-        if moved.empty:
+        return []
+    w = w.assign(delta=(w["last"] - w["first"]).astype(float))
+    per = w.groupby(["goal", "account_id"]).agg(
+        mean=("delta", "mean"), var=("delta", "var"), size=("delta", "size"),
+        last_at=("last_at", "max"),
+    ).reset_index()  # fmt: skip
+    rows = []
+    for _goal, g in per.groupby("goal"):
+        ok = g[g["size"] >= options.min_people]
+        if len(ok) < 5:
             continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = moved["mean"] / (moved["std"] / np.sqrt(moved["size"]))
-        if not (t.abs() > 3).any() and not (moved["std"].fillna(0) == 0).any():
-            continue
+        within = float((ok["var"].fillna(0) * (ok["size"] - 1)).sum() / (ok["size"] - 1).sum())
+        # between-account variance of the mean changes beyond sampling (moments)
+        tau2 = max(0.0, float(ok["mean"].var(ddof=1) - (within / ok["size"]).mean()))
+        total, count = float(ok["mean"].sum()), len(ok)
+        for r in records_of(ok):
+            others = (total - r.mean) / (count - 1)
+            se = math.sqrt(within / r.size + tau2 + (within / r.size + tau2) / (count - 1))
+            z = (r.mean - others) / se if se > 0 else 0.0
+            rows.append({**vars(r), "others": others, "did": r.mean - others, "z": z,
+                         "p": math.erfc(abs(z) / math.sqrt(2))})  # fmt: skip
+    if not rows:
+        return []
+    table = pd.DataFrame(rows)
+    table["p_adj"] = bh_adjust(table.p.to_numpy())
+    hits = table[(table.p_adj < options.alpha) & (table.did.abs() >= options.goal_shift)]
+    out = []
+    for account, g in hits.groupby("account_id"):
         day = pd.Timestamp(g.last_at.max())
         cx = _before_after(prep, str(account), day, options.change_window_days)
-        changes = {str(k): round(float(v), 2) for k, v in moved["mean"].items()}
+        changes = {str(r.goal): round(float(r.did), 2) for r in records_of(g)}
         out.append(
             Finding(
                 challenge="C5",
                 account_id=str(account),
                 subject_kind="account",
                 subject_id=str(account),
-                severity=severity(float(moved["mean"].abs().max()), options.goal_shift),
+                severity=severity(float(g.did.abs().max()), options.goal_shift),
                 evidence={
                     "date": day.date(),
                     "goal_importance_change": changes,
-                    "people": int(moved["size"].max()),
+                    "own_change": {str(r.goal): round(float(r.mean), 2) for r in records_of(g)},
+                    "others_change": {
+                        str(r.goal): round(float(r.others), 2) for r in records_of(g)
+                    },
+                    "p_adjusted": float(g.p_adj.min()),
+                    "people": int(g["size"].max()),
+                    "test": "account's mean change against the other accounts' "
+                    "(random-effects z, accounts as clusters)",
                     **cx,
                 },
                 summary=f"{account}'s priorities shifted ({_changes_text(changes)} on a 1–5 "
-                "importance scale).",
+                "importance scale, beyond the other accounts' change).",
                 implication="Changing customer goals change the experience they want; the value "
-                "proposition "
-                "must follow (Witell et al. 2020, C5; Wirtz et al. 2025, step 4).",
+                "proposition must follow (Witell et al. 2020, C5; Wirtz et al. 2025, step 4).",
                 actions=(
                     "Revisit the value proposition for this account with its decision makers.",
                 ),
@@ -207,44 +345,64 @@ def _changes_text(changes: dict[str, float]) -> str:
 
 
 def _control_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
-    out: list[Finding] = []
-    for r in prep.control_changes.to_dict("records"):
+    """A change of a touchpoint's controller whose accounts' ratings of it moved
+    more than the portfolio did over the same window."""
+    cc = prep.control_changes
+    if cc.empty or prep.monthly.empty:
+        return []
+    monthly = prep.monthly.dropna(subset=["raw"]).assign(month=lambda d: pd.to_datetime(d.month))
+    rows = []
+    for r in cc.to_dict("records"):
+        per = r.get("per_account")
+        day = pd.Timestamp(r["date"])
+        portfolio = _window_change(monthly, day, options.change_window_days)
+        base = float(portfolio.change.mean()) if not portfolio.empty else 0.0
+        diffs = (
+            np.array([a["after"] - a["before"] for a in per], dtype=float)
+            if isinstance(per, list)
+            else np.array([], dtype=float)
+        )
+        test: dict[str, Any] = {"accounts_both_sides": len(diffs), "portfolio_change": base}
+        if len(diffs) >= 3 and diffs.std(ddof=1) > 0:
+            did = float(diffs.mean() - base)
+            se = float(diffs.std(ddof=1) / math.sqrt(len(diffs)))
+            test |= {"did": did, "did_se": se,
+                     "p": float(2 * stats.t.sf(abs(did / se), len(diffs) - 1))}  # fmt: skip
+        rows.append((r, test))
+    ps = bh_adjust([t.get("p", np.nan) for _, t in rows])
+    out = []
+    for (r, test), p_adj in zip(rows, ps, strict=True):
+        if not (p_adj < options.alpha and abs(test["did"]) >= options.decline_drop):
+            continue
         b, a = r.get("before_raw"), r.get("after_raw")
         change = None if b is None or a is None or pd.isna(a) or pd.isna(b) else a - b
-        sev = 0.4 + (0.6 * min(1.0, -change / 20) if change is not None and change < 0 else 0.0)
+        worse = test["did"] < 0
         frm = r["from_controller"] + (
             f" ({r['from_partner']})" if has(r.get("from_partner")) else ""
         )
         to = r["to_controller"] + (f" ({r['to_partner']})" if has(r.get("to_partner")) else "")
+        keys = ("date", "from_controller", "to_controller", "from_partner", "to_partner",
+                "before_n", "after_n", "before_raw", "after_raw")  # fmt: skip
         out.append(
             Finding(
                 challenge="C5",
                 account_id=None,
                 subject_kind="touchpoint",
                 subject_id=str(r["touchpoint_id"]),
-                severity=float(sev),
-                evidence={
-                    k: r.get(k)
-                    for k in (
-                        "date",
-                        "from_controller",
-                        "to_controller",
-                        "from_partner",
-                        "to_partner",
-                        "before_n",
-                        "after_n",
-                        "before_raw",
-                        "after_raw",
-                    )
-                }
-                | {"change": change},
+                severity=severity(test["did"], options.decline_drop) * (1.0 if worse else 0.5),
+                evidence={k: r.get(k) for k in keys}
+                | {
+                    "change": change,
+                    **test,
+                    "p_adjusted": float(p_adj),
+                    "test": "per-account before/after change against the portfolio's "
+                    "(accounts as clusters)",
+                },
                 summary=f"Control of '{r.get('name') or r['touchpoint_id']}' moved from {frm} to "
-                f"{to} on "
-                f"{r['date']:%d %b %Y}"
-                + (f"; its CX moved {change:+.0f} points." if change is not None else "."),
+                f"{to} on {r['date']:%d %b %Y}; its CX moved {test['did']:+.0f} points against "
+                "the portfolio.",
                 implication="Touchpoint control changes over a relationship; each change needs "
-                "the experience "
-                "monitored again (Witell et al. 2020, C4–C5).",
+                "the experience monitored again (Witell et al. 2020, C4–C5).",
                 actions=(
                     "Compare the touchpoint before and after the handover monthly and agree "
                     "standards with the new controller.",

@@ -72,6 +72,13 @@ class Prepared:
     goal_latest: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: per stakeholder: mean and count of each goal-performance rating (1–5) (C1)
     person_goals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: account × month: interactions of any kind (rated or not) by controller
+    #: (``n_all``, ``n_partner``, ``n_supplier``), for relationship ownership (C4)
+    contact_monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: commercial events (``account_id``, ``occurred_at``, ``kind``) up to the date
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the metric the aggregates are on (the requested one, or the fallback)
+    metric: str = "cx"
     _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     def monthly_of(self, account: str) -> pd.DataFrame:
@@ -153,6 +160,16 @@ def prepare(
         last_direct=ibis._.occurred_at.max(where=ibis._.controller == "supplier"),
         n_controlled=ibis._.controller.count(),
         n_customer=(ibis._.controller == "customer").sum(),
+        # a review on a review site is not contact in a relationship (risk recency)
+        last_relationship=ibis._.occurred_at.max(where=_relationship_source(base)),
+        last_review=ibis._.occurred_at.max(where=~_relationship_source(base)),
+    )  # fmt: skip
+    contact_monthly = base.mutate(month=base.occurred_at.truncate("M")).group_by(
+        ["account_id", "month"]
+    ).aggregate(
+        n_all=ibis._.count(),
+        n_partner=(ibis._.controller == "partner").cast("int32").sum(),
+        n_supplier=(ibis._.controller == "supplier").cast("int32").sum(),
     )  # fmt: skip
     everyone = everyone.mutate(
         customer_share=ibis.ifelse(
@@ -198,6 +215,11 @@ def prepare(
     catalogue = _df(backend.table("touchpoints"))
     control_changes = _control_changes(f, catalogue, options)
     grand_value = f.x.mean().execute()
+    outcomes = backend.table("outcomes")
+    outcomes = outcomes.filter(outcomes.occurred_at <= ibis.literal(stamp.date()))
+    if account_id is not None:
+        outcomes = outcomes.filter(outcomes.account_id == account_id)
+    outcomes_df = _df(outcomes.select("account_id", "occurred_at", "kind"))
     try:
         prepared = Prepared(
             as_of=stamp,
@@ -217,10 +239,22 @@ def prepare(
             person_tp=_df(person_tp),
             goal_latest=goal_latest,
             person_goals=person_goals,
+            contact_monthly=_df(contact_monthly),
+            outcomes=outcomes_df,
+            metric=metric,
         )
     finally:
         f.release()
     return prepared
+
+
+def _relationship_source(t: ir.Table) -> ir.BooleanValue:
+    """Interactions that are contact in the relationship: any source but ``review``
+    (a review on a review site says nothing about whether the relationship lapsed)."""
+    if "source" not in t.columns:
+        return ibis.literal(True)
+    result: ir.BooleanValue = t.source.isnull() | (t.source != "review")
+    return result
 
 
 def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
@@ -306,6 +340,15 @@ def _control_changes(
             for rec in stats.to_dict("records"):
                 for k in ("n", "mean", "sd", "raw"):
                     row[f"{rec['side']}_{k}"] = rec[k]
+            # per account, both sides: the clusters of C5's difference-in-differences
+            per = _df(t.mutate(side=side).group_by(["account_id", "side"]).aggregate(
+                raw=ibis._.x.mean()
+            )).pivot(index="account_id", columns="side", values="raw")  # fmt: skip
+            both = per.dropna() if {"before", "after"} <= set(per.columns) else per.iloc[:0]
+            row["per_account"] = [
+                {"account_id": str(a), "before": float(v.before), "after": float(v.after)}
+                for a, v in both.iterrows()
+            ]
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -114,6 +114,22 @@ class Skipped:
         return self.to_dict()
 
 
+@dataclass(frozen=True)
+class Unavailable:
+    """A check that cannot run on this workspace at all, and the data that would
+    unlock it (an empty state that explains)."""
+
+    challenge: str
+    check: str
+    missing: str
+    unlock: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"challenge", "check", "missing", "unlock"}``."""
+        return {"challenge": self.challenge, "check": self.check, "missing": self.missing,
+                "unlock": self.unlock}  # fmt: skip
+
+
 @dataclass(frozen=True, kw_only=True)
 class AtRisk:
     """One account's risk score and the terms and reasons behind it
@@ -122,10 +138,14 @@ class AtRisk:
     Attributes
     ----------
     account_id : str
-    risk : float
-        0–1, the logistic of the summed terms.
-    annual_value, value_at_risk : float
-        The account's annual value and ``risk × annual_value``.
+    risk : float or None
+        0–1, the logistic of the intercept plus the summed terms; None when the
+        account's data is too thin or too old to judge (``unknown_reason``).
+    annual_value : float
+        The account's annual value.
+    value_at_risk : float or None
+        ``risk × annual_value`` when the risk is a fitted churn probability
+        (``risk_kind`` "fitted"); None for the a-priori risk index.
     cx_recent : float
         Mean CX (0–100) of the last 180 days.
     slope_per_year : float
@@ -133,20 +153,40 @@ class AtRisk:
     rwg : float or None
         Agreement of the account's people (None without a verdict).
     terms : dict of str to float
-        The score's terms (``level``, ``trend``, ``alignment``, ``findings``, ``silence``).
+        The score's terms (``level``, ``trend``, ``alignment``, ``findings``,
+        ``silence``): each component's value × its weight.
     reasons : tuple of str
         The terms that raise the risk, in words.
+    risk_kind : str
+        ``"index"`` (a-priori weights, a ranking) or ``"fitted"`` (a churn probability).
+    components : dict
+        Per component: ``{"value", "weight", "contribution"}``.
+    intercept : float
+        The constant added to the contributions before the logistic.
+    unknown_reason : str or None
+        Why the risk is unknown (None when it was scored).
+    value_exposed : float
+        The annual value of an account whose risk is ≥ 0.5 (0 otherwise): a
+        ranking aid that is not a probability-weighted value.
+    ratings : int
+        Ratings behind ``cx_recent``.
     """
 
     account_id: str
-    risk: float
+    risk: float | None
     annual_value: float
-    value_at_risk: float
+    value_at_risk: float | None
     cx_recent: float
     slope_per_year: float
     rwg: float | None
     terms: dict[str, float]
     reasons: tuple[str, ...]
+    risk_kind: str = "index"
+    components: dict[str, dict[str, float]] = field(default_factory=dict)
+    intercept: float = 0.0
+    unknown_reason: str | None = None
+    value_exposed: float = 0.0
+    ratings: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The entry of ``at_risk`` in ``docs/diagnose.md``."""
@@ -160,6 +200,13 @@ class AtRisk:
             "rwg": plain(self.rwg),
             "terms": plain(self.terms),
             "reasons": list(self.reasons),
+            "risk_kind": self.risk_kind,
+            "risk_label": "risk index" if self.risk_kind == "index" else "churn probability",
+            "components": plain(self.components),
+            "intercept": plain(self.intercept),
+            "unknown_reason": self.unknown_reason,
+            "value_exposed": plain(self.value_exposed),
+            "ratings": plain(self.ratings),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -241,15 +288,25 @@ class DiagnosisMeta:
     challenges: tuple[str, ...]
     account_id: str | None
     accounts: int
+    #: the metric asked for, when ``metric`` is a fallback (else None)
+    metric_requested: str | None = None
+    #: why the metric fell back, in words (else None)
+    metric_note: str | None = None
+    #: how the risk was scored (:meth:`b2bcx.diagnose.risk.RiskModel.to_dict`)
+    risk_model: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"as_of", "metric", "challenges", "account_id", "accounts"}``."""
+        """``{"as_of", "metric", "challenges", "account_id", "accounts",
+        "metric_requested", "metric_note", "risk_model"}``."""
         return {
             "as_of": plain(self.as_of),
             "metric": self.metric,
             "challenges": list(self.challenges),
             "account_id": self.account_id,
             "accounts": plain(self.accounts),
+            "metric_requested": self.metric_requested,
+            "metric_note": self.metric_note,
+            "risk_model": plain(self.risk_model),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -273,6 +330,8 @@ class Diagnosis:
         Checks that could not be made, and why.
     meta : DiagnosisMeta or None
         The date, metric, challenges and account of the run.
+    unavailable : tuple of Unavailable
+        Checks that could not run at all, with the data that would unlock them.
     """
 
     findings: tuple[Finding, ...]
@@ -280,6 +339,7 @@ class Diagnosis:
     priorities: tuple[Priority, ...]
     skipped: tuple[Skipped, ...] = ()
     meta: DiagnosisMeta | None = None
+    unavailable: tuple[Unavailable, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """``{"findings": [...], "at_risk": [...], "priorities": [...], "skipped": [...],
@@ -290,6 +350,7 @@ class Diagnosis:
             "priorities": [p.to_dict() for p in self.priorities],
             "skipped": [s.to_dict() for s in self.skipped],
             "meta": {} if self.meta is None else self.meta.to_dict(),
+            "unavailable": [u.to_dict() for u in self.unavailable],
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -75,5 +75,20 @@ class DiagnoseOptions:
     #: priorities: at most this many
     max_priorities: int = option(20, 1, integer=True)
 
+    #: C4: share of an account's contact run by partners that reads as partner-owned
+    partner_share: float = option(0.5, 0, 1, open_low=True, open_high=True)
+    #: C4: rise of that share (recent 12 months against the months before) that counts
+    partner_share_rise: float = option(0.2, 0, 1, open_low=True)
+    #: C5: simulated series for the null distribution of the change test
+    change_reps: int = option(999, 99, integer=True)
+    #: risk: fewest ratings behind an account's level, else the risk is unknown
+    risk_min_ratings: int = option(3, 1, integer=True)
+    #: risk: an account known only through reviews older than this is unknown
+    risk_max_age_days: int = option(365, 1, integer=True)
+    #: risk: fewest outcome events of each class (churned, not) to fit the weights
+    risk_min_events: int = option(30, 10, integer=True)
+    #: risk: days ahead the fitted risk predicts churn over
+    risk_horizon_days: int = option(365, 30, integer=True)
+
     def __post_init__(self) -> None:
         check_options(self)

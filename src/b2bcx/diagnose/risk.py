@@ -23,14 +23,18 @@ value of the accounts behind them over the portfolio's.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
+from b2bcx.convert import plain
 from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.findings import AtRisk, Finding, Priority, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
@@ -55,73 +59,306 @@ _GOAL_ACTIONS: dict[str, str] = {
 }
 
 
-def at_risk(
-    prep: Prepared, findings: list[Finding], rwg: dict[str, float], *, limit: int | None = None
-) -> list[AtRisk]:
-    """Accounts by risk, with the reasons behind each score."""
-    as_of = pd.Timestamp(prep.as_of)
+#: A-priori weights of the risk index: per unit of each component's value.
+#: ``level``: points below 60 (0–100); ``trend``: points a year of decline;
+#: ``alignment``: 1 − rwg; ``findings``: summed severity (capped at 3);
+#: ``silence``: days beyond 90 since the last contact in the relationship.
+PRIOR_WEIGHTS: dict[str, float] = {
+    "level": 0.1, "trend": 0.1, "alignment": 1.0, "findings": 0.5, "silence": 1.0 / 180.0,
+}  # fmt: skip
+PRIOR_INTERCEPT = -2.0
+#: Components a fitted model uses (their history can be rebuilt from the monthly
+#: aggregates; alignment and findings are not re-run at the earlier date).
+FITTED_COMPONENTS = ("level", "trend", "silence")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RiskModel:
+    """How the risk was scored: an a-priori ``index`` or weights ``fitted`` to churn.
+
+    Attributes
+    ----------
+    kind : str
+        ``"index"`` (a-priori weights; a ranking, not a probability) or ``"fitted"``
+        (logistic regression on the workspace's churn; a probability of churn
+        within ``horizon_days``).
+    intercept : float
+    weights : dict of str to float
+        Per unit of each component's value.
+    reason : str
+        Why this kind was used.
+    events : dict of str to int
+        Accounts that churned and did not within the training window.
+    min_events : int
+        Fewest of each class needed to fit.
+    horizon_days : int or None
+    validation : dict or None
+        Cross-validated AUC, Brier score, base rate and reliability curve (fitted only).
+    """
+
+    kind: str
+    intercept: float
+    weights: dict[str, float]
+    reason: str
+    events: dict[str, int]
+    min_events: int
+    horizon_days: int | None = None
+    validation: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``meta.risk_model`` object of ``docs/diagnose.md``."""
+        return {
+            "kind": self.kind,
+            "label": "risk index" if self.kind == "index" else "churn probability",
+            "intercept": self.intercept,
+            "weights": dict(self.weights),
+            "reason": self.reason,
+            "events": dict(self.events),
+            "min_events": self.min_events,
+            "horizon_days": self.horizon_days,
+            "validation": plain(self.validation),
+        }
+
+
+def _components(
+    prep: Prepared,
+    findings: list[Finding],
+    rwg: dict[str, float],
+    as_of: pd.Timestamp,
+    monthly: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per account: the raw value of each component, the ratings behind the level,
+    the latest contact in the relationship and the latest review."""
     severity: dict[str, float] = {}
-    kinds: dict[str, list[str]] = {}
     for f in findings:
         if f.account_id:
             severity[f.account_id] = severity.get(f.account_id, 0.0) + f.severity
+    level, trend, count = _level_and_trend(monthly, as_of, with_count=True)
+    out = pd.DataFrame(index=pd.Index(prep.accounts.account_id.astype(str), name="account_id"))
+    out["cx"] = level.reindex(out.index)
+    out["ratings"] = count.reindex(out.index).fillna(0)
+    out["slope"] = trend.reindex(out.index).fillna(0.0)
+    agree = pd.Series(rwg, dtype=float).reindex(out.index)
+    out["rwg"] = agree
+    out["level"] = 60.0 - out.cx
+    out["trend"] = (-out.slope).clip(lower=0.0) + 0.0
+    out["alignment"] = (1.0 - agree.clip(0.0, 1.0)).fillna(0.5)
+    out["findings"] = pd.Series(severity, dtype=float).reindex(out.index).fillna(0.0).clip(upper=3)
+    c = prep.contact.set_index("account_id") if not prep.contact.empty else pd.DataFrame()
+    for col in ("last_relationship", "last_review", "last_seen"):
+        values = c[col] if col in c else pd.Series(dtype="datetime64[ns]")
+        out[col] = pd.to_datetime(values.reindex(out.index))
+    days = (as_of - out.last_relationship).dt.days
+    # no contact in a relationship channel at all (reviews only): nothing has lapsed
+    out["silence_days"] = days
+    out["silence"] = (days - 90).clip(lower=0).fillna(0.0).astype(float)
+    return out
+
+
+def _unknown(row: Any, as_of: pd.Timestamp, options: DiagnoseOptions) -> str | None:
+    """Why an account's data is too thin or too old to judge, else None."""
+    if pd.isna(row.cx) or row.ratings < options.risk_min_ratings:
+        n = int(row.ratings)
+        return (f"only {n} rating{'s' if n != 1 else ''} behind the level "
+                f"(< {options.risk_min_ratings})")  # fmt: skip
+    if pd.isna(row.last_relationship) and not pd.isna(row.last_review):
+        age = (as_of - row.last_review).days
+        if age > options.risk_max_age_days:
+            return (f"known only through reviews, the latest {age} days old "
+                    f"(> {options.risk_max_age_days})")  # fmt: skip
+    return None
+
+
+def at_risk(
+    prep: Prepared,
+    findings: list[Finding],
+    rwg: dict[str, float],
+    *,
+    limit: int | None = None,
+    options: DiagnoseOptions | None = None,
+    model: RiskModel | None = None,
+) -> list[AtRisk]:
+    """Accounts by risk, with each component, its weight and the reasons behind it.
+
+    Accounts whose data is too thin or too old to judge get ``risk`` None and an
+    ``unknown_reason``; they come after every scored account. With a ``fitted``
+    ``model`` the risk is a churn probability and ``value_at_risk = risk ×
+    annual_value``; with the a-priori index it is a ranking, ``value_at_risk`` is
+    None and ``value_exposed`` is the annual value of accounts whose index is ≥ 0.5.
+    """
+    options = options or DiagnoseOptions()
+    model = model or prior_model(options)
+    as_of = pd.Timestamp(prep.as_of)
+    kinds: dict[str, list[str]] = {}
+    for f in findings:
+        if f.account_id:
             kinds.setdefault(f.account_id, []).append(f.challenge)
-    contact = prep.contact.set_index("account_id") if not prep.contact.empty else None
-    level, trend = _level_and_trend(prep.monthly, as_of)
+    table = _components(prep, findings, rwg, as_of, prep.monthly)
+    values = prep.accounts.set_index(prep.accounts.account_id.astype(str)).annual_value
     out = []
-    for acc in records_of(prep.accounts):
-        a = acc.account_id
-        if a not in level.index:
-            continue
-        cx = float(level[a])
-        slope = float(trend.get(a, 0.0))
-        agree = rwg.get(a, float("nan"))
-        agree_term = 0.5 if math.isnan(agree) else 1.0 - max(0.0, min(1.0, agree))
-        sev = min(3.0, severity.get(a, 0.0))
-        days = (as_of - pd.Timestamp(contact.last_seen[a])).days if contact is not None else 0
-        terms = {
-            "level": (60.0 - cx) / 10.0,
-            "trend": max(0.0, -slope) / 10.0,
-            "alignment": agree_term,
-            "findings": 0.5 * sev,
-            "silence": max(0, days - 90) / 180.0,
-        }
-        s = -2.0 + sum(terms.values())
-        risk = 1.0 / (1.0 + math.exp(-s))
-        value = float(acc.annual_value) if not pd.isna(acc.annual_value) else 0.0
+    for a, row in table.iterrows():
+        a = str(a)
+        if pd.isna(row.cx) and row.ratings == 0 and pd.isna(row.last_seen):
+            continue  # never met: not in the portfolio's experience data
+        value = float(values[a]) if a in values.index and not pd.isna(values[a]) else 0.0
+        why = _unknown(row, as_of, options)
+        comps = {name: float(row[name]) if not pd.isna(row[name]) else 0.0
+                 for name in PRIOR_WEIGHTS}  # fmt: skip
+        components = {
+            name: {"value": comps[name], "weight": model.weights.get(name, 0.0),
+                   "contribution": comps[name] * model.weights.get(name, 0.0)}
+            for name in PRIOR_WEIGHTS
+        }  # fmt: skip
+        terms = {name: c["contribution"] for name, c in components.items()}
+        cx = float(row.cx) if not pd.isna(row.cx) else float("nan")
+        slope = float(row.slope)
+        agree = float(row.rwg) if not pd.isna(row.rwg) else float("nan")
+        risk: float | None = None
+        if why is None:
+            s = model.intercept + sum(terms.values())
+            risk = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, s))))
         reasons = []
-        if terms["level"] > 0:
-            reasons.append(f"CX {cx:.0f} over the last 6 months (below 60)")
-        if slope < -5:
-            reasons.append(f"falling {-slope:.0f} points a year")
-        if agree_term >= 0.3:
-            reasons.append(
-                f"people disagree (rwg {agree:.2f})"
-                if not math.isnan(agree)
-                else "too few respondents to know if people agree"
-            )
-        if sev > 0:
-            reasons.append(f"findings {', '.join(sorted(set(kinds[a])))} (severity {sev:.1f})")
-        if terms["silence"] > 0:
-            reasons.append(f"no interaction for {days} days")
+        if why is not None:
+            reasons.append(f"unknown: {why}")
+        else:
+            if comps["level"] > 0:
+                reasons.append(f"CX {cx:.0f} over the last 6 months (below 60)")
+            if slope < -5:
+                reasons.append(f"falling {-slope:.0f} points a year")
+            if comps["alignment"] >= 0.3:
+                reasons.append(
+                    f"people disagree (rwg {agree:.2f})"
+                    if not math.isnan(agree)
+                    else "too few respondents to know if people agree"
+                )
+            if comps["findings"] > 0:
+                reasons.append(f"findings {', '.join(sorted(set(kinds.get(a, []))))} "
+                               f"(severity {comps['findings']:.1f})")  # fmt: skip
+            if comps["silence"] > 0:
+                reasons.append(f"no contact in the relationship for {int(row.silence_days)} days")
+        probability = model.kind == "fitted"
         out.append(
             AtRisk(
                 account_id=a,
                 risk=risk,
                 annual_value=value,
-                value_at_risk=risk * value,
+                value_at_risk=risk * value if probability and risk is not None else None,
                 cx_recent=cx,
                 slope_per_year=slope,
                 rwg=None if math.isnan(agree) else agree,
                 terms=terms,
                 reasons=tuple(reasons),
+                risk_kind=model.kind,
+                components=components,
+                intercept=model.intercept,
+                unknown_reason=why,
+                value_exposed=value if risk is not None and risk >= 0.5 else 0.0,
+                ratings=int(row.ratings),
             )
         )
-    out.sort(key=lambda r: -r.risk)
+    out.sort(key=lambda r: (r.risk is None, -(r.risk or 0.0), r.account_id))
     return out[:limit] if limit else out
 
 
-def _level_and_trend(monthly: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+def prior_model(options: DiagnoseOptions, reason: str = "", events: dict[str, int] | None = None
+                ) -> RiskModel:  # fmt: skip
+    """The a-priori risk index (docs/diagnose.md)."""
+    return RiskModel(
+        kind="index", intercept=PRIOR_INTERCEPT, weights=dict(PRIOR_WEIGHTS),
+        reason=reason or "a-priori weights (no outcomes fitted)",
+        events=events or {"churned": 0, "retained": 0}, min_events=options.risk_min_events,
+    )  # fmt: skip
+
+
+def risk_model(prep: Prepared, options: DiagnoseOptions) -> RiskModel:
+    """Fit the risk weights to the workspace's churn when it has enough events.
+
+    Training rows are the accounts as they were ``risk_horizon_days`` before the
+    diagnosis date (components rebuilt from the monthly aggregates up to then:
+    level, trend, silence); the label is whether the account churned in the
+    following ``risk_horizon_days`` (accounts that churned earlier are left out).
+    With at least ``risk_min_events`` of each class, a logistic regression is
+    fitted; AUC, Brier score and a reliability curve come from 5-fold stratified
+    cross-validation (one row per account, so folds never share an account; the
+    training window ends before every outcome it predicts: a time split).
+    Otherwise the a-priori index is used.
+    """
+    as_of = pd.Timestamp(prep.as_of)
+    cut = as_of - pd.Timedelta(days=options.risk_horizon_days)
+    o = prep.outcomes
+    if o.empty or prep.monthly.empty:
+        return prior_model(options, "no outcome events in the workspace")
+    o = o.assign(occurred_at=pd.to_datetime(o.occurred_at))
+    churn = o[o.kind == "churn"].groupby("account_id").occurred_at.min()
+    monthly = prep.monthly.assign(month=pd.to_datetime(prep.monthly.month))
+    before = monthly[monthly.month < cut]
+    if before.empty:
+        return prior_model(options, "no ratings before the training cut")
+    level, trend, count = _level_and_trend(before, cut, with_count=True)
+    last = before.groupby("account_id").month.max()
+    rows = pd.DataFrame({"level": 60.0 - level, "trend": (-trend).clip(lower=0.0)})
+    rows["silence"] = ((cut - last.reindex(rows.index)).dt.days - 90).clip(lower=0).astype(float)
+    rows = rows[count.reindex(rows.index).fillna(0) >= options.risk_min_ratings]
+    churned_at = churn.reindex(rows.index)
+    rows = rows[~(churned_at <= cut).fillna(False).astype(bool)]
+    later = churned_at.reindex(rows.index)
+    y = ((later > cut) & (later <= as_of)).fillna(False).astype(int).to_numpy()
+    events = {"churned": int(y.sum()), "retained": int(len(y) - y.sum())}
+    if min(events.values()) < options.risk_min_events:
+        return prior_model(
+            options,
+            f"{events['churned']} churned and {events['retained']} retained accounts in the "
+            f"{options.risk_horizon_days} days before the date (< {options.risk_min_events} "
+            "of each to fit weights): an a-priori risk index",
+            events,
+        )
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    x = rows[list(FITTED_COMPONENTS)].to_numpy(dtype=float)
+    x = np.nan_to_num(x)
+    fit = LogisticRegression(C=1.0, max_iter=1000)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    p = cross_val_predict(fit, x, y, cv=folds, method="predict_proba")[:, 1]
+    fit.fit(x, y)
+    return RiskModel(
+        kind="fitted",
+        intercept=float(fit.intercept_[0]),
+        weights={k: float(v) for k, v in zip(FITTED_COMPONENTS, fit.coef_[0], strict=True)}
+        | {"alignment": 0.0, "findings": 0.0},
+        reason=f"logistic regression fitted to {events['churned']} churned and "
+        f"{events['retained']} retained accounts (≥ {options.risk_min_events} of each)",
+        events=events,
+        min_events=options.risk_min_events,
+        horizon_days=options.risk_horizon_days,
+        validation=calibration(y, p),
+    )
+
+
+def calibration(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 5) -> dict[str, Any]:
+    """AUC, Brier score, base rate and a reliability curve (quantile bins of ``p``)."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    pos, neg = p[y == 1], p[y == 0]
+    auc = None
+    if len(pos) and len(neg):
+        ranks = stats.rankdata(np.concatenate([pos, neg]))
+        u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
+        auc = float(u / (len(pos) * len(neg)))
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(0, len(edges) - 2))
+    curve = [
+        {"predicted": float(p[which == b].mean()), "observed": float(y[which == b].mean()),
+         "accounts": int((which == b).sum())}
+        for b in range(max(1, len(edges) - 1)) if (which == b).any()
+    ]  # fmt: skip
+    return {"auc": auc, "brier": float(((p - y) ** 2).mean()), "base_rate": float(y.mean()),
+            "accounts": len(y), "reliability": curve, "cv": "5-fold stratified"}  # fmt: skip
+
+
+def _level_and_trend(
+    monthly: pd.DataFrame, as_of: pd.Timestamp, *, with_count: bool = False
+) -> Any:
     """Per account: mean CX of the last 180 days (else its last six months) and the
     weighted least-squares slope of monthly CX over the last year (points per year;
     0 with fewer than three months), for all accounts at once."""
@@ -143,6 +380,8 @@ def _level_and_trend(monthly: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.Ser
     den = sums.wtt - sums.wt**2 / sums.n
     slope = (sums.wty - sums.wt * sums.wy / sums.n) / den
     slope = slope.where((months >= 3) & (den > 0), 0.0)
+    if with_count:
+        return level, slope, both.n
     return level, slope
 
 
