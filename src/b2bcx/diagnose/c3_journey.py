@@ -1,4 +1,4 @@
-"""C3, mismatches across the customer journey (Witell et al. 2020, section 3)."""
+"""C3, mismatches across the customer journey (Witell et al. 2020, section 3.2.1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, welch
+from b2bcx.diagnose.stats import bh_adjust, partially_overlapping_t, welch
 from b2bcx.model.enums import BUYING_STAGES, STAGE_ORDER, USAGE_STAGES
 
 
@@ -28,91 +28,134 @@ def _person_phase(person_stage: pd.DataFrame) -> pd.DataFrame:
 
 def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
     """C3: the buying-centre stages (pre-bid, negotiation) and the usage-centre stages
-    (implementation, operations) tell different stories; promises made early are not
-    kept later; concurrent journeys of one account disagree.
+    (implementation, operations) tell different stories, in either direction;
+    promises made early are not kept later; concurrent journeys of one account
+    disagree.
 
-    Stage gaps compare people's mean experience in each phase (Welch on person
-    means, so one vocal person is one observation), after removing each
-    touchpoint's portfolio-wide effect; Benjamini–Hochberg over accounts.
+    Each person's mean ``r_tp`` (each touchpoint's portfolio-wide effect
+    removed) in each phase is one observation, so ratings nested in people
+    count once. People who rated both phases are compared with themselves and
+    people who rated one phase join as independent observations: the
+    partially overlapping samples t-test (Derrick et al. 2017), which is the
+    paired t-test when everyone rated both and Welch's test when nobody did.
+    Benjamini–Hochberg over accounts; a finding needs the adjusted p <
+    ``alpha`` and a gap ≥ ``journey_gap`` either way.
     """
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    phase = _person_phase(prep.person_stage)
-    per = phase.groupby(["account_id", "phase"])["mean"].agg(["mean", "std", "size"]).unstack()
-    table = pd.DataFrame(index=per.index)
-    if not per.empty:
-        sizes = pd.DataFrame(per["size"]).reindex(columns=["early", "late"]).fillna(0)
-        enough = (sizes.early >= options.min_people) & (sizes.late >= options.min_people)
-        for account in per.index[~enough.to_numpy()]:
-            reason = f"fewer than {options.min_people} people rated both buying and usage stages"
-            skipped.append(Skipped("C3", str(account), reason))
-        per = per[enough.to_numpy()]
-        _, p = welch(per["mean"].early, per["std"].early, per["size"].early,
-                     per["mean"].late, per["std"].late, per["size"].late)  # fmt: skip
-        table = pd.DataFrame({
-            "account_id": per.index, "early": per["mean"].early.to_numpy(),
-            "late": per["mean"].late.to_numpy(), "early_people": per["size"].early.to_numpy(),
-            "late_people": per["size"].late.to_numpy(), "p": p,
-        })  # fmt: skip
+    table = _phase_tests(_person_phase(prep.person_stage), options, skipped)
     promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
     if not table.empty:
-        table["gap"] = table.early - table.late
         table["p_adj"] = bh_adjust(table.p.to_numpy())
         stage_means = _stage_means(prep.person_stage)
         for r in records_of(table):
+            if not (abs(r.gap) >= options.journey_gap and r.p_adj < options.alpha):
+                continue
             broken = int(promises.broken.get(r.account_id, 0)) if promises is not None else 0
             made = int(promises.made.get(r.account_id, 0)) if promises is not None else 0
-            drop = r.gap >= options.journey_gap and r.p_adj < options.alpha
-            if not drop:
-                continue
-            steps = stage_means.get(r.account_id, {})
-            worst = _worst_transition(steps)
-            ev = {"buying_stages_cx": r.early, "usage_stages_cx": r.late, "gap": r.gap,
-                  "p": r.p, "p_adjusted": r.p_adj, "people": {"buying_stages": r.early_people,
-                  "usage_stages": r.late_people}, "stage_cx_vs_touchpoint_norm": steps,
-                  "largest_drop": worst, "promises_made_early": made,
-                  "promises_broken_later": broken}  # fmt: skip
-            sev = severity(r.gap, options.journey_gap)
-            if broken:
-                sev = min(1.0, sev + 0.15)
-            promise_note = (
-                f" Customers wrote {broken} times that early promises were not kept."
-                if broken
-                else ""
-            )
-            findings.append(
-                Finding(
-                    challenge="C3",
-                    account_id=r.account_id,
-                    subject_kind="account",
-                    subject_id=r.account_id,
-                    severity=sev,
-                    evidence=ev,
-                    summary=f"{r.account_id} rated the bid and negotiation well but "
-                    "implementation and "
-                    f"operations {fmt(r.gap)} points worse than those touchpoints usually score."
-                    + promise_note,
-                    implication="The people who buy and the people who use have different "
-                    "experiences; "
-                    "expectations set early are not met later (Witell et al. 2020, C3).",
-                    actions=(
-                        "Involve the users' functions before the contract is signed.",
-                        "Hand over explicitly from sales to delivery, with the commitments made.",
-                        *(
-                            (
-                                "Review what was promised free of charge to land the deal and "
-                                "either "
-                                "deliver it or reset expectations openly.",
-                            )
-                            if broken
-                            else ()
-                        ),
-                    ),
-                    detector="buying_vs_usage_stages",
-                )
-            )
+            findings.append(_phase_finding(r, stage_means.get(r.account_id, {}), made, broken,
+                                           options))  # fmt: skip
     findings += _journeys(prep, options)
     return findings, skipped
+
+
+def _phase_tests(
+    phase: pd.DataFrame, options: DiagnoseOptions, skipped: list[Skipped]
+) -> pd.DataFrame:
+    """Per account: buying-stage against usage-stage person means (partially overlapping t)."""
+    rows: list[dict[str, Any]] = []
+    wide = phase.pivot_table(index=["account_id", "stakeholder_id"], columns="phase",
+                             values="mean").reindex(columns=["early", "late"])  # fmt: skip
+    for account, w in wide.groupby(level="account_id", sort=True):
+        early, late = w.early.dropna(), w.late.dropna()
+        both = w.dropna()
+        if len(early) < options.min_people or len(late) < options.min_people:
+            reason = (
+                f"fewer than {options.min_people} people rated the buying stages "
+                f"({len(early)}) or the usage stages ({len(late)})"
+            )
+            skipped.append(Skipped("C3", str(account), reason))
+            continue
+        test = partially_overlapping_t(
+            early.drop(both.index).to_numpy(), late.drop(both.index).to_numpy(),
+            both.early.to_numpy(), both.late.to_numpy(),
+        )  # fmt: skip
+        if test is None:
+            skipped.append(Skipped("C3", str(account), "no variance between people's phase means"))
+            continue
+        rows.append({
+            "account_id": str(account), "early": float(early.mean()), "late": float(late.mean()),
+            "early_people": len(early), "late_people": len(late), "paired_people": len(both),
+            "gap": test.difference, "p": test.p, "t": test.t, "df": test.df, "r": test.r,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _phase_finding(
+    r: Any, steps: dict[str, float], made: int, broken: int, options: DiagnoseOptions
+) -> Finding:
+    worse = r.gap > 0  # usage stages below the buying stages
+    ev = {"buying_stages_cx": r.early, "usage_stages_cx": r.late, "gap": abs(r.gap),
+          "direction": "usage_worse" if worse else "usage_better",
+          "p": r.p, "p_adjusted": r.p_adj, "people": {"buying_stages": r.early_people,
+          "usage_stages": r.late_people, "both": r.paired_people},
+          "test": {"name": "partially overlapping samples t (Derrick et al. 2017)",
+                   "t": r.t, "df": r.df, "paired_correlation": r.r},
+          "stage_cx_vs_touchpoint_norm": steps, "largest_drop": _worst_transition(steps),
+          "promises_made_early": made, "promises_broken_later": broken}  # fmt: skip
+    sev = severity(r.gap, options.journey_gap)
+    if worse and broken:
+        sev = min(1.0, sev + 0.15)
+    if worse:
+        note = (
+            f" Customers wrote {broken} times that early promises were not kept." if broken else ""
+        )
+        summary = (
+            f"{r.account_id} rated the bid and negotiation well but implementation and "
+            f"operations {fmt(abs(r.gap))} points worse than those touchpoints usually score."
+            + note
+        )
+        implication = (
+            "The people who buy and the people who use have different experiences; "
+            "expectations set early are not met later (Witell et al. 2020, C3)."
+        )
+        actions: tuple[str, ...] = (
+            "Involve the users' functions before the contract is signed.",
+            "Hand over explicitly from sales to delivery, with the commitments made.",
+            *(
+                (
+                    "Review what was promised free of charge to land the deal and either "
+                    "deliver it or reset expectations openly.",
+                )
+                if broken
+                else ()
+            ),
+        )
+    else:
+        summary = (
+            f"{r.account_id}'s users rate implementation and operations {fmt(abs(r.gap))} points "
+            "better than the bid and negotiation were rated, against those touchpoints' norms."
+        )
+        implication = (
+            "The buying centre's experience lags the users': a hard negotiation or bid can "
+            "cost the renewal although the offering works (Witell et al. 2020, C3)."
+        )
+        actions = (
+            "Review the bid and negotiation with the buying centre: what made them hard?",
+            "Bring the users' good experience into the renewal conversation.",
+        )
+    return Finding(
+        challenge="C3",
+        account_id=r.account_id,
+        subject_kind="account",
+        subject_id=r.account_id,
+        severity=sev,
+        evidence=ev,
+        summary=summary,
+        implication=implication,
+        actions=actions,
+        detector="buying_vs_usage_stages",
+    )
 
 
 def _stage_means(person_stage: pd.DataFrame) -> dict[str, dict[str, float]]:
