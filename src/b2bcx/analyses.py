@@ -332,6 +332,7 @@ class Analyses:
                 profile=self.profile,
                 previous_assessment=self.previous_assessment,
                 touchpoint_drivers=self._drivers_or_none("touchpoints"),
+                diagnosis=self.diagnosis,
             ),
         )
 

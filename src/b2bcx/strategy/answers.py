@@ -15,10 +15,13 @@ import yaml
 
 from b2bcx.errors import ConfigurationError
 
-SECTIONS = ("impact", "scope", "characteristics")
+SECTIONS = ("impact", "scope", "characteristics", "strategy")
 GROUPS = ("perception", "context")
 #: Keys of an answers file that are not items.
-META_KEYS = ("respondent", "date", "answers")
+META_KEYS = ("respondent", "date", "answers", "respondents", "role", "segment")
+#: Where an item's direction comes from: the paper's text, or one of its open
+#: research questions (Table 4), which the paper asks and does not answer.
+BASES = ("paper", "research_question")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Item:
     factor: str | None = None
     dimension: str | None = None
     characteristic: str | None = None
+    #: ``paper`` or ``research_question`` (Table 4): where the direction comes from
+    basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ def item_bank(path: str | Path | None = None) -> ItemBank:
                 factor=r.get("factor"),
                 dimension=r.get("dimension"),
                 characteristic=r.get("characteristic"),
+                basis=_basis(r, where),
             )
         )
     scale = raw.get("scale") or {"low": 1, "high": 5}
@@ -124,15 +130,108 @@ def item_bank(path: str | Path | None = None) -> ItemBank:
     return ItemBank(int(raw.get("version", 1)), low, high, share, tuple(items))
 
 
+def _basis(r: dict[str, Any], where: str) -> str | None:
+    basis = r.get("basis")
+    if basis is not None and basis not in BASES:
+        raise _bank_error(where, f"item {r['id']!r}: basis must be one of {', '.join(BASES)}")
+    return None if basis is None else str(basis)
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """One key stakeholder's answers (Wirtz et al. 2025, 4.1: impact is "perceived
+    by key stakeholders").
+
+    Attributes
+    ----------
+    name : str
+        Who answered (a name or a role, as the file gives it).
+    values : dict
+        Item id → answer on the bank's scale.
+    role : str or None
+        Their role (e.g. ``CEO``, ``head of sales``), if given.
+    segment : str or None
+        The market segment (``accounts.segment``) the answers are about; None:
+        the whole firm.
+    """
+
+    name: str
+    values: dict[str, float]
+    role: str | None = None
+    segment: str | None = None
+
+    def get(self, item_id: str) -> float | None:
+        """The answer to ``item_id`` or None."""
+        return self.values.get(item_id)
+
+
+def mean_values(respondents: tuple[Respondent, ...] | list[Respondent]) -> dict[str, float]:
+    """Item id → the mean answer over the respondents who answered it."""
+    sums: dict[str, list[float]] = {}
+    for r in respondents:
+        for k, v in r.values.items():
+            sums.setdefault(k, []).append(v)
+    return {k: sum(v) / len(v) for k, v in sums.items()}
+
+
 @dataclass(frozen=True)
 class Answers:
-    """The firm's answers: item id → value on the bank's scale."""
+    """The firm's answers: item id → value on the bank's scale.
+
+    With several key stakeholders answering (``respondents``), ``values`` holds
+    each item's mean over those who answered it, so every analysis that reads
+    one value per item keeps working; the assessment also reads the respondents
+    one by one (their agreement, the bootstrap interval). A single-respondent
+    file has no ``respondents``: :attr:`panel` then gives one respondent.
+    """
 
     values: dict[str, float] = field(default_factory=dict)
     source: str = "answers"
     respondent: str | None = None
     #: when the firm answered (the answers file's ``date:``), if known
     answered_on: _dt.date | None = None
+    #: the key stakeholders who answered, each with their own answers (empty: one
+    #: respondent whose answers are ``values``)
+    respondents: tuple[Respondent, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        respondents: list[Respondent] | tuple[Respondent, ...],
+        *,
+        source: str = "answers",
+        answered_on: _dt.date | None = None,
+    ) -> Answers:
+        """Answers of several key stakeholders (``values``: the mean per item)."""
+        panel = tuple(respondents)
+        names = ", ".join(r.name for r in panel)
+        return cls(
+            mean_values(panel),
+            source=source,
+            respondent=names or None,
+            answered_on=answered_on,
+            respondents=panel,
+        )
+
+    @property
+    def panel(self) -> tuple[Respondent, ...]:
+        """The respondents: ``respondents``, or one made of ``values``."""
+        if self.respondents:
+            return self.respondents
+        if not self.values:
+            return ()
+        return (Respondent(self.respondent or "respondent", dict(self.values)),)
+
+    def for_segment(self, segment: str | None) -> Answers:
+        """The answers about ``segment``: respondents answering for it, else those
+        answering for the whole firm (no ``segment``); all of them for None."""
+        if segment is None or not self.respondents:
+            return self
+        own = [r for r in self.respondents if r.segment == segment]
+        chosen = own or [r for r in self.respondents if r.segment is None]
+        if not chosen:
+            return Answers(source=self.source, answered_on=self.answered_on)
+        return Answers.of(chosen, source=self.source, answered_on=self.answered_on)
 
     def get(self, item_id: str) -> float | None:
         """The answer to ``item_id`` or None."""
@@ -206,6 +305,8 @@ def load_answers(path: str | Path, bank: ItemBank | None = None) -> Answers:
         )
     respondent = raw.get("respondent")
     answered_on = _answer_date(raw.get("date"), path)
+    if "respondents" in raw:
+        return _load_panel(raw["respondents"], path, bank, answered_on)
     body = raw.get("answers", {k: v for k, v in raw.items() if k not in META_KEYS})
     if not isinstance(body, dict):
         raise ConfigurationError(f"{path}: 'answers' must be a mapping of item: answer")
@@ -220,6 +321,37 @@ def load_answers(path: str | Path, bank: ItemBank | None = None) -> Answers:
         respondent=None if respondent is None else str(respondent),
         answered_on=answered_on,
     )
+
+
+def _load_panel(raw: Any, path: Path, bank: ItemBank, answered_on: _dt.date | None) -> Answers:
+    """``respondents:`` — a list of ``{respondent, role, segment, answers}``."""
+    if not isinstance(raw, list) or not raw:
+        raise ConfigurationError(
+            f"{path}: 'respondents' must be a list of {{respondent: NAME, answers: {{item: "
+            "answer}}}}, one per key stakeholder"
+        )
+    panel = []
+    for n, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("answers"), dict):
+            raise ConfigurationError(
+                f"{path}, respondent {n}: give respondent: NAME and answers: {{item: answer}}"
+            )
+        name = str(entry.get("respondent") or f"respondent {n}")
+        values: dict[str, float] = {}
+        for key, value in entry["answers"].items():
+            number = check_value(str(key), value, f"{path}, respondent {name}, key {key}", bank)
+            if number is not None:
+                values[str(key)] = number
+        role, segment = entry.get("role"), entry.get("segment")
+        panel.append(
+            Respondent(
+                name,
+                values,
+                role=None if role is None else str(role),
+                segment=None if segment is None else str(segment),
+            )
+        )
+    return Answers.of(panel, source=str(path), answered_on=answered_on)
 
 
 def _answer_date(value: Any, path: Path) -> _dt.date | None:
@@ -246,15 +378,26 @@ def _load_csv(path: Path, text: str, bank: ItemBank) -> Answers:
             f"{path}: a CSV of answers needs the header item,answer "
             f"(found {','.join(fields) or 'no header'})"
         )
-    values: dict[str, float] = {}
+    per: dict[str, dict[str, float]] = {}
+    seen: set[tuple[str, str]] = set()
     for row_number, row in enumerate(reader, start=2):
         row = {(k or "").strip(): v for k, v in row.items()}
         item = (row.get("item") or "").strip()
+        who = (row.get("respondent") or "").strip()
         if not item:
             raise ConfigurationError(f"{path}, row {row_number}, column item: empty item id")
-        if item in values:
-            raise ConfigurationError(f"{path}, row {row_number}: item {item!r} is answered twice")
+        if (who, item) in seen:
+            raise ConfigurationError(
+                f"{path}, row {row_number}: item {item!r} is answered twice"
+                + (f" by {who}" if who else "")
+            )
+        seen.add((who, item))
         number = check_value(item, row.get("answer"), f"{path}, row {row_number}", bank)
         if number is not None:
-            values[item] = number
-    return Answers(values, source=str(path))
+            per.setdefault(who, {})[item] = number
+    if "respondent" in fields and any(per):
+        panel = [
+            Respondent(who or f"respondent {n}", v) for n, (who, v) in enumerate(per.items(), 1)
+        ]
+        return Answers.of(panel, source=str(path))
+    return Answers(per.get("", {}), source=str(path))

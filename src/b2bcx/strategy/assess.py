@@ -9,10 +9,15 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from b2bcx.convert import plain_dict
+from b2bcx.errors import ConfigurationError
+from b2bcx.measures.agreement import rwg, rwg_j, uniform_null_variance
 from b2bcx.measures.individual import resolve_as_of
 from b2bcx.storage import Backend
-from b2bcx.strategy.answers import Answers, ItemBank, item_bank
+from b2bcx.strategy.answers import Answers, ItemBank, Respondent, item_bank
 from b2bcx.strategy.evidence import (
     OutcomeRelation,
     activity_effects,
@@ -21,7 +26,13 @@ from b2bcx.strategy.evidence import (
     results_strength,
 )
 from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
-from b2bcx.strategy.scope import DIMENSIONS, ObservedScope, active_activities, observed_scope
+from b2bcx.strategy.scope import (
+    DIMENSIONS,
+    ObservedScope,
+    active_activities,
+    observed_scope,
+    segment_accounts,
+)
 
 #: Archetype ids (the JSON contract) and their names in the paper.
 ARCHETYPES: dict[str, str] = {
@@ -73,13 +84,65 @@ def archetype_of(impact: float, scope: float, boundary: float = 0.5) -> str:
 
 @dataclass(frozen=True)
 class ImpactScore:
-    """CXM impact from the answers, with the factors behind it."""
+    """CXM impact from the answers, with the factors behind it.
+
+    ``score`` is impact as the paper defines it: the key stakeholders' perception
+    (with the shipped item bank, ``perception_share`` = 1). ``context`` is the
+    antecedents' mean score, shown beside it. ``respondents``, ``agreement``
+    (rwg(j) over the respondents' perception answers), ``items`` (rwg per
+    perception item) and ``by_respondent`` describe the panel that answered.
+    """
 
     score: float | None
     perception: float | None
     context: float | None
     factors: tuple[dict[str, Any], ...]
     reason: str | None
+    respondents: int = 0
+    agreement: float | None = None
+    agreed: bool | None = None
+    items: tuple[dict[str, Any], ...] = ()
+    by_respondent: tuple[dict[str, Any], ...] = ()
+
+
+def _group_mean(bank: ItemBank, group: str, values: dict[str, float]) -> float | None:
+    rows = [
+        (i.weight, bank.score(i, values[i.id]))
+        for i in bank.section("impact")
+        if i.group == group and i.id in values
+    ]
+    total = sum(w for w, _ in rows)
+    return sum(w * s for w, s in rows) / total if total > 0 else None
+
+
+def panel_agreement(
+    panel: tuple[Respondent, ...], item_ids: list[str], bank: ItemBank
+) -> tuple[float | None, list[dict[str, Any]]]:
+    """rwg(j) over the respondents who answered every item of ``item_ids``, and
+    rwg per item — :mod:`b2bcx.measures.agreement` with the uniform null of the
+    bank's scale, as the product applies to customers. None with fewer than two
+    respondents."""
+    sigma2 = uniform_null_variance(round(bank.high - bank.low) + 1)
+    per = []
+    for item in item_ids:
+        x = [r.values[item] for r in panel if item in r.values]
+        value = float(rwg(x, ["firm"] * len(x), null_var=sigma2).rwg[0]) if len(x) >= 2 else None
+        per.append(
+            {
+                "item": item,
+                "n": len(x),
+                "mean": None if not x else round(float(np.mean(x)), 3),
+                "sd": None if len(x) < 2 else round(float(np.std(x, ddof=1)), 3),
+                "rwg": None if value is None else round(value, 3),
+            }
+        )
+    complete = [
+        [r.values[i] for i in item_ids] for r in panel if all(i in r.values for i in item_ids)
+    ]
+    if len(complete) < 2 or not item_ids:
+        return None, per
+    result = rwg_j(np.asarray(complete, float), ["firm"] * len(complete), null_var=sigma2)
+    return float(result.rwg[0]), per
 
 
 def impact_score(
@@ -88,51 +151,48 @@ def impact_score(
     options: StrategyOptions = DEFAULT_OPTIONS,
     evidence: dict[str, tuple[float, str]] | None = None,
 ) -> ImpactScore:
-    """CXM impact on 0–1: ``perception_share`` × the weighted mean score of the
-    top-management-view items + (1 − ``perception_share``) × the weighted mean
-    score of the contextual factors (each answer a ↦ (a − 1)/4, reversed where
-    the paper says the factor limits impact). Each factor's ``weight`` is its
-    effective share of the score. None without a perception answer or with fewer
-    than ``min_context_answers`` contextual factors answered."""
+    """CXM impact on 0–1: "the extent to which CXM is perceived by key
+    stakeholders to serve as a firm's strategic source of SCA" (Wirtz et al.
+    2025, 4.1) — the weighted mean score of the perception items over the key
+    stakeholders' mean answers (each answer a ↦ (a − 1)/4).
+
+    The antecedents of 4.1 (rivalry, switching barriers, deal size, ecosystem
+    position, …) are scored and listed in ``factors`` with weight 0, as
+    context beside impact; their mean is ``context``. An item bank with
+    ``perception_share`` below 1 folds them in (``perception_share`` ×
+    perception + the rest × context) and then needs ``min_context_answers``.
+    None without a perception answer."""
     bank = bank or item_bank()
     evidence = evidence or {}
     share = bank.perception_share
-    groups: dict[str, list[tuple[Any, float | None, float | None]]] = {
-        "perception": [],
-        "context": [],
+    values = answers.values if answers else {}
+    perception = _group_mean(bank, "perception", values)
+    context = _group_mean(bank, "context", values)
+    groups = {
+        g: [i for i in bank.section("impact") if i.group == g] for g in ("perception", "context")
     }
-    for item in bank.section("impact"):
-        answer = answers.get(item.id) if answers else None
-        groups[str(item.group)].append(
-            (item, answer, None if answer is None else bank.score(item, answer))
-        )
-    means: dict[str, float | None] = {}
-    totals: dict[str, float] = {}
-    for name, rows in groups.items():
-        total = sum(i.weight for i, _, s in rows if s is not None)
-        totals[name] = total
-        means[name] = (
-            sum(i.weight * s for i, _, s in rows if s is not None) / total if total > 0 else None
-        )
-    answered_context = sum(1 for i, _, s in groups["context"] if s is not None and i.weight > 0)
+    totals = {g: sum(i.weight for i in items if i.id in values) for g, items in groups.items()}
+    answered_context = sum(1 for i in groups["context"] if i.id in values and i.weight > 0)
     reason = None
     if not answers:
         reason = (
-            "impact is how top management sees CX (Wirtz et al. 2025, 4.1): answer the "
-            "assessment (--answers FILE or --interactive)"
+            "impact is how the firm's key stakeholders see CX (Wirtz et al. 2025, 4.1): "
+            "answer the assessment (--answers FILE or --interactive)"
         )
-    elif means["perception"] is None:
-        ids = ", ".join(i.id for i, _, _ in groups["perception"])
-        reason = f"answer the top-management view ({ids})"
-    elif answered_context < options.min_context_answers:
+    elif perception is None:
+        ids = ", ".join(i.id for i in groups["perception"])
+        reason = f"answer the key stakeholders' view ({ids})"
+    elif share < 1.0 and answered_context < options.min_context_answers:
         reason = (
             f"answer at least {options.min_context_answers} contextual factors (got "
             f"{answered_context})"
         )
     factors = []
-    for name, rows in groups.items():
+    for name, items in groups.items():
         part = share if name == "perception" else 1.0 - share
-        for item, answer, score in rows:
+        for item in items:
+            answer = values.get(item.id)
+            score = None if answer is None else bank.score(item, answer)
             eff = (
                 part * item.weight / totals[name]
                 if score is not None and totals[name] > 0 and reason is None
@@ -144,19 +204,52 @@ def impact_score(
                     "item": item.id,
                     "factor": item.factor,
                     "group": name,
-                    "answer": answer,
+                    "answer": None if answer is None else round(answer, 3),
                     "score": None if score is None else round(score, 3),
                     "weight": round(eff, 3),
                     "direction": "raises impact" if item.direction > 0 else "limits impact",
+                    "role": "impact" if name == "perception" else "antecedent (context)",
+                    "basis": _basis_text(item.basis) if name == "context" else "definition (4.1)",
                     "data": None if data is None else round(data[0], 3),
                     "data_detail": None if data is None else data[1],
                 }
             )
+    panel = answers.panel if answers else ()
+    item_ids = [i.id for i in groups["perception"] if any(i.id in r.values for r in panel)]
+    agreement, per_item = panel_agreement(panel, item_ids, bank)
+    by_respondent = tuple(
+        {
+            "respondent": r.name,
+            "role": r.role,
+            "segment": r.segment,
+            "perception": None
+            if (p := _group_mean(bank, "perception", r.values)) is None
+            else round(p, 3),
+        }
+        for r in panel
+    )
+    common: dict[str, Any] = {
+        "respondents": len(panel),
+        "agreement": None if agreement is None else round(agreement, 3),
+        "agreed": None if agreement is None else agreement >= options.agreement_rwg,
+        "items": tuple(per_item),
+        "by_respondent": by_respondent,
+    }
     if reason is not None:
-        return ImpactScore(None, means["perception"], means["context"], tuple(factors), reason)
-    p, c = means["perception"], means["context"]
-    assert p is not None and c is not None  # guaranteed by the checks above
-    return ImpactScore(share * p + (1 - share) * c, p, c, tuple(factors), None)
+        return ImpactScore(None, perception, context, tuple(factors), reason, **common)
+    assert perception is not None  # guaranteed by the checks above
+    score = (
+        perception
+        if share >= 1.0 or context is None
+        else share * perception + (1 - share) * context
+    )
+    return ImpactScore(score, perception, context, tuple(factors), None, **common)
+
+
+def _basis_text(basis: str | None) -> str:
+    if basis == "research_question":
+        return "open research question (Table 4): direction assumed by b2bcx, not established"
+    return "antecedent named in 4.1"
 
 
 def self_scope(
@@ -192,6 +285,25 @@ class Assessment:
     as_of: _dt.datetime
     options: StrategyOptions = field(default=DEFAULT_OPTIONS, repr=False)
     observed: ObservedScope | None = field(default=None, repr=False)
+    #: the position's bootstrap interval: ``{"impact": (low, high), "scope": (low,
+    #: high), "confidence", "replicates"}``, None without a position or bootstrap
+    interval: dict[str, Any] | None = None
+    #: the archetypes the interval touches when it crosses a boundary (the called
+    #: one first), else empty
+    borderline: tuple[str, ...] = ()
+    #: the market segment (``accounts.segment``) assessed; None: the whole firm
+    segment: str | None = None
+    #: what the step-2 items say (corporate strategy, market change), 0–1
+    strategy: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def position(self) -> str | None:
+        """The call in words: the archetype's label, or "borderline between X and Y"."""
+        if self.archetype is None:
+            return None
+        if self.borderline:
+            return "borderline between " + " and ".join(ARCHETYPES[a] for a in self.borderline)
+        return ARCHETYPES[self.archetype]
 
     @property
     def scope(self) -> float | None:
@@ -229,12 +341,23 @@ class Assessment:
                     "misperception": self.misperception,
                     "reason": self.impact.reason,
                     "factors": list(self.impact.factors),
+                    "respondents": self.impact.respondents,
+                    "agreement": self.impact.agreement,
+                    "agreed": self.impact.agreed,
+                    "items": list(self.impact.items),
+                    "by_respondent": list(self.impact.by_respondent),
+                    "interval": self._interval("impact"),
                 },
                 "scope": {
                     "self": r3(self.scope_self),
                     "data": r3(self.scope_data),
                     "score": r3(self.scope),
                     "dimensions": list(self.scope_dimensions),
+                    "interval": self._interval("scope"),
+                    "relevant_touchpoints": [
+                        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+                        for r in (self.observed.relevance if self.observed else ())
+                    ],
                 },
                 "archetype": {
                     "name": self.archetype,
@@ -245,7 +368,12 @@ class Assessment:
                     "clear": self.clear,
                     "reason": self.archetype_reason,
                     "characteristics": list(self.characteristics),
+                    "borderline": list(self.borderline),
+                    "position": self.position,
+                    "confidence": None if self.interval is None else self.interval["confidence"],
                 },
+                "segment": self.segment,
+                "strategy": {k: r3(v) for k, v in self.strategy.items()},
                 "results": {
                     "strength": r3(self.results_strength),
                     "outcome_relations": [r.to_dict() for r in self.relations],
@@ -256,14 +384,21 @@ class Assessment:
             }
         )
 
+    def _interval(self, axis: str) -> list[float] | None:
+        if self.interval is None or self.interval.get(axis) is None:
+            return None
+        low, high = self.interval[axis]
+        return [round(float(low), 3), round(float(high), 3)]
+
     def to_json(self) -> dict[str, Any]:
         """Alias of :meth:`to_dict`, kept for compatibility."""
         return self.to_dict()
 
     @property
     def misperception(self) -> bool | None:
-        """Whether the top-management view and the context disagree by at least
-        ``misperception`` (Table 4: "How can potential misperceptions be identified?")."""
+        """Whether the key stakeholders' view and the antecedents disagree by at least
+        ``misperception`` (Table 4, an open research question: "How can potential
+        misperceptions be identified?")."""
         p, c = self.impact.perception, self.impact.context
         if p is None or c is None:
             return None
@@ -281,12 +416,19 @@ def assess(
     as_of: _dt.datetime | _dt.date | None = None,
     bank: ItemBank | None = None,
     options: StrategyOptions = DEFAULT_OPTIONS,
+    segment: str | None = None,
+    drivers: pd.DataFrame | None = None,
 ) -> Assessment:
     """Assess CXM impact and scope and call the archetype.
 
-    Without answers, impact is unknown (it is top management's view) and the
-    archetype is not called; scope, results and activities are still measured
-    from the data.
+    Without answers, impact is unknown (it is the key stakeholders' view) and
+    the archetype is not called; scope, results and activities are still
+    measured from the data.
+
+    ``segment``: assess one market segment (``accounts.segment``): the data of
+    its accounts, and the respondents who answered for it (else those who
+    answered for the whole firm). ``drivers``: a touchpoint key-driver table
+    that adds driver importance to the touchpoints' relevance.
 
     Examples
     --------
@@ -297,11 +439,23 @@ def assess(
     """
     bank = bank or item_bank()
     stamp = resolve_as_of(backend, as_of)
-    impact = impact_score(answers, bank, options, context_evidence(backend, stamp, options))
+    accounts = segment_accounts(backend, segment)
+    if segment is not None and not accounts:
+        known = segments_of(backend)
+        raise ConfigurationError(
+            f"no accounts in segment {segment!r}; segments: {', '.join(known) or 'none'}"
+        )
+    if answers is not None and segment is not None:
+        answers = answers.for_segment(segment)
+    impact = impact_score(
+        answers, bank, options, context_evidence(backend, stamp, options, account_ids=accounts)
+    )
     scope_self, per_dim = self_scope(answers, bank)
-    observed = observed_scope(backend, as_of=stamp, options=options)
-    relations = tuple(outcome_relations(backend, stamp))
-    effects = activity_effects(backend, stamp, options)
+    observed = observed_scope(
+        backend, as_of=stamp, options=options, account_ids=accounts, drivers=drivers
+    )
+    relations = tuple(outcome_relations(backend, stamp, account_ids=accounts))
+    effects = activity_effects(backend, stamp, options, account_ids=accounts)
     res = answers.get("resources") if answers else None
     resources = (
         None
@@ -316,6 +470,11 @@ def assess(
         reason = "no scope: no scope answers and no data to observe it"
     else:
         archetype = archetype_of(impact.score, scope, options.boundary)
+    interval = None
+    borderline: tuple[str, ...] = ()
+    if archetype is not None:
+        interval = position_interval(answers, bank, observed, options)
+        borderline = _borderline(archetype, interval, options)
     result = Assessment(
         impact=impact,
         scope_self=scope_self,
@@ -331,11 +490,151 @@ def assess(
         as_of=stamp,
         options=options,
         observed=observed,
+        interval=interval,
+        borderline=borderline,
+        segment=segment,
+        strategy=_strategy_inputs(answers, bank),
     )
     if archetype is None:
         return result
     chars = characteristics(result, answers, bank, backend)
     return Assessment(**{**result.__dict__, "characteristics": tuple(chars)})
+
+
+def segments_of(backend: Backend) -> list[str]:
+    """The market segments of the accounts (``accounts.segment``), sorted."""
+    acc = backend.table("accounts").select("segment").to_pandas()
+    return sorted({str(s) for s in acc.segment.dropna()})
+
+
+def assess_segments(
+    backend: Backend,
+    answers: Answers | None = None,
+    *,
+    as_of: _dt.datetime | _dt.date | None = None,
+    bank: ItemBank | None = None,
+    options: StrategyOptions = DEFAULT_OPTIONS,
+) -> tuple[Assessment, ...]:
+    """One assessment per market segment (Wirtz et al. 2025: firms "may require
+    distinct strategic postures for their market segments"), in segment order."""
+    return tuple(
+        assess(backend, answers, as_of=as_of, bank=bank, options=options, segment=s)
+        for s in segments_of(backend)
+    )
+
+
+def _strategy_inputs(answers: Answers | None, bank: ItemBank) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for item in bank.section("strategy"):
+        v = answers.get(item.id) if answers else None
+        out[item.id] = None if v is None else bank.score(item, v)
+    return out
+
+
+def _matrix(rows: list[dict[str, float]], keys: list[str]) -> np.ndarray:
+    return np.array([[r.get(k, np.nan) for k in keys] for r in rows], dtype=float).reshape(
+        len(rows), len(keys)
+    )
+
+
+def _boot_mean(
+    rng: np.random.Generator, m: np.ndarray, weights: np.ndarray, reps: int
+) -> np.ndarray | None:
+    """Bootstrap over rows (respondents) and columns (items) of the weighted mean
+    of the column means; NaN cells are unanswered. None without a column."""
+    r, j = m.shape
+    if r == 0 or j == 0:
+        return None
+    out = np.full(reps, np.nan)
+    for b in range(reps):
+        cols = rng.integers(j, size=j)
+        sub = m[rng.integers(r, size=r)][:, cols]
+        answered = ~np.isnan(sub)
+        n = answered.sum(axis=0)
+        ok = n > 0
+        if not ok.any():
+            continue
+        means = np.where(answered, sub, 0.0).sum(axis=0)[ok] / n[ok]
+        w = weights[cols][ok]
+        if w.sum() > 0:
+            out[b] = float((w * means).sum() / w.sum())
+    return out
+
+
+def position_interval(
+    answers: Answers | None,
+    bank: ItemBank,
+    observed: ObservedScope,
+    options: StrategyOptions,
+) -> dict[str, Any] | None:
+    """The position's percentile bootstrap interval at ``options.confidence``.
+
+    Impact: respondents and perception items are resampled with replacement and
+    the weighted mean of the item means recomputed. Scope: the respondents and
+    scope dimensions of the self-assessment, and the counted dimensions of the
+    observed scope, are resampled and combined with ``self_weight``. None with
+    ``n_boot`` = 0 or no answers.
+    """
+    if options.n_boot == 0 or not answers:
+        return None
+    rng = np.random.default_rng(options.seed)
+    reps = options.n_boot
+    panel = answers.panel
+    perception = [i for i in bank.section("impact") if i.group == "perception"]
+    scores = [
+        {i.id: bank.score(i, r.values[i.id]) for i in perception if i.id in r.values} for r in panel
+    ]
+    m = _matrix(scores, [i.id for i in perception])
+    keep = ~np.isnan(m).all(axis=0)
+    imp = _boot_mean(rng, m[:, keep], np.array([i.weight for i in perception])[keep], reps)
+    share = bank.perception_share
+    ctx = _group_mean(bank, "context", answers.values)
+    if imp is not None and share < 1.0 and ctx is not None:
+        imp = share * imp + (1 - share) * ctx
+    dims = [d for d in dict.fromkeys(i.dimension for i in bank.section("scope")) if d]
+    self_rows = [self_scope(Answers(dict(r.values)), bank)[1] for r in panel]
+    sm = _matrix(self_rows, dims)
+    sm = sm[:, ~np.isnan(sm).all(axis=0)]
+    own = _boot_mean(rng, sm, np.ones(sm.shape[1]), reps)
+    counted = np.array(observed.counted(), float)
+    data = (
+        counted[rng.integers(len(counted), size=(reps, len(counted)))].mean(axis=1)
+        if len(counted)
+        else None
+    )
+    w = options.self_weight
+    if own is not None and data is not None:
+        scope = w * own + (1 - w) * data
+    else:
+        scope = own if own is not None else data
+    tail = (1 - options.confidence) / 2 * 100
+
+    def bounds(x: np.ndarray | None) -> tuple[float, float] | None:
+        if x is None or np.isnan(x).all():
+            return None
+        lo, hi = np.nanpercentile(x, [tail, 100 - tail])
+        return float(lo), float(hi)
+
+    return {
+        "impact": bounds(imp),
+        "scope": bounds(scope),
+        "confidence": options.confidence,
+        "replicates": reps,
+    }
+
+
+def _borderline(
+    archetype: str, interval: dict[str, Any] | None, options: StrategyOptions
+) -> tuple[str, ...]:
+    """The archetypes at the corners of the interval box, when more than one."""
+    if interval is None or interval["impact"] is None or interval["scope"] is None:
+        return ()
+    corners = {
+        archetype_of(i, s, options.boundary) for i in interval["impact"] for s in interval["scope"]
+    }
+    if len(corners) < 2:
+        return ()
+    return (archetype, *[a for a in ARCHETYPES if a in corners and a != archetype])
 
 
 def _combined(s: float | None, d: float | None, options: StrategyOptions) -> float | None:
@@ -362,6 +661,7 @@ def _compare_scope(
                 "data": _r3(data),
                 "breadth": None if d is None else _r3(d.breadth),
                 "depth": None if d is None else _r3(d.depth),
+                "counts": True if d is None else d.counts,
                 "disagree": bool(
                     mine is not None and data is not None and abs(mine - data) >= options.disagree
                 ),

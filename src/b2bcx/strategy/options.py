@@ -29,11 +29,12 @@ class StrategyOptions:
     clear_margin: an archetype is a clear call when both positions are at
         least this far from the boundary.
     self_weight: weight of the self-assessed scope in the scope score (the rest
-        is the scope observed in the data).
+        is the scope observed in the data, which sees only the activities the
+        workspace records).
     disagree: self-assessed and observed scope of a dimension disagree when
         they differ by at least this.
-    perception_share: share of the impact score carried by the top-management
-        view (the rest by the contextual factors).
+    perception_share: not read by the analyses (impact uses the item bank's
+        ``perception_share``, 1 in the shipped bank: perception alone).
     min_context_answers: fewest contextual factors answered for an impact score.
     misperception: the top-management view and the context disagree when their
         scores differ by at least this (Wirtz et al. 2025, Table 4).
@@ -58,11 +59,25 @@ class StrategyOptions:
     strong_results: CX–outcome strength (0–1) counted as strong evidence.
     min_events: fewest accounts with (and without) an outcome for its relation
         with CX to count in the results strength.
+    relevant_reach: a touchpoint is relevant to observed scope when at least this
+        share of the people heard met it (or this share of explained NPS).
+    n_boot: bootstrap replicates of the position's interval (0: none).
+    confidence: level of the position's interval.
+    seed: seed of the position's bootstrap (the same answers give the same interval).
+    agreement_rwg: the key stakeholders agree on impact when rwg(j) over their
+        perception answers is at least this (the product's customer rule, .70).
+    pretrend_p: the parallel-trends check fails when the before-period trend
+        difference has a p-value below this.
+    min_clusters: fewest accounts on each side of an activity's comparison for
+        a clustered estimate.
+    lost_value_rise: trigger when the annual value lost (churn and contraction)
+        in the last window exceeds the window before by at least this share of
+        the portfolio's annual value.
     """
 
     boundary: float = option(0.5, 0, 1)
     clear_margin: float = option(0.1, 0, 0.5)
-    self_weight: float = option(0.5, 0, 1)
+    self_weight: float = option(0.75, 0, 1)
     disagree: float = option(0.25, 0, 1)
     perception_share: float = option(0.5, 0, 1)
     min_context_answers: int = option(3, 1, integer=True)
@@ -81,6 +96,14 @@ class StrategyOptions:
     impact_drift: float = option(0.1, 0, 1)
     strong_results: float = option(0.4, 0, 1)
     min_events: int = option(3, 1, integer=True)
+    relevant_reach: float = option(0.05, 0, 1)
+    n_boot: int = option(1000, 0, integer=True)
+    confidence: float = option(0.95, 0.5, 1, open_high=True)
+    seed: int = option(0, 0, integer=True)
+    agreement_rwg: float = option(0.7, 0, 1)
+    pretrend_p: float = option(0.1, 0, 1)
+    min_clusters: int = option(5, 2, integer=True)
+    lost_value_rise: float = option(0.05, 0, 1)
 
     def __post_init__(self) -> None:
         check_options(self)

@@ -19,8 +19,9 @@ plan from them.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,10 @@ from b2bcx.strategy.playbook_recommend import (
 )
 from b2bcx.strategy.profile import Profile
 from b2bcx.strategy.profile import profile as profile_of
+from b2bcx.strategy.scope import segment_accounts
+
+if TYPE_CHECKING:
+    from b2bcx.diagnose.findings import Diagnosis, Priority
 
 STEP_TITLES = (
     "Understand customer goals and derive the CXM value propositions",
@@ -118,10 +123,11 @@ class Plan:
     gaps: tuple[str, ...]
     assessment: Assessment = field(repr=False)
     profile: Profile = field(repr=False)
+    segment: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"as_is", "to_be", "argument", "steps", "activities", "monitor",
-        "triggers", "trajectory", "could_not_assess"}``."""
+        "triggers", "trajectory", "could_not_assess", "segment"}``."""
         return {
             "as_is": self.as_is,
             "to_be": self.to_be,
@@ -132,6 +138,7 @@ class Plan:
             "triggers": [t.to_dict() for t in self.triggers],
             "trajectory": [t.to_dict() for t in self.trajectory],
             "could_not_assess": list(self.gaps),
+            "segment": self.segment,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -152,6 +159,9 @@ def plan(
     profile: Profile | None = None,
     previous_assessment: Assessment | None = None,
     touchpoint_drivers: KeyDriverResult | None = None,
+    priorities: Sequence[Priority] | None = None,
+    diagnosis: Diagnosis | None = None,
+    segment: str | None = None,
 ) -> Plan:
     """Generate the four-step plan; ``target`` sets the to-be archetype (one of
     ``champion``, ``cherry_picker``, ``minimalist``, ``fashionista``).
@@ -170,6 +180,13 @@ def plan(
     same workspace, at the same as-of date and with the same answers, bank and
     options; they are used as given, not checked.
 
+    ``priorities`` (or ``diagnosis``, whose ``priorities`` are used): the one
+    ranked priority list of the diagnosis (:func:`b2bcx.diagnose.diagnose`),
+    from which step 3's starts come — what the firm controls first, partner-,
+    customer- and externally-run touchpoints as influence actions. Without
+    either the diagnosis is run here. ``segment``: the plan of one market
+    segment (``accounts.segment``; the assessment of that segment).
+
     Examples
     --------
     >>> import b2bcx
@@ -184,7 +201,9 @@ def plan(
         )
     bank = bank or item_bank()
     stamp = resolve_as_of(backend, as_of)
-    assessed = assessment or assess(backend, answers, as_of=stamp, bank=bank, options=options)
+    assessed = assessment or assess(
+        backend, answers, as_of=stamp, bank=bank, options=options, segment=segment
+    )
     prof = profile or profile_of(backend, as_of=stamp, options=options)
     gaps = list(prof.notes)
     if assessed.archetype is None:
@@ -197,8 +216,12 @@ def plan(
     drivers = _drivers(backend, stamp) if touchpoint_drivers is None else touchpoint_drivers.table
     if drivers.empty:
         gaps.append("touchpoint priorities: too few people rated touchpoints for key drivers")
+    ranked = _priorities(backend, stamp, priorities, diagnosis, segment)
+    if not ranked:
+        gaps.append("priorities: the diagnosis ranked no touchpoint × goal cell to start on")
     to_be, argument = recommend_to_be(assessed, target, drivers, options)
-    decisions = decide_activities(assessed, to_be, drivers, answers, bank, options)
+    decisions = decide_activities(assessed, to_be, ranked, answers, bank, options)
+    argument += stake_lines(backend, assessed, decisions, segment)
     if not any(d.decision != "start" for d in decisions):
         gaps.append("no CXM activities running (activities table): nothing to keep or stop")
     metric_lines = choose_metrics(backend, assessed, to_be, stamp, options) if to_be else []
@@ -232,7 +255,66 @@ def plan(
         gaps=tuple(gaps),
         assessment=assessed,
         profile=prof,
+        segment=segment,
     )
+
+
+def _priorities(
+    backend: Backend,
+    as_of: _dt.datetime,
+    priorities: Sequence[Priority] | None,
+    diagnosis: Diagnosis | None,
+    segment: str | None,
+) -> list[Priority]:
+    """The diagnosis' ranked priorities (given, from the given diagnosis, or
+    computed), limited to the segment's accounts' touchpoints when a segment is
+    planned (the ranking is the diagnosis')."""
+    if priorities is None and diagnosis is not None:
+        priorities = diagnosis.priorities
+    if priorities is None:
+        from b2bcx.diagnose import diagnose
+
+        try:
+            priorities = diagnose(backend, as_of=as_of).priorities
+        except (B2bcxError, ValueError, np.linalg.LinAlgError):
+            priorities = ()
+    out = list(priorities)
+    if segment is not None:
+        accounts = set(segment_accounts(backend, segment) or [])
+        f = backend.table("interactions").select("touchpoint_id", "stakeholder_id")
+        people = backend.table("stakeholders").select("stakeholder_id", "account_id")
+        met = f.inner_join(people, "stakeholder_id").to_pandas()
+        tps = set(met.loc[met.account_id.isin(accounts), "touchpoint_id"].dropna())
+        out = [p for p in out if p.touchpoint_id in tps]
+    return out
+
+
+def stake_lines(
+    backend: Backend, assessed: Assessment, decisions: list[Decision], segment: str | None
+) -> list[str]:
+    """What is at stake in money where annual value exists."""
+    acc = backend.table("accounts").select("account_id", "annual_value").to_pandas()
+    accounts = segment_accounts(backend, segment)
+    if accounts is not None:
+        acc = acc[acc.account_id.isin(set(accounts))]
+    total = float(acc.annual_value.dropna().sum()) if not acc.empty else 0.0
+    if total <= 0:
+        return []
+    starts = [d for d in decisions if d.value_at_stake]
+    lines = [f"At stake: the portfolio's annual value is {total:,.0f}."]
+    if starts:
+        top = max(float(d.value_at_stake or 0.0) for d in starts)
+        lines.append(
+            f"The priorities started below concern accounts worth up to {top:,.0f} a year "
+            f"({top / total:.0%} of the portfolio's annual value)."
+        )
+    costs = sum(d.cost or 0.0 for d in decisions if d.decision != "start")
+    if costs:
+        lines.append(
+            f"Running CXM activities cost {costs:,.0f} a year ({costs / total:.1%} of "
+            "annual value)."
+        )
+    return lines
 
 
 def _drivers(backend: Backend, as_of: _dt.datetime) -> pd.DataFrame:

@@ -4,6 +4,7 @@ metrics to keep (Wirtz et al. 2025, section 7.2)."""
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from b2bcx.convert import plain_dict
-from b2bcx.measures.keydrivers import FIX_FIRST
 from b2bcx.storage import Backend
 from b2bcx.strategy.answers import Answers, ItemBank
 from b2bcx.strategy.assess import HYGIENE_KINDS, Assessment
@@ -36,10 +36,21 @@ class Decision:
     experience_change: float | None
     se: float | None
     touchpoints: tuple[str, ...]
+    #: ``estimated`` (clustered estimate, parallel trends not rejected) or
+    #: ``no evidence yet``; None for an activity to start
+    evidence: str | None = None
+    #: for a start from the priorities: who controls the touchpoint, whether the
+    #: firm ``act``s or can only ``influence``, the priority's rank and the
+    #: annual value of the accounts behind it
+    controller: str | None = None
+    action: str | None = None
+    priority_rank: int | None = None
+    value_at_stake: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"activity_id", "name", "decision", "reason", "cost", "experience_change",
-        "se", "touchpoints"}``."""
+        "se", "touchpoints", "evidence", "controller", "action", "priority_rank",
+        "value_at_stake"}``."""
         return plain_dict(
             {
                 "activity_id": self.activity_id,
@@ -50,6 +61,11 @@ class Decision:
                 "experience_change": self.experience_change,
                 "se": self.se,
                 "touchpoints": list(self.touchpoints),
+                "evidence": self.evidence,
+                "controller": self.controller,
+                "action": self.action,
+                "priority_rank": self.priority_rank,
+                "value_at_stake": self.value_at_stake,
             }
         )
 
@@ -58,63 +74,74 @@ class Decision:
         return self.to_dict()
 
 
+#: How the firm can influence a touchpoint it does not control (Witell et al.
+#: 2020, touchpoint control).
+INFLUENCE = {
+    "partner": "influence the partner that runs it: agree experience targets in the "
+    "partner contract, share the ratings and review them together",
+    "customer": "influence the customer's own part: onboarding, guidance and tools for "
+    "their people, agreed with the account",
+    "external": "influence what you can: monitor it, respond publicly, and brief the "
+    "third parties involved",
+}
+
+
 def decide_activities(
     assessment: Assessment,
     to_be: str | None,
-    drivers: pd.DataFrame,
+    priorities: Sequence[Any],
     answers: Answers | None,
     bank: ItemBank,
     options: StrategyOptions,
 ) -> list[Decision]:
-    """Start / keep / stop per running activity, and starts the to-be calls for."""
+    """Start / keep / stop per running activity, and the starts the to-be calls
+    for (from the diagnosis' ranked ``priorities``).
+
+    Keep and stop rest on effects estimated with account-clustered errors and a
+    parallel-trends check (``evidence`` = ``estimated``); otherwise the
+    activity is kept with "no evidence yet, keep measuring"."""
     day = pd.Timestamp(assessment.as_of)
     running = [
         r
         for r in assessment.activities
         if r.get("ended_at") is None or pd.Timestamp(r["ended_at"]) >= day
     ]
-    costs = [float(r["annual_cost"]) for r in running if r.get("annual_cost") is not None]
-    median = float(np.median(costs)) if costs else 0.0
     out = []
     for r in running:
         change, se = r.get("experience_change"), r.get("se")
         cost = None if r.get("annual_cost") is None else float(r["annual_cost"])
         hygiene = r.get("kind") in HYGIENE_KINDS
-        costly = cost is not None and cost > median
-        if change is None:
-            if to_be in ("cherry_picker", "minimalist") and costly and not hygiene:
-                decision, reason = (
-                    "stop",
-                    (
-                        f"no measurable experience change ({r['reason']}) "
-                        f"for {cost:,.0f} a year, above the median "
-                        f"{median:,.0f}: a narrow posture cannot carry it"
-                    ),
-                )
-            else:
-                decision, reason = (
-                    "keep",
-                    (
-                        f"no measurable experience change ({r['reason']}); "
-                        "measure its return before the next review"
-                    ),
-                )
+        estimated = r.get("evidence") == "estimated" and change is not None and se is not None
+        if not estimated:
+            why = r.get("reason") or "no clustered estimate"
+            seen = "" if change is None else f"experience {change:+.1f} points where it runs; "
+            decision, reason = (
+                "keep",
+                f"no evidence yet, keep measuring ({seen}{why})",
+            )
         else:
-            band = 1.96 * (se or 0.0)
+            change = float(change or 0.0)
+            band = 1.96 * float(se or 0.0)
             per = "" if not cost else f", {change / cost * 100_000:+.1f} points per 100,000"
-            said = f"experience {change:+.1f} ± {band:.1f} points where it runs{per}"
+            said = (
+                f"experience {change:+.1f} ± {band:.1f} points where it runs (account-"
+                f"clustered, parallel trends not rejected){per}"
+            )
             if change + band < 0:
                 decision, reason = "stop", f"{said}: it made the experience worse"
             elif change - band > 0 and change >= options.keep_change:
                 decision, reason = "keep", f"{said}: a proven gain"
-            elif to_be == "champion" or to_be == "fashionista" or to_be is None:
-                decision, reason = "keep", f"{said}: no proven gain yet; review within a year"
-            elif to_be == "minimalist" and hygiene:
-                decision, reason = "keep", f"{said}: a hygiene activity"
-            elif change >= options.keep_change and not costly:
-                decision, reason = "keep", f"{said}: a likely gain at below-median cost"
+            elif change + band < options.keep_change and to_be in ("cherry_picker", "minimalist"):
+                if to_be == "minimalist" and hygiene:
+                    decision, reason = "keep", f"{said}: a hygiene activity"
+                else:
+                    decision, reason = (
+                        "stop",
+                        f"{said}: the estimate rules out a gain of {options.keep_change:g} "
+                        "points, and a narrow posture cannot carry it",
+                    )
             else:
-                decision, reason = "stop", f"{said}: no proven return for a narrow posture"
+                decision, reason = "keep", f"{said}: no evidence yet, keep measuring"
         out.append(
             Decision(
                 activity_id=r["activity_id"],
@@ -125,16 +152,28 @@ def decide_activities(
                 experience_change=change,
                 se=se,
                 touchpoints=tuple(list(r.get("touchpoints") or [])),
+                evidence="estimated" if estimated else "no evidence yet",
             )
         )
-    out += _starts(assessment, to_be, drivers, out, answers, bank, options)
+    out += _starts(assessment, to_be, priorities, out, answers, bank, options)
     return out
+
+
+def _field(p: Any, name: str) -> Any:
+    return p.get(name) if isinstance(p, dict) else getattr(p, name, None)
+
+
+def controlled(controller: Any) -> bool:
+    """Whether the firm controls a touchpoint (supplier-run, or not said)."""
+    return controller in (None, "supplier") or (
+        isinstance(controller, float) and np.isnan(controller)
+    )
 
 
 def _starts(
     assessment: Assessment,
     to_be: str | None,
-    drivers: pd.DataFrame,
+    priorities: Sequence[Any],
     decided: list[Decision],
     answers: Answers | None,
     bank: ItemBank,
@@ -145,27 +184,49 @@ def _starts(
         to_be or "", 0
     )
     out: list[Decision] = []
-    if limit and not drivers.empty:
-        cands = drivers[~drivers.driver.isin(covered)]
-        if to_be == "minimalist":  # hygiene: the touchpoints that perform worst
-            cands = cands.sort_values("performance").head(limit)
-            why = "one of the worst-performing touchpoints (a hygiene factor)"
-        else:
-            cands = cands[cands.quadrant == FIX_FIRST].sort_values("share", ascending=False)
-            cands = cands.head(limit)
-            why = "important and under-performing (fix first)"
-        for r in cands.to_dict("records"):
+    if limit and priorities:
+        seen: set[str] = set()
+        cells = []
+        for p in sorted(priorities, key=lambda p: int(_field(p, "rank") or 0)):
+            tp = str(_field(p, "touchpoint_id"))
+            if tp in covered or tp in seen:
+                continue
+            seen.add(tp)
+            cells.append(p)
+        if to_be == "minimalist":  # hygiene factors only: what the firm runs itself
+            cells = [p for p in cells if controlled(_field(p, "controller"))]
+        # act first on what the firm controls; uncontrolled cells follow as influence
+        cells.sort(key=lambda p: (not controlled(_field(p, "controller")), _field(p, "rank")))
+        for p in cells[:limit]:
+            ctrl = _field(p, "controller")
+            own = controlled(ctrl)
+            label = _field(p, "touchpoint") or _field(p, "touchpoint_id")
+            value = _field(p, "value_at_risk")
+            how = INFLUENCE.get(str(ctrl), INFLUENCE["external"])
+            money = "" if not value else f"; annual value of the accounts behind it {value:,.0f}"
+            what = (
+                f"priority {_field(p, 'rank')} of the diagnosis: {_field(p, 'goal')} is served "
+                f"poorly for detractors ({_field(p, 'poor')} of {_field(p, 'rated')} ratings)"
+                f"{money}"
+            )
             out.append(
                 Decision(
-                    activity_id=f"new-{r['driver']}",
-                    name=f"Improve '{r.get('label') or r['driver']}'",
+                    activity_id=f"new-{_field(p, 'touchpoint_id')}",
+                    name=(f"Improve '{label}'" if own else f"Influence '{label}' ({ctrl}-run)"),
                     decision="start",
-                    reason=f"{why}: carries {r['share']:.0%} of explained NPS, performs "
-                    f"at {r['performance']:.0f}/100, and no kept activity covers it",
+                    reason=(
+                        f"{what}; the firm runs it: {_field(p, 'action')}"
+                        if own
+                        else f"{what}; the firm does not control it: {how}"
+                    ),
                     cost=None,
                     experience_change=None,
                     se=None,
-                    touchpoints=tuple([r["driver"]]),
+                    touchpoints=(str(_field(p, "touchpoint_id")),),
+                    controller=None if not isinstance(ctrl, str) else ctrl,
+                    action="act" if own else "influence",
+                    priority_rank=int(_field(p, "rank")),
+                    value_at_stake=None if value is None else float(value),
                 )
             )
     owner = answers.get("cx_owner") if answers else None
@@ -190,6 +251,7 @@ def _starts(
                 experience_change=None,
                 se=None,
                 touchpoints=tuple([]),
+                action="act",
             )
         )
     if to_be == "champion" and not governed:
@@ -204,6 +266,7 @@ def _starts(
                 experience_change=None,
                 se=None,
                 touchpoints=tuple([]),
+                action="act",
             )
         )
     return out

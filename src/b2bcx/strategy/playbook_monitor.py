@@ -1,12 +1,15 @@
 """Step 4 of the playbook: what to monitor and the triggers for a re-think
-(changing customer goals, competitor moves, drift in impact or scope; Wirtz et
-al. 2025, section 7.2 and Table 4)."""
+(changing customer goals, lost business, drift in impact or scope, disagreeing
+key stakeholders; Wirtz et al. 2025, section 7.2 and Table 4). Every trigger is
+one the system can observe in the workspace's own data."""
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from b2bcx.convert import plain_dict
 from b2bcx.storage import Backend
@@ -212,7 +215,20 @@ def rethink_triggers(
                     f"±{options.scope_drift})" + (": FIRED" if fired else ""),
                 )
             )
-    out += _impact_triggers(assessment, bank, answers, options)
+    out += lost_business_trigger(backend, as_of, options)
+    if assessment.impact.agreed is False:
+        out.append(
+            Trigger(
+                trigger="key stakeholders disagree",
+                now=assessment.impact.agreement,
+                threshold=options.agreement_rwg,
+                fired=True,
+                text=f"trigger: the {assessment.impact.respondents} key stakeholders disagree "
+                f"on CXM impact (rwg(j) {assessment.impact.agreement:.2f} < "
+                f"{options.agreement_rwg:g}): settle the view before committing to a to-be: "
+                "FIRED",
+            )
+        )
     if assessment.misperception:
         out.append(
             Trigger(
@@ -222,8 +238,9 @@ def rethink_triggers(
                 ),
                 threshold=options.misperception,
                 fired=True,
-                text="trigger: the top-management view and the context disagree: re-assess "
-                "impact with the wider leadership team: FIRED",
+                text="trigger: the key stakeholders' view and the antecedents disagree (an "
+                "open research question of Table 4: how misperceptions can be identified): "
+                "re-assess impact with the wider leadership team: FIRED",
             )
         )
     return out
@@ -268,62 +285,57 @@ def drift_trigger(
     )
 
 
-def _impact_triggers(
-    assessment: Assessment, bank: ItemBank, answers: Answers | None, options: StrategyOptions
+def lost_business_trigger(
+    backend: Backend, as_of: _dt.datetime, options: StrategyOptions
 ) -> list[Trigger]:
-    """Competitor moves and drift in impact: the answer to each contextual factor
-    that, alone, would move impact across the boundary."""
-    if assessment.impact.score is None or answers is None:
+    """Competitor moves as the system can see them: annual value lost (churn and
+    contraction in the outcomes table) in the last ``window_days`` against the
+    window before, as a share of the portfolio's annual value. Fires when the
+    rise is at least ``lost_value_rise``. Nothing without outcomes or values."""
+    outcomes = backend.table("outcomes").to_pandas()
+    value = backend.table("accounts").select("annual_value").to_pandas().annual_value
+    total = float(value.dropna().sum())
+    if outcomes.empty or total <= 0:
         return [
             Trigger(
-                trigger="competitor moves",
+                trigger="lost business",
                 now=None,
-                threshold=None,
+                threshold=options.lost_value_rise,
                 fired=None,
-                text="trigger: competitor moves — answer the impact items to learn which "
-                "change in rivalry, switching barriers or deal size would flip the "
-                "call",
+                text="trigger: lost business (competitor moves) — record churn and "
+                "contraction in the outcomes table, and annual values, to watch it",
             )
         ]
-    imp = assessment.impact.score
-    flips = []
-    for f in assessment.impact.factors:
-        if f["answer"] is None or f["weight"] <= 0:
-            continue
-        item = bank.by_id()[f["item"]]
-        need = (options.boundary - imp) / f["weight"] + f["score"]  # score the item must reach
-        if not 0.0 <= need <= 1.0:
-            continue
-        raw = need if item.direction > 0 else 1.0 - need
-        answer = bank.low + raw * (bank.high - bank.low)
-        flips.append((abs(answer - f["answer"]), f["item"], f["answer"], answer))
-    flips.sort()
-    side = "low" if imp >= options.boundary else "high"
-    text = (
-        f"trigger: competitor moves and drift in impact — impact {imp:.2f} is "
-        f"{abs(imp - options.boundary):.2f} from the boundary"
+    when = pd.to_datetime(outcomes.occurred_at)
+    lost = outcomes.kind.isin(["churn", "contraction"])
+    span = pd.Timedelta(days=options.window_days)
+    day = pd.Timestamp(as_of)
+    now_v = float(outcomes.loc[lost & (when > day - span) & (when <= day), "value"].sum())
+    before_v = float(
+        outcomes.loc[lost & (when > day - 2 * span) & (when <= day - span), "value"].sum()
     )
-    if flips:
-        text += (
-            "; it turns "
-            + side
-            + " if "
-            + "; or ".join(f"{i} moves from {was:g} to {to:.1f}" for _, i, was, to in flips[:3])
-        )
-    else:
-        text += "; no single answer can flip it"
+    rise = (now_v - before_v) / total
+    fired = rise >= options.lost_value_rise
     return [
         Trigger(
-            trigger="competitor moves",
-            now=round(imp, 3),
-            threshold=options.boundary,
-            fired=False,
-            flips=tuple(
-                [Flip(item=i, answer=was, flips_at=round(to, 2)) for _, i, was, to in flips]
-            ),
-            text=text,
+            trigger="lost business",
+            now=round(rise, 3),
+            threshold=options.lost_value_rise,
+            fired=fired,
+            text=f"trigger: lost business (competitor moves) — churn and contraction worth "
+            f"{now_v:,.0f} in the last {options.window_days} days against {before_v:,.0f} "
+            f"the window before ({rise:+.1%} of the portfolio's annual value; re-think at "
+            f"+{options.lost_value_rise:.0%})" + (": FIRED" if fired else ""),
         )
     ]
 
 
-__all__ = ["Flip", "Monitor", "Trigger", "drift_trigger", "monitor_items", "rethink_triggers"]
+__all__ = [
+    "Flip",
+    "Monitor",
+    "Trigger",
+    "drift_trigger",
+    "lost_business_trigger",
+    "monitor_items",
+    "rethink_triggers",
+]

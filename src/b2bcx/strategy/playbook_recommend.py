@@ -90,6 +90,40 @@ def recommend_to_be(
             f"from the nearest "
             "boundary."
         )
+        if assessment.borderline:
+            iv = assessment.interval or {}
+            lines.append(
+                f"The position is {assessment.position}: its "
+                f"{iv.get('confidence', 0.95):.0%} interval (impact "
+                f"{iv['impact'][0]:.2f}–{iv['impact'][1]:.2f}, scope {iv['scope'][0]:.2f}–"
+                f"{iv['scope'][1]:.2f}) crosses a boundary; decide with that in mind."
+            )
+    if assessment.impact.respondents > 1:
+        agreement = assessment.impact.agreement
+        lines.append(
+            f"{assessment.impact.respondents} key stakeholders answered; their agreement on "
+            "impact is "
+            + ("not computable" if agreement is None else f"rwg(j) {agreement:.2f}")
+            + (
+                ": they disagree — settle the view first (W 163: key stakeholders must agree "
+                "on the desired type and level of CXM)."
+                if assessment.impact.agreed is False
+                else "."
+            )
+        )
+    context = [
+        f for f in assessment.impact.factors if f["group"] == "context" and f["score"] is not None
+    ]
+    if context:
+        lines.append(
+            "Context (antecedents, not part of impact): "
+            + "; ".join(
+                f"{f['factor']} {f['score']:.2f}"
+                + (" [open research question, Table 4]" if "research" in str(f["basis"]) else "")
+                for f in context
+            )
+            + "."
+        )
     elif assessment.scope_data is not None:
         lines.append(
             f"As-is: not called ({assessment.archetype_reason}); the data show scope "
@@ -150,7 +184,37 @@ def recommend_to_be(
         return None, lines
     high = imp >= options.boundary
     rich = assessment.resources is None or assessment.resources >= options.boundary
-    if high and rich and not focused:
+    corporate = assessment.strategy.get("corporate_strategy")
+    cost_leader = corporate is not None and corporate < options.boundary
+    if corporate is None:
+        lines.append(
+            "Corporate strategy not answered (corporate_strategy): step 2 aligns the to-be "
+            "with it — does the firm compete on differentiation or on cost leadership?"
+        )
+    else:
+        lines.append(
+            "Corporate strategy: "
+            + ("cost leadership" if cost_leader else "differentiation")
+            + f" ({corporate:.2f} on corporate_strategy)."
+        )
+    change = assessment.strategy.get("market_change")
+    if change is not None and change >= options.boundary:
+        lines.append(
+            f"Markets change quickly ({change:.2f} on market_change): review the to-be at "
+            "least twice a year (step 4)."
+        )
+    if assessment.resources is not None:
+        lines.append(
+            "Open research question (Table 4), assumed by b2bcx: firms with resource "
+            "constraints lean towards a Minimalist or Cherry Picker strategy."
+        )
+    if high and cost_leader:
+        to_be = "cherry_picker"
+        why = (
+            "CX matters for advantage, but a cost leader invests in CX only where it "
+            "pays: a few critical touchpoints"
+        )
+    elif high and rich and not focused:
         to_be = "champion"
         why = (
             "CX is a source of advantage here"
@@ -166,7 +230,7 @@ def recommend_to_be(
         why = "CX matters for advantage, but " + (
             "resources are limited" if not rich else "the returns sit on a few touchpoints"
         )
-    elif strong:
+    elif strong and not cost_leader:
         to_be = "cherry_picker"
         why = (
             f"impact is seen as low ({imp:.2f}), but CX relates to outcomes with strength "

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 
 from b2bcx.storage import Backend, strategystore
-from b2bcx.strategy.answers import Answers
+from b2bcx.strategy.answers import Answers, Respondent
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,17 @@ def save_answers(backend: Backend, answers: Answers) -> SavedAssessment:
         repr((sorted(answers.values.items()), answers.respondent, now.isoformat())).encode()
     ).hexdigest()[:6]
     assessment_id = f"A-{answered_at:%Y%m%d}-{digest}"
+    if answers.respondents:  # several key stakeholders: one set of rows each
+        for r in answers.respondents:
+            strategystore.save(
+                backend,
+                assessment_id=assessment_id,
+                answered_at=answered_at,
+                respondent=r.name,
+                source=answers.source,
+                values=dict(r.values),
+            )
+        return SavedAssessment(assessment_id, answered_at, now, answers)
     strategystore.save(
         backend,
         assessment_id=assessment_id,
@@ -59,12 +70,30 @@ def saved_assessments(backend: Backend) -> list[SavedAssessment]:
     for assessment_id, rows in grouped.items():
         first = rows[0]
         respondent = first["respondent"]
-        answers = Answers(
-            {str(r["item_id"]): float(r["value"]) for r in rows},  # type: ignore[arg-type]
-            source=str(first["source"]),
-            respondent=None if respondent is None else str(respondent),
-            answered_on=_as_datetime(first["answered_at"]).date(),
-        )
+        who = list(dict.fromkeys(r["respondent"] for r in rows))
+        if len(who) > 1:  # several key stakeholders saved together
+            answers = Answers.of(
+                [
+                    Respondent(
+                        str(name),
+                        {
+                            str(r["item_id"]): float(r["value"])  # type: ignore[arg-type]
+                            for r in rows
+                            if r["respondent"] == name
+                        },
+                    )
+                    for name in who
+                ],
+                source=str(first["source"]),
+                answered_on=_as_datetime(first["answered_at"]).date(),
+            )
+        else:
+            answers = Answers(
+                {str(r["item_id"]): float(r["value"]) for r in rows},  # type: ignore[arg-type]
+                source=str(first["source"]),
+                respondent=None if respondent is None else str(respondent),
+                answered_on=_as_datetime(first["answered_at"]).date(),
+            )
         out.append(
             SavedAssessment(
                 assessment_id,
