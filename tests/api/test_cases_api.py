@@ -196,6 +196,7 @@ def test_results_are_the_library_figures_over_the_visible_cases(setup: Setup) ->
         assert everyone[key] == expected[key], key
     owners = {o["owner"]: o for o in everyone["by_owner"]}
     assert owners["Q. Tester"]["open"] == 1
+    assert everyone["as_of"].endswith("Z")  # UTC, as every time the API gives
     assert everyone["follow_up"]["method"] == "paired t interval"
 
 

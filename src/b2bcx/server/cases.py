@@ -52,6 +52,7 @@ __all__ = [
     "case_view",
     "change_case",
     "find_cases",
+    "loop_json",
     "loop_results",
     "open_case_for",
     "redact_person",
@@ -313,3 +314,11 @@ def loop_results(
     (:func:`b2bcx.cases.closed_loop`)."""
     accounts = sorted(principal.accounts) if principal.accounts is not None else None
     return closed_loop(backend, now=now, account_ids=accounts)
+
+
+def loop_json(result: ClosedLoopResult) -> dict[str, Any]:
+    """The closed-loop figures as the API answers them (``to_dict()``, the time
+    in UTC with ``Z``)."""
+    out = result.to_dict()
+    out["as_of"] = plain(result.as_of)
+    return out

@@ -25,6 +25,7 @@ from b2bcx.server.cases import (
     case_view,
     change_case,
     find_cases,
+    loop_json,
     loop_results,
     open_case_for,
 )
@@ -68,7 +69,7 @@ def results(caller: Viewer, state: State) -> dict[str, Any]:
     close, open and overdue by owner, and the follow-up effect with its paired t
     interval, over the cases of the accounts the token may see."""
     with state.db() as backend:
-        return loop_results(backend, caller).to_dict()
+        return loop_json(loop_results(backend, caller))
 
 
 @router.post("", response_model=CaseOut, status_code=201, summary="Open a case by hand")
