@@ -82,7 +82,8 @@ def recommend_to_be(
         lines.append(
             f"As-is: {archetype_label(assessment.archetype)} — impact {imp:.2f} (top-management "
             f"view "
-            f"{assessment.impact.perception:.2f}, context {assessment.impact.context:.2f}), scope "
+            f"{format_score(assessment.impact.perception)}, context (beside it) "
+            f"{format_score(assessment.impact.context)}), scope "
             f"{scope:.2f} "
             f"(self {format_score(assessment.scope_self)}, data "
             f"{format_score(assessment.scope_data)}); "
