@@ -12,7 +12,7 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust
+from b2bcx.diagnose.stats import bh_adjust, variance_prior
 
 
 def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
@@ -30,7 +30,8 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     - ``group_vs_rest``: each group (even one person) against the rest of the
       account (at least ``min_people`` people), pooled-variance t; a one-person
       group takes its variance from the rest (a prediction test), so it is
-      never more certain than the rest allows.
+      never more certain than the rest allows; the variance is moderated
+      towards the portfolio's spread between people (Smyth 2004).
 
     Benjamini–Hochberg within each family (test × dimension) over all
     accounts; a silo needs the adjusted p < ``alpha`` and a gap ≥ ``silo_gap``.
@@ -150,10 +151,18 @@ def _group_vs_rest(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFr
         "group_mean": cell["sum"] / cell["size"], "rest_mean": rest_sum / cell.rest_n, "df": df,
     })  # fmt: skip
     out["gap"] = out.group_mean - out.rest_mean
+    # the spread between people of one account, moderated towards the portfolio's
+    # (Smyth 2004): a five-person account borrows strength from the others
+    prior = variance_prior(s2.to_numpy(), df.to_numpy())
+    if prior is not None:
+        moderated, df_m = prior.moderate(s2.to_numpy(), df.to_numpy())
+        s2 = pd.Series(moderated, index=s2.index)
+        df = pd.Series(df_m, index=df.index)
+        out["df"] = df.to_numpy()
     se = np.sqrt(s2 * (1 / out.group_n + 1 / out.rest_n))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = out.gap / se
-        p = 2 * _stats.t.sf(np.abs(t), df)
+        p = 2 * _stats.t.sf(np.abs(t), df.clip(upper=1e6))
     out["p"] = np.where(se > 0, p, np.where(out.gap == 0, 1.0, 0.0))
     groups = {a: {str(k): round(float(v), 1) for k, v in zip(c[dim], c["sum"] / c["size"],
                                                             strict=True)}

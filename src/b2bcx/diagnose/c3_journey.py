@@ -12,7 +12,7 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, partially_overlapping_t, welch
+from b2bcx.diagnose.stats import bh_adjust, partially_overlapping_t, variance_prior, welch
 from b2bcx.model.enums import BUYING_STAGES, STAGE_ORDER, USAGE_STAGES
 
 
@@ -37,7 +37,10 @@ def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
     count once. People who rated both phases are compared with themselves and
     people who rated one phase join as independent observations: the
     partially overlapping samples t-test (Derrick et al. 2017), which is the
-    paired t-test when everyone rated both and Welch's test when nobody did.
+    paired t-test when everyone rated both and Welch's test when nobody did;
+    each phase's variance between people is moderated towards its spread
+    across the portfolio's accounts (Smyth 2004), so a buying centre of three
+    people is not judged on its own three-person variance.
     Benjamini–Hochberg over accounts; a finding needs the adjusted p <
     ``alpha`` and a gap ≥ ``journey_gap`` either way.
     """
@@ -66,6 +69,13 @@ def _phase_tests(
     rows: list[dict[str, Any]] = []
     wide = phase.pivot_table(index=["account_id", "stakeholder_id"], columns="phase",
                              values="mean").reindex(columns=["early", "late"])  # fmt: skip
+    # each phase's spread between people, moderated across accounts (Smyth 2004):
+    # a buying centre of three people borrows the portfolio's estimate
+    spread = wide.groupby(level="account_id").agg(["var", "count"])
+    priors = {
+        ph: variance_prior(spread[(ph, "var")].to_numpy(), spread[(ph, "count")].to_numpy() - 1)
+        for ph in ("early", "late")
+    }
     for account, w in wide.groupby(level="account_id", sort=True):
         early, late = w.early.dropna(), w.late.dropna()
         both = w.dropna()
@@ -79,6 +89,7 @@ def _phase_tests(
         test = partially_overlapping_t(
             early.drop(both.index).to_numpy(), late.drop(both.index).to_numpy(),
             both.early.to_numpy(), both.late.to_numpy(),
+            prior_1=priors["early"], prior_2=priors["late"],
         )  # fmt: skip
         if test is None:
             skipped.append(Skipped("C3", str(account), "no variance between people's phase means"))

@@ -486,7 +486,13 @@ class OverlapT:
 
 
 def partially_overlapping_t(
-    only_1: npt.ArrayLike, only_2: npt.ArrayLike, paired_1: npt.ArrayLike, paired_2: npt.ArrayLike
+    only_1: npt.ArrayLike,
+    only_2: npt.ArrayLike,
+    paired_1: npt.ArrayLike,
+    paired_2: npt.ArrayLike,
+    *,
+    prior_1: VariancePrior | None = None,
+    prior_2: VariancePrior | None = None,
 ) -> OverlapT | None:
     """Compare two means whose samples share some units (Derrick et al. 2017, T_new2).
 
@@ -513,6 +519,11 @@ def partially_overlapping_t(
     Welch's degrees of freedom. Without pairs it is Welch's test; with pairs
     only, the paired t-test. The units (people) are the observations, so
     ratings nested in people count once each.
+
+    With ``prior_1``/``prior_2`` (:func:`variance_prior` fitted over many such
+    comparisons) each sample variance is moderated towards the prior
+    (Smyth 2004) and the prior's degrees of freedom are added to ``ν`` (the
+    smaller of the two): small samples borrow strength from the others.
     """
     a = np.asarray(only_1, dtype=float)
     b = np.asarray(only_2, dtype=float)
@@ -523,6 +534,18 @@ def partially_overlapping_t(
     if n1 < 2 or n2 < 2:
         return None
     s1, s2 = float(x1.std(ddof=1)), float(x2.std(ddof=1))
+    extra = math.inf
+    for k, prior in ((1, prior_1), (2, prior_2)):
+        if prior is None:
+            extra = 0.0
+            continue
+        var_k, _ = prior.moderate(np.array([(s1 if k == 1 else s2) ** 2]),
+                                  np.array([(n1 if k == 1 else n2) - 1.0]))  # fmt: skip
+        if k == 1:
+            s1 = math.sqrt(float(var_k[0]))
+        else:
+            s2 = math.sqrt(float(var_k[0]))
+        extra = min(extra, prior.df)
     r = 0.0
     if nc >= 3 and c1.std() > 0 and c2.std() > 0:
         r = float(np.corrcoef(c1, c2)[0, 1])
@@ -534,6 +557,6 @@ def partially_overlapping_t(
     t = diff / math.sqrt(var)
     gamma = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
     df = (nc - 1) + (gamma - nc + 1) * (na + nb) / (na + nb + 2 * nc)
-    df = max(df, 1.0)
-    p = float(2 * stats.t.sf(abs(t), df))
+    df = max(df, 1.0) + extra
+    p = float(2 * stats.t.sf(abs(t), df)) if math.isfinite(df) else float(2 * stats.norm.sf(abs(t)))
     return OverlapT(difference=diff, t=t, df=df, p=p, paired=nc, only_1=na, only_2=nb, r=r)
