@@ -33,20 +33,27 @@ if TYPE_CHECKING:
     from b2bcx.workspace import Workspace
 
 __all__ = [
+    "DEFAULT_TOP",
     "DEFAULT_WORKSPACE",
+    "AllOpt",
     "FormatOpt",
     "MetricOpt",
     "OutputFormat",
     "ProgressOpt",
     "ThresholdsOpt",
+    "TopOpt",
     "WorkspaceOpt",
+    "account_names",
     "app",
     "cell",
     "console",
     "err_console",
+    "journey_order",
     "open_ws",
     "print_frame",
     "print_json",
+    "top_rows",
+    "with_names",
 ]
 
 #: The workspace used without ``--workspace`` or ``B2BCX_WORKSPACE``: the value
@@ -177,7 +184,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def print_frame(frame: pd.DataFrame, title: str, digits: int = 2) -> None:
+def print_frame(
+    frame: pd.DataFrame,
+    title: str,
+    digits: int = 2,
+    *,
+    digits_by: dict[str, int] | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Print a result frame as a Rich table on stdout.
 
     Parameters
@@ -188,14 +202,23 @@ def print_frame(frame: pd.DataFrame, title: str, digits: int = 2) -> None:
         The table's title.
     digits
         Decimals shown for floats.
+    digits_by
+        Decimals of particular columns (others: ``digits``).
+    headers
+        Column headers to print instead of the column names.
     """
+    from pandas.api.types import is_numeric_dtype
     from rich.table import Table
 
     table = Table(title=title)
+    places = [(digits_by or {}).get(str(col), digits) for col in frame.columns]
     for col in frame.columns:
-        table.add_column(str(col), justify="left" if frame[col].dtype == object else "right")
+        numeric = is_numeric_dtype(frame[col]) and frame[col].dtype != bool
+        table.add_column(
+            (headers or {}).get(str(col), str(col)), justify="right" if numeric else "left"
+        )
     for row in frame.itertuples(index=False):
-        table.add_row(*(cell(v, digits) for v in row))
+        table.add_row(*(cell(v, d) for v, d in zip(row, places, strict=True)))
     console.print(table)
 
 
@@ -223,9 +246,107 @@ def cell(value: Any, digits: int) -> str:
         return "–"
     if isinstance(value, float):
         return "–" if value != value else f"{value:.{digits}f}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if "pandas" in sys.modules:  # NA and NaT exist only once pandas is loaded
         import pandas as pd
 
         if value is pd.NA or value is pd.NaT:
             return "–"
+        if isinstance(value, pd.Timestamp):
+            return _when(value.to_pydatetime())
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        if isinstance(value, np.bool_):
+            return "yes" if bool(value) else "no"
+        if isinstance(value, np.floating):
+            return cell(float(value), digits)
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime):
+        return _when(value)
     return str(value)
+
+
+def _when(value: Any) -> str:
+    """A date for a midnight time stamp ("2023-01-01"), else date and minutes."""
+    if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        return str(value.date().isoformat())
+    return str(value.strftime("%Y-%m-%d %H:%M"))
+
+
+#: How many rows a table shows by default (``--all`` for every row).
+DEFAULT_TOP = 20
+
+TopOpt = Annotated[
+    int, typer.Option("--top", min=1, help="How many rows the table shows (the most important).")
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every row of the table.")]
+
+
+def top_rows(frame: pd.DataFrame, top: int, show_all: bool) -> tuple[pd.DataFrame, str]:
+    """The first ``top`` rows (all with ``show_all``), and a note for the title.
+
+    Parameters
+    ----------
+    frame
+        The rows, most important first.
+    top
+        How many to keep.
+    show_all
+        Keep every row.
+
+    Returns
+    -------
+    tuple of DataFrame and str
+        The rows to print, and "top 20 of 250" (or "250") for the title.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows, note = top_rows(pd.DataFrame({"a": range(5)}), 2, False)
+    >>> len(rows), note
+    (2, 'top 2 of 5')
+    """
+    if show_all or len(frame) <= top:
+        return frame, f"{len(frame):,}"
+    return frame.head(top), f"top {top} of {len(frame):,}"
+
+
+def journey_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
+    """``frame`` with its ``column`` of journey stages in journey order (pre-bid,
+    negotiation, implementation, operations; others after), the rest of the
+    order kept (a stable sort)."""
+    from b2bcx.model.enums import STAGE_ORDER
+
+    if column not in frame.columns:
+        return frame
+    rank = {s.value: i for i, s in enumerate(STAGE_ORDER)}
+    key = frame[column].map(lambda s: rank.get(str(s), len(rank)))
+    return frame.assign(_order=key).sort_values("_order", kind="stable").drop(columns="_order")
+
+
+def with_names(
+    frame: pd.DataFrame, names: dict[str, str], column: str = "account_id"
+) -> pd.DataFrame:
+    """``frame`` with a ``name`` column right after ``column`` (ids → names)."""
+    if column not in frame.columns or "name" in frame.columns:
+        return frame
+    out = frame.copy()
+    out.insert(
+        list(out.columns).index(column) + 1,
+        "name",
+        out[column].map(lambda a: names.get(str(a), "")).astype(object),
+    )
+    return out
+
+
+def account_names(backend: Any) -> dict[str, str]:
+    """Account id → name (the id where an account has no name)."""
+    from b2bcx.storage.records import all_records
+
+    return {
+        str(a["account_id"]): str(a.get("name") or a["account_id"])
+        for a in all_records(backend, "accounts")
+    }

@@ -9,11 +9,14 @@ import typer
 from rich.text import Text
 
 from b2bcx.cli.app import (
+    AllOpt,
     OutputFormat,
     ThresholdsOpt,
     WorkspaceOpt,
+    account_names,
     app,
     console,
+    err_console,
     open_ws,
     print_json,
 )
@@ -38,7 +41,10 @@ def diagnose(
         float | None, typer.Option(help="False-discovery rate of the tests [default: 0.05].")
     ] = None,
     thresholds: ThresholdsOpt = None,
-    top: Annotated[int, typer.Option(min=1, help="Rows of at-risk and priorities shown.")] = 10,
+    top: Annotated[
+        int, typer.Option(min=1, help="Rows of findings, at-risk and priorities shown.")
+    ] = 10,
+    show_all: AllOpt = False,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
     ),
@@ -53,6 +59,8 @@ def diagnose(
     from b2bcx.diagnose.thresholds import load_thresholds
 
     wanted = [c for item in challenge or [] for c in item.split(",")] or None
+    names: dict[str, str] = {}
+    missing: str | None = None
     options = load_thresholds(thresholds, metric=metric, alpha=alpha)
     with open_ws(workspace, read_only=True) as ws, RichProgress(enabled=progress) as bar:
         if wanted is None and account is None:  # the standard diagnosis, from the front door
@@ -64,38 +72,78 @@ def diagnose(
         else:  # a parameterised run: some challenges, or one account
             result = run(ws.backend, options, challenges=wanted, account_id=account,
                          as_of=as_of, progress=bar)  # fmt: skip
+        if output is not OutputFormat.json:
+            from b2bcx.cli.measure import no_ratings_note
+            from b2bcx.measures.individual import rating_counts
+
+            names = account_names(ws.backend)
+            missing = (
+                None
+                if rating_counts(ws.backend).get(metric)
+                else no_ratings_note(ws.backend, [metric])
+            )
     data = result.to_dict()
     if output is OutputFormat.json:
         print_json(data)
         return
-    _show(data, top)
+    if missing:
+        err_console.print(missing)
+    _show(data, None if show_all else top, names, metric)
 
 
-def _show(data: dict[str, Any], top: int) -> None:
+def _named(account_id: str | None, names: dict[str, str]) -> str:
+    """ "Name (ID)" for an account, "portfolio" for none."""
+    if account_id is None:
+        return "portfolio"
+    name = names.get(account_id)
+    return f"{name} ({account_id})" if name and name != account_id else account_id
+
+
+def _title(what: str, shown: int, total: int) -> str:
+    return f"{what} ({total})" if shown >= total else f"{what} (top {shown} of {total})"
+
+
+def _show(data: dict[str, Any], top: int | None, names: dict[str, str], metric: str) -> None:
+    """The tables people read: the most severe findings, the accounts most at risk
+    and the priorities, each the first ``top`` rows (None: all), names beside ids."""
     from rich.table import Table
 
-    findings = Table(title=f"Findings ({len(data['findings'])})", show_lines=False)
-    for col in ("challenge", "account", "subject", "severity", "summary"):
+    from b2bcx.measures.individual import metric_label
+
+    label = metric_label(metric, level="")
+    found = sorted(data["findings"], key=lambda f: -f["severity"])
+    shown = found if top is None else found[:top]
+    findings = Table(title=_title("Findings, most severe first", len(shown), len(found)))
+    for col in ("challenge", "account", "about", "severity", "summary"):
         findings.add_column(col, overflow="fold")
-    for f in data["findings"]:
-        findings.add_row(f["challenge"], f["account_id"] or "portfolio",
+    for f in shown:
+        findings.add_row(f["challenge"], _named(f["account_id"], names),
                          f"{f['subject']['kind']} {f['subject']['id']}", f"{f['severity']:.2f}",
                          f["summary"])  # fmt: skip
     console.print(findings)
-    risk = Table(title="Accounts at risk")
+    at_risk = data["at_risk"] if top is None else data["at_risk"][:top]
+    risk = Table(title=_title(f"Accounts at risk (from {label})", len(at_risk),
+                              len(data["at_risk"])))  # fmt: skip
     for col in ("account", "risk", "value at risk", "reasons"):
         risk.add_column(col, overflow="fold")
-    for r in data["at_risk"][:top]:
-        risk.add_row(r["account_id"], f"{r['risk']:.2f}", f"{r['value_at_risk']:,.0f}",
+    for r in at_risk:
+        value = r.get("value_at_risk")
+        risk.add_row(_named(r["account_id"], names),
+                     "–" if r["risk"] is None else f"{r['risk'] * 100:.0f}%",
+                     "–" if value is None else f"{value:,.0f}",
                      "; ".join(r["reasons"]))  # fmt: skip
     console.print(risk)
-    pri = Table(title="What to fix first (detractors' poor experiences)")
+    priorities = data["priorities"] if top is None else data["priorities"][:top]
+    pri = Table(title=_title(f"What to fix first (detractors' poor {label} experiences)",
+                             len(priorities), len(data["priorities"])))  # fmt: skip
     for col in ("#", "touchpoint", "stage", "goal", "poor", "score", "action"):
         pri.add_column(col, overflow="fold")
-    for p in data["priorities"][:top]:
+    for p in priorities:
         pri.add_row(str(p["rank"]), p["touchpoint"], str(p["stage"]), p["goal"],
                     f"{p['poor']}/{p['rated']}", f"{p['score']:.2f}", p["action"])  # fmt: skip
     console.print(pri)
+    if top is not None and max(len(found), len(data["at_risk"]), len(data["priorities"])) > top:
+        console.print(Text("--all shows every row.", style="dim"))
     if data["skipped"]:
         console.print(Text(f"{len(data['skipped'])} checks skipped for too little data "
                            "(see --format json, 'skipped').", style="dim"))  # fmt: skip

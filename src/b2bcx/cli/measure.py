@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from b2bcx.cli.app import (
+    DEFAULT_TOP,
+    AllOpt,
     MetricOpt,
+    TopOpt,
     WorkspaceOpt,
+    account_names,
     app,
     console,
     err_console,
+    journey_order,
     open_ws,
     print_frame,
     print_json,
+    top_rows,
+    with_names,
 )
 from b2bcx.cli.errors import handle_errors
 
@@ -44,6 +51,16 @@ MeasureFormatOpt = Annotated[MeasureFormat, typer.Option("--format", "-f", help=
 PerAccountOpt = Annotated[
     bool, typer.Option("--per-account", help="One result per account instead of the portfolio.")
 ]
+ColumnsOpt = Annotated[
+    str,
+    typer.Option(
+        "--columns",
+        help="Table columns: 'default' (the few people need), 'all', or a comma-separated "
+        "list (e.g. cx,nps,rwg,verdict).",
+    ),
+]
+#: The columns ``measure`` shows by default (the unit's id columns come first).
+MEASURE_COLUMNS = ("n_stakeholders", "cx", "nps", "rwg", "verdict")
 HalfLifeOpt = Annotated[
     float, typer.Option(min=1, help="Days after which an experience weighs half as much.")
 ]
@@ -116,8 +133,17 @@ def measure(
         ),
     ] = True,
     output: MeasureFormatOpt = MeasureFormat.table,
+    columns: ColumnsOpt = "default",
+    top: TopOpt = DEFAULT_TOP,
+    show_all: AllOpt = False,
 ) -> None:
-    """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS."""
+    """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS.
+
+    The table shows the units with the lowest scores first (units with too few
+    respondents for a verdict after them), the top 20 (``--all`` for every
+    unit), with account names beside the ids; ``--format csv/json`` give every
+    unit and column.
+    """
     from b2bcx.analyses import AnalysisOptions
     from b2bcx.measures.collective import (
         AgreementOptions,
@@ -154,6 +180,8 @@ def measure(
         empty_note = (
             None if len(result.units) else no_ratings_note(ws.backend, item_list or [metric])
         )
+        names = account_names(ws.backend) if output is MeasureFormat.table else {}
+        weighted = output is MeasureFormat.table and _has_contract_values(ws.backend)
     if empty_note:
         err_console.print(empty_note)
         if output is MeasureFormat.table:
@@ -167,13 +195,84 @@ def measure(
     if output is MeasureFormat.csv:
         sys.stdout.write(result.to_frame().to_csv(index=False))
         return
-    frame = result.to_frame()
-    shown = [c for c in frame.columns if c != "reason"]
-    print_frame(frame[shown], f"Collective {metric} by {by} ({len(frame)} units)")
+    _measure_table(result, by, columns, top, show_all, names, weighted)
+
+
+def _has_contract_values(backend: Backend) -> bool:
+    """Whether any account has an annual (contract) value: the portfolio NPS is
+    then weighted by it."""
+    from b2bcx.storage.records import all_records
+
+    return any((a.get("annual_value") or 0) > 0 for a in all_records(backend, "accounts"))
+
+
+def measure_columns(frame_columns: list[str], by: str, columns: str) -> list[str]:
+    """The columns ``measure`` prints: the unit's ids, then ``columns`` ("default":
+    :data:`MEASURE_COLUMNS`; "all": every column but the reason; else a
+    comma-separated list, unknown names refused).
+
+    Examples
+    --------
+    >>> cols = ["account_id", "name", "n_stakeholders", "mean", "cx", "nps", "rwg", "ad",
+    ...         "verdict", "reason"]
+    >>> measure_columns(cols, "account", "default")
+    ['account_id', 'name', 'n_stakeholders', 'cx', 'nps', 'rwg', 'verdict']
+    >>> measure_columns(cols, "account", "nps,ad")
+    ['account_id', 'name', 'nps', 'ad']
+    """
+    ids = [c for c in ("account_id", "name", "group_id", by) if c in frame_columns]
+    ids = list(dict.fromkeys(ids))
+    if columns == "all":
+        return [c for c in frame_columns if c != "reason"]
+    wanted = (
+        list(MEASURE_COLUMNS)
+        if columns == "default"
+        else [c.strip() for c in columns.split(",") if c.strip()]
+    )
+    unknown = [c for c in wanted if c not in frame_columns]
+    if unknown and columns != "default":
+        raise typer.BadParameter(
+            f"no column {', '.join(unknown)}; choose from {', '.join(frame_columns)}",
+            param_hint="--columns",
+        )
+    return ids + [c for c in wanted if c in frame_columns and c not in ids]
+
+
+def _measure_table(
+    result: CollectiveResult,
+    by: str,
+    columns: str,
+    top: int,
+    show_all: bool,
+    names: dict[str, str],
+    weighted: bool,
+) -> None:
+    """The people's table of ``measure``: lowest scores first, top N, names beside ids."""
+    from b2bcx.measures.individual import metric_label
+    from b2bcx.measures.verdict import TOO_FEW
+
+    label = result.metric_label or metric_label(result.metric)
+    frame = with_names(result.to_frame(), names)
+    too_few = frame["verdict"].eq(TOO_FEW) if "verdict" in frame else False
+    frame = frame.assign(_few=too_few).sort_values(["_few", "cx"], kind="stable")
+    frame = frame.drop(columns="_few")
+    if by == "stage":  # each account's stages in journey order
+        frame = journey_order(frame).sort_values("account_id", kind="stable")
+    shown, note = top_rows(frame, top, show_all)
+    cols = measure_columns(list(frame.columns), by, columns)
+    order = "stages in journey order" if by == "stage" else "lowest first"
+    title = f"{label[:1].upper()}{label[1:]} (0–100) by {by}: {note} units, {order}"
+    print_frame(
+        shown[cols], title, digits=2, digits_by={"cx": 1, "nps": 0, "nps_role": 0},
+        headers={"n_stakeholders": "people", "n_interactions": "interactions"},
+    )  # fmt: skip
+    if len(shown) < len(frame):
+        err_console.print(f"{len(frame) - len(shown):,} more units: --all shows every one.")
     p = result.portfolio
     if p:
+        nps_kind = "value-weighted" if weighted else "mean of accounts"
         console.print(
-            f"Portfolio: cx {p['cx']:.1f}/100, NPS {p['nps']:.1f} (value-weighted), "
+            f"Portfolio: {label} {p['cx']:.1f}/100, NPS {p['nps']:.1f} ({nps_kind}), "
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
         )

@@ -51,12 +51,30 @@ def environment() -> Environment:
     return env
 
 
+def shown_metric(state: Any) -> str:
+    """The name of what the pages' scores measure, e.g. "collective CX", or
+    "collective NPS" where the workspace has no cx ratings and the analyses fall
+    back to NPS (the measured accounts' ``metric_label``)."""
+    from b2bcx.measures.individual import metric_label
+    from b2bcx.server.results import Unavailable
+
+    measured = state.results.get("accounts") if state is not None else None
+    if measured is None or isinstance(measured, Unavailable):
+        return "collective CX"
+    label: str = measured.metric_label or metric_label(measured.metric)
+    return label
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page: ``template`` with ``context`` and what every page shows (who, CSRF)."""
     principal = getattr(request.state, "principal", None)
     state = getattr(request.app.state, "b2bcx", None)
     refreshing = state is not None and state.results.is_refreshing()
     session = getattr(request.state, "session", None)
+    if "metric_label" not in context and principal is not None:
+        context["metric_label"] = shown_metric(state)
+    label = str(context.get("metric_label") or "collective CX")
+    context.setdefault("metric_name", label.split(" ", 1)[-1])  # "CX", "NPS", ...
     html = (
         environment()
         .get_template(template)

@@ -11,6 +11,7 @@ from b2bcx.api import API_PREFIX
 from b2bcx.api.deps import State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open
+from b2bcx.measures.individual import metric_label
 from b2bcx.server.convert import plain, plain_dict, records
 from b2bcx.server.views import result, unit_rows
 
@@ -39,6 +40,7 @@ def units(
         return {
             "by": by,
             "metric": found.metric,
+            "metric_label": found.metric_label or metric_label(found.metric),
             "units": rows,
             "portfolio": plain(found.portfolio),
         }
@@ -47,7 +49,13 @@ def units(
     mine = grouped if caller.accounts is None else {a: grouped.get(a, []) for a in caller.accounts}
     rows = [r for account in sorted(mine) for r in mine[account]]
     portfolio = plain(found.portfolio) if not caller.is_restricted else None
-    return {"by": by, "metric": found.metric, "units": rows, "portfolio": portfolio}
+    return {
+        "by": by,
+        "metric": found.metric,
+        "metric_label": found.metric_label or metric_label(found.metric),
+        "units": rows,
+        "portfolio": portfolio,
+    }
 
 
 @router.get("/map", response_model=Open, summary="The portfolio stage × controller map")
