@@ -271,11 +271,12 @@ def _null_rates(findings: list[dict[str, Any]], accounts: int) -> dict[str, Any]
 
 
 def _risk_summary(at_risk: list[dict[str, Any]]) -> dict[str, Any]:
-    risk = [r["risk"] for r in at_risk]
+    risk = [r["risk"] for r in at_risk if r["risk"] is not None]
     if not risk:
-        return {"accounts": 0}
+        return {"accounts": 0, "unknown": len(at_risk)}
     return {
         "accounts": len(risk),
+        "unknown": len(at_risk) - len(risk),
         "mean": statistics.fmean(risk),
         "median": statistics.median(risk),
         "share_above_0_5": sum(r > 0.5 for r in risk) / len(risk),
@@ -328,7 +329,8 @@ def run_world(kind: str, seed: int, level: str, accounts: int, workdir: Path) ->
             )
             * 0.7
         )
-        rows = [r for r in early["at_risk"] if churn.get(r["account_id"], cut_day) >= cut_day]
+        rows = [r for r in early["at_risk"] if churn.get(r["account_id"], cut_day) >= cut_day
+                and r["risk"] is not None]  # fmt: skip
         labels = [r["account_id"] in churn for r in rows]
         run["churned_after_cut"] = sum(labels)
         run["auc"] = auc([r["risk"] for r in rows], labels)

@@ -15,20 +15,28 @@ from b2bcx.diagnose.stats import bh_adjust
 
 
 def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
-    """C4: partner-, customer- or externally controlled touchpoints underperform the
-    supplier-controlled touchpoints of the same stage (within the accounts served),
-    per touchpoint and per partner; and accounts the supplier has not met directly
-    for a long time while a partner has."""
+    """C4: partner-, customer- or externally controlled touchpoints underperform
+    comparable supplier-controlled touchpoints, per touchpoint and per partner;
+    accounts whose contact runs mostly (or increasingly) through partners, even
+    when the partner is rated well (relationship ownership); and accounts the
+    supplier has not met directly for a long time while a partner has.
+
+    Like is compared with like: a touchpoint's effect is net of the people who
+    rated it (so a partner met mostly by harsher raters, e.g. IT staff, is not
+    blamed for them) and is compared with the supplier's touchpoints of the same
+    stage and, where the catalogue records it, the same channel."""
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    tp = prep.touchpoints.dropna(subset=["effect"])
+    within = prep.touchpoints_within_people
+    basis = "people" if not within.empty else "accounts"
+    tp = (within if not within.empty else prep.touchpoints).dropna(subset=["effect"])
     names = (prep.catalogue.drop_duplicates("touchpoint_id").set_index("touchpoint_id")["name"]
              if not prep.catalogue.empty else pd.Series(dtype=str))  # fmt: skip
+    tp = tp.assign(channel=_channels(prep).reindex(tp.touchpoint_id).to_numpy())
     supplier = tp[tp.controller == "supplier"]
-    ref = _pooled(supplier, "stage")
     other = tp[tp.controller.isin(["partner", "customer", "external"])].copy()
-    if not other.empty and not ref.empty:
-        other = other.merge(ref, on="stage", how="left", suffixes=("", "_ref"))
+    if not other.empty and not supplier.empty:
+        other = _like_with_like(other, supplier)
         other["gap"] = other.effect_ref - other.effect
         other["gap_se"] = np.sqrt(other.se**2 + other.se_ref**2)
         z = other.gap / other.gap_se
@@ -48,7 +56,8 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
                   "stage": r.stage, "effect": r.effect, "supplier_same_stage": r.effect_ref,
                   "gap": r.gap, "ci95": [r.gap - 1.96 * r.gap_se, r.gap + 1.96 * r.gap_se],
                   "raw_cx": r.raw, "ratings": int(r.n), "accounts": int(r.accounts),
-                  "p_adjusted": r.p_adj}  # fmt: skip
+                  "p_adjusted": r.p_adj, "compared_with": r.compared_with,
+                  "net_of": basis}  # fmt: skip
             findings.append(
                 Finding(
                     challenge="C4",
@@ -57,30 +66,62 @@ def detect_c4(prep: Prepared, options: DiagnoseOptions) -> Detected:
                     subject_id=r.touchpoint_id,
                     severity=severity(r.gap, options.control_gap),
                     evidence=ev,
-                    summary=f"'{label}', run by {who}, scores {fmt(r.gap)} points below the "
-                    "supplier's own "
-                    f"{r.stage.replace('_', '-')} touchpoints for the same accounts.",
+                    summary=f"'{label}', run by {who}, scores {fmt(r.gap)} points below "
+                    f"{r.compared_with}, rated by the same {basis}.",
                     implication="The supplier does not control this touchpoint and cannot manage "
-                    "its "
-                    "experience directly (Witell et al. 2020, C4).",
+                    "its experience directly (Witell et al. 2020, C4).",
                     actions=_control_actions(r.controller),
                     detector="controlled_touchpoint",
                 )
             )
         findings += _partners(other, options)
+    findings += _ownership(prep, options)
     findings += _lost_contact(prep, options)
     return findings, skipped
 
 
-def _pooled(table: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Per ``key``: the ratings-weighted mean effect of the cells and its standard error."""
+def _channels(prep: Prepared) -> pd.Series:
+    """Each touchpoint's channel (its first recorded one; None without the column)."""
+    cat = prep.catalogue
+    if cat.empty or "channel" not in cat or not cat.channel.notna().any():
+        return pd.Series(dtype=object)
+    return (
+        cat.dropna(subset=["channel"])
+        .drop_duplicates("touchpoint_id")
+        .set_index("touchpoint_id")
+        .channel
+    )
+
+
+def _like_with_like(other: pd.DataFrame, supplier: pd.DataFrame) -> pd.DataFrame:
+    """Each non-supplier touchpoint's reference: the supplier's touchpoints of the
+    same stage and channel, else of the same stage."""
+    by_both = _pooled(supplier.dropna(subset=["channel"]), ["stage", "channel"])
+    by_stage = _pooled(supplier, ["stage"])
+    out = other.merge(by_both, on=["stage", "channel"], how="left", suffixes=("", "_ref"))
+    stage_ref = other[["stage"]].merge(by_stage, on="stage", how="left")
+    use_stage = out.effect_ref.isna().to_numpy()
+    for col in ("effect", "se", "n"):
+        ref = out[f"{col}_ref"].to_numpy(dtype=float, copy=True)
+        ref[use_stage] = stage_ref[col].to_numpy(dtype=float)[use_stage]
+        out[f"{col}_ref"] = ref
+    out["compared_with"] = [
+        f"the supplier's own {str(st).replace('_', '-')} touchpoints"
+        + ("" if both else f" of the {ch} channel")
+        for st, ch, both in zip(out.stage, out.channel, use_stage, strict=True)
+    ]
+    return out
+
+
+def _pooled(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per ``keys``: the ratings-weighted mean effect of the cells and its standard error."""
     rows = []
-    for k, g in table.groupby(key):
+    for k, g in table.groupby(keys):
         n = float(g.n.sum())
         effect = float((g.effect * g.n).sum() / n)
         se = math.sqrt(float((g.n**2 * g.se**2).sum())) / n
-        rows.append({key: k, "n": n, "effect": effect, "se": se})
-    return pd.DataFrame(rows, columns=[key, "n", "effect", "se"])
+        rows.append({**dict(zip(keys, k, strict=True)), "n": n, "effect": effect, "se": se})
+    return pd.DataFrame(rows, columns=[*keys, "n", "effect", "se"])
 
 
 def _control_actions(controller: str) -> tuple[str, ...]:
@@ -134,6 +175,83 @@ def _partners(other: pd.DataFrame, options: DiagnoseOptions) -> list[Finding]:
                     "Standardize the partner's processes at the touchpoints it runs.",
                 ),
                 detector="partner_scorecard",
+            )
+        )
+    return out
+
+
+def _ownership(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
+    """Relationship ownership (Witell et al. 2020, C4: the partner may take over the
+    relationship): the share of an account's contact (every interaction, rated or
+    not) that runs through partner-controlled touchpoints over the last 12 months,
+    and its rise against the months before. A finding when the recent share is at
+    least ``partner_share``, or when its rise is at least ``partner_share_rise`` and
+    larger than other accounts' rises (a new draw from their distribution, BH over
+    accounts). Reported at lower severity (≤ 0.5): it is a risk to the relationship
+    even when the partner is rated well, not a poor experience."""
+    cm = prep.contact_monthly
+    if cm.empty or not (cm.n_partner > 0).any():
+        return []
+    cm = cm.assign(month=pd.to_datetime(cm.month), n_partner=cm.n_partner.astype(float),
+                   n_all=cm.n_all.astype(float))  # fmt: skip
+    cut = pd.Timestamp(prep.as_of) - pd.Timedelta(days=365)
+    recent = cm[cm.month >= cut].groupby("account_id")[["n_partner", "n_all"]].sum()
+    earlier = cm[cm.month < cut].groupby("account_id")[["n_partner", "n_all"]].sum()
+    table = recent.join(earlier.add_suffix("_before"), how="left")
+    table = table[table.n_all >= options.min_ratings]
+    table["share"] = table.n_partner / table.n_all
+    ok = table.n_all_before >= options.min_ratings
+    table["share_before"] = (table.n_partner_before / table.n_all_before).where(ok)
+    table["rise"] = table.share - table.share_before
+    rises = table.rise.dropna()
+    p: dict[str, float] = {}
+    if len(rises) >= 10:
+        total, count = float(rises.sum()), len(rises)
+        sd = float(rises.std(ddof=1))
+        for a, r in rises.items():
+            others = (total - r) / (count - 1)
+            se = sd * math.sqrt(1 + 1 / (count - 1))
+            p[str(a)] = 0.5 * math.erfc((r - others) / se / math.sqrt(2)) if se > 0 else np.nan
+    table["p_rise"] = pd.Series(p, dtype=float).reindex(table.index.astype(str)).to_numpy()
+    table["p_rise_adjusted"] = bh_adjust(table.p_rise.to_numpy())
+    out = []
+    for r in records_of(table.reset_index()):
+        high = r.share >= options.partner_share
+        rising = (not pd.isna(r.rise) and r.rise >= options.partner_share_rise
+                  and r.p_rise_adjusted < options.alpha)  # fmt: skip
+        if not (high or rising):
+            continue
+        what = []
+        if high:
+            what.append(f"{r.share:.0%} of its contact in the last 12 months ran through partners")
+        if rising:
+            what.append(f"the partners' share rose by {r.rise:.0%} points on the year before")
+        out.append(
+            Finding(
+                challenge="C4",
+                account_id=str(r.account_id),
+                subject_kind="account",
+                subject_id=str(r.account_id),
+                severity=float(min(0.5, 0.25 + 0.25 * r.share)),
+                evidence={
+                    "partner_share": r.share,
+                    "partner_share_before": None if pd.isna(r.share_before) else r.share_before,
+                    "rise": None if pd.isna(r.rise) else r.rise,
+                    "p_rise_adjusted": None if pd.isna(r.p_rise_adjusted) else r.p_rise_adjusted,
+                    "interactions": int(r.n_all),
+                    "partner_interactions": int(r.n_partner),
+                    "kind": "relationship ownership",
+                },
+                summary=f"{r.account_id}: {'; '.join(what)}.",
+                implication="The partner may come to own the relationship, whatever its "
+                "ratings; the supplier's access to the account depends on it "
+                "(Witell et al. 2020, C4).",
+                actions=(
+                    "Keep a direct supplier touchpoint with the account (reviews, visits).",
+                    "Agree with the partner what it shares about the account and who owns "
+                    "the relationship.",
+                ),
+                detector="partner_ownership",
             )
         )
     return out

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, pooled_ar1, shift_test
+from b2bcx.diagnose.stats import bh_adjust, pooled_ar1_params, shift_test
 
 #: Seed of the simulated null distributions (a diagnosis is deterministic).
 SEED = 20200
@@ -78,11 +78,12 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
         series[str(account)] = (g.y.to_numpy(float), v / g.n.to_numpy(float), g)
     if not series:
         return []
-    phi = pooled_ar1([s[0] for s in series.values()], [s[1] for s in series.values()])
+    var_a, phi = pooled_ar1_params([s[0] for s in series.values()],
+                                   [s[1] for s in series.values()])  # fmt: skip
     rows = []
     for account, (y, noise, g) in series.items():
         rng = np.random.default_rng(SEED)
-        res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi)
+        res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi, var_a=var_a)
         if res is None:
             continue
         after = g.iloc[res.k :]
@@ -181,11 +182,11 @@ def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, An
     comp = change.loc[[a for a in change.index if a not in excluded], "change"]
     if len(comp) < 5:
         return None
-    sd = float(comp.std(ddof=1))
-    did = float(change.loc[treated, "change"] - comp.mean())
+    sd = float(comp.to_numpy(dtype=float).std(ddof=1))
+    own = {str(k): float(cast(float, v)) for k, v in change.loc[treated].items()}
+    did = own["change"] - float(comp.to_numpy(dtype=float).mean())
     se = sd * math.sqrt(1 + 1 / len(comp))
     p = float(2 * stats.t.sf(abs(did / se), len(comp) - 1)) if se > 0 else float("nan")
-    own = {str(k): float(v) for k, v in change.loc[treated].items()}
     return {"cx_before": float(own["before"]), "cx_after": float(own["after"]),
             "change": float(own["change"]),
             "comparison_change": float(comp.mean()), "did": did, "did_se": se,
@@ -238,29 +239,40 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
     ps = bh_adjust([r[4]["p"] if r[4] else np.nan for r in rows])
     out = []
     for (account, day, changes, after, did), p_adj in zip(rows, ps, strict=True):
-        if did is None or not (p_adj < options.alpha and abs(did["did"]) >= options.decline_drop):
+        moved = did is not None and p_adj < options.alpha
+        moved = moved and did is not None and abs(did["did"]) >= options.decline_drop
+        # the customer's expectation changed: the desired experience changed (T 1550),
+        # a finding by itself; the supplier's own (planned) change only with an effect
+        customer = "relationship_expected" in changes
+        if not (customer or moved):
             continue
         mismatch = after["relationship_intended"] != after["relationship_expected"]
         what = "; ".join(f"{k.split('_')[1]} {a} → {b}" for k, (a, b) in changes.items())
-        worse = did["did"] < 0
+        effect = did["did"] if did is not None and moved else 0.0
+        worse = effect < 0
+        sev = severity(effect, options.decline_drop) * (1.0 if worse else 0.5) if moved else 0.0
+        if customer:
+            sev = max(sev, 0.4 + 0.3 * mismatch)
+        cx_text = (f"; CX moved {effect:+.0f} points against comparison accounts" if moved
+                   else "; CX did not move beyond comparison accounts" if did else "")  # fmt: skip
         out.append(
             Finding(
                 challenge="C5",
                 account_id=account,
                 subject_kind="account",
                 subject_id=account,
-                severity=severity(did["did"], options.decline_drop) * (1.0 if worse else 0.5),
+                severity=float(min(1.0, sev)),
                 evidence={
                     "date": day.date(),
                     "changes": {k: list(v) for k, v in changes.items()},
                     "mismatch_after": bool(mismatch),
-                    **did,
-                    "p_adjusted": float(p_adj),
+                    "expectation_changed": customer,
+                    **(did or {}),
+                    "p_adjusted": None if did is None else float(p_adj),
                     "test": "difference-in-differences against accounts without a "
                     "change in the window (accounts as clusters)",
                 },
-                summary=f"{account}'s relationship changed on {day:%d %b %Y} ({what}); CX moved "
-                f"{did['did']:+.0f} points against comparison accounts.",
+                summary=f"{account}'s relationship changed on {day:%d %b %Y} ({what}){cx_text}.",
                 implication="A shift between transactional and relational exchange calls for a "
                 "redesign of the key touchpoints (Witell et al. 2020, C5).",
                 actions=(
@@ -286,13 +298,25 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     for _goal, g in per.groupby("goal"):
         ok = g[g["size"] >= options.min_people]
         if len(ok) < 5:
+            # too few accounts re-asked to compare with: the people's own changes
+            # (one-sample t), which cannot rule out a portfolio-wide shift
+            for r in records_of(ok):
+                se = math.sqrt(r.var / r.size) if r.var > 0 else 0.0
+                t = r.mean / se if se > 0 else (math.inf if r.mean else 0.0)
+                p = float(2 * stats.t.sf(abs(t), r.size - 1)) if np.isfinite(t) else 0.0
+                rows.append({**vars(r), "others": None, "did": r.mean, "z": t, "p": p})
             continue
         within = float((ok["var"].fillna(0) * (ok["size"] - 1)).sum() / (ok["size"] - 1).sum())
-        # between-account variance of the mean changes beyond sampling (moments)
-        tau2 = max(0.0, float(ok["mean"].var(ddof=1) - (within / ok["size"]).mean()))
-        total, count = float(ok["mean"].sum()), len(ok)
+        # the other accounts' centre and spread, robustly (median, MAD), so that
+        # accounts with shifts of their own do not mask this one; the between-account
+        # variance is what the spread shows beyond sampling
+        means = ok["mean"].to_numpy(dtype=float)
+        centre = float(np.median(means))
+        spread2 = (1.4826 * float(np.median(np.abs(means - centre)))) ** 2
+        tau2 = max(0.0, spread2 - float((within / ok["size"]).median()))
+        count = len(ok)
         for r in records_of(ok):
-            others = (total - r.mean) / (count - 1)
+            others = centre
             se = math.sqrt(within / r.size + tau2 + (within / r.size + tau2) / (count - 1))
             z = (r.mean - others) / se if se > 0 else 0.0
             rows.append({**vars(r), "others": others, "did": r.mean - others, "z": z,
@@ -319,12 +343,14 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
                     "goal_importance_change": changes,
                     "own_change": {str(r.goal): round(float(r.mean), 2) for r in records_of(g)},
                     "others_change": {
-                        str(r.goal): round(float(r.others), 2) for r in records_of(g)
+                        str(r.goal): None if r.others is None else round(float(r.others), 2)
+                        for r in records_of(g)
                     },
                     "p_adjusted": float(g.p_adj.min()),
                     "people": int(g["size"].max()),
-                    "test": "account's mean change against the other accounts' "
-                    "(random-effects z, accounts as clusters)",
+                    "test": "account's mean change against the accounts' median change "
+                    "(random-effects z with a robust between-account spread; accounts as "
+                    "clusters)",
                     **cx,
                 },
                 summary=f"{account}'s priorities shifted ({_changes_text(changes)} on a 1–5 "

@@ -342,7 +342,7 @@ def shift_test(
     of the same length are drawn from a stationary AR(1) (fitted under the null,
     around the series' mean, coefficient bias-corrected) plus each month's sampling
     noise, and the p-value is the share of ``reps`` simulated sup-Wald statistics at
-    least as large as the observed one (in the far tail, fewer than 10 exceedances,
+    least as large as the observed one (in the far tail, fewer than 5 exceedances,
     a gamma matched to the simulated null's mean and variance). Both directions
     count; the sign of ``shift``
     says which way the level moved. None when the series is too short.
@@ -379,7 +379,7 @@ def shift_test(
     null, _ = _sup_wald(sim, lo, hi)
     exceed = int((null >= stat[0]).sum())
     p = float((1 + exceed) / (reps + 1))
-    if exceed < 10:
+    if exceed < 5:
         # beyond the simulated range: a gamma matched to the simulated null's mean
         # and variance gives the far tail (a p-value floor of 1/(reps + 1) would
         # make Benjamini-Hochberg over hundreds of accounts unreachable)
