@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -69,41 +70,48 @@ def test_archetype_boundaries() -> None:
     assert archetype_of(0.6, 0.6, boundary=0.7) == "minimalist"
 
 
-def test_impact_by_hand() -> None:
+def _folding_bank(tmp_path: Path) -> Any:
+    """The shipped bank with the context folded in at half the score (the old rule)."""
+    from importlib import resources
+
+    text = resources.files("b2bcx.strategy").joinpath("items.yaml").read_text("utf-8")
+    own = tmp_path / "bank.yaml"
+    own.write_text(text.replace("perception_share: 1.0", "perception_share: 0.5"))
+    return item_bank(own)
+
+
+def test_impact_by_hand(tmp_path: Path) -> None:
     bank = item_bank()
-    # perception: tm_sca 4 → 0.75; context: rivalry 2 → 0.25, tech_differentiation 5
-    # reversed → 0, deal_size 3 → 0.5 (mean 0.25); impact = 0.5·0.75 + 0.5·0.25
-    result = impact_score(
-        answers({"tm_sca": 4, "rivalry": 2, "tech_differentiation": 5, "deal_size": 3}), bank
-    )
+    # impact is the perception alone: tm_sca 4 → 0.75; the antecedents are context:
+    # rivalry 2 → 0.25, tech_differentiation 5 reversed → 0, deal_size 3 → 0.5 (mean 0.25)
+    given = answers({"tm_sca": 4, "rivalry": 2, "tech_differentiation": 5, "deal_size": 3})
+    result = impact_score(given, bank)
     assert result.reason is None
-    assert result.score == pytest.approx(0.5)
+    assert result.score == pytest.approx(0.75)
     assert result.perception == pytest.approx(0.75) and result.context == pytest.approx(0.25)
     weights = {f["item"]: f["weight"] for f in result.factors}
-    assert weights["tm_sca"] == pytest.approx(0.5)
-    assert weights["rivalry"] == pytest.approx(0.5 / 3, abs=1e-3)
-    assert weights["ecosystem_position"] == 0.0  # not answered
-    assert sum(weights.values()) == pytest.approx(1.0, abs=2e-3)
+    assert weights["tm_sca"] == pytest.approx(1.0)
+    assert weights["rivalry"] == 0.0 and weights["ecosystem_position"] == 0.0
     assert {f["item"]: f["score"] for f in result.factors}["tech_differentiation"] == 0.0
-    # resources is reported but weighs nothing
-    with_resources = impact_score(
-        answers(
-            {"tm_sca": 4, "rivalry": 2, "tech_differentiation": 5, "deal_size": 3, "resources": 1}
-        ),
-        bank,
-    )
-    assert with_resources.score == pytest.approx(0.5)
+    # a bank that folds the context in at half: 0.5·0.75 + 0.5·0.25
+    folded = impact_score(given, _folding_bank(tmp_path))
+    assert folded.score == pytest.approx(0.5)
+    w = {f["item"]: f["weight"] for f in folded.factors}
+    assert w["rivalry"] == pytest.approx(0.5 / 3, abs=1e-3)
+    assert sum(w.values()) == pytest.approx(1.0, abs=2e-3)
 
 
-def test_impact_needs_the_top_management_view_and_enough_context() -> None:
+def test_impact_needs_the_key_stakeholders_view(tmp_path: Path) -> None:
     bank = item_bank()
     assert impact_score(None, bank).score is None
     no_view = impact_score(answers({"rivalry": 5, "deal_size": 5, "tm_attention": 5}), bank)
     assert no_view.score is None and "tm_sca" in (no_view.reason or "")
-    thin = impact_score(answers({"tm_sca": 5, "rivalry": 5}), bank)
+    assert impact_score(answers({"tm_sca": 5, "rivalry": 5}), bank).score == pytest.approx(1.0)
+    folding = _folding_bank(tmp_path)
+    thin = impact_score(answers({"tm_sca": 5, "rivalry": 5}), folding)
     assert thin.score is None and "at least 3 contextual factors (got 1)" in (thin.reason or "")
     loose = impact_score(
-        answers({"tm_sca": 5, "rivalry": 5}), bank, StrategyOptions(min_context_answers=1)
+        answers({"tm_sca": 5, "rivalry": 5}), folding, StrategyOptions(min_context_answers=1)
     )
     assert loose.score == pytest.approx(1.0)
 
@@ -112,32 +120,33 @@ def test_observed_scope_by_hand(narrow_ws: Path, broad_ws: Path) -> None:
     with b2bcx.open_workspace(narrow_ws) as ws:
         narrow = observed_scope(ws.backend)
     dims = narrow.by_name()
-    # one of four touchpoints, every experience there rated
-    assert dims["touchpoints"].breadth == pytest.approx(1 / 4)
-    assert dims["touchpoints"].depth == pytest.approx(1.0)
-    assert dims["cues"].share == pytest.approx(1 / 2)  # C1 sits at T1, C2 at T3
-    assert dims["journeys"].share == pytest.approx(1 / 4)  # pre_bid only, no journeys
-    assert dims["metrics"].breadth == pytest.approx(2 / 5)  # cx and goal ratings
-    assert dims["metrics"].depth == pytest.approx(1.0)  # both on every rated experience
-    assert dims["data"].breadth == pytest.approx(1 / 4)  # quantitative only
-    assert dims["data"].depth == pytest.approx(0.0)  # no source recorded
-    assert dims["partners"].share == pytest.approx(0.0)  # P runs T3, never met
-    assert dims["activities"].share is None
-    shares = [d.share for d in narrow.dimensions if d.share is not None]
-    assert narrow.score == pytest.approx(sum(shares) / len(shares))
+    # T1 is the one relevant touchpoint (everyone met it): measured, not acted on or owned
+    assert [r["touchpoint_id"] for r in narrow.relevance] == ["T1"]
+    assert dims["touchpoints"].breadth == 0.0
+    assert dims["touchpoints"].depth == pytest.approx(1 / 3)
+    assert dims["cues"].share == 0.0  # C1 sits at T1, not managed; C2 at T3, not relevant
+    assert dims["journeys"].share == 0.0  # pre_bid reached by no activity, no journeys
+    assert dims["partners"].share is None  # P runs T3, which nobody met: not relevant
+    assert dims["activities"].share == 0.0  # none recorded
+    assert dims["closed_loop"].share is None  # no cases
+    # measurement coverage is shown, not counted
+    assert dims["metrics"].breadth == pytest.approx(2 / 5) and not dims["metrics"].counts
+    assert dims["data"].breadth == pytest.approx(1 / 4) and not dims["data"].counts
+    assert narrow.score == pytest.approx((1 / 6 + 0 + 0 + 0) / 4)
     with b2bcx.open_workspace(broad_ws) as ws:
         broad = observed_scope(ws.backend)
     b = broad.by_name()
-    assert b["touchpoints"].share == 1.0 and b["cues"].share == 1.0
-    assert b["metrics"].breadth == 1.0 and b["data"].breadth == 1.0
+    # every touchpoint acted on (X5 reaches every stage), none owned (no owner_unit)
+    assert b["touchpoints"].breadth == 0.0 and b["touchpoints"].depth == pytest.approx(2 / 3)
+    assert b["cues"].share == 0.0
+    assert b["journeys"].share == 1.0
+    assert b["partners"].share == pytest.approx(1 / 3)  # T3: measured, acted on, not owned
+    assert b["activities"].breadth == 1.0 and b["activities"].depth == pytest.approx(5 / 6)
     assert b["data"].depth == pytest.approx(4 / 7)  # survey, ticket, email, call
-    # both functions and centres, but no managers among the three levels
     assert b["stakeholders"].breadth == pytest.approx((1 + 2 / 3 + 1) / 3)
-    assert b["stakeholders"].depth == 1.0  # all 12 contacts, both accounts with ≥ 3
-    assert b["activities"].breadth == pytest.approx((1.0 + 1.0) / 2)  # all stages and tps
-    assert b["activities"].depth == pytest.approx(5 / 6)  # five of six kinds
-    assert broad.score is not None and narrow.score is not None
-    assert broad.score > narrow.score + 0.3
+    expected = (1 / 3 + 0 + 1 + 1 / 3 + (1 + 5 / 6) / 2) / 5
+    assert broad.score == pytest.approx(expected)
+    assert narrow.score is not None and broad.score > narrow.score + 0.3
 
 
 @pytest.mark.parametrize(
@@ -174,7 +183,7 @@ def test_each_archetype(
     ]
     if out["scope"]["self"] is not None:
         s = out["scope"]
-        assert s["score"] == pytest.approx(0.5 * s["self"] + 0.5 * s["data"], abs=2e-3)
+        assert s["score"] == pytest.approx(0.75 * s["self"] + 0.25 * s["data"], abs=2e-3)
     else:
         assert out["scope"]["score"] == out["scope"]["data"]
 
@@ -223,7 +232,7 @@ def test_scope_disagreement_is_flagged(narrow_ws: Path) -> None:
         out = assess(ws.backend, answers({"scope_touchpoints": 5, "scope_metrics": 4})).to_json()
     dim = {d["dimension"]: d for d in out["scope"]["dimensions"]}
     assert dim["touchpoints"]["self"] == 1.0
-    assert dim["touchpoints"]["data"] == pytest.approx(0.625)  # (1/4 + 1) / 2
+    assert dim["touchpoints"]["data"] == pytest.approx(1 / 6, abs=1e-3)  # (0 + 1/3) / 2
     assert dim["touchpoints"]["disagree"] is True
     assert dim["metrics"]["self"] == 0.75 and dim["metrics"]["disagree"] is False  # data 0.7
     assert dim["journeys"]["self"] is None and dim["journeys"]["disagree"] is False

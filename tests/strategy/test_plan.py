@@ -82,8 +82,9 @@ def test_fashionista_plan_is_specific(broad_ws: Path) -> None:
     traj = [t["archetype"] for t in out["trajectory"]]
     assert traj[0] == "fashionista" and traj[-1] == out["to_be"]
     assert out["monitor"] and out["triggers"]
-    flips = next(t for t in out["triggers"] if t["trigger"] == "competitor moves")
-    assert flips["fired"] is False and "flips" in flips
+    # issue 17: every trigger is observable; the never-firing competitor trigger is gone
+    names = {t["trigger"] for t in out["triggers"]}
+    assert "competitor moves" not in names and "lost business" in names
 
 
 def test_the_plan_differs_between_firms(narrow_ws: Path, broad_ws: Path) -> None:
@@ -99,16 +100,27 @@ def test_the_plan_differs_between_firms(narrow_ws: Path, broad_ws: Path) -> None
         assert narrow["steps"][k]["items"] != broad["steps"][k]["items"]
 
 
-def test_impact_sensitivity_by_hand(narrow_ws: Path) -> None:
-    # impact = 0.5·0.75 (tm_sca 4) + 0.5·mean(0.75, 0.75, 0.75) = 0.75; tm_sca weighs 0.5,
-    # so it flips when its score drops by 0.25/0.5 = 0.5 → answer 4 − 2 = 2
-    given = {"tm_sca": 4, "rivalry": 4, "deal_size": 4, "offering_importance": 4}
-    with b2bcx.open_workspace(narrow_ws) as ws:
-        out = plan(ws.backend, answers(given)).to_json()
-    trig = next(t for t in out["triggers"] if t["trigger"] == "competitor moves")
-    flips = {f["item"]: f["flips_at"] for f in trig["flips"]}
-    assert flips["tm_sca"] == pytest.approx(2.0)
-    assert "rivalry" not in flips  # weighs 1/6: even 1 keeps impact ≥ 0.5
+def test_lost_business_trigger_by_hand(narrow_ws: Path, tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "lost.duckdb"
+    shutil.copy(narrow_ws, path)
+    with b2bcx.open_workspace(path) as ws:
+        # accounts worth 150 a year; B churns (50) in the last window, nothing before
+        ws.backend.append(
+            "outcomes",
+            pa.table(
+                {
+                    "account_id": ["B"],
+                    "occurred_at": [dt.date(2024, 11, 1)],
+                    "kind": ["churn"],
+                    "value": [50.0],
+                }
+            ),
+        )
+        out = plan(ws.backend, answers({"tm_sca": 4})).to_json()
+    trig = next(t for t in out["triggers"] if t["trigger"] == "lost business")
+    assert trig["now"] == pytest.approx(50 / 150, abs=1e-3) and trig["fired"] is True
 
 
 def test_goal_shift_trigger_fires(tmp_path: Path, builder: Callable[..., Path]) -> None:
