@@ -235,7 +235,8 @@ def _risk_jump(
 
     def risks(at: _dt.datetime) -> dict[str, float]:
         entries = [as_dict(r) for r in _analyses(backend, at).diagnosis.at_risk]
-        return {str(r["account_id"]): float(r["risk"]) for r in entries}
+        # an unknown risk (too little or too old data) is no rise
+        return {str(r["account_id"]): float(r["risk"]) for r in entries if r["risk"] is not None}
 
     then, current = risks(before), risks(now)
     out = []
