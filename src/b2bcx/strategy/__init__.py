@@ -3,9 +3,10 @@ archetypes and the four-step playbook (Wirtz et al. 2025, sections 3, 4 and 7).
 
 - :func:`profile`: what customers seek and get per goal and value proposition,
   with gaps and goal conflicts (Table 1);
-- :func:`assess`: CXM impact (the questionnaire), CXM scope (the firm's view
-  beside what the data shows), the archetype and Fig. 1's characteristics
-  checked against the evidence;
+- :func:`assess`: CXM impact (the key stakeholders' perception, with their
+  agreement), CXM scope (the firm's view beside its activities in the data),
+  the archetype with its interval and Fig. 1's characteristics checked against
+  the evidence; :func:`assess_segments` per market segment;
 - :func:`plan`: the four-step playbook built from the workspace's numbers;
 - :func:`save_answers` / :func:`saved_assessments`: assessments kept in the
   workspace, the latest used by default, two or more showing drift.
@@ -20,6 +21,7 @@ from b2bcx.strategy.answers import (
     Answers,
     Item,
     ItemBank,
+    Respondent,
     check_answers,
     item_bank,
     load_answers,
@@ -31,6 +33,7 @@ from b2bcx.strategy.assess import (
     ImpactScore,
     archetype_of,
     assess,
+    assess_segments,
     impact_score,
     self_scope,
 )
@@ -54,11 +57,13 @@ __all__ = [
     "ObservedScope",
     "Plan",
     "Profile",
+    "Respondent",
     "SavedAssessment",
     "ScopeDimension",
     "StrategyOptions",
     "archetype_of",
     "assess",
+    "assess_segments",
     "check_answers",
     "goal_conflicts",
     "impact_score",
