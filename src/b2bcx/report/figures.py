@@ -114,6 +114,32 @@ def driver_points(rows: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
     ]
 
 
+def driver_guides(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The quadrant guides of an importance × performance scatter: equal
+    importance (a share of 1/k of k drivers) and the median performance (the split
+    the quadrants use), with the quadrants' names."""
+    from statistics import median
+
+    from b2bcx.measures.keydrivers import FIX_FIRST, KEEP_UP, LOWER_PRIORITY, POSSIBLE_OVERKILL
+
+    perf = [float(r["performance"]) for r in rows if r.get("performance") is not None]
+    shares = [float(r["share"]) for r in rows if r.get("share") is not None]
+    top = max([*shares, 0.01]) * 1.15
+    return {
+        "x_guide": 1 / len(shares) if shares else None,
+        "y_guide": median(perf) if perf else None,
+        "x_range": (0.0, max(top, 1.2 / len(shares)) if shares else top),
+        "y_range": nice_y(perf),
+        # top left, top right, bottom left, bottom right
+        "quadrants": (POSSIBLE_OVERKILL, KEEP_UP, LOWER_PRIORITY, FIX_FIRST),
+    }
+
+
+def nice_y(values: list[float]) -> tuple[float, float]:
+    """A 0–100 axis range scaled to ``values`` (:func:`charts.nice_range`)."""
+    return charts.nice_range(values, 0.0, 100.0, step=10.0)
+
+
 def partner_bars(card: dict[str, Any]) -> list[charts.Bar]:
     """A partner's touchpoints by performance."""
     return [

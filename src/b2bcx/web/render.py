@@ -39,6 +39,7 @@ def environment() -> Environment:
         risk_bars=figures.risk_bars,
         controller_bars=figures.controller_bars,
         driver_points=figures.driver_points,
+        driver_guides=figures.driver_guides,
         partner_bars=figures.partner_bars,
         share_bars=figures.share_bars,
         vp_bars=figures.vp_bars,
