@@ -1,16 +1,18 @@
 """At-risk accounts and root-cause priorities.
 
-**Risk.** A logistic score with a-priori weights (not fitted to any outcome, so
-it can be validated on churn honestly; docs/diagnose.md)::
+**Risk.** A logistic of weighted components (docs/diagnose.md)::
 
-    s = −2 + (60 − cx_recent)/10 + max(0, −slope)/10 + (1 − rwg) + 0.5 · Σ severity
-          + max(0, days_since_last_contact − 90)/180
-    risk = 1 / (1 + e^(−s))
+    risk = 1 / (1 + e^−(intercept + Σ weight · value))
 
-``cx_recent`` is the account's mean over its last 180 days (0–100), ``slope``
-its change in points per year over the last 12 months, ``rwg`` the agreement of
-its people (a unit with no verdict counts as 0.5), the severities are the
-account's findings (capped at 3). ``value_at_risk = risk × annual_value``.
+over ``level`` (60 − cx_recent), ``trend`` (points a year of decline),
+``alignment`` (1 − rwg), ``findings`` (summed severity, ≤ 3) and ``silence``
+(days beyond 90 since the last contact in the relationship: reviews do not
+count). A-priori weights (:data:`PRIOR_WEIGHTS`, intercept −2) make it a *risk
+index* (a ranking; ``value_at_risk`` None); with at least ``risk_min_events``
+churned and retained accounts the weights are fitted to churn
+(:func:`risk_model`) and it is a churn probability with cross-validated AUC and
+calibration. Accounts whose data is too thin or too old get ``risk`` None and
+an ``unknown_reason``.
 
 **Priorities** (McColl-Kennedy et al. 2019): among detractors' interactions
 (people whose latest NPS is 0–6), the touchpoint × stage × goal cells where the
