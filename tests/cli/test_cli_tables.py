@@ -183,3 +183,28 @@ def test_diagnose_names_accounts_and_the_metric(workspaces: dict[str, str]) -> N
             at_risk[0]["account_id"]
         ]
         assert name.split()[0] in result.stdout
+
+
+def test_individual_breakdown_and_drivers_tables(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    rows = json.loads(
+        runner.invoke(app, ["individual", "-w", ws, "--per", "stage", "-f", "json"]).stdout
+    )
+    short = runner.invoke(app, ["individual", "-w", ws, "--per", "stage"], env=WIDE)
+    assert short.exit_code == 0, short.output
+    body = [r for r in _table_rows(short.stdout) if r[0]]
+    assert len(body) == 20 and f"top 20 of {len(rows):,}" in short.stdout
+    assert max(len(line) for line in short.stdout.splitlines()) <= 100
+    order = ["pre_bid", "negotiation", "implementation", "operations"]
+    stages = [r[4] for r in body]
+    assert stages == sorted(stages, key=order.index)
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", r[-1]) for r in body)
+    months = runner.invoke(app, ["breakdown", "-w", ws], env=WIDE)
+    first = _table_rows(months.stdout)[0][0]
+    assert re.fullmatch(r"\d{4}-\d{2}", first), first
+    drivers = runner.invoke(app, ["drivers", "-w", ws, "--boot", "10"], env=WIDE)
+    assert drivers.exit_code == 0, drivers.output
+    header = next(line for line in drivers.stdout.splitlines() if line.startswith("┃"))
+    names = [h.strip() for h in header.strip("┃").split("┃")]
+    assert names.index("low") == names.index("weight") + 1  # bounds beside the weight
+    assert "sign" not in names and max(len(x) for x in drivers.stdout.splitlines()) <= 100

@@ -220,8 +220,9 @@ def measure_columns(frame_columns: list[str], by: str, columns: str) -> list[str
     >>> measure_columns(cols, "account", "nps,ad")
     ['account_id', 'name', 'nps', 'ad']
     """
-    ids = [c for c in ("account_id", "name", "group_id", by) if c in frame_columns]
-    ids = list(dict.fromkeys(ids))
+    # the unit's key columns come before its figures (n_stakeholders first)
+    first = frame_columns.index("n_stakeholders") if "n_stakeholders" in frame_columns else 1
+    ids = frame_columns[:first]
     if columns == "all":
         return [c for c in frame_columns if c != "reason"]
     wanted = (
@@ -253,6 +254,8 @@ def _measure_table(
 
     label = result.metric_label or metric_label(result.metric)
     frame = with_names(result.to_frame(), names)
+    if "group_id" in frame.columns:  # a group is named after its top account
+        frame = with_names(frame, names, column="group_id")
     too_few = frame["verdict"].eq(TOO_FEW) if "verdict" in frame else False
     frame = frame.assign(_few=too_few).sort_values(["_few", "cx"], kind="stable")
     frame = frame.drop(columns="_few")
@@ -325,8 +328,13 @@ def individual(
     ] = None,
     half_life: HalfLifeOpt = 180.0,
     output: MeasureFormatOpt = MeasureFormat.table,
+    top: TopOpt = DEFAULT_TOP,
+    show_all: AllOpt = False,
 ) -> None:
-    """Individual CX: each stakeholder's cumulative, recency-weighted experience."""
+    """Individual CX: each stakeholder's cumulative, recency-weighted experience.
+
+    The table shows the lowest experiences first, the top 20 (``--all`` for
+    every row); ``--format csv/json`` give every row and column."""
     from b2bcx.measures.individual import PER, DecayOptions, individual_cx
 
     decay = DecayOptions(half_life_days=half_life, as_of=as_of)
@@ -340,10 +348,15 @@ def individual(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    shown = ["account_id", "stakeholder_id", "function", "level", "center",
-             *PER[per], "n", "score", "cx"]  # fmt: skip
-    table = frame[shown].assign(last=frame["last_at"].dt.date)
-    print_frame(table, f"individual {metric} per {per} (score on its scale, cx 0–100)", digits=1)
+    shown = ["account_id", "stakeholder_id", "function", "level", *PER[per], "n", "cx"]
+    table = frame.sort_values("cx", kind="stable", na_position="last")
+    if per == "stage":
+        table = journey_order(table)
+    table, note = top_rows(table, top, show_all)
+    title = f"individual {metric} per {per}, 0–100, lowest first: {note} rows"
+    print_frame(table[shown].assign(last=table["last_at"]), title, digits=1)
+    if len(table) < len(frame):
+        err_console.print(f"{len(frame) - len(table):,} more rows: --all shows every one.")
 
 
 @app.command("map")
@@ -413,7 +426,12 @@ def breakdown(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    print_frame(frame, f"{metric} by {by}", digits=1)
+    table = frame
+    if "month" in table.columns:  # a month reads "2023-01", not "2023-01-01 00:00:00"
+        table = table.assign(month=table["month"].map(lambda m: str(m)[:7]))
+    if by == "stage":
+        table = journey_order(table)
+    print_frame(table, f"{metric} by {by}", digits=1)
 
 
 @app.command()
@@ -454,4 +472,16 @@ def drivers(
         sys.stdout.write(frame.to_csv(index=False))
         return
     title = f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
-    print_frame(frame, title, digits=3)
+    # the weight's interval beside the weight; the share as %; the rest on request (json/csv)
+    shown = frame.assign(
+        share=frame["share"] * 100,
+        direction=frame["sign"].map(lambda v: "+" if v > 0 else "−" if v < 0 else "0"),
+    )
+    cols = [c for c in ("driver", "label", "share", "weight", "lower", "upper", "direction",
+                        "performance", "quadrant") if c in shown.columns]  # fmt: skip
+    print_frame(
+        shown[cols], title, digits=3, digits_by={"share": 1, "performance": 1},
+        headers={"share": "share %", "lower": "low", "upper": "high", "direction": "+/−",
+                 "performance": "perf."},
+    )  # fmt: skip
+    console.print("low–high: the weight's interval; perf.: performance on 0–100.")
