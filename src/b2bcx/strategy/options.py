@@ -36,7 +36,7 @@ class StrategyOptions:
     perception_share: not read by the analyses (impact uses the item bank's
         ``perception_share``, 1 in the shipped bank: perception alone).
     min_context_answers: fewest contextual factors answered for an impact score.
-    misperception: the top-management view and the context disagree when their
+    misperception: the key stakeholders' view and the antecedents disagree when their
         scores differ by at least this (Wirtz et al. 2025, Table 4).
     window_days: the period before the as-of date whose data counts (ratings of
         the profile, observed scope).

@@ -80,7 +80,7 @@ def recommend_to_be(
     imp, scope = assessment.impact.score, assessment.scope
     if assessment.archetype is not None and imp is not None and scope is not None:
         lines.append(
-            f"As-is: {archetype_label(assessment.archetype)} — impact {imp:.2f} (top-management "
+            f"As-is: {archetype_label(assessment.archetype)} — impact {imp:.2f} (key stakeholders' "
             f"view "
             f"{format_score(assessment.impact.perception)}, context (beside it) "
             f"{format_score(assessment.impact.context)}), scope "
@@ -132,9 +132,10 @@ def recommend_to_be(
         )
     if assessment.misperception:
         lines.append(
-            f"Top management's view of CX ({assessment.impact.perception:.2f}) and the "
-            f"contextual factors ({assessment.impact.context:.2f}) disagree: a possible "
-            "misperception of CXM impact to settle before choosing (Table 4)."
+            f"The key stakeholders' view of CX ({assessment.impact.perception:.2f}) and the "
+            f"antecedents ({assessment.impact.context:.2f}) disagree: a possible "
+            "misperception of CXM impact to settle before choosing (Table 4, an open "
+            "research question)."
         )
     disagree = [d for d in assessment.scope_dimensions if d["disagree"]]
     if disagree:
