@@ -265,7 +265,7 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
         se = np.sqrt(sampling + tau2)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = (acc["mean"].to_numpy() - reference) / se
-        p = _stats.t.cdf(t, acc["size"].to_numpy() - 1)
+        p = np.asarray(_stats.t.cdf(t, acc["size"].to_numpy() - 1), dtype=float)
         for k, account in enumerate(acc.index):
             imp = acc_imp.get((account, goal), np.nan)
             norm = float(portfolio_imp.get(goal, np.nan))
@@ -287,7 +287,8 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
     for account, group in hits.sort_values("shortfall", ascending=False).groupby(
         "account_id", sort=True
     ):
-        worst = group.iloc[0]
+        worst = next(records_of(group.head(1)))
+        account = str(account)
         diverging = [
             {"goal": r.goal, "importance": r.importance,
              "importance_portfolio": r.importance_portfolio,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats as _stats
 
@@ -12,17 +13,20 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, variance_prior
+from b2bcx.diagnose.stats import FloatArray, bh_adjust, variance_prior
 
 
 def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     """C2: inside an account, experiences differ between functions, levels or units.
 
-    People's scores are their mean CX net of the *portfolio-wide* effect of each
-    touchpoint they met (``r_tp``), so a function that meets the supplier only
-    at a hard stage is compared with what that stage gives everywhere, not with
-    its own account at that stage (which would absorb the silo when the
-    function is the only one there). Two tests per account and dimension
+    People's scores are their levels net of the *portfolio-wide* effect of each
+    touchpoint they met (``r_tp``) and of their account's stages, the latter
+    learnt from the people who meet several stages (:func:`_adjusted_people`):
+    a function that meets the supplier only at a hard stage is compared with
+    what that stage gives everywhere and with its colleagues at the stages they
+    share (the old adjustment, the account's mean at the same stage, absorbed a
+    silo whose people were the only ones at their stages). Two tests per account
+    and dimension
     (function, level, unit):
 
     - ``between_groups``: one-way ANOVA over the groups with at least
@@ -121,53 +125,58 @@ def _rest_finding(r: Any, dim: str, options: DiagnoseOptions) -> Finding:
 
 
 def _group_vs_rest(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFrame:
-    """Each group of ``dim`` against the rest of its account (vectorized, pooled t).
+    """Each group of ``dim`` against the rest of its account (pooled-variance t).
 
-    With ``n_g`` people in the group and ``n_r`` in the rest, the variance is
-    pooled over both (``n_g + n_r − 2`` df); a one-person group contributes no
-    variance, so its test is the prediction test of one new person from the
-    rest (``n_r − 1`` df).
+    The variance is the spread between people *within* the account's groups
+    of ``dim`` (so a silo does not widen its own yardstick), moderated towards
+    the portfolio's (Smyth 2004: accounts differ in how much their people
+    disagree, and a five-person account borrows strength from the others); df
+    = the account's within-group df plus the prior's. A one-person group
+    contributes no variance of its own: its test is the prediction test of one
+    new person from the account's spread, never more certain than that allows.
     """
     g = people.dropna(subset=[dim, "score"])
-    cell = g.groupby(["account_id", dim]).score.agg(["size", "sum", "var"]).reset_index()
-    cell["ss"] = cell["var"].fillna(0.0) * (cell["size"] - 1)
-    g2 = g.assign(sq=g.score**2).groupby("account_id").agg(
-        n=("score", "size"), s=("score", "sum"), sq=("sq", "sum"))  # fmt: skip
-    cell = cell.merge(g2, on="account_id")
+    if g.empty:
+        return pd.DataFrame()
+    within = g.groupby(["account_id", dim]).score.agg(["var", "size", "sum"])
+    within["ss"] = within["var"].fillna(0.0) * (within["size"] - 1)
+    by_acc = within.groupby(level="account_id").agg(
+        ss=("ss", "sum"), n=("size", "sum"), k=("size", "size"), total=("sum", "sum")
+    )
+    dof_w = (by_acc.n - by_acc.k).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = (by_acc.ss / (by_acc.n - by_acc.k)).to_numpy()
+    prior = variance_prior(raw, dof_w)
+    if prior is not None:
+        moderated, dof = prior.moderate(raw, dof_w)
+    else:
+        moderated, dof = raw, dof_w
+    spread = pd.Series(moderated, index=by_acc.index)
+    acc_df = pd.Series(np.asarray(dof, dtype=float), index=by_acc.index)
+    cell = within.reset_index().merge(by_acc[["n", "k", "total"]].reset_index(), on="account_id")
     cell["rest_n"] = cell.n - cell["size"]
-    cell = cell[(cell.rest_n >= min_people) & (cell.groupby("account_id")[dim].transform("size")
-                                                >= 2)]  # fmt: skip
+    cell = cell[(cell.rest_n >= min_people) & (cell.k >= 2)]
     if cell.empty:
         return pd.DataFrame()
-    # the rest's sums from the account's minus the group's
-    group_sq = cell.ss + cell["sum"] ** 2 / cell["size"]
-    rest_sum = cell.s - cell["sum"]
-    rest_ss = (cell.sq - group_sq) - rest_sum**2 / cell.rest_n
-    df = cell["size"] + cell.rest_n - 2
-    s2 = (cell.ss + rest_ss.clip(lower=0)) / df
     out = pd.DataFrame({
         "account_id": cell.account_id.astype(str), "group": cell[dim].astype(str),
         "group_n": cell["size"].astype(int), "rest_n": cell.rest_n.astype(int),
-        "group_mean": cell["sum"] / cell["size"], "rest_mean": rest_sum / cell.rest_n, "df": df,
+        "group_mean": cell["sum"] / cell["size"],
+        "rest_mean": (cell.total - cell["sum"]) / cell.rest_n,
     })  # fmt: skip
     out["gap"] = out.group_mean - out.rest_mean
-    # the spread between people of one account, moderated towards the portfolio's
-    # (Smyth 2004): a five-person account borrows strength from the others
-    prior = variance_prior(s2.to_numpy(), df.to_numpy())
-    if prior is not None:
-        moderated, df_m = prior.moderate(s2.to_numpy(), df.to_numpy())
-        s2 = pd.Series(moderated, index=s2.index)
-        df = pd.Series(df_m, index=df.index)
-        out["df"] = df.to_numpy()
-    se = np.sqrt(s2 * (1 / out.group_n + 1 / out.rest_n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = out.gap / se
-        p = 2 * _stats.t.sf(np.abs(t), df.clip(upper=1e6))
-    out["p"] = np.where(se > 0, p, np.where(out.gap == 0, 1.0, 0.0))
-    groups = {a: {str(k): round(float(v), 1) for k, v in zip(c[dim], c["sum"] / c["size"],
-                                                            strict=True)}
-              for a, c in cell.groupby("account_id")}  # fmt: skip
-    out["groups"] = [groups[a] for a in cell.account_id]
+    s2 = cell.account_id.map(spread).to_numpy(dtype=float)
+    se = np.sqrt(s2 * (1.0 / out.group_n + 1.0 / out.rest_n))
+    out["se"] = se
+    out["df"] = cell.account_id.map(acc_df).clip(lower=1).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t: FloatArray = (out.gap / se).to_numpy(dtype=float)
+    out["p"] = np.where(se > 0, 2 * _stats.t.sf(np.abs(t), out.df.clip(upper=1e6)),
+                        np.where(out.gap == 0, 1.0, 0.0))  # fmt: skip
+    means = g.groupby(["account_id", dim]).score.mean()
+    groups = {str(a): {str(k): round(float(v), 1) for k, v in m.droplevel(0).items()}
+              for a, m in means.groupby(level="account_id")}  # fmt: skip
+    out["groups"] = pd.Series([groups[a] for a in out.account_id], index=out.index, dtype=object)
     return out.reset_index(drop=True)
 
 
@@ -211,19 +220,77 @@ def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.Dat
 
 
 def _adjusted_people(prep: Prepared) -> pd.DataFrame:
-    """Each person's mean CX net of the portfolio-wide touchpoint effects (``r_tp``).
+    """Each person's level net of the stages they met, compared within stage.
 
-    The touchpoint effects (each touchpoint's mean against the grand mean) are
-    estimated across the portfolio, so they carry each stage's norm without
-    being estimated from the account's own people: a unit that alone meets
-    the supplier at its stages keeps its gap. People without any touchpoint
-    are on their raw mean. Falls back to the decay-weighted individual score
-    when the prepared data has no ``person_tp``.
+    Person × stage cells of ``r_tp`` (each touchpoint's portfolio-wide effect
+    already removed) are fitted with an additive person + (account, stage)
+    model (:func:`~b2bcx.diagnose.stats.two_way_effects`); a person's score is
+    their effect. The stage effects of an account are learnt from the people
+    who meet several stages, so an account whose usage stages go worse for
+    everyone (a journey mismatch, C3) does not read as a silo of the people who
+    meet only those stages, while a unit that is unhappy at every stage it
+    shares with others keeps its gap. Where a unit alone meets some stages and
+    nobody bridges them, the two cannot be told apart and the gap stays with
+    the people (it is then also a C3 candidate). People without staged ratings
+    take their plain mean ``r_tp``.
     """
     people = prep.people
-    if prep.person_tp.empty:
+    ps = prep.person_stage.dropna(subset=["mean"])
+    if ps.empty and prep.person_tp.empty:
         return people.dropna(subset=["score"])
-    per = prep.person_tp[["stakeholder_id", "mean"]].rename(columns={"mean": "adjusted"})
-    out = people.merge(per, on="stakeholder_id", how="inner")
-    out["score"] = out.pop("adjusted")
+    scores: dict[str, float] = {}
+    if not prep.person_tp.empty:
+        scores = dict(zip(prep.person_tp.stakeholder_id.astype(str), prep.person_tp["mean"],
+                          strict=True))  # fmt: skip
+    if not ps.empty:
+        rows, persons = pd.factorize(ps.stakeholder_id.astype(str))
+        cols, _ = pd.factorize(ps.account_id.astype(str) + "\x1f" + ps.stage.astype(str))
+        person = _person_effects(rows, cols, ps.n.to_numpy(dtype=float),
+                                 ps["mean"].to_numpy(dtype=float))  # fmt: skip
+        scores |= dict(zip(persons, person[: len(persons)], strict=True))
+    out = people.assign(score=people.stakeholder_id.astype(str).map(scores))
     return out.dropna(subset=["score"])
+
+
+def _person_effects(
+    rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], w: FloatArray, y: FloatArray
+) -> FloatArray:
+    """Person effects of ``y = person + account-stage + e`` with the account-stage
+    effects shrunk as random effects (empirical Bayes).
+
+    A first, unshrunk fit gives the per-rating residual variance σ² and the
+    spread τ² of the account-stage effects beyond their sampling error (by
+    moments); the refit penalises each account-stage effect by ``λ = σ² / τ²``
+    ratings. A stage effect seen by many ratings of people who also rate other
+    stages is kept (a journey mismatch is not a silo); one resting on a person
+    or two is shrunk towards the portfolio norm, so its noise is not passed on to
+    every person who meets only that stage (which would create silos).
+    """
+    n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
+    w_row = np.bincount(rows, w, minlength=n_rows)
+    w_col = np.bincount(cols, w, minlength=n_cols)
+
+    def fit(lam: float) -> tuple[FloatArray, FloatArray]:
+        col = np.zeros(n_cols)
+        row = np.zeros(n_rows)
+        for _ in range(100):
+            row = np.bincount(rows, w * (y - col[cols]), minlength=n_rows) / w_row
+            new = np.bincount(cols, w * (y - row[rows]), minlength=n_cols) / (w_col + lam)
+            done = bool(np.allclose(new, col, atol=1e-7))
+            col = new
+            if done:
+                break
+        return row, col
+
+    row, col = fit(1e-9)
+    misfit = float((w * (y - row[rows] - col[cols]) ** 2).sum())
+    df = float(w.sum()) - n_rows - n_cols + 1
+    sigma2 = misfit / df if df > 0 else float("nan")
+    if not (np.isfinite(sigma2) and sigma2 > 0):
+        return row
+    centred = col - float((w_col * col).sum() / w_col.sum())
+    tau2 = float((w_col * centred**2).sum() / w_col.sum()) - sigma2 * n_cols / float(w_col.sum())
+    if tau2 <= 0:
+        flat: FloatArray = np.bincount(rows, w * y, minlength=n_rows) / w_row
+        return flat
+    return fit(sigma2 / tau2)[0]

@@ -89,7 +89,7 @@ class Prepared:
     control_changes: pd.DataFrame
     catalogue: pd.DataFrame
     grand_mean: float
-    #: per stakeholder: n and mean r_tp over all their ratings (C2: portfolio-adjusted)
+    #: per stakeholder: n, mean and variance of r_tp over all their ratings (C2)
     person_tp: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: per stakeholder and goal: the latest importance (1–5) and when it was asked (C1)
     goal_latest: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -98,9 +98,6 @@ class Prepared:
     #: account × month: interactions of any kind (rated or not) by controller
     #: (``n_all``, ``n_partner``, ``n_supplier``), for relationship ownership (C4)
     contact_monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: touchpoint version effects net of the people who rated them (``accounts``
-    #: counts people here), for C4's like-with-like comparison
-    touchpoints_within_people: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: commercial events (``account_id``, ``occurred_at``, ``kind``) up to the date
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the metric the aggregates are on (the requested one, or the fallback)
@@ -164,16 +161,12 @@ def prepare(
     person_journey = person_journey.group_by(["account_id", "journey_id", "stakeholder_id"])
     person_journey = person_journey.aggregate(n=ibis._.count(), mean=ibis._.r_tp.mean())
     person_tp = f.group_by(["account_id", "stakeholder_id"]).aggregate(
-        n=ibis._.count(), mean=ibis._.r_tp.mean()
+        n=ibis._.count(), mean=ibis._.r_tp.mean(), var=ibis._.r_tp.var()
     )
     cells = f.filter(f.touchpoint_id.notnull()).group_by(
         ["account_id", "touchpoint_id", "controller", "partner_id", "stage"]
     )
     cells = cells.aggregate(n=ibis._.count(), mean=ibis._.x.mean(), var=ibis._.x.var())
-    # the same, within people (C4 like with like: who rates is not the controller's doing)
-    person_cells = f.filter(f.touchpoint_id.notnull()).group_by(
-        ["stakeholder_id", "touchpoint_id", "controller", "partner_id", "stage"]
-    ).aggregate(n=ibis._.count(), mean=ibis._.x.mean(), var=ibis._.x.var())  # fmt: skip
     month = f.occurred_at.truncate("M")
     monthly = (
         f.mutate(month=month)
@@ -258,9 +251,6 @@ def prepare(
             person_stage=_df(person_stage),
             person_journey=_df(person_journey),
             touchpoints=touchpoint_effects(_df(cells)),
-            touchpoints_within_people=touchpoint_effects(
-                _df(person_cells).rename(columns={"stakeholder_id": "account_id"})
-            ),
             contact=_df(contact),
             monthly=_df(monthly),
             relationships=relationships,
