@@ -98,6 +98,9 @@ class Prepared:
     #: account × month: interactions of any kind (rated or not) by controller
     #: (``n_all``, ``n_partner``, ``n_supplier``), for relationship ownership (C4)
     contact_monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: touchpoint version effects net of the people who rated them (``accounts``
+    #: counts people here), for C4's like-with-like comparison
+    touchpoints_within_people: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: commercial events (``account_id``, ``occurred_at``, ``kind``) up to the date
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the metric the aggregates are on (the requested one, or the fallback)
@@ -167,6 +170,10 @@ def prepare(
         ["account_id", "touchpoint_id", "controller", "partner_id", "stage"]
     )
     cells = cells.aggregate(n=ibis._.count(), mean=ibis._.x.mean(), var=ibis._.x.var())
+    # the same, within people (C4 like with like: who rates is not the controller's doing)
+    person_cells = f.filter(f.touchpoint_id.notnull()).group_by(
+        ["stakeholder_id", "touchpoint_id", "controller", "partner_id", "stage"]
+    ).aggregate(n=ibis._.count(), mean=ibis._.x.mean(), var=ibis._.x.var())  # fmt: skip
     month = f.occurred_at.truncate("M")
     monthly = (
         f.mutate(month=month)
@@ -251,6 +258,9 @@ def prepare(
             person_stage=_df(person_stage),
             person_journey=_df(person_journey),
             touchpoints=touchpoint_effects(_df(cells)),
+            touchpoints_within_people=touchpoint_effects(
+                _df(person_cells).rename(columns={"stakeholder_id": "account_id"})
+            ),
             contact=_df(contact),
             monthly=_df(monthly),
             relationships=relationships,
