@@ -17,6 +17,7 @@ import b2bcx
 from b2bcx.cli import app
 from b2bcx.report import render_report, write_report
 from b2bcx.report.charts import Bar, Cell, bar_chart, heatmap, line_chart, strategy_matrix
+from b2bcx.report.summary import named
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +52,17 @@ def test_every_statement_has_its_evidence(html: str, gathered: Any) -> None:
     assert diagnosis and diagnosis["findings"]
     first = diagnosis["findings"][0]
     rendered = render_report(data)
-    assert str(escape(first["summary"]))[:40] in rendered
+    # the report names accounts (issue 19 item 5): ids in the summary become names
+    summary = named(first["summary"], data.names)
+    assert str(escape(summary))[:40] in rendered
     assert rendered.count('class="evidence"') >= min(5, len(diagnosis["findings"]))
     top = diagnosis["at_risk"][0]
-    assert top["account_id"] in rendered and top["reasons"][0][:20] in rendered
+    assert data.names[top["account_id"]] in rendered and top["reasons"][0][:20] in rendered
 
 
 def test_missing_text_is_said_plainly(html: str) -> None:
-    assert 'data-missing="text"' in html and "b2bcx text analyze" in html
+    # what would unlock the section, in words (no command for a reader to run)
+    assert 'data-missing="text"' in html and "comments have not been analysed" in html
 
 
 def test_report_command(report_world: World, tmp_path: Path) -> None:

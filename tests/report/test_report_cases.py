@@ -89,5 +89,5 @@ def test_the_report_shows_the_closed_loop_figures(
 def test_a_world_without_cases_says_so(gathered: Any) -> None:
     assert gathered.data.get("closed_loop")["n_cases"] == 0
     section = _section(render_report(gathered.data))
-    assert 'data-missing="closed_loop"' in section and "b2bcx alerts run" in section
+    assert 'data-missing="closed_loop"' in section and "alert rules" in section
     assert 'data-section="closed-loop"' not in section

@@ -44,7 +44,8 @@ def test_report_without_cx_uses_nps_and_says_so(tmp_path: Path) -> None:
     assert measured is not None and measured.metric == "nps" and len(measured.units) > 0
     assert data.get("diagnosis")["meta"]["metric"] == "nps"
     html = render_report(data)
-    assert 'data-metric="nps"' in html and "no <code>cx</code> ratings" in html
+    assert 'data-metric="nps"' in html and "no CX ratings" in html
+    assert "Collective NPS" in html  # the metric named (issue 19 item 3)
 
 
 def test_empty_workspace_keeps_cx(tmp_path: Path) -> None:

@@ -140,15 +140,29 @@ def token_revoke(
 @app.command()
 @handle_errors
 def report(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
-        "report.html"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The HTML file to write (ending in .pdf: the PDF, with the HTML beside it).",
+        ),
+    ] = Path("report.html"),
     workspace: WorkspaceOpt = None,
-    pdf: Annotated[bool, typer.Option("--pdf", help="Also print it to PDF with Chromium.")] = False,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf", help="Also print it to PDF with Chromium (an --out ending in .pdf implies it)."
+        ),
+    ] = False,
     answers: Annotated[
         Path | None, typer.Option(help="Strategy questionnaire answers (YAML/JSON).")
     ] = None,
     thresholds: ThresholdsOpt = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write the report's tables to this Excel file."),
+    ] = None,
 ) -> None:
     """Write the management report: a self-contained HTML page following the
     four-step playbook, with charts and the evidence behind each statement."""
@@ -163,6 +177,11 @@ def report(
         n_boot=0,  # as write_report(backend) runs them: drivers without bootstrap intervals
     )
     with open_ws(workspace, read_only=True) as ws:
-        written = write_report(ws.analyses(options), out, pdf=pdf)
+        analyses = ws.analyses(options)
+        written = write_report(analyses, out, pdf=pdf)
+        if xlsx is not None:
+            from b2bcx.report import write_workbook
+
+            written.append(write_workbook(analyses, xlsx))
     for path in written:
         console.print(f"Wrote {path}")

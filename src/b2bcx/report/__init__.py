@@ -8,7 +8,27 @@ True
 
 from __future__ import annotations
 
-from b2bcx.report.builder import ReportData, build_report, gather, render_report, write_report
+from b2bcx.report.builder import (
+    ReportData,
+    build_report,
+    gather,
+    render_report,
+    report_paths,
+    write_report,
+)
 from b2bcx.report.pdf import print_pdf
+from b2bcx.report.summary import ExecutiveSummary, executive_summary
+from b2bcx.report.xlsx import write_workbook
 
-__all__ = ["ReportData", "build_report", "gather", "print_pdf", "render_report", "write_report"]
+__all__ = [
+    "ExecutiveSummary",
+    "ReportData",
+    "build_report",
+    "executive_summary",
+    "gather",
+    "print_pdf",
+    "render_report",
+    "report_paths",
+    "write_report",
+    "write_workbook",
+]

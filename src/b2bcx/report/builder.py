@@ -26,6 +26,14 @@ from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.cases import closed_loop
 from b2bcx.errors import B2bcxError
 from b2bcx.report import charts, figures
+from b2bcx.report.summary import (
+    evidence_sentence,
+    executive_summary,
+    load_names,
+    named,
+    percent,
+    plain,
+)
 from b2bcx.storage import Backend
 
 if TYPE_CHECKING:
@@ -42,6 +50,8 @@ class ReportData:
     workspace: str
     results: dict[str, Any] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    #: id → name of accounts, partners and touchpoints (the report shows names)
+    names: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> Any:
         """A result, or ``None`` when it could not be computed."""
@@ -117,6 +127,10 @@ def gather(analyses: Analyses | Backend, *, answers: Answers | None = None) -> R
     data = ReportData(
         generated=_dt.datetime.now(_dt.UTC).replace(microsecond=0), workspace=a.backend.url
     )
+    try:
+        data.names = load_names(a.backend)
+    except Exception:  # names are a courtesy: ids remain readable
+        log.exception("report: reading names failed")
     for name, step in _steps(a).items():
         try:
             value = step()
@@ -128,7 +142,10 @@ def gather(analyses: Analyses | Backend, *, answers: Answers | None = None) -> R
             data.missing[name] = f"the analysis failed ({type(exc).__name__}: {exc})"
             continue
         if value is None:
-            data.missing[name] = "no comment has been analysed: run `b2bcx text analyze`"
+            data.missing[name] = (
+                "the customers' comments have not been analysed yet; analysing them "
+                "unlocks this section"
+            )
         else:
             data.results[name] = value
     return data
@@ -145,6 +162,10 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["num"] = figures.num
+    env.filters["plain"] = plain
+    env.globals["pct"] = percent
+    env.filters["named"] = lambda text, names: named(text, names)
+    env.filters["evidence"] = lambda ev, names: evidence_sentence(ev, names)
     env.globals.update(figures.template_globals())
     env.globals.update(
         gap_bars=figures.gap_bars,
@@ -172,8 +193,20 @@ def _view(data: ReportData) -> dict[str, Any]:
         )
         for c in data.get("map") or []
     }
+    label = _metric_label(measured, data.get("metric"))
+    summary = executive_summary(
+        diagnosis,
+        data.get("trend") or [],
+        data.names,
+        metric_label=label,
+        portfolio_score=(measured.portfolio or {}).get("cx") if measured is not None else None,
+        n_accounts=len(accounts),
+    )
     return {
         "data": data,
+        "names": data.names,
+        "summary": summary,
+        "metric_label": label,
         "portfolio": measured.portfolio if measured is not None else {},
         "accounts": accounts,
         "n_aligned": sum(a["verdict"] == "collective & aligned" for a in accounts),
@@ -193,6 +226,14 @@ def _view(data: ReportData) -> dict[str, Any]:
         "drivers": data.get("drivers") or [],
         "closed": data.get("closed_loop"),
     }
+
+
+def _metric_label(measured: Any, metric: Any) -> str:
+    """What the scores measure, e.g. "collective NPS" where NPS stands in for cx."""
+    from b2bcx.measures.individual import metric_label
+
+    label = getattr(measured, "metric_label", None)
+    return str(label or metric_label(str(metric or "cx")))
 
 
 def render_report(data: ReportData) -> str:
@@ -215,18 +256,37 @@ def write_report(
     """Write the report of ``analyses`` to ``out`` (HTML) and, with ``pdf``,
     beside it as ``.pdf``; returns the files written.
 
+    HTML and PDF are always two files: an ``out`` ending in ``.pdf`` writes the
+    PDF there and the HTML beside it as ``.html`` (``pdf`` is then implied).
+
     ``analyses`` is ``ws.analyses(options)``; a backend (with ``answers``) still
     works for callers written before the front door.
     """
-    path = Path(out)
-    if path.parent and not path.parent.exists():
+    html_path, pdf_path = report_paths(out, pdf=pdf)
+    if html_path.parent and not html_path.parent.exists():
         from b2bcx.errors import NotFound
 
-        raise NotFound(f"the folder {str(path.parent)!r} does not exist")
-    path.write_text(build_report(analyses, answers=answers), encoding="utf-8")
-    written = [path]
-    if pdf:
+        raise NotFound(f"the folder {str(html_path.parent)!r} does not exist")
+    html_path.write_text(build_report(analyses, answers=answers), encoding="utf-8")
+    written = [html_path]
+    if pdf_path is not None:
         from b2bcx.report.pdf import print_pdf
 
-        written.append(print_pdf(path, path.with_suffix(".pdf")))
+        written.append(print_pdf(html_path, pdf_path))
     return written
+
+
+def report_paths(out: str | Path, *, pdf: bool = False) -> tuple[Path, Path | None]:
+    """The HTML file and the PDF file (or ``None``) a report to ``out`` writes.
+
+    >>> report_paths("r.pdf")
+    (PosixPath('r.html'), PosixPath('r.pdf'))
+    >>> report_paths("r.html", pdf=True)
+    (PosixPath('r.html'), PosixPath('r.pdf'))
+    >>> report_paths("r.html")
+    (PosixPath('r.html'), None)
+    """
+    path = Path(out)
+    if path.suffix.lower() == ".pdf":
+        return path.with_suffix(".html"), path
+    return path, (path.with_suffix(".pdf") if pdf else None)

@@ -27,6 +27,9 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None, timeout: fl
     """Print the HTML file ``html`` to ``pdf`` (A4, backgrounds on, no header/footer)."""
     exe = chromium or find_chromium()
     pdf = pdf.resolve()
+    if pdf == html.resolve():
+        # Chromium would load the file it is about to overwrite: a blank page
+        raise ConfigurationError(f"the PDF would overwrite its HTML source {html}: give two paths")
     cmd = [
         exe,
         "--headless",

@@ -1,0 +1,273 @@
+"""The report's words for people: names instead of ids, evidence as sentences
+with formatted numbers, no command-line instructions, and the one-page
+executive summary (headline, three risks, three actions, trend).
+
+Nothing here computes a new statistic: it words the results the analyses gave.
+
+>>> plain("answer the assessment (--answers FILE or --interactive)")
+'answer the CXM assessment questionnaire'
+>>> evidence_sentence({"gap": 31.098, "ci95": [28.6, 33.57], "ratings": 82})
+'Gap 31.1 (95% interval 28.6 to 33.6); ratings 82.'
+>>> named("ACC-00001 and ACC-000012", {"ACC-00001": "Loire Dairy"})
+'Loire Dairy and ACC-000012'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from b2bcx.storage import Backend
+
+#: Tables whose ids the report replaces by names, and their id column.
+NAMED_TABLES = {"accounts": "account_id", "partners": "partner_id", "touchpoints": "touchpoint_id"}
+
+#: Command-line hints in library texts, and what the report says instead.
+_CLI_PHRASES: tuple[tuple[str, str], ...] = (
+    (
+        r"answer the assessment \(--answers FILE or --interactive\)",
+        "answer the CXM assessment questionnaire",
+    ),
+    (
+        r"answer the impact items \(--answers FILE\)",
+        "answer the impact items of the CXM assessment",
+    ),
+    (r"\s*\(b2bcx text analyze\)", " (the comments have not been analysed yet)"),
+    (r"run `?b2bcx text analyze`?", "analyse the customers' comments"),
+    (r"\(see `?b2bcx [^`)]*`?(?: or the dashboard)?\)", "(see the dashboard)"),
+    (r"\s*\([^()]*--[a-z][^()]*\)", ""),  # any other parenthesis naming a flag
+    (r"`?b2bcx [a-z][a-z -]*`?", "the analysis"),
+)
+
+
+def plain(text: Any) -> str:
+    """``text`` without command-line instructions (a reader of the report runs no
+    command): known hints are reworded as what to provide, other flags dropped."""
+    out = str(text)
+    for pattern, replacement in _CLI_PHRASES:
+        out = re.sub(pattern, replacement, out)
+    return out
+
+
+def load_names(backend: Backend) -> dict[str, str]:
+    """Id → name of the workspace's accounts, partners and touchpoints (those
+    with a name); an id without one keeps its id."""
+    names: dict[str, str] = {}
+    for table, key in NAMED_TABLES.items():
+        try:
+            t = backend.table(table)
+        except Exception:  # a workspace without the table (older schema): no names
+            continue
+        if "name" not in t.columns:
+            continue
+        frame = t.select(t[key], t["name"]).execute()
+        for ident, name in zip(frame[key], frame["name"], strict=True):
+            if isinstance(name, str) and name.strip() and isinstance(ident, str):
+                names[ident] = name.strip()
+    return names
+
+
+def named(text: Any, names: Mapping[str, str]) -> str:
+    """``text`` with every whole id of ``names`` replaced by its name."""
+    out = str(text)
+    if not names:
+        return out
+    ids = sorted((i for i in names if i in out), key=len, reverse=True)
+    if not ids:
+        return out
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(i) for i in ids) + r")(?![\w-])")
+    return pattern.sub(lambda m: names[m.group(0)], out)
+
+
+def number(value: Any, digits: int | None = None) -> str:
+    """A number for people: thousands separated, at most one decimal unless
+    ``digits`` says otherwise, p-values in scientific form when tiny."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if not isinstance(value, float):
+        return str(value)
+    if not math.isfinite(value):
+        return "–"
+    if digits is None:
+        digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 1 else 2)
+    return f"{value:,.{digits}f}"
+
+
+_KEY_WORDS = {"cx": "CX", "nps": "NPS", "ci95": "95% interval", "omega2": "ω²", "eta2": "η²"}
+
+
+def percent(share: float | None) -> str:
+    """A 0–1 share as a whole percentage that never claims certainty: ``>99%``,
+    ``<1%`` at the ends, ``–`` when unknown.
+
+    >>> percent(0.9952), percent(0.5), percent(0.001), percent(None)
+    ('>99%', '50%', '<1%', '–')
+    """
+    if share is None or share != share:
+        return "–"
+    if 0.99 < share < 1:
+        return ">99%"
+    if 0 < share < 0.01:
+        return "<1%"
+    return f"{share * 100:.0f}%"
+
+
+def _label(key: str, *, capital: bool = False) -> str:
+    words = " ".join(_KEY_WORDS.get(w, w) for w in key.replace("_", " ").split())
+    words = words.replace("p adjusted", "p (adjusted)")
+    return words[:1].upper() + words[1:] if capital and words else words
+
+
+def _value(key: str, value: Any, names: Mapping[str, str]) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        text = named(value, names)
+        if re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+", text):
+            return text[:10]
+        return text.replace("_", " ") if re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", text) else text
+    if isinstance(value, float) and ("share" in key or key in ("rise",)) and abs(value) <= 1:
+        return f"{value * 100:.0f}%"
+    if isinstance(value, float) and (key == "p" or key.startswith("p_")):
+        return f"{value:.2g}" if value >= 0.001 else "< 0.001"
+    if isinstance(value, Mapping):
+        parts = [f"{_label(str(k))} {_value(str(k), v, names)}" for k, v in value.items()]
+        return "(" + ", ".join(parts) + ")"
+    if isinstance(value, Sequence):
+        items = [_value(key, v, names) for v in value]
+        if key.startswith("ci") and len(items) == 2:
+            return f"{items[0]} to {items[1]}"
+        return ", ".join(items)
+    return number(value)
+
+
+def evidence_sentence(evidence: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """A finding's evidence as one sentence of labelled, formatted values (no
+    raw Python: nested values are worded, ids named, numbers rounded).
+
+    An interval key ``ci95`` follows the value before it as "(95% interval a to b)".
+    """
+    names = names or {}
+    parts: list[str] = []
+    for key, value in evidence.items():
+        if key.endswith("_id") and isinstance(value, str) and value in names:
+            continue  # the name is in the summary already
+        text = _value(key, value, names)
+        if key.startswith("ci") and parts and isinstance(value, Sequence):
+            parts[-1] += f" ({_label(key)} {text})"
+            continue
+        parts.append(f"{_label(key)} {text}")
+    if not parts:
+        return ""
+    sentence = "; ".join(parts)
+    return sentence[:1].upper() + sentence[1:] + "."
+
+
+@dataclass(frozen=True)
+class Risk:
+    """An account at risk, for the executive summary."""
+
+    account_id: str
+    name: str
+    risk: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The portfolio score of the last ``months`` months against the ones before."""
+
+    months: int
+    current: float
+    previous: float
+    change: float
+    sentence: str
+
+
+@dataclass(frozen=True)
+class ExecutiveSummary:
+    """The first page: a headline, the biggest risks, the first actions, the trend."""
+
+    headline: str
+    risks: tuple[Risk, ...]
+    actions: tuple[str, ...]
+    trend: Trend | None
+    metric_label: str
+
+
+def period_trend(rows: Sequence[Mapping[str, Any]], *, months: int = 3) -> Trend | None:
+    """Mean monthly score (weighted by the rated interactions) of the last
+    ``months`` months against the ``months`` before; ``None`` without both."""
+    scored = [
+        (float(r["score"]), float(r.get("n_rated") or 1))
+        for r in rows
+        if r.get("score") is not None and r["score"] == r["score"]
+    ]
+    if len(scored) < 2 * months:
+        return None
+
+    def mean(part: Sequence[tuple[float, float]]) -> float:
+        total = sum(w for _, w in part)
+        return sum(s * w for s, w in part) / total
+
+    current, previous = mean(scored[-months:]), mean(scored[-2 * months : -months])
+    change = current - previous
+    word = "up" if change >= 0.5 else "down" if change <= -0.5 else "flat"
+    sentence = (
+        f"{current:.1f} over the last {months} months, {word} "
+        f"{abs(change):.1f} points from {previous:.1f} in the {months} months before"
+        if word != "flat"
+        else f"{current:.1f} over the last {months} months, about the same as the "
+        f"{months} months before ({previous:.1f})"
+    )
+    return Trend(months, current, previous, change, sentence)
+
+
+def executive_summary(
+    diagnosis: Mapping[str, Any] | None,
+    trend_rows: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+    *,
+    metric_label: str = "collective CX",
+    portfolio_score: float | None = None,
+    n_accounts: int = 0,
+) -> ExecutiveSummary:
+    """The executive summary from the diagnosis (accounts at risk, ranked
+    priorities: the dashboard's list) and the monthly trend."""
+    at_risk = list((diagnosis or {}).get("at_risk") or [])
+    known = [r for r in at_risk if r.get("risk") is not None]
+    risks = tuple(
+        Risk(
+            account_id=str(r["account_id"]),
+            name=names.get(str(r["account_id"]), str(r["account_id"])),
+            risk=r.get("risk"),
+            reason=plain(named("; ".join((r.get("reasons") or [])[:2]), names)),
+        )
+        for r in known[:3]
+    )
+    priorities = list((diagnosis or {}).get("priorities") or [])
+    actions = tuple(
+        plain(named(p.get("action") or "", names)) for p in priorities[:3] if p.get("action")
+    )
+    trend = period_trend(trend_rows)
+    label = metric_label[:1].upper() + metric_label[1:]
+    head = [f"{label} is {portfolio_score:.1f} of 100" if portfolio_score is not None else label]
+    if trend is not None and abs(trend.change) >= 0.5:
+        way = "up" if trend.change > 0 else "down"
+        head.append(f"{way} {abs(trend.change):.1f} points on the previous {trend.months} months")
+    if risks:
+        high = sum(1 for r in known if (r.get("risk") or 0) >= 0.5)
+        head.append(
+            f"{high} of {n_accounts or len(at_risk)} accounts at high risk, led by {risks[0].name}"
+        )
+    if priorities:
+        first = priorities[0]
+        where = first.get("touchpoint") or first.get("touchpoint_id") or ""
+        head.append(f"fix first: {named(where, names)}")
+    headline = "; ".join(head) + "."
+    return ExecutiveSummary(headline, risks, actions, trend, metric_label)
