@@ -208,3 +208,14 @@ def test_individual_breakdown_and_drivers_tables(workspaces: dict[str, str]) -> 
     names = [h.strip() for h in header.strip("┃").split("┃")]
     assert names.index("low") == names.index("weight") + 1  # bounds beside the weight
     assert "sign" not in names and max(len(x) for x in drivers.stdout.splitlines()) <= 100
+
+
+def test_strategy_profile_lists_the_widest_gap_first(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    data = json.loads(runner.invoke(app, ["strategy", "profile", "-w", ws, "-f", "json"]).stdout)
+    gaps = {r["goal"]: r["gap"] for r in data["rows"] if r["gap"] is not None}
+    table = runner.invoke(app, ["strategy", "profile", "-w", ws], env=WIDE)
+    assert table.exit_code == 0, table.output
+    goals = [r[1] for r in _table_rows(table.stdout) if r[1] in gaps]
+    assert goals == sorted(gaps, key=lambda g: -gaps[g])
+    assert max(len(line) for line in table.stdout.splitlines()) <= 100

@@ -174,11 +174,19 @@ def profile_cmd(
         print_json(data)
         return
     table = Table(
-        title=f"Value-proposition profile ({level}): importance sought vs rating got, 1–5"
+        title=f"Value propositions ({level}): importance sought vs rating got (1–5), "
+        "widest gap first"
     )
+    numeric = {"sought", "got", "text", "gap", "n"}
     for col in ("unit", "goal", "level", "proposition", "sought", "got", "text", "gap", "n"):
-        table.add_column(col, overflow="fold")
-    for r in data["rows"]:
+        table.add_column(col, overflow="fold", justify="right" if col in numeric else "left")
+
+    def gap(r: dict[str, Any]) -> float:
+        value = r.get("gap")
+        return -float(value) if value is not None and value == value else float("inf")
+
+    # each unit's goals, the widest gap (sought above got) first
+    for r in sorted(data["rows"], key=lambda r: (str(r["unit"]), gap(r))):
         table.add_row(
             str(r["unit"]),
             r["goal"],
@@ -194,8 +202,11 @@ def profile_cmd(
     conflicts = data["conflicts"]
     if conflicts:
         console.print(f"Goal conflicts ({len(conflicts)}):")
+        import textwrap
+
         for c in conflicts[:10]:
-            console.print(f"  • {c['summary']} (strength {c['strength']:.1f})")
+            line = f"  • {c['summary']} (strength {c['strength']:.1f})"
+            console.print(textwrap.fill(line, width=100, subsequent_indent="    "))
     for note in result.notes:
         console.print(note, style="dim")
 
