@@ -37,7 +37,13 @@ from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import bh_adjust, pooled_ar1_params, shift_test
+from b2bcx.diagnose.stats import (
+    Shift,
+    bh_adjust,
+    pooled_ar1_params,
+    robust_ar1_params,
+    shift_test,
+)
 
 #: Seed of the simulated null distributions (a diagnosis is deterministic).
 SEED = 20200
@@ -66,8 +72,10 @@ def detect_c5(prep: Prepared, options: DiagnoseOptions) -> Detected:
 def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions) -> list[Finding]:
     """The sup-Wald change test per account, BH over accounts."""
     # the portfolio's month (season, portfolio-wide shocks) is the comparison
-    wsum = (m["mean"] * m.n).groupby(m.month).sum() / m.n.groupby(m.month).sum()
-    m = m.assign(y=m["mean"] - m.month.map(wsum))
+    # the portfolio's month: the median over accounts (an account's own change,
+    # or a few accounts' changes, do not move it; with hundreds of accounts it is
+    # close to the mean)
+    m = m.assign(y=m["mean"] - m.month.map(m.groupby("month")["mean"].median()))
     ssw = (m["var"].fillna(0.0) * (m.n - 1)).groupby(m.account_id).sum()
     dfw = (m.n - 1).clip(lower=0).groupby(m.account_id).sum()
     pooled_v = float(ssw.sum() / dfw.sum()) if dfw.sum() > 0 else 0.0
@@ -78,20 +86,45 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
         series[str(account)] = (g.y.to_numpy(float), v / g.n.to_numpy(float), g)
     if not series:
         return []
-    var_a, phi = pooled_ar1_params([s[0] for s in series.values()],
-                                   [s[1] for s in series.values()])  # fmt: skip
+
+    # The null's AR(1) is estimated over the portfolio's accounts in two passes.
+    # Pass 1 takes the median of each account's estimate (robust: a few changed
+    # accounts, whose change reads as persistence, hardly move it) to find the
+    # clearly changed accounts; pass 2 pools the other accounts (sums of auto-
+    # covariances: efficient, about unbiased) and gives the final test. Under
+    # the null hardly any account is left out, so the test keeps its size.
+    def run(var_a: float, phi: float) -> dict[str, Shift]:
+        out = {}
+        for account, (y, noise, _g) in series.items():
+            rng = np.random.default_rng(SEED)
+            res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi, var_a=var_a)
+            if res is not None:
+                out[account] = res
+        return out
+
+    ys = {a: s[0] for a, s in series.items()}
+    vs = {a: s[1] for a, s in series.items()}
+    var_a, phi = robust_ar1_params(list(ys.values()), list(vs.values()))
+    tests = run(var_a, phi)
+    if not tests:
+        return []
+    names = list(tests)
+    first = bh_adjust([tests[a].p for a in names]) < options.alpha
+    changed = {a for a, f in zip(names, first, strict=True) if f}
+    keep = [a for a in ys if a not in changed]
+    if len(keep) >= max(3, len(ys) / 2):
+        var_a, phi = pooled_ar1_params([ys[a] for a in keep], [vs[a] for a in keep])
+        tests = run(var_a, phi)
     rows = []
-    for account, (y, noise, g) in series.items():
-        rng = np.random.default_rng(SEED)
-        res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi, var_a=var_a)
-        if res is None:
-            continue
+    for account, res in tests.items():
+        g = series[account][2]
+        since, shape = _onset(g, res.k)
         after = g.iloc[res.k :]
         t = (after.month - after.month.iloc[0]).dt.days.to_numpy() / 365.25
         slope = float(np.polyfit(t, after.y.to_numpy(), 1)[0]) if len(after) >= 3 else 0.0
         rows.append({"account_id": account, "p": res.p, "shift": res.shift,
                      "before": res.before, "after": res.after, "sup_wald": res.sup_wald,
-                     "since": after.month.iloc[0].date(), "slope": slope, "months": res.months,
+                     "since": since, "shape": shape, "slope": slope, "months": res.months,
                      "n": int(g.n.sum()), "raw_before": _wmean(g.iloc[: res.k]),
                      "raw_after": _wmean(after),
                      "raw_last": float(g.raw.tail(3).mean())})  # fmt: skip
@@ -113,6 +146,7 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
                 severity=severity(r.shift, options.decline_drop) * (1.0 if down else 0.5),
                 evidence={
                     "since": r.since,
+                    "shape": r.shape,
                     "direction": "decline" if down else "improvement",
                     "shift": r.shift,
                     "slope_per_year": r.slope,
@@ -153,6 +187,26 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
             )
         )
     return out
+
+
+def _onset(g: pd.DataFrame, k: int) -> tuple[Any, str]:
+    """When a change began, for the evidence: the break month of the step, or the
+    start of a linear change (a hinge ``a + b · max(0, t − τ)``) when that fits
+    the months better. Description only: the test is the step test's."""
+    y = g.y.to_numpy(dtype=float)
+    t = (g.month - g.month.iloc[0]).dt.days.to_numpy() / 365.25
+    step = np.where(np.arange(len(y)) >= k, y[k:].mean(), y[:k].mean())
+    best_rss, best_i = float(((y - step) ** 2).sum()), -1
+    for i in range(1, len(y) - 2):
+        h = np.clip(t - t[i], 0.0, None)
+        x = np.column_stack([np.ones(len(y)), h])
+        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+        rss = float(((y - x @ coef) ** 2).sum())
+        if rss < best_rss:
+            best_rss, best_i = rss, i
+    if best_i < 0:
+        return g.month.iloc[k].date(), "step"
+    return g.month.iloc[best_i].date(), "gradual"
 
 
 def _wmean(d: pd.DataFrame) -> float | None:
