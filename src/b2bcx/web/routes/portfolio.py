@@ -4,6 +4,7 @@ experiences break, with what they wrote there."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -60,13 +61,20 @@ def portfolio(
     segment: Annotated[str, Query(max_length=200)] = "",
     country: Annotated[str, Query(max_length=100)] = "",
     account_manager: Annotated[str, Query(max_length=200)] = "",
-    since: Annotated[str, Query(pattern=MONTH)] = "",
-    until: Annotated[str, Query(pattern=MONTH)] = "",
+    since: Annotated[str, Query(max_length=20)] = "",
+    until: Annotated[str, Query(max_length=20)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     """The portfolio page; the account list and its tiles obey the filters, which
     the URL keeps (paging included)."""
     every = account_rows(state.results, visitor)
+    notices = [
+        f"“{value}” is not a month (YYYY-MM): the {name} filter is left out."
+        for name, value in (("from", since), ("to", until))
+        if not re.fullmatch(MONTH, value)
+    ]
+    since = since if re.fullmatch(MONTH, since) else ""
+    until = until if re.fullmatch(MONTH, until) else ""
     filters = AccountFilters(
         q=q.strip(), verdict=verdict, segment=segment, country=country,
         account_manager=account_manager, since=since, until=until,
@@ -96,6 +104,7 @@ def portfolio(
         pages=pages,
         per_page=PER_PAGE,
         tiles=account_tiles(rows),
+        notices=notices,
         all_tiles=account_tiles(every),
         options=filter_options(state.results, every),
         filters=filters,
