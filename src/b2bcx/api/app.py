@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -11,11 +12,14 @@ from fastapi import FastAPI
 import b2bcx
 from b2bcx.api.errors import install_error_handlers
 from b2bcx.api.routes import ROUTERS
+from b2bcx.server.guard import WriteGuard, sweep_temp_folders
 from b2bcx.server.settings import ServerSettings
 from b2bcx.server.state import AppState, build_state
 from b2bcx.workspace import Workspace
 
 __all__ = ["DESCRIPTION", "build_state", "create_app", "openapi_spec"]
+
+log = logging.getLogger("b2bcx.api")
 
 DESCRIPTION = """\
 The b2bcx REST API: accounts and their people, journeys, touchpoints and partners,
@@ -55,6 +59,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for left in sweep_temp_folders():
+            log.info("removed %s, left by an earlier crash", left.name)
         if settings.warm:
             app_state.warm()
         yield
@@ -63,6 +69,9 @@ def create_app(
 
     app = _bare_app(lifespan=lifespan)
     app.state.b2bcx = app_state
+    # authentication and the body limit before any body is read (the dashboard's
+    # security headers, added by ``mount``, wrap its answers too)
+    app.add_middleware(WriteGuard)
     for install in mount:
         install(app)
     return app

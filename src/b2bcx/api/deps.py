@@ -42,14 +42,26 @@ def get_principal(
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``.
 
-    Raises 401 (with ``WWW-Authenticate``) when the token is missing, unknown or revoked.
+    Raises 401 (with ``WWW-Authenticate``) when the token is missing, unknown or
+    revoked; 429 (with ``Retry-After``) while the client address has had too many
+    failed token checks (``auth_failures`` within ``auth_window`` seconds).
     """
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "send an API token: Authorization: Bearer <token>", headers=challenge)
+    client = request.client.host if request.client else "unknown"
+    wait = state.limiter.retry_after(client)
+    if wait is not None:
+        raise ApiError(
+            429,
+            f"too many failed token checks from this address; try again in {wait} s",
+            code="too_many_requests",
+            headers={"Retry-After": str(wait)},
+        )
     with state.db() as backend:
         principal = verify_token(backend, credentials.credentials)
     if principal is None:
+        state.limiter.fail(client)
         raise ApiError(401, "the token is unknown or revoked", headers=challenge)
     request.state.principal = principal
     return principal
@@ -98,13 +110,18 @@ def audited(
     status: int = 201,
 ) -> Iterator[dict[str, Any]]:
     """Audit one API write: ``detail`` (filled in by the block) with ``status``
-    (201 by default), or the status and message of the error the block raises."""
+    (201 by default), or the status and message of the error the block raises
+    (500 for an unexpected error: the answer is then 500 too)."""
     try:
         yield detail
     except (ApiError, B2bcxError) as exc:
         err = exc if isinstance(exc, ApiError) else from_library(exc)
         status = err.status
         detail["error"] = err.message[:500]
+        raise
+    except Exception as exc:
+        status = 500
+        detail["error"] = type(exc).__name__
         raise
     finally:
         state.audit(token_id=caller.token_id, role=caller.role.value, action=action,

@@ -266,8 +266,12 @@ def _import(
         for table, _, _ in rejected_rows:
             per_table_rejected[table] += 1
         n_rejected = len(rejected_rows)
-        source = str(path)
-        opts = {k: v for k, v in dataclasses.asdict(options).items() if v not in (None, (), False)}
+        source = options.source_name or str(path)
+        opts = {
+            k: v
+            for k, v in dataclasses.asdict(options).items()
+            if v not in (None, (), False) and k != "source_name"
+        }
         rejects_path = None
         where_note = ""
         if rejects:

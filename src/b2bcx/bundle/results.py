@@ -32,6 +32,9 @@ class ImportOptions:
     effective_date:
         The date a change of a versioned fact takes effect when the source gives
         none (default: today).
+    source_name:
+        What the import history records as the source instead of the path
+        (the server gives the uploaded file's name, never its temporary path).
     """
 
     allow_rejects: bool = False
@@ -41,6 +44,7 @@ class ImportOptions:
     mapping: Path | None = None
     rejects_path: Path | None = None
     effective_date: _dt.date | None = None
+    source_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

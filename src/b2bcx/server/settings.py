@@ -50,6 +50,10 @@ class ServerSettings(BaseSettings):
         Compute the cached results in the background when the server starts.
     max_upload_mb:
         The largest bundle upload accepted.
+    auth_failures, auth_window:
+        Failed token checks a client address may make within ``auth_window``
+        seconds (``B2BCX_AUTH_FAILURES``, ``B2BCX_AUTH_WINDOW``); past them it is
+        answered 429 with ``Retry-After`` until the oldest failure is older.
     db_connections:
         Connections serving requests (a DuckDB file or PostgreSQL workspace).
     webhook_url:
@@ -70,6 +74,8 @@ class ServerSettings(BaseSettings):
     thresholds: Path | None = None
     warm: bool = True
     max_upload_mb: int = Field(default=512, ge=1)
+    auth_failures: int = Field(default=20, ge=1)
+    auth_window: float = Field(default=60.0, gt=0)
     db_connections: int = Field(default=3, ge=1, le=32)
     webhook_url: str | None = None
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS
+from b2bcx.server.guard import FailureLimiter, note_audited
 from b2bcx.server.pool import ConnectionPool
 from b2bcx.server.results import ResultCache
 from b2bcx.server.settings import ServerSettings, analysis_options, signing_key
@@ -30,6 +31,7 @@ class AppState:
     pool: ConnectionPool
     results: ResultCache
     compute_workspace: Workspace | None = None
+    limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(20, 60.0))
 
     @property
     def workspace(self) -> Workspace:
@@ -58,7 +60,8 @@ class AppState:
         status: int,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        """Record a write in the audit log."""
+        """Record a write in the audit log (the request's guard then adds none)."""
+        note_audited()
         with self.db() as backend:
             authstore.append_audit(
                 backend,
@@ -116,5 +119,10 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
         compute_ws = None
         cache = ResultCache(ws.backend, lock, COMPUTATIONS, options=options, refresh_keys=WARM_KEYS)
     return AppState(
-        settings=settings, key=key, pool=pool, results=cache, compute_workspace=compute_ws
+        settings=settings,
+        key=key,
+        pool=pool,
+        results=cache,
+        compute_workspace=compute_ws,
+        limiter=FailureLimiter(settings.auth_failures, settings.auth_window),
     )

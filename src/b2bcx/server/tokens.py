@@ -133,6 +133,9 @@ class AuditedBy:
         self, backend: Backend, *, target: str, status: int, detail: dict[str, Any] | None = None
     ) -> None:
         """Append this write to the audit log."""
+        from b2bcx.server.guard import note_audited
+
+        note_audited()
         authstore.append_audit(
             backend,
             token_id=self.token_id,

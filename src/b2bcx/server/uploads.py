@@ -124,7 +124,8 @@ def import_upload(
         head = path.read_bytes()[:4]
         if head[:2] != b"PK":
             raise UnsupportedUpload("the upload is not a .zip file")
-        options = ImportOptions(allow_rejects=allow_rejects)
+        shown = Path(filename or "bundle.zip").name or "bundle.zip"
+        options = ImportOptions(allow_rejects=allow_rejects, source_name=shown)
         with state.connection() as ws:
             backend = ws.backend
             try:
@@ -134,18 +135,42 @@ def import_upload(
                 batch_id = str(batches[0]["batch_id"]) if batches else ""
                 _, rejects = list_rejects(backend, batch_id, limit=SHOWN_REJECTS, offset=0)
                 state.results.invalidate()
+                message = scrub_paths(str(exc), path, shown, exc.rejects_path)
                 raise UploadRejected(
-                    str(exc), n_rejected=exc.n_rejected, batch_id=batch_id, rejects=rejects
+                    message, n_rejected=exc.n_rejected, batch_id=batch_id, rejects=rejects
                 ) from None
+            except B2bcxError as exc:
+                exc.args = (scrub_paths(str(exc), path, shown, None),)
+                raise
             n_rej, rejects = list_rejects(backend, result.batch_id, limit=SHOWN_REJECTS, offset=0)
     state.results.invalidate()
-    return UploadOutcome(
-        result.batch_id, result.status, _result_dict(result.to_dict()), rejects, n_rej
-    )
+    data = _result_dict(result.to_dict())
+    data = _scrub_all(data, path, shown, result.rejects_path)
+    return UploadOutcome(result.batch_id, result.status, data, rejects, n_rej)
 
 
 def _result_dict(data: dict[str, Any]) -> dict[str, Any]:
     return plain_dict(data)
+
+
+def scrub_paths(text: str, upload: Path, name: str, rejects_path: Path | None) -> str:
+    """``text`` without the server's paths: the temporary upload's path becomes
+    the uploaded file's ``name``, the rejects file's path its file name (it is
+    kept in the workspace's ``import_rejects`` too)."""
+    text = text.replace(str(upload), name).replace(str(upload.parent), "")
+    if rejects_path is not None:
+        text = text.replace(str(rejects_path), Path(rejects_path).name)
+    return text
+
+
+def _scrub_all(value: Any, upload: Path, name: str, rejects_path: Path | None) -> Any:
+    if isinstance(value, str):
+        return scrub_paths(value, upload, name, rejects_path)
+    if isinstance(value, dict):
+        return {k: _scrub_all(v, upload, name, rejects_path) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_all(v, upload, name, rejects_path) for v in value]
+    return value
 
 
 #: The largest strategy answers file accepted (a questionnaire, not a bundle).
@@ -174,6 +199,14 @@ def answers_upload(state: AppState, stream: BinaryIO, filename: str | None) -> d
     data = stream.read(MAX_ANSWERS_BYTES + 1)
     if len(data) > MAX_ANSWERS_BYTES:
         raise UploadTooLarge("an answers file is at most 256 KB")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidAnswers(
+            f"{name} is not UTF-8 text (line {line}, byte {exc.start + 1}); "
+            "save it as UTF-8 and upload it again"
+        ) from None
     with tempfile.TemporaryDirectory(prefix="b2bcx-answers-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
@@ -181,6 +214,8 @@ def answers_upload(state: AppState, stream: BinaryIO, filename: str | None) -> d
             answers = load_answers(path)
         except ConfigurationError as exc:
             raise InvalidAnswers(str(exc).replace(str(path), name)) from exc
+        except (UnicodeError, ValueError) as exc:
+            raise InvalidAnswers(f"{name}: {str(exc).replace(str(path), name)}") from exc
     if not answers:
         raise InvalidAnswers(f"{name}: no item is answered")
     answers = dataclasses.replace(answers, source=name)  # not the temporary path

@@ -5,6 +5,9 @@
   listings and written to the audit log.
 - ``audit_log``: one row per write made through the API or the dashboard (who,
   what, on which target, with what outcome).
+- ``web_sessions`` (migration 9): one row per dashboard sign-in; the session
+  cookie names its ``session_id``, and signing out revokes it, so the cookie
+  ends on the server too.
 
 The token logic (making, checking, roles) lives in :mod:`b2bcx.api.tokens`;
 this module only holds the SQL.
@@ -50,6 +53,18 @@ AUDIT_SCHEMA = ibis.schema(
     }
 )
 
+SESSIONS_TABLE = "web_sessions"
+
+SESSIONS_SCHEMA = ibis.schema(
+    {
+        "session_id": "string",  # random, in the signed cookie
+        "token_id": "string",
+        "created_at": "timestamp",
+        "expires_at": "timestamp",
+        "revoked_at": "timestamp",
+    }
+)
+
 _TOKEN_COLUMNS = ("token_id", "token_hash", "name", "role", "accounts", "created_at", "revoked_at")
 
 
@@ -57,6 +72,54 @@ def create_tables(backend: Backend) -> None:
     """Create the security tables (migration 4)."""
     backend.create_table(TOKENS_TABLE, TOKENS_SCHEMA)
     backend.create_table(AUDIT_TABLE, AUDIT_SCHEMA)
+
+
+def create_session_table(backend: Backend) -> None:
+    """Create ``web_sessions`` (migration 9)."""
+    backend.create_table(SESSIONS_TABLE, SESSIONS_SCHEMA)
+
+
+def insert_session(
+    backend: Backend, *, session_id: str, token_id: str, expires_at: _dt.datetime
+) -> None:
+    """Record a new dashboard session; also forgets sessions expired a day ago."""
+    now = _now()
+    with backend.transaction():
+        backend.execute(
+            f"DELETE FROM {quote(SESSIONS_TABLE)} WHERE expires_at < ?",
+            [now - _dt.timedelta(days=1)],
+        )
+        backend.execute(
+            f"INSERT INTO {quote(SESSIONS_TABLE)} VALUES (?, ?, ?, ?, ?)",
+            [session_id, token_id, now, expires_at, None],
+        )
+
+
+def session_active(backend: Backend, session_id: str, token_id: str) -> bool:
+    """Whether ``session_id`` of ``token_id`` exists, is not revoked and has not expired."""
+    rows = backend.execute(
+        f"SELECT count(*) FROM {quote(SESSIONS_TABLE)} WHERE session_id = ? AND token_id = ? "
+        "AND revoked_at IS NULL AND expires_at > ?",
+        [session_id, token_id, _now()],
+    )
+    return bool(rows and rows[0][0])
+
+
+def revoke_session(backend: Backend, session_id: str) -> bool:
+    """End a session (sign-out); ``False`` if it was not active."""
+    with backend.transaction():
+        found = backend.execute(
+            f"SELECT count(*) FROM {quote(SESSIONS_TABLE)} "
+            "WHERE session_id = ? AND revoked_at IS NULL",
+            [session_id],
+        )
+        if not found or not found[0][0]:
+            return False
+        backend.execute(
+            f"UPDATE {quote(SESSIONS_TABLE)} SET revoked_at = ? WHERE session_id = ?",
+            [_now(), session_id],
+        )
+    return True
 
 
 def _now() -> _dt.datetime:
@@ -169,12 +232,17 @@ def read_audit(
 
 __all__ = [
     "AUDIT_TABLE",
+    "SESSIONS_TABLE",
     "TOKENS_TABLE",
     "append_audit",
+    "create_session_table",
     "create_tables",
     "get_token",
+    "insert_session",
     "insert_token",
     "list_tokens",
     "read_audit",
+    "revoke_session",
     "revoke_token",
+    "session_active",
 ]

@@ -15,7 +15,9 @@ History:
 5. ``strategy_answers`` (saved strategy assessments);
 6. the bundle tables brought up to the current spec (:func:`add_missing_columns`);
 7. ``cases``, ``case_events``, ``alert_state``, ``outbox`` and ``deliveries``
-   (the closed loop: :mod:`b2bcx.storage.casestore`).
+   (the closed loop: :mod:`b2bcx.storage.casestore`);
+8. ``web_sessions``: dashboard sessions, revoked at sign-out
+   (:mod:`b2bcx.storage.authstore`).
 
 **A new bundle column needs no migration.** The bundle tables follow
 ``model/tables.py`` on their own: after the numbered migrations, :func:`migrate`
@@ -154,6 +156,12 @@ def _v7_cases(backend: Backend) -> None:
     casestore.create_tables(backend)
 
 
+def _v8_web_sessions(backend: Backend) -> None:
+    from b2bcx.storage import authstore
+
+    authstore.create_session_table(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
@@ -162,6 +170,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "saved strategy assessments: strategy_answers", _v5_strategy_answers),
     Migration(6, "bundle tables: every column of the current spec", _v6_spec_columns),
     Migration(7, "closed loop: cases, case_events, alert_state, outbox, deliveries", _v7_cases),
+    Migration(8, "dashboard sessions: web_sessions (revoked at sign-out)", _v8_web_sessions),
 )
 
 #: The schema version this b2bcx writes.

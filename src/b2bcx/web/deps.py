@@ -11,9 +11,9 @@ from fastapi import Depends, HTTPException, Request
 
 from b2bcx.errors import B2bcxError
 from b2bcx.server.http import State, status_of
-from b2bcx.server.tokens import Principal, Role, principal_of
+from b2bcx.server.tokens import Principal, Role
 from b2bcx.server.uploads import UploadRejected
-from b2bcx.web.session import SESSION_COOKIE, read_session
+from b2bcx.web.session import SESSION_COOKIE, session_of
 
 
 class SignInRequired(Exception):
@@ -31,13 +31,10 @@ def signin_url(next_path: str) -> str:
 
 def page_principal(request: Request, state: State) -> Principal:
     """The signed-in token of a page request."""
-    session = read_session(state.key, request.cookies.get(SESSION_COOKIE))
-    principal = None
-    if session is not None:
-        with state.db() as backend:
-            principal = principal_of(backend, session.token_id)
-    if session is None or principal is None:
+    found = session_of(state, request.cookies.get(SESSION_COOKIE))
+    if found is None:
         raise SignInRequired(request.url.path)
+    session, principal = found
     request.state.principal = principal
     request.state.session = session
     return principal

@@ -27,6 +27,7 @@ from b2bcx.api.schemas import (
     Open,
 )
 from b2bcx.server.records import all_records, comments
+from b2bcx.server.tokens import Principal
 from b2bcx.server.views import (
     account_findings,
     account_row,
@@ -58,7 +59,7 @@ def list_accounts(
     """Every account the token may see, with collective CX (0–100), NPS, agreement
     (rwg), verdict, risk (0–1) and the number of findings."""
     name, desc = parse_sort(sort, ACCOUNT_SORTS, "-risk")
-    rows = account_rows(state.results, caller)
+    rows = [hide_parent(r, caller) for r in account_rows(state.results, caller)]
     for field, value in (
         ("segment", segment),
         ("verdict", verdict),
@@ -74,24 +75,22 @@ def list_accounts(
     return slice_page(request, paging, rows)
 
 
+def hide_parent(row: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    """``row`` as ``caller`` may see it: a token limited to some accounts does not
+    see the id of a parent account outside them (``parent_account_id`` is null)."""
+    parent = row.get("parent_account_id")
+    if parent is None or caller.sees(str(parent)):
+        return row
+    return {**row, "parent_account_id": None}
+
+
 def _summary(state: State, caller: Viewer, account_id: str) -> dict[str, Any]:
     check_account(caller, account_id)
-    return account_row(state.results, caller, account_id)
-
-
-@router.get("/{account_id}", response_model=AccountDetail, summary="One account")
-def get_account(account_id: str, caller: Viewer, state: State) -> dict[str, Any]:
-    """The account's record, its summary and its relationship-type history."""
-    summary = _summary(state, caller, account_id)
-    with state.db() as backend:
-        account = all_records(backend, "accounts", {"account_id": account_id})
-        history = all_records(backend, "relationships", {"account_id": account_id})
-    group = None if caller.is_restricted else group_of(state.results, account_id)
-    return {"account": account[0], "summary": summary, "relationships": history, "group": group}
+    return hide_parent(account_row(state.results, caller, account_id), caller)
 
 
 @router.get(
-    "/{account_id}/people",
+    "/{account_id:path}/people",
     response_model=list[Open],
     summary="The people map: CX and agreement per function × level",
 )
@@ -110,7 +109,7 @@ def people_map(
 
 
 @router.get(
-    "/{account_id}/journeys",
+    "/{account_id:path}/journeys",
     response_model=list[JourneyWithStages],
     summary="The account's journeys and their stages",
 )
@@ -122,7 +121,7 @@ def journeys(account_id: str, caller: Viewer, state: State) -> list[dict[str, An
 
 
 @router.get(
-    "/{account_id}/touchpoints",
+    "/{account_id:path}/touchpoints",
     response_model=list[Open],
     summary="The account's stage × controller map",
 )
@@ -135,7 +134,9 @@ def touchpoint_map(account_id: str, caller: Viewer, state: State) -> list[dict[s
     return found
 
 
-@router.get("/{account_id}/trend", response_model=list[Open], summary="The account's CX by month")
+@router.get(
+    "/{account_id:path}/trend", response_model=list[Open], summary="The account's CX by month"
+)
 def trend(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
     """CX (0–100) and NPS per month for this account."""
     _summary(state, caller, account_id)
@@ -144,7 +145,7 @@ def trend(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]
 
 
 @router.get(
-    "/{account_id}/findings", response_model=list[Finding], summary="The account's findings"
+    "/{account_id:path}/findings", response_model=list[Finding], summary="The account's findings"
 )
 def findings_of_account(account_id: str, caller: Viewer, state: State) -> list[dict[str, Any]]:
     """Findings about this account, most severe first, with evidence and actions."""
@@ -153,7 +154,7 @@ def findings_of_account(account_id: str, caller: Viewer, state: State) -> list[d
 
 
 @router.get(
-    "/{account_id}/comments", response_model=Page[Comment], summary="The account's comments"
+    "/{account_id:path}/comments", response_model=Page[Comment], summary="The account's comments"
 )
 def account_comments(
     request: Request,
@@ -176,3 +177,17 @@ def account_comments(
             offset=paging.offset,
         )
     return page_of(request, paging, total, visible(rows, caller))
+
+
+# registered last: ``{account_id:path}`` takes ids containing "/" (L9), and the
+# routes above must see ``/{id}/people`` etc. first
+@router.get("/{account_id:path}", response_model=AccountDetail, summary="One account")
+def get_account(account_id: str, caller: Viewer, state: State) -> dict[str, Any]:
+    """The account's record, its summary and its relationship-type history."""
+    summary = _summary(state, caller, account_id)
+    with state.db() as backend:
+        account = all_records(backend, "accounts", {"account_id": account_id})
+        history = all_records(backend, "relationships", {"account_id": account_id})
+    group = None if caller.is_restricted else group_of(state.results, account_id)
+    record = hide_parent(account[0], caller)
+    return {"account": record, "summary": summary, "relationships": history, "group": group}

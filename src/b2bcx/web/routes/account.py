@@ -52,7 +52,7 @@ def comment_filter(finding: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+@router.get("/accounts/{account_id:path}", response_class=HTMLResponse)  # ids with "/" (L9)
 def account(
     request: Request,
     account_id: str,

@@ -41,9 +41,10 @@ def import_bundle(
     """Import the uploaded bundle and show the counts and the rejected rows."""
     if not csrf_ok(request.state.session.csrf, csrf_token):
         raise refuse_forged_form()
-    outcome, error, status = None, None, 201
+    outcome, error, status = None, None, 500  # until it is known (an unexpected error)
     try:
         outcome = import_upload(state, file.file, file.filename, allow_rejects=allow_rejects)
+        status = 201
     except B2bcxError as exc:
         error = FormError.of(exc)
         status = error.status

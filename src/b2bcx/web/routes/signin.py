@@ -17,8 +17,9 @@ from b2bcx.web.session import (
     SIGNIN_COOKIE,
     cookie_options,
     csrf_ok,
-    new_session,
+    end_session,
     sign,
+    start_session,
     unsign,
 )
 
@@ -64,9 +65,23 @@ def signin(
             signin_csrf=None,
             error="The form expired; reload the page and try again.",
         )
+    client = request.client.host if request.client else "unknown"
+    wait = state.limiter.retry_after(client)
+    if wait is not None:
+        response = render(
+            request,
+            "signin.html",
+            status=429,
+            next=_safe_next(next),
+            signin_csrf=None,
+            error=f"Too many failed sign-ins from this address; try again in {wait} s.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     with state.db() as backend:
         principal = verify_token(backend, token)
     if principal is None:
+        state.limiter.fail(client)
         nonce = secrets.token_urlsafe(24)
         response = render(
             request,
@@ -82,7 +97,7 @@ def signin(
             **cookie_options(secure=request.url.scheme == "https", max_age=3600),
         )
         return response
-    session = new_session(principal.token_id, state.settings.session_hours)
+    session = start_session(state, principal.token_id)
     redirect: Response = RedirectResponse(_safe_next(next), status_code=303)
     redirect.set_cookie(
         SESSION_COOKIE,
@@ -97,9 +112,12 @@ def signin(
 
 @router.post("/signout")
 def signout(
-    request: Request, visitor: Visitor, csrf_token: Annotated[str, Form(max_length=200)]
+    request: Request,
+    visitor: Visitor,
+    state: State,
+    csrf_token: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    """End the session."""
+    """End the session, on the server too (the old cookie then gets the sign-in page)."""
     session = request.state.session
     if not csrf_ok(session.csrf, csrf_token):
         return render(
@@ -109,6 +127,7 @@ def signout(
             status_code=403,
             message="The form expired; reload the page and try again.",
         )
+    end_session(state, session)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

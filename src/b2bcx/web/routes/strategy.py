@@ -63,9 +63,10 @@ def save_answers(
     """Save uploaded strategy answers; the page then shows the new assessment."""
     if not csrf_ok(request.state.session.csrf, csrf_token):
         raise refuse_forged_form()
-    saved, error, status = None, None, 201
+    saved, error, status = None, None, 500  # until it is known (an unexpected error)
     try:
         saved = answers_upload(state, file.file, file.filename)
+        status = 201
     except B2bcxError as exc:
         error = FormError.of(exc)
         status = error.status
