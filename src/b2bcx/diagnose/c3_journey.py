@@ -76,6 +76,16 @@ def _phase_tests(
         ph: variance_prior(spread[(ph, "var")].to_numpy(), spread[(ph, "count")].to_numpy() - 1)
         for ph in ("early", "late")
     }
+    # how alike one person's two phases are, pooled over the accounts' people who
+    # rated both (each phase centred on its account's mean): most accounts have
+    # one or two such people, too few for a correlation of their own
+    both_all = wide.dropna()
+    r_pooled: float | None = None
+    if len(both_all) >= 10:
+        centred = both_all - both_all.groupby(level="account_id").transform("mean")
+        keep = both_all.groupby(level="account_id").early.transform("size") >= 2
+        if int(keep.sum()) >= 10 and centred[keep].std().min() > 0:
+            r_pooled = float(np.corrcoef(centred[keep].early, centred[keep].late)[0, 1])
     for account, w in wide.groupby(level="account_id", sort=True):
         early, late = w.early.dropna(), w.late.dropna()
         both = w.dropna()
@@ -89,7 +99,7 @@ def _phase_tests(
         test = partially_overlapping_t(
             early.drop(both.index).to_numpy(), late.drop(both.index).to_numpy(),
             both.early.to_numpy(), both.late.to_numpy(),
-            prior_1=priors["early"], prior_2=priors["late"],
+            prior_1=priors["early"], prior_2=priors["late"], r_prior=r_pooled,
         )  # fmt: skip
         if test is None:
             skipped.append(Skipped("C3", str(account), "no variance between people's phase means"))

@@ -493,6 +493,7 @@ def partially_overlapping_t(
     *,
     prior_1: VariancePrior | None = None,
     prior_2: VariancePrior | None = None,
+    r_prior: float | None = None,
 ) -> OverlapT | None:
     """Compare two means whose samples share some units (Derrick et al. 2017, T_new2).
 
@@ -523,7 +524,9 @@ def partially_overlapping_t(
     With ``prior_1``/``prior_2`` (:func:`variance_prior` fitted over many such
     comparisons) each sample variance is moderated towards the prior
     (Smyth 2004) and the prior's degrees of freedom are added to ``ν`` (the
-    smaller of the two): small samples borrow strength from the others.
+    smaller of the two): small samples borrow strength from the others. With
+    ``r_prior`` (e.g. the pairs' correlation pooled over many comparisons) it
+    replaces ``r`` when there are fewer than 3 pairs of one's own.
     """
     a = np.asarray(only_1, dtype=float)
     b = np.asarray(only_2, dtype=float)
@@ -549,6 +552,8 @@ def partially_overlapping_t(
     r = 0.0
     if nc >= 3 and c1.std() > 0 and c2.std() > 0:
         r = float(np.corrcoef(c1, c2)[0, 1])
+    elif nc >= 1 and r_prior is not None and math.isfinite(r_prior):
+        r = float(r_prior)
     v1, v2 = s1**2 / n1, s2**2 / n2
     var = v1 + v2 - 2 * r * s1 * s2 * nc / (n1 * n2)
     if not var > 0:
