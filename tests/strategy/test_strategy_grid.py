@@ -300,3 +300,76 @@ def test_cluster_robust_errors_by_hand() -> None:
     hc1 = n / (n - 2) * inv @ (x.T * e**2) @ x @ inv
     assert se == pytest.approx(np.sqrt(np.diag(hc1)))
     assert cluster_ols(y, x, np.zeros(n)) is None  # one cluster: no estimate
+
+
+def _trend_world(path: Path, *, pretrend: float) -> Path:
+    """Twelve one-person accounts; T2 gains 2 CX points (0–10) when activity X starts.
+    Before the start, T2 drifts by ``pretrend`` points (0–10) a year, T1 is flat."""
+    rng = np.random.default_rng(4)
+    ws = b2bcx.open_workspace(path)
+    b = ws.backend
+    accounts = [f"A{i:02d}" for i in range(12)]
+    b.append("accounts", pa.table({"account_id": accounts}))
+    b.append("stakeholders", pa.table({"stakeholder_id": accounts, "account_id": accounts}))
+    b.append("touchpoints", pa.table({
+        "touchpoint_id": ["T1", "T2"], "name": ["a", "b"], "stage": ["operations"] * 2,
+        "controller": ["supplier"] * 2,
+    }))  # fmt: skip
+    start = dt.datetime(2024, 6, 1)
+    rows = []
+    for k in range(960):
+        offset = int(rng.integers(-175, 175))
+        tp = "T2" if k % 2 else "T1"
+        cx = 5.0 + rng.normal(0, 0.5)
+        if tp == "T2":
+            cx += 2.0 if offset >= 0 else pretrend * offset / 365.25
+        rows.append((f"i{k}", accounts[k % 12], start + dt.timedelta(days=offset), tp, cx))
+    b.append("interactions", pa.table({
+        "interaction_id": [r[0] for r in rows], "stakeholder_id": [r[1] for r in rows],
+        "occurred_at": [r[2] for r in rows], "touchpoint_id": [r[3] for r in rows],
+        "cx": [r[4] for r in rows],
+    }))  # fmt: skip
+    b.append("activities", pa.table({
+        "activity_id": ["X"], "name": ["x"], "kind": ["touchpoint_design"],
+        "touchpoint_ids": [["T2"]], "annual_cost": [10.0], "started_at": [start.date()],
+    }))  # fmt: skip
+    ws.close()
+    return path
+
+
+def test_parallel_trends_decide_whether_an_effect_counts(tmp_path: Path) -> None:
+    from b2bcx.strategy.evidence import activity_effects
+
+    as_of = dt.datetime(2025, 1, 1)
+    with b2bcx.open_workspace(_trend_world(tmp_path / "flat.duckdb", pretrend=0.0)) as ws:
+        flat = activity_effects(ws.backend, as_of).iloc[0]
+    assert flat["evidence"] == "estimated" and bool(flat["parallel_trends"])
+    assert flat["experience_change"] == pytest.approx(20.0, abs=1.5)  # 2 points × 10
+    assert 0 < flat["se"] < 2 and flat["clusters"] == 12
+    with b2bcx.open_workspace(_trend_world(tmp_path / "trend.duckdb", pretrend=4.0)) as ws:
+        trend = activity_effects(ws.backend, as_of).iloc[0]
+        p = plan(ws.backend, Answers(HIGH), priorities=[])
+    # T2 was already rising 40 points a year before X started: no evidence
+    assert trend["parallel_trends"] is not None and not trend["parallel_trends"]
+    assert trend["evidence"] == "no evidence yet"
+    assert trend["pretrend"] == pytest.approx(40.0, abs=8.0)
+    x = next(d for d in p.activities if d.activity_id == "X")
+    assert x.decision == "keep" and "no evidence yet, keep measuring" in x.reason
+    assert "parallel trends fail" in x.reason
+
+
+def test_several_respondents_are_saved_and_read_back(
+    worlds: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from b2bcx.strategy import save_answers, saved_assessments
+
+    path = tmp_path / "saved.duckdb"
+    shutil.copy(worlds["surveys"], path)
+    panel = Answers.of([Respondent("CEO", {"tm_sca": 5.0}), Respondent("CFO", {"tm_sca": 1.0})])
+    with b2bcx.open_workspace(path) as ws:
+        save_answers(ws.backend, panel)
+        back = saved_assessments(ws.backend)[-1].answers
+    assert [r.name for r in back.respondents] == ["CEO", "CFO"]
+    assert back.values == {"tm_sca": 3.0}

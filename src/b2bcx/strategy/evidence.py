@@ -315,7 +315,7 @@ def activity_effects(
         if pre_fit is not None:
             trend = float(pre_fit[0][3])
             trend_p = _t_p(trend, float(pre_fit[1][3]), int(pre.account_id.nunique()) - 1)
-        parallel = None if trend_p is None else trend_p >= options.pretrend_p
+        parallel = None if trend_p is None else bool(trend_p >= options.pretrend_p)
         ok = parallel is not False
         rows.append(
             base
