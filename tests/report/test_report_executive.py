@@ -84,6 +84,9 @@ def test_the_executive_summary_comes_first_with_account_names(
     assert actions.count("<li>") == 3
     assert _visible(priorities[0]["action"])[:30] in _visible(actions).replace("&#39;", "'")
     assert "data-headline" in summary and "data-trend" in summary
+    cards = [c for c in gathered.data.get("scorecards") if c["performance"] is not None]
+    worst = min(cards, key=lambda c: c["performance"])
+    assert "data-partner" in summary and f"{worst['name']}: its touchpoints score" in summary
     assert "previous" in _visible(summary) or "months before" in _visible(summary)
 
 

@@ -80,6 +80,7 @@ def _steps(a: Analyses) -> dict[str, Callable[[], Any]]:
         "controllers": lambda: _records(a.split("controller")),
         "drivers": lambda: _records(a.drivers("touchpoints").table),
         "diagnosis": lambda: _as_dict(a.diagnosis),
+        "scorecards": lambda: a.scorecards,
         "profile": lambda: _as_dict(a.profile),
         "assessment": lambda: _as_dict(a.assessment),
         "plan": lambda: _as_dict(a.plan),
@@ -201,6 +202,7 @@ def _view(data: ReportData) -> dict[str, Any]:
         metric_label=label,
         portfolio_score=(measured.portfolio or {}).get("cx") if measured is not None else None,
         n_accounts=len(accounts),
+        scorecards=data.get("scorecards"),
     )
     return {
         "data": data,

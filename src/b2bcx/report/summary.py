@@ -198,6 +198,8 @@ class ExecutiveSummary:
     actions: tuple[str, ...]
     trend: Trend | None
     metric_label: str
+    #: the partner whose touchpoints score lowest, as a sentence (``None``: no partner scored)
+    partner: str | None = None
 
 
 def period_trend(rows: Sequence[Mapping[str, Any]], *, months: int = 3) -> Trend | None:
@@ -236,6 +238,7 @@ def executive_summary(
     metric_label: str = "collective CX",
     portfolio_score: float | None = None,
     n_accounts: int = 0,
+    scorecards: Sequence[Mapping[str, Any]] | None = None,
 ) -> ExecutiveSummary:
     """The executive summary from the diagnosis (accounts at risk, ranked
     priorities: the dashboard's list) and the monthly trend."""
@@ -270,4 +273,28 @@ def executive_summary(
         where = first.get("touchpoint") or first.get("touchpoint_id") or ""
         head.append(f"fix first: {named(where, names)}")
     headline = "; ".join(head) + "."
-    return ExecutiveSummary(headline, risks, actions, trend, metric_label)
+    return ExecutiveSummary(
+        headline, risks, actions, trend, metric_label, worst_partner(scorecards or [])
+    )
+
+
+def worst_partner(scorecards: Sequence[Mapping[str, Any]]) -> str | None:
+    """The partner whose touchpoints score lowest, as a sentence; ``None`` when
+    no partner has a score.
+
+    >>> worst_partner([{"name": "A", "performance": 61.6, "findings": []},
+    ...                {"name": "B", "performance": 33.1, "findings": [{}]},
+    ...                {"name": "C", "performance": None, "findings": []}])
+    'B: its touchpoints score 33 of 100, the lowest of 2 partners scored (1 finding).'
+    """
+    scored = [s for s in scorecards if s.get("performance") is not None]
+    if not scored:
+        return None
+    worst = min(scored, key=lambda s: float(s["performance"]))
+    n = len(worst.get("findings") or [])
+    found = f" ({n} finding{'' if n == 1 else 's'})" if n else ""
+    return (
+        f"{worst.get('name') or worst.get('partner_id')}: its touchpoints score "
+        f"{float(worst['performance']):.0f} of 100, the lowest of {len(scored)} partners scored"
+        f"{found}."
+    )

@@ -181,10 +181,7 @@ def write_workbook(
         raise NotFound(f"the folder {str(out.parent)!r} does not exist")
     a = analyses_of(analyses)
     data = data if data is not None else gather(a)
-    try:
-        scorecards: list[Mapping[str, Any]] = list(a.scorecards)
-    except Exception:  # no partners, or the diagnosis failed: an empty sheet says so
-        scorecards = []
+    scorecards: list[Mapping[str, Any]] = list(data.get("scorecards") or [])
     book = Workbook()
     for sheet in list(book.worksheets):  # the default empty sheet
         book.remove(sheet)
