@@ -243,3 +243,14 @@ def test_a_pdf_out_writes_pdf_and_html_with_the_summary_on_page_one(
     assert "ACC-" not in page1 and "Step 1" not in page1  # the summary has its page
     pages = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True)
     assert "A4" in pages.stdout
+
+
+def test_print_pdf_refuses_to_print_a_file_over_itself(tmp_path: Path) -> None:
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.report import print_pdf
+
+    page = tmp_path / "x.pdf"
+    page.write_text("<!doctype html><p>hello</p>", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="overwrite"):
+        print_pdf(page, tmp_path / "." / "x.pdf", chromium="/bin/false")
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
