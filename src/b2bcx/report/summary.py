@@ -262,7 +262,10 @@ def executive_summary(
     head = [f"{label} is {portfolio_score:.1f} of 100" if portfolio_score is not None else label]
     if trend is not None and abs(trend.change) >= 0.5:
         way = "up" if trend.change > 0 else "down"
-        head.append(f"{way} {abs(trend.change):.1f} points on the previous {trend.months} months")
+        head.append(
+            f"the last {trend.months} months {way} {abs(trend.change):.1f} points on the "
+            f"{trend.months} before"
+        )
     if risks:
         high = sum(1 for r in known if (r.get("risk") or 0) >= 0.5)
         head.append(
