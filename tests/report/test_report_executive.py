@@ -230,7 +230,7 @@ def test_a_pdf_out_writes_pdf_and_html_with_the_summary_on_page_one(
     assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
     assert result.output.count("Wrote") == 2
     if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) reads the first page")
+        pytest.fail("pdftotext (poppler-utils) reads the first page: run scripts/system-deps.sh")
     page1 = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", "-layout", str(out), "-"],
         capture_output=True,
