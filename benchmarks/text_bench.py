@@ -3,8 +3,9 @@ sentence-transformers encode, sentiment against G2 reviewers' own recommend
 scores, and the goal and effort heads on held-out examples.
 
 Each timing runs in a fresh child process (peak RSS is that run's own), the
-b2bcx pipeline (encode once + every head, in the chunks ``text analyze`` uses,
-each encoded in length-sorted batches of 64) and the plain encode of the same
+b2bcx pipeline (each comment split into sentences, each distinct sentence of a
+chunk encoded once + every head + the roll-up to the comment, in the chunks
+``text analyze`` uses, each encoded in length-sorted batches of 64) and the plain encode of the same
 comments side by side, batch size 64, medians of ``--repeat`` runs.
 
 Usage::
@@ -36,12 +37,12 @@ texts = json.load(open(sys.argv[1]))
 model = TextModel(MiniLM(threads=2, precision=sys.argv[2]))
 model.score(texts[:64])                      # load and warm up
 t = time.perf_counter()
+sentences = 0
 for s in range(0, len(texts), BATCH):        # as `text analyze`: chunks, batches of 64
-    part = texts[s:s + BATCH]
-    emb, emo = model.encode_views(part)
-    model.score_embeddings(emb, part, explain=False, emotion_features=emo)
+    part = texts[s:s + BATCH]                # split into sentences, each distinct one encoded once
+    sentences += model.score_comments(part, explain=False)[2]
 took = time.perf_counter() - t
-print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sentences)
 """
 
 _PLAIN = """
@@ -62,7 +63,7 @@ print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float]:
+def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float, int]:
     out = (
         subprocess.run(
             [sys.executable, "-c", code, str(path), variant],
@@ -74,7 +75,7 @@ def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float]:
         .splitlines()[-1]
         .split()
     )
-    return float(out[0]), int(out[1]), int(out[2]) / 1024
+    return float(out[0]), int(out[1]), int(out[2]) / 1024, int(out[3]) if len(out) > 3 else 0
 
 
 def demo_comments(n: int, workdir: Path) -> list[str]:
@@ -261,6 +262,8 @@ def throughput(path: Path, n: int, repeat: int, *, int8: bool) -> dict[str, obje
         secs[name] = statistics.median(r[0] for r in runs)
         out[name] = {"seconds_median": round(secs[name], 2), "per_second": round(n / secs[name]),
                      "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
+        if runs[0][3]:
+            out[name]["sentences_encoded"] = runs[0][3]
         print(path.name, name, out[name], flush=True)
     for name, _, _ in runs_of:
         if name != "plain_encode":

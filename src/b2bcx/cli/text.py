@@ -124,15 +124,14 @@ def score(
     from rich.table import Table
 
     table = Table(title=f"{input.name}: {len(rows)} texts ({model.name})")
-    for col in ("row", "sentiment", "emotions", "goal", "effort", "text"):
+    for col in ("row", "sentiment", "emotions", "goals", "effort", "text"):
         table.add_column(col, overflow="fold")
     for obj, text in zip(rows, texts, strict=True):
-        goal = max(obj["goals"], key=obj["goals"].__getitem__)
         table.add_row(
             str(obj["row"]),
             f"{obj['sentiment']:+.2f}",
             ", ".join(obj["emotion_labels"]),
-            f"{goal} {obj['goals'][goal]:.2f}",
+            ", ".join(obj["goal_labels"]) or "–",
             f"{obj['effort']:.2f}",
             text[:80],
         )
@@ -171,8 +170,9 @@ def train(
     ],
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Add your own labelled examples; the goal, effort and cognitive heads adapt
-    (re-run ``b2bcx text analyze`` to rescore)."""
+    """Add your own labelled examples; the goal heads (trained on coded B2B
+    sentences) and the effort and cognitive heads adapt (re-run ``b2bcx text
+    analyze`` to rescore)."""
     from b2bcx.storage import textstore
     from b2bcx.text.heads import SEED_LABELS
 

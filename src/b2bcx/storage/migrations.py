@@ -17,7 +17,9 @@ History:
 7. ``cases``, ``case_events``, ``alert_state``, ``outbox`` and ``deliveries``
    (the closed loop: :mod:`b2bcx.storage.casestore`);
 8. ``web_sessions``: dashboard sessions, revoked at sign-out
-   (:mod:`b2bcx.storage.authstore`).
+   (:mod:`b2bcx.storage.authstore`);
+9. ``text_scores.sentences``: a comment's sentences with what each carries
+   (:mod:`b2bcx.storage.textstore`).
 
 **A new bundle column needs no migration.** The bundle tables follow
 ``model/tables.py`` on their own: after the numbered migrations, :func:`migrate`
@@ -162,6 +164,12 @@ def _v8_web_sessions(backend: Backend) -> None:
     authstore.create_session_table(backend)
 
 
+def _v9_text_sentences(backend: Backend) -> None:
+    from b2bcx.storage import textstore
+
+    textstore.add_sentence_columns(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
@@ -171,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "bundle tables: every column of the current spec", _v6_spec_columns),
     Migration(7, "closed loop: cases, case_events, alert_state, outbox, deliveries", _v7_cases),
     Migration(8, "dashboard sessions: web_sessions (revoked at sign-out)", _v8_web_sessions),
+    Migration(9, "text_scores.sentences: the sentences of each scored comment", _v9_text_sentences),
 )
 
 #: The schema version this b2bcx writes.

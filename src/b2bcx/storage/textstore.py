@@ -1,15 +1,39 @@
-"""Reads and writes of the text-analytics tables (migration 3)."""
+"""Reads and writes of the text-analytics tables (migration 3; the
+``sentences`` column of ``text_scores``: migration 9)."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
+from typing import Any
 
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
 from b2bcx.storage import schema
 from b2bcx.storage.backend import Backend
+
+#: Columns of ``text_scores`` added after migration 3 (by migration 9): the
+#: sentences of the comment as JSON, ``[{"text", "sentiment", "goals", "effort"}]``.
+SENTENCE_COLUMNS: dict[str, dt.DataType] = {"sentences": dt.string}
+
+
+def add_sentence_columns(backend: Backend) -> list[str]:
+    """Add :data:`SENTENCE_COLUMNS` to ``text_scores`` (idempotent); returns what was added."""
+    if schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return []
+    return [column for column, dtype in SENTENCE_COLUMNS.items()
+            if backend.add_column(schema.TEXT_SCORES_TABLE, column, dtype)]  # fmt: skip
+
+
+def sentences_of(value: Any) -> list[dict[str, Any]]:
+    """The stored sentences of one score row (empty when not stored)."""
+    if not isinstance(value, str) or not value:
+        return []
+    parsed = json.loads(value)
+    return parsed if isinstance(parsed, list) else []
 
 
 def unscored_comments(backend: Backend, model: str) -> ir.Table:
@@ -99,10 +123,13 @@ def embeddings_for(backend: Backend, model: str | None = None) -> ir.Table:
 
 
 __all__ = [
+    "SENTENCE_COLUMNS",
     "add_labels",
+    "add_sentence_columns",
     "embeddings_for",
     "read_labels",
     "read_scores",
+    "sentences_of",
     "set_topics",
     "unscored_comments",
     "write_scores",

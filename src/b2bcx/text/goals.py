@@ -3,7 +3,9 @@ B2B sentences: the coded G2 corpus of issue 20 (``scripts/text_corpus.py``,
 ``benchmarks/text_codes/``), fitted by ``scripts/train_goals.py`` and shipped as
 ``data/goals_head.npz``.
 
-Every head is a logistic regression on the packaged sentence embedding. A goal
+Every goal head is a logistic regression on the packaged sentence embedding; the
+sentiment head reads the embedding and the emotion features beside it (the
+GoEmotions branch's pooled output, :mod:`b2bcx.text.branch`). A goal
 (or value proposition, or level) is *decided* when its probability reaches the
 threshold chosen by cross-validation grouped by review. A label that is too rare
 in the corpus to learn (:data:`MIN_POSITIVES`) or whose cross-validated F1 stays
@@ -71,8 +73,9 @@ class GoalHeads:
     thresholds: FloatArray  # labels
     positives: npt.NDArray[np.int64]  # coded positive sentences per label
     cv_f1: FloatArray  # cross-validated F1 per label at its threshold
-    #: sentiment: a three-class (−1, 0, +1) logistic regression
-    sentiment_coef: FloatArray  # 3 × dim
+    #: sentiment: a three-class (−1, 0, +1) logistic regression on the embedding
+    #: and the emotion features side by side
+    sentiment_coef: FloatArray  # 3 × (2 · dim)
     sentiment_intercept: FloatArray  # 3
     encoder: str
     version: str
@@ -143,28 +146,38 @@ class GoalHeads:
         out: npt.NDArray[np.bool_] = (probabilities >= self.thresholds) & mask
         return out
 
-    def sentiment_probabilities(self, embeddings: npt.ArrayLike) -> FloatArray:
+    def sentiment_probabilities(
+        self, embeddings: npt.ArrayLike, emotion_features: npt.ArrayLike
+    ) -> FloatArray:
         """P(negative), P(neutral), P(positive) per row."""
-        z = np.asarray(embeddings, dtype=np.float64) @ self.sentiment_coef.T
+        x = np.hstack([np.asarray(embeddings, dtype=np.float64),
+                       np.asarray(emotion_features, dtype=np.float64)])  # fmt: skip
+        z = x @ self.sentiment_coef.T
         z = z + self.sentiment_intercept
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         out: FloatArray = p / p.sum(axis=1, keepdims=True)
         return out
 
-    def sentiment(self, embeddings: npt.ArrayLike) -> FloatArray:
+    def sentiment(self, embeddings: npt.ArrayLike, emotion_features: npt.ArrayLike) -> FloatArray:
         """Business sentiment per row: P(positive) − P(negative), in −1 … 1."""
-        p = self.sentiment_probabilities(embeddings)
+        p = self.sentiment_probabilities(embeddings, emotion_features)
         out: FloatArray = p[:, 2] - p[:, 0]
         return out
 
     def adapt(
-        self, label: str, embeddings: npt.ArrayLike, values: npt.ArrayLike, *, strength: float = 1.0
+        self,
+        label: str,
+        embeddings: npt.ArrayLike,
+        values: npt.ArrayLike,
+        *,
+        strength: float = 0.25,
     ) -> GoalHeads:
         """The heads with ``label``'s regression refitted on the user's examples
         (``values`` 0/1), pulled towards the trained weights (an L2 penalty of
-        ``strength`` on the distance to them): a few examples nudge the head, many
-        move it. Threshold and learned status stay."""
+        ``strength`` on the distance to them; 0.25 is the training's own penalty,
+        ``1 / (2C)`` with C = 2): a few examples nudge the head, many move it.
+        Threshold and learned status stay."""
         from scipy.optimize import minimize
 
         j = self.labels.index(label)

@@ -1,4 +1,5 @@
-"""Scoring: one encoding per comment, every head on it."""
+"""Scoring: each comment split into sentences, each distinct sentence encoded
+once, every head on it, the sentence scores rolled up to the comment."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend, textstore
 from b2bcx.text.encoder import Encoder, MiniLM, default_encoder
+from b2bcx.text.goals import LEVELS, GoalHeads
 from b2bcx.text.heads import EmotionHead, SeedHeads, seed_examples
 from b2bcx.text.labels import (
     COGNITIVE,
@@ -29,16 +31,16 @@ from b2bcx.text.labels import (
     SENTIMENT_MAP,
     VALUE_PROPOSITIONS,
 )
+from b2bcx.text.sentences import comment_sentences
 
 #: Version of the heads and the scoring rules; part of the stored model name.
-HEADS_VERSION = "1"
+HEADS_VERSION = "2"
 #: A comment matches a touchpoint when its similarity to the touchpoint's
 #: description (name and cues) reaches this (cosine, MiniLM space).
 TOUCHPOINT_MATCH = 0.35
 BATCH = 512
 
 _EMO = {e: i for i, e in enumerate(EMOTIONS)}
-_VP_GOALS = {v: [g for g, (_, vv) in GOALS.items() if vv == v] for v in VALUE_PROPOSITIONS}
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,57 @@ class Catalogue:
         return out
 
 
+#: Emotions whose probability a clearly positive business sentence scales down
+#: (Google's negative sentiment group): see :func:`gate_emotions`.
+_NEGATIVE_EMOTIONS = np.array([_EMO[e] for e in SENTIMENT_MAP["negative"]])
+
+
+def gate_emotions(probabilities: npt.ArrayLike, positive: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """GoEmotions probabilities recalibrated for business text: each negative
+    emotion's probability times ``1 − P(positive)`` of the business sentiment
+    head, so praise ("the reports are killer") is not read as disgust or fear
+    (GoEmotions is Reddit). Other emotions are unchanged.
+
+    >>> gate_emotions(np.full((1, 28), 0.5), [0.9])[0, [_EMO["disgust"], _EMO["joy"]]]
+    array([0.05, 0.5 ])
+    """
+    p = np.array(probabilities, dtype=np.float64)
+    keep = 1.0 - np.asarray(positive, dtype=np.float64)
+    p[:, _NEGATIVE_EMOTIONS] *= keep[:, None]
+    return p
+
+
+@dataclass(frozen=True)
+class SentenceScores:
+    """Every head on each distinct sentence of a batch (rows align with ``texts``)."""
+
+    texts: tuple[str, ...]
+    embeddings: npt.NDArray[np.float32]
+    goal_probabilities: npt.NDArray[np.float64]  # sentences × GOAL_HEAD_LABELS
+    goal_decided: npt.NDArray[np.bool_]
+    sentiment: npt.NDArray[np.float64]  # P(positive) − P(negative)
+    emotions: npt.NDArray[np.float64]  # gated GoEmotions probabilities
+    emotions_raw: npt.NDArray[np.float64]  # as the GoEmotions head gives them
+    emotion_labels: tuple[tuple[str, ...], ...]
+    seeds: npt.NDArray[np.float64]  # sentences × SEED_LABELS (effort, cognitive)
+
+
 class TextModel:
-    """The encoder with every head; ``score`` turns texts into the contract objects."""
+    """The encoder with every head; ``score`` turns texts into the contract objects.
+
+    A comment is split into sentences (:func:`~b2bcx.text.sentences.comment_sentences`);
+    each distinct sentence of a batch is encoded once and scored by every head,
+    and the sentence scores are rolled up to the comment (docs/text.md):
+
+    - a goal, value proposition or level is decided for the comment when any
+      sentence carries it; its probability is the highest of its sentences;
+    - sentiment is the mean of the sentence sentiments (business sentiment head),
+      so the praise in one sentence and the complaint in the next both count;
+    - effort and cognitive judgements: the highest of the sentences;
+    - emotions: per label the highest probability of the sentences; the decided
+      labels are the union of the sentences' (``neutral`` only when nothing else);
+    - the stored comment embedding is the normalized mean of its sentences'.
+    """
 
     def __init__(
         self,
@@ -96,12 +147,14 @@ class TextModel:
         *,
         emotion_head: EmotionHead | None = None,
         user_labels: pd.DataFrame | None = None,
+        goal_heads: GoalHeads | None = None,
     ) -> None:
         self.encoder = encoder or default_encoder()
         self.emotions = emotion_head or EmotionHead.load()
         if self.emotions.branch and isinstance(self.encoder, MiniLM):
             # the head reads the fine-tuned last layer: run it beside the packaged one
             self.encoder.use_branch(self.emotions.branch)
+        goals = goal_heads or GoalHeads.load()
         examples = seed_examples()
         extra: list[tuple[str, str, int]] = []
         extra_emb = None
@@ -111,6 +164,14 @@ class TextModel:
             extra_emb = self.encoder.encode([t for t, _, _ in extra])
         self.seeds = SeedHeads.fit(self.encoder.encode([t for t, _ in examples]), examples,
                                    extra=extra, extra_embeddings=extra_emb)  # fmt: skip
+        for label in GOALS:  # the user's goal examples adapt the trained goal heads
+            mine = [k for k, (_, lab, _) in enumerate(extra) if lab == label]
+            if mine and extra_emb is not None:
+                goals = goals.adapt(label, np.asarray(extra_emb)[mine],
+                                    [extra[k][2] for k in mine])  # fmt: skip
+        self.goals = goals
+        self.not_learned = {g: why for g, why in goals.not_learned().items() if g in GOALS}
+        self._col = {lab: i for i, lab in enumerate(goals.labels)}
         self.user_examples = len(extra)
         self._labels_tag = ""
         if extra:
@@ -122,10 +183,10 @@ class TextModel:
         """Encoder and heads version (and a digest of the user's labelled examples),
         stored with every score: a new name makes ``analyze`` rescore everything."""
         base = f"{self.encoder.name}+heads{HEADS_VERSION}+{self.emotions.version}"
-        return base + self._labels_tag
+        return f"{base}+{self.goals.version}{self._labels_tag}"
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed texts once (the stored sentence embeddings)."""
+        """Embed texts once (sentence embeddings of the texts as they are)."""
         return self.encode_views(texts)[0]
 
     def encode_views(
@@ -140,6 +201,133 @@ class TextModel:
         emb = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
         return emb, emb
 
+    def score_sentences(
+        self,
+        texts: Sequence[str],
+        embeddings: npt.ArrayLike | None = None,
+        emotion_features: npt.ArrayLike | None = None,
+    ) -> SentenceScores:
+        """Every head on each of ``texts`` taken as one unit (encoded here unless
+        ``embeddings`` are given; the emotion head reads ``emotion_features``, else
+        the embeddings)."""
+        if embeddings is None:
+            emb, emo_features = self.encode_views(texts)
+        else:
+            emb = np.asarray(embeddings, dtype=np.float32)
+            emo_features = emb if emotion_features is None else np.asarray(emotion_features)
+        e = np.asarray(emb, dtype=np.float64)
+        probs = self.goals.predict(e)
+        sentiment_p = self.goals.sentiment_probabilities(e, emo_features)
+        raw = self.emotions.predict(emo_features)
+        gated = gate_emotions(raw, sentiment_p[:, 2])
+        decided = tuple(tuple(x) for x in self.emotions.decide(gated))
+        return SentenceScores(tuple(texts), emb, probs, self.goals.decide(probs),
+                              sentiment_p[:, 2] - sentiment_p[:, 0], gated, raw, decided,
+                              self.seeds.predict(e))  # fmt: skip
+
+    def score_comments(
+        self,
+        texts: Sequence[str],
+        *,
+        catalogue: Catalogue | None = None,
+        explain: bool = True,
+    ) -> tuple[list[dict[str, Any]], npt.NDArray[np.float32], int]:
+        """Score comments sentence by sentence (class docstring): the contract
+        objects, the comment embeddings (normalized mean of their sentences') and
+        how many distinct sentences were encoded."""
+        units = [comment_sentences(t) for t in texts]
+        first: dict[str, int] = {}
+        for sents in units:
+            for sent in sents:
+                first.setdefault(sent, len(first))
+        scored = self.score_sentences(list(first))
+        rows_of = [[first[sent] for sent in sents] for sents in units]
+        dim = scored.embeddings.shape[1] if len(first) else self.encoder.dim
+        comment_emb = np.zeros((len(texts), dim), dtype=np.float32)
+        for i, rows in enumerate(rows_of):
+            v = scored.embeddings[rows].mean(axis=0)
+            norm = float(np.linalg.norm(v))
+            comment_emb[i] = v / norm if norm > 0 else v
+        matches = (catalogue.match(comment_emb, texts) if catalogue is not None
+                   else [(None, 0.0, None)] * len(texts))  # fmt: skip
+        out = [self._rollup(scored, rows, units[i], matches[i], explain)
+               for i, rows in enumerate(rows_of)]  # fmt: skip
+        return out, comment_emb, len(first)
+
+    def _rollup(
+        self,
+        s: SentenceScores,
+        rows: list[int],
+        sentences: list[str],
+        match: tuple[str | None, float, str | None],
+        explain: bool,
+    ) -> dict[str, Any]:
+        """One comment's object from its sentences' scores."""
+        col = self._col
+        seed_col = {lab: i for i, lab in enumerate(self.seeds.labels)}
+        probs = s.goal_probabilities[rows]
+        decided = s.goal_decided[rows]
+        top = probs.max(axis=0)
+        p = s.emotions[rows].max(axis=0)
+        labels_set = {x for r in rows for x in s.emotion_labels[r]}
+        if len(labels_set) > 1:
+            labels_set.discard("neutral")
+        labels = [e for e in EMOTIONS if e in labels_set]
+        ekman = {k: float(max(p[_EMO[x]] for x in EKMAN_MAP[k])) for k in EKMAN}
+        ekman_labels = [k for k in EKMAN if any(x in EKMAN_MAP[k] for x in labels)]
+        sent = s.sentiment[rows]
+        seeds = s.seeds[rows].max(axis=0)
+        goals = {g: float(top[col[g]]) for g in GOALS}
+        goal_labels = [g for g in GOALS if decided[:, col[g]].any()]
+        vp = {v: float(top[col[f"vp:{v}"]]) for v in VALUE_PROPOSITIONS}
+        levels = {lvl: float(top[col[f"level:{lvl}"]]) for lvl in LEVELS}
+        groups = {k: float(sum(p[_EMO[x]] for x in v)) for k, v in SENTIMENT_MAP.items()}
+        total = sum(groups.values()) + float(p[_EMO["neutral"]])
+        tp, tp_score, stage = match
+        row: dict[str, Any] = {
+            "sentiment": round(float(np.clip(sent.mean(), -1, 1)), 4),
+            "emotions": {k: round(float(p[j]), 4) for j, k in enumerate(EMOTIONS)},
+            "ekman": {k: round(v, 4) for k, v in ekman.items()},
+            "goals": {k: round(v, 4) for k, v in goals.items()},
+            "value_proposition": {k: round(v, 4) for k, v in vp.items()},
+            "goal_level": {k: round(v, 4) for k, v in levels.items()},
+            "effort": round(float(seeds[seed_col["effort"]]), 4),
+            "cognitive": {c: round(float(seeds[seed_col[f"cognitive:{c}"]]), 4)
+                          for c in COGNITIVE},
+            "emotion_labels": labels,
+            "ekman_labels": ekman_labels,
+            "touchpoint": {"touchpoint_id": tp, "score": round(tp_score, 4), "stage": stage},
+            "goal_labels": goal_labels,
+            "value_proposition_labels": [v for v in VALUE_PROPOSITIONS
+                                         if decided[:, col[f"vp:{v}"]].any()],
+            "goal_level_labels": [lvl for lvl in LEVELS
+                                  if decided[:, col[f"level:{lvl}"]].any()],
+            "goals_not_learned": dict(self.not_learned),
+            "emotion_sentiment": round(
+                (groups["positive"] - groups["negative"]) / total if total > 0 else 0.0, 4),
+            "sentences": [
+                {"text": text, "sentiment": round(float(s.sentiment[r]), 4),
+                 "goal_labels": [g for g in GOALS if s.goal_decided[r, col[g]]],
+                 "effort": round(float(s.seeds[r, seed_col["effort"]]), 4),
+                 "emotion_labels": list(s.emotion_labels[r])}
+                for text, r in zip(sentences, rows, strict=True)
+            ],
+        }  # fmt: skip
+        if explain:
+            top_goal = max(goals, key=goals.__getitem__)
+            carrier = sentences[int(probs[:, col[top_goal]].argmax())]
+            top_emo = sorted(range(len(EMOTIONS)), key=lambda j: -p[j])[:2]
+            low = int(sent.argmin())
+            row["explanation"] = {
+                "emotions": ", ".join(f"{EMOTIONS[j]} {p[j]:.2f}" for j in top_emo),
+                "goal": f"{top_goal} {goals[top_goal]:.2f}, in the sentence '{carrier}'"
+                        + (f" ({top_goal}: {self.not_learned[top_goal]})"
+                           if top_goal in self.not_learned else ""),
+                "sentiment": f"mean of {len(rows)} sentence sentiment(s); lowest "
+                             f"{sent[low]:+.2f}: '{sentences[low]}'",
+            }  # fmt: skip
+        return row
+
     def score_embeddings(
         self,
         embeddings: npt.ArrayLike,
@@ -149,69 +337,22 @@ class TextModel:
         explain: bool = True,
         emotion_features: npt.ArrayLike | None = None,
     ) -> list[dict[str, Any]]:
-        """Every head on embeddings of ``texts`` → one dict per text.
+        """Every head on given embeddings of ``texts``, each text taken as one
+        sentence (no splitting) → one dict per text.
 
         ``emotion_features`` are what the emotion head reads (from
         :meth:`encode_views`); without them it reads the embeddings.
         """
-        e = np.asarray(embeddings, dtype=np.float64)
-        emo = self.emotions.predict(e if emotion_features is None else emotion_features)
-        decided = self.emotions.decide(emo)
-        seeds = self.seeds.predict(e)
-        col = {lab: i for i, lab in enumerate(self.seeds.labels)}
-        matches = (
-            catalogue.match(e, texts) if catalogue is not None else [(None, 0.0, None)] * len(texts)
-        )
-        nearest = {g: self.seeds.nearest(e, g) for g in GOALS} if explain else {}
-        out = []
-        for i in range(len(texts)):
-            p = emo[i]
-            groups = {k: float(sum(p[_EMO[x]] for x in v)) for k, v in SENTIMENT_MAP.items()}
-            total = sum(groups.values()) + float(p[_EMO["neutral"]])
-            sentiment = (groups["positive"] - groups["negative"]) / total if total > 0 else 0.0
-            ekman = {k: float(max(p[_EMO[x]] for x in EKMAN_MAP[k])) for k in EKMAN}
-            labels = decided[i]
-            ekman_labels = sorted({k for k in EKMAN for x in labels if x in EKMAN_MAP[k]},
-                                  key=EKMAN.index)  # fmt: skip
-            goals = {g: float(seeds[i, col[g]]) for g in GOALS}
-            vp = {v: 1.0 - float(np.prod([1.0 - goals[g] for g in _VP_GOALS[v]]))
-                  for v in VALUE_PROPOSITIONS}  # fmt: skip
-            levels = {lvl: max(goals[g] for g, (gl, _) in GOALS.items() if gl == lvl)
-                      for lvl in ("organizational", "individual")}  # fmt: skip
-            tp, tp_score, stage = matches[i]
-            row: dict[str, Any] = {
-                "sentiment": round(float(np.clip(sentiment, -1, 1)), 4),
-                "emotions": {k: round(float(p[j]), 4) for j, k in enumerate(EMOTIONS)},
-                "ekman": {k: round(v, 4) for k, v in ekman.items()},
-                "goals": {k: round(v, 4) for k, v in goals.items()},
-                "value_proposition": {k: round(v, 4) for k, v in vp.items()},
-                "goal_level": {k: round(v, 4) for k, v in levels.items()},
-                "effort": round(float(seeds[i, col["effort"]]), 4),
-                "cognitive": {c: round(float(seeds[i, col[f"cognitive:{c}"]]), 4)
-                              for c in COGNITIVE},
-                "emotion_labels": labels,
-                "ekman_labels": ekman_labels,
-                "touchpoint": {"touchpoint_id": tp, "score": round(tp_score, 4), "stage": stage},
-            }  # fmt: skip
-            if explain:
-                top_goal = max(goals, key=goals.__getitem__)
-                top_emo = sorted(range(len(EMOTIONS)), key=lambda j: -p[j])[:2]
-                row["explanation"] = {
-                    "emotions": ", ".join(f"{EMOTIONS[j]} {p[j]:.2f}" for j in top_emo),
-                    "goal": f"{top_goal} {goals[top_goal]:.2f}, closest seed: "
-                            f"'{nearest[top_goal][i]}'",
-                    "sentiment": f"positive {groups['positive']:.2f} vs negative "
-                                 f"{groups['negative']:.2f} of all emotion evidence",
-                }  # fmt: skip
-            out.append(row)
-        return out
+        s = self.score_sentences(texts, embeddings, emotion_features)
+        matches = (catalogue.match(s.embeddings, texts) if catalogue is not None
+                   else [(None, 0.0, None)] * len(texts))  # fmt: skip
+        return [self._rollup(s, [i], [t], matches[i], explain) for i, t in enumerate(texts)]
 
     def score(
         self, texts: Sequence[str], *, catalogue: Catalogue | None = None
     ) -> list[dict[str, Any]]:
-        """Encode and score ``texts``."""
-        emb, emo = self.encode_views(texts)
-        return self.score_embeddings(emb, texts, catalogue=catalogue, emotion_features=emo)
+        """Score ``texts`` sentence by sentence (the objects of ``b2bcx text score``)."""
+        return self.score_comments(texts, catalogue=catalogue)[0]
 
 
 def score_texts(
@@ -228,7 +369,7 @@ class AnalyzeResult:
     model: str
     scored: int
     seconds: float
-    #: distinct texts encoded (equal comments are encoded once)
+    #: distinct sentences encoded (equal sentences are encoded once)
     encoded: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -292,16 +433,14 @@ def score_batch(
     """Score one batch of comments as stored: each distinct text encoded once.
 
     Returns the ``text_scores`` rows, the ``text_embeddings`` rows and how many
-    distinct texts were encoded (``analyze`` here, the Spark job per partition).
+    distinct sentences were encoded (``analyze`` here, the Spark job per partition).
     """
     first: dict[str, int] = {}
     inverse = [first.setdefault(t, len(first)) for t in texts]
     distinct = list(first)
-    emb, emo = model.encode_views(distinct)
-    scored = model.score_embeddings(emb, distinct, catalogue=catalogue, explain=False,
-                                    emotion_features=emo)  # fmt: skip
+    scored, emb, sentences = model.score_comments(distinct, catalogue=catalogue, explain=False)
     scores = _scores_table(model.name, ids, [scored[j] for j in inverse])
-    return scores, _embeddings_table(model.encoder.name, ids, emb[inverse]), len(distinct)
+    return scores, _embeddings_table(model.encoder.name, ids, emb[inverse]), sentences
 
 
 def _scores_table(model: str, ids: list[str], rows: list[dict[str, Any]]) -> pa.Table:
@@ -320,7 +459,18 @@ def _scores_table(model: str, ids: list[str], rows: list[dict[str, Any]]) -> pa.
     cols["touchpoint_score"] = [r["touchpoint"]["score"] for r in rows]
     cols["stage"] = [r["touchpoint"]["stage"] for r in rows]
     cols["topic_id"] = pa.array([None] * len(ids), pa.int64())
+    # the sentences with what each carries (quoted by text_insights); stored where
+    # the workspace has the column (migration 9)
+    cols["sentences"] = [json.dumps(_stored_sentences(r), ensure_ascii=False) for r in rows]
     return pa.table(cols)
+
+
+def _stored_sentences(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comment's sentences as stored: text, sentiment, decided goals and
+    emotions, effort."""
+    return [{"text": s["text"], "sentiment": s["sentiment"], "goals": s["goal_labels"],
+             "emotions": s["emotion_labels"], "effort": s["effort"]}
+            for s in row["sentences"]]  # fmt: skip
 
 
 def _embeddings_table(model: str, ids: list[str], emb: npt.NDArray[np.float32]) -> pa.Table:

@@ -43,7 +43,8 @@ def _score_partition(
             ids = part.interaction_id.astype(str).tolist()
             texts = part.comment.astype(str).tolist()
             scores, vectors, _ = score_batch(model, ids, texts, catalogue)
-            out = scores.to_pandas()
+            # the Parquet folder keeps the migration-3 columns (no ``sentences``)
+            out = scores.select(list(schema.TEXT_SCORES_SCHEMA.names)).to_pandas()
             out["embedding"] = vectors.column("embedding").to_pylist()
             out["embedding_model"] = model.encoder.name
             yield out

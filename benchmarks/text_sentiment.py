@@ -1,0 +1,221 @@
+"""Sentiment on business text, side by side in one run (issue 20, item 4):
+VADER, the GoEmotions-based sentiment b2bcx shipped before, and the business
+sentiment head trained on the coded G2 sentences.
+
+- **Sentence AUC**: positive (+1) against negative (−1) coded sentences
+  (``scripts/text_corpus.py corpus``); the new head is scored on held-out folds
+  (5 folds grouped by review, retrained in each), VADER and GoEmotions need no
+  training on the corpus.
+- **Review level**: each G2 review with an NPS answer scored as a whole, with
+  Spearman's ρ against the reviewer's own 0–10 recommend score and the AUC of a
+  promoter's review reading more positive than a detractor's. The new head's
+  review score is the mean of its sentences' scores (the comment roll-up of
+  ``text analyze``), each review scored by heads trained on folds without it
+  (grouped by review, so no review is scored by a head that saw its sentences).
+- **Emotions on praise**: the share of positive coded sentences with disgust or
+  fear among their decided GoEmotions labels, before and after the gate by the
+  business sentiment (``b2bcx.text.model.gate_emotions``), and the share of
+  negative sentences that keep a negative emotion.
+
+Usage::
+
+    python benchmarks/text_sentiment.py --out benchmarks/results/text_sentiment.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from text_corpus import FIELDS, SHARED, corpus, sentences  # noqa: E402
+from train_goals import folds, sentiment_model  # noqa: E402
+
+from b2bcx.text.heads import EmotionHead  # noqa: E402
+from b2bcx.text.labels import EMOTIONS, SENTIMENT_MAP  # noqa: E402
+from b2bcx.text.model import gate_emotions  # noqa: E402
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties half (Mann–Whitney)."""
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg)))
+
+
+def emotion_sentiment(p: np.ndarray) -> np.ndarray:
+    """The GoEmotions sentiment b2bcx shipped before: (Σ positive − Σ negative) /
+    (Σ all groups + neutral) of the emotion probabilities."""
+    idx = {k: [EMOTIONS.index(e) for e in v] for k, v in SENTIMENT_MAP.items()}
+    pos, neg = p[:, idx["positive"]].sum(1), p[:, idx["negative"]].sum(1)
+    total = sum(p[:, v].sum(1) for v in idx.values()) + p[:, EMOTIONS.index("neutral")]
+    out: np.ndarray = np.where(total > 0, (pos - neg) / np.maximum(total, 1e-12), 0.0)
+    return out
+
+
+def review_stats(score: np.ndarray, nps: np.ndarray) -> dict[str, object]:
+    """ρ with NPS, promoter-vs-detractor AUC, group means."""
+    from scipy.stats import spearmanr
+
+    rho, p = spearmanr(score, nps)
+    promoter, detractor = score[nps >= 9], score[nps <= 6]
+    return {"spearman_rho": round(float(rho), 3), "p": float(p),
+            "auc_promoter_over_detractor": round(auc(promoter, detractor), 3),
+            "mean": {"detractor": round(float(detractor.mean()), 3),
+                     "passive": round(float(score[(nps >= 7) & (nps <= 8)].mean()), 3),
+                     "promoter": round(float(promoter.mean()), 3)}}  # fmt: skip
+
+
+def features(texts: list[str], ids: list[str], cache: Path | None) -> tuple[np.ndarray, ...]:
+    """Embeddings and emotion features of ``texts`` (cached by id)."""
+    if cache is not None and cache.exists():
+        d = np.load(cache)
+        have = {s: k for k, s in enumerate(d["ids"])}
+        if "emo" in d and all(i in have for i in ids):
+            rows = [have[i] for i in ids]
+            return d["emb"][rows].astype(np.float64), d["emo"][rows].astype(np.float64)
+    from b2bcx.text.encoder import MiniLM
+
+    enc = MiniLM(threads=2)
+    enc.use_branch(EmotionHead.load().branch)
+    emb, emo = enc.encode_views(texts)
+    if cache is not None:
+        np.savez(cache, ids=np.array(ids), emb=emb, emo=emo)
+    return emb.astype(np.float64), emo.astype(np.float64)
+
+
+def main() -> None:
+    """Run every comparison and write the results."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED)
+    parser.add_argument("--cache", type=Path, default=None, help="sentence features (.npz)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results"
+                        / "text_sentiment.json")  # fmt: skip
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    vader = SentimentIntensityAnalyzer()
+    head = EmotionHead.load()
+    every = list(sentences(args.data))
+    ids = [r["sentence_id"] for r in every]
+    emb, emo = features([r["sentence"] for r in every], ids, args.cache)
+    row_of = {i: k for k, i in enumerate(ids)}
+    coded = corpus(args.data)
+    c_rows = np.array([row_of[r["sentence_id"]] for r in coded])
+    s = np.array([int(r["sentiment"]) for r in coded])
+    c_groups = np.array([r["review_id"] for r in coded])
+    x_all = np.hstack([emb, emo])
+    # held-out business sentiment for the coded sentences, and out-of-fold heads for reviews
+    new_coded = np.zeros(len(coded))
+    new_all = np.zeros(len(every))
+    heldout_pos = np.zeros(len(every))  # held-out P(positive) of the coded sentences
+    review_of = np.array([r["review_id"] for r in every])
+    for tr, te in folds(c_groups):
+        m = sentiment_model().fit(x_all[c_rows[tr]], s[tr])
+        pr = m.predict_proba(x_all[c_rows[te]])
+        new_coded[te] = pr[:, 2] - pr[:, 0]
+        heldout_pos[c_rows[te]] = pr[:, 2]
+        held_reviews = set(c_groups[te].tolist())
+        mask = np.array([rv in held_reviews for rv in review_of])
+        pa = m.predict_proba(x_all[mask])
+        new_all[mask] = pa[:, 2] - pa[:, 0]
+    trained = set(c_groups.tolist())
+    rest = np.array([rv not in trained for rv in review_of])
+    if rest.any():  # reviews with no coded sentence: a head trained on all coded sentences
+        m = sentiment_model().fit(x_all[c_rows], s)
+        pa = m.predict_proba(x_all[rest])
+        new_all[rest] = pa[:, 2] - pa[:, 0]
+    raw = head.predict(emo)
+    goemo_all = emotion_sentiment(raw)
+    vader_all = np.array([vader.polarity_scores(r["sentence"])["compound"] for r in every])
+    pn = s != 0
+    sentence_auc = {
+        name: round(auc(v[c_rows][pn][s[pn] > 0], v[c_rows][pn][s[pn] < 0]), 4)
+        for name, v in (("vader", vader_all), ("goemotions_before", goemo_all))
+    }
+    sentence_auc["business_head_heldout"] = round(
+        auc(new_coded[pn][s[pn] > 0], new_coded[pn][s[pn] < 0]), 4
+    )
+    # review level
+    with args.data.open(encoding="utf-8", newline="") as handle:
+        reviews = [r for r in csv.DictReader(handle) if (r.get("ans_nps") or "").strip()]
+    whole = [". ".join((r.get(f) or "").strip() for f in FIELDS if (r.get(f) or "").strip())
+             for r in reviews]  # fmt: skip
+    nps = np.array([float(r["ans_nps"]) for r in reviews])
+    from b2bcx.text.encoder import MiniLM
+
+    enc = MiniLM(threads=2)
+    enc.use_branch(head.branch)
+    _, whole_emo = enc.encode_views(whole)
+    by_review: dict[str, list[int]] = {}
+    for k, rv in enumerate(review_of):
+        by_review.setdefault(str(rv), []).append(k)
+    keep = [j for j, r in enumerate(reviews) if r["review_id"] in by_review]
+    nps_k = nps[keep]
+
+    def mean_of(v: np.ndarray) -> np.ndarray:
+        return np.array([v[by_review[reviews[j]["review_id"]]].mean() for j in keep])
+
+    review = {
+        "reviews": len(keep),
+        "nps_counts": {"detractor": int((nps_k <= 6).sum()),
+                       "passive": int(((nps_k >= 7) & (nps_k <= 8)).sum()),
+                       "promoter": int((nps_k >= 9).sum())},
+        "vader_whole_review": review_stats(
+            np.array([vader.polarity_scores(whole[j])["compound"] for j in keep]), nps_k),
+        "vader_sentence_mean": review_stats(mean_of(vader_all), nps_k),
+        "goemotions_before_whole_review": review_stats(
+            emotion_sentiment(head.predict(whole_emo))[keep], nps_k),
+        "goemotions_sentence_mean": review_stats(mean_of(goemo_all), nps_k),
+        "business_head_sentence_mean_heldout": review_stats(mean_of(new_all), nps_k),
+    }  # fmt: skip
+    # emotions on praise, before and after the gate
+    from b2bcx.text.goals import GoalHeads
+
+    shipped = GoalHeads.load()
+    p_pos = shipped.sentiment_probabilities(emb, emo)[:, 2]
+    gated = gate_emotions(raw, p_pos)
+    # the gate with held-out sentiment for the coded sentences (the shipped head saw them)
+    gated_heldout = gate_emotions(raw, heldout_pos)
+    negative = [EMOTIONS.index(e) for e in SENTIMENT_MAP["negative"]]
+    disgust_fear = [EMOTIONS.index("disgust"), EMOTIONS.index("fear")]
+
+    def shares(p: np.ndarray) -> dict[str, float]:
+        decided = p[c_rows] >= head.thresholds
+        return {
+            "positive_with_disgust_or_fear": round(float(decided[s > 0][:, disgust_fear]
+                                                         .any(1).mean()), 4),
+            "positive_with_any_negative_emotion": round(float(decided[s > 0][:, negative]
+                                                              .any(1).mean()), 4),
+            "negative_with_any_negative_emotion": round(float(decided[s < 0][:, negative]
+                                                              .any(1).mean()), 4),
+        }  # fmt: skip
+
+    emotions = {"before": shares(raw), "after_gate_heldout_sentiment": shares(gated_heldout),
+                "after_gate_shipped_head": shares(gated)}  # fmt: skip
+    result = {
+        "coded_sentences": len(coded),
+        "coded_counts": {str(k): int((s == k).sum()) for k in (-1, 0, 1)},
+        "sentence_auc_positive_vs_negative": sentence_auc,
+        "review_level": review,
+        "emotions_on_coded_sentences": emotions,
+        "vader": "vaderSentiment 3.3 compound score",
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
