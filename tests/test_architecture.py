@@ -51,15 +51,16 @@ ALLOWED: dict[str, frozenset[str]] = {
         | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx"}
         | {"server", "api", "web", "cases"}
     ),
+    # the REST API and the dashboard read results and records only through the
+    # server; they take no storage, bundle, demo or text internals
     "api": frozenset(
-        _ANALYTICS - {"storage"}
-        | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "server"}
-        | {"cases"}
+        _CORE
+        | {"model", "measures", "strategy", "cases", "server", "analyses", "workspace", "b2bcx"}
     ),
     "web": frozenset(
-        _ANALYTICS - {"storage"}
-        | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx", "server"}
-        | {"cases"}
+        _CORE
+        | {"model", "measures", "diagnose", "strategy", "cases", "report", "server", "analyses"}
+        | {"workspace", "b2bcx"}
     ),
     # the package root re-exports the public API
     "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace", "analyses"}),
@@ -156,3 +157,85 @@ def test_all_lists_exactly_the_public_names() -> None:
     }
     missing = public - set(b2bcx.__all__)
     assert not missing, f"public names missing from b2bcx.__all__: {sorted(missing)}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_imports(paths: list[Path]) -> dict[str, set[str]]:
+    """Module → the b2bcx modules it imports anywhere (also inside functions)."""
+    names = {_module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {name: set() for name in names}
+    for name, path in names.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, *([node.module] if node.module else [])])
+                found = [base, *(f"{base}.{a.name}" for a in node.names)]
+            else:
+                continue
+            graph[name] |= {f for f in found if f in names and f != name}
+    return graph
+
+
+def cycles_within_parts(graph: dict[str, set[str]], faces: set[str]) -> list[list[str]]:
+    """Import cycles among the modules of one part (Tarjan's strongly connected
+    components). Imports of a package's face (its ``__init__``, in ``faces``) do
+    not count: a face re-exports its modules, which then may use each other."""
+
+    def part(module: str) -> str:
+        return module.split(".")[1] if "." in module else module
+
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if part(w) != part(v) or w in faces:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_inside_a_part() -> None:
+    paths = sorted(SRC.rglob("*.py"))
+    faces = {_module_name(p) for p in paths if p.name == "__init__.py"}
+    cycles = cycles_within_parts(module_imports(paths), faces)
+    assert not cycles, "import cycles inside a part (move the shared code down):\n" + "\n".join(
+        " ↔ ".join(c) for c in cycles
+    )
+
+
+def test_cycle_check_finds_a_late_import_cycle() -> None:
+    graph = {"b2bcx.cli.a": {"b2bcx.cli.b"}, "b2bcx.cli.b": {"b2bcx.cli.a"}, "b2bcx.cli": set()}
+    assert cycles_within_parts(graph, {"b2bcx.cli"}) == [["b2bcx.cli.a", "b2bcx.cli.b"]]
+    graph = {"b2bcx.cli.a": {"b2bcx.cli"}, "b2bcx.cli": {"b2bcx.cli.a"}}
+    assert cycles_within_parts(graph, {"b2bcx.cli"}) == []

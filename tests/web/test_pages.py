@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 import b2bcx
 from b2bcx.api.app import create_app
+from b2bcx.server.sessions import SESSION_COOKIE, sign, unsign
 from b2bcx.server.settings import load_server_settings
 from b2bcx.server.tokens import create_token, revoke_token
 from b2bcx.web.app import mount_dashboard
-from b2bcx.web.session import SESSION_COOKIE, sign, unsign
 
 
 @pytest.fixture(scope="module")

@@ -28,26 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from b2bcx.errors import B2bcxError, DataRejected
 from b2bcx.server.cases import CaseChangeRefused
+from b2bcx.server.envelope import CODES, envelope
 from b2bcx.server.http import status_of
 from b2bcx.server.uploads import UploadRejected
 
 log = logging.getLogger("b2bcx.api")
-
-#: HTTP status → the default ``code`` of the envelope.
-CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid_request",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "unavailable",
-}
 
 
 class ApiError(Exception):
@@ -83,13 +68,6 @@ class ErrorEnvelope(BaseModel):
     """Every error response of the API."""
 
     error: ErrorBody
-
-
-def envelope(
-    status: int, code: str, message: str, details: list[Any] | None = None
-) -> dict[str, Any]:
-    """The envelope as a dict."""
-    return {"error": {"status": status, "code": code, "message": message, "details": details or []}}
 
 
 def from_library(exc: B2bcxError) -> ApiError:

@@ -20,20 +20,18 @@ ASGI middleware in front of the routes (review finding M1):
 
 from __future__ import annotations
 
-import contextvars
 import json
-import math
 import os
 import shutil
 import tempfile
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+
+from b2bcx.server.requests import AUDITED, FailureLimiter, note_audited
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,61 +53,6 @@ FORM_OVERHEAD = 64 * 1024
 OTHER_WRITE_BYTES = 1024 * 1024
 #: Statuses of a write that the audit log must show even if the route did not record them.
 AUDITED_REFUSALS = frozenset({401, 403, 413, 429})
-
-#: The audit entries the current request's route made (see :func:`note_audited`).
-_AUDITED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
-    "b2bcx_audited", default=None
-)
-
-
-def note_audited() -> None:
-    """Record that the current request wrote its audit entry (the guard then
-    adds none of its own)."""
-    seen = _AUDITED.get()
-    if seen is not None:
-        seen.append(True)
-
-
-class FailureLimiter:
-    """Failed token checks per client address, in memory, over a sliding window.
-
-    Parameters
-    ----------
-    limit:
-        How many failures a client may have within ``window`` seconds; at
-        ``limit`` the client is refused until the oldest one leaves the window.
-    window:
-        The window, in seconds.
-    """
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _prune(self, client: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(client, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, client: str) -> int | None:
-        """Seconds until ``client`` may try a token again; ``None`` if it may now."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._prune(client, now)
-            if len(times) < self.limit:
-                if not times:
-                    self._failures.pop(client, None)
-                return None
-            return max(1, math.ceil(times[0] + self.window - now))
-
-    def fail(self, client: str) -> None:
-        """Count one failed token check of ``client``."""
-        now = time.monotonic()
-        with self._lock:
-            self._prune(client, now).append(now)
 
 
 def client_of(scope: Scope) -> str:
@@ -196,7 +139,7 @@ class WriteGuard:
         is_api = path.startswith("/api/")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         seen: list[bool] = []
-        token_ctx = _AUDITED.set(seen)
+        token_ctx = AUDITED.set(seen)
         outcome: dict[str, Any] = {"status": 500}
         try:
             refusal = await self._refusal(state, scope, headers, path, is_api)
@@ -212,7 +155,7 @@ class WriteGuard:
                 return
             await self._run(scope, receive, send, limit, outcome, is_api)
         finally:
-            _AUDITED.reset(token_ctx)
+            AUDITED.reset(token_ctx)
             status = int(outcome["status"])
             if not seen and (status in AUDITED_REFUSALS or status >= 500):
                 await run_in_threadpool(_audit_refusal, state, scope, path, status)
@@ -308,7 +251,7 @@ def _slow_down(wait: int) -> str:
 
 
 def _cookie(header: str) -> str | None:
-    from b2bcx.web.session import SESSION_COOKIE
+    from b2bcx.server.sessions import SESSION_COOKIE
 
     for part in header.split(";"):
         name, _, value = part.strip().partition("=")
@@ -331,7 +274,7 @@ def _principal_of_token(state: Any, token: str) -> Any:
 
 
 def _session_valid(state: Any, cookie: str | None) -> bool:
-    from b2bcx.web.session import session_principal
+    from b2bcx.server.sessions import session_principal
 
     return session_principal(state, cookie) is not None
 
@@ -358,7 +301,7 @@ async def _answer(
     is_api: bool,
 ) -> None:
     """Answer without reading the body: the API's envelope, or a short page."""
-    from b2bcx.api.errors import CODES, envelope
+    from b2bcx.server.envelope import CODES, envelope
 
     if is_api:
         body = json.dumps(envelope(status, CODES.get(status, "error"), message)).encode("utf-8")

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS
-from b2bcx.server.guard import FailureLimiter, note_audited
 from b2bcx.server.pool import ConnectionPool
+from b2bcx.server.requests import FailureLimiter, note_audited
 from b2bcx.server.results import ResultCache
 from b2bcx.server.settings import ServerSettings, analysis_options, signing_key
 from b2bcx.storage import Backend, authstore

@@ -133,7 +133,7 @@ class AuditedBy:
         self, backend: Backend, *, target: str, status: int, detail: dict[str, Any] | None = None
     ) -> None:
         """Append this write to the audit log."""
-        from b2bcx.server.guard import note_audited
+        from b2bcx.server.requests import note_audited
 
         note_audited()
         authstore.append_audit(

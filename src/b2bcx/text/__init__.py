@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from b2bcx.storage import Backend, textstore
+from b2bcx.text.analysis import analyze
 from b2bcx.text.encoder import Encoder, HashingEncoder, MiniLM, default_encoder
 from b2bcx.text.labels import COGNITIVE, EKMAN, EMOTIONS, GOALS, VALUE_PROPOSITIONS
-from b2bcx.text.model import AnalyzeResult, Catalogue, TextModel, analyze, score_texts
+from b2bcx.text.model import AnalyzeResult, Catalogue, TextModel, score_texts
 from b2bcx.text.topics import topics
 
 

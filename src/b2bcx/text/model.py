@@ -378,7 +378,7 @@ class AnalyzeResult:
                 "seconds": round(self.seconds, 2)}  # fmt: skip
 
 
-def analyze(
+def analyze_local(
     backend: Backend,
     *,
     encoder: Encoder | None = None,
@@ -388,18 +388,9 @@ def analyze(
     """Score every comment not yet scored by this model; store scores and embeddings.
 
     Incremental and safe to re-run: each batch is written in one transaction,
-    and a comment scored before is skipped. On a ``spark://`` workspace the
-    scoring is a Spark job over the partitions (:mod:`b2bcx.text.sparkjob`).
+    and a comment scored before is skipped. A DuckDB or PostgreSQL workspace;
+    :func:`b2bcx.text.analysis.analyze` chooses between this and the Spark job.
     """
-    if backend.kind == "spark":
-        from b2bcx.errors import ConfigurationError
-        from b2bcx.storage.spark import SparkBackend
-        from b2bcx.text.sparkjob import analyze_spark
-
-        assert isinstance(backend, SparkBackend)
-        if limit is not None:
-            raise ConfigurationError("--limit is not available on a Spark workspace")
-        return analyze_spark(backend, encoder=encoder)
     t0 = time.perf_counter()
     progress = progress if progress is not None else NO_PROGRESS
     model = TextModel(encoder, user_labels=textstore.read_labels(backend))

@@ -11,9 +11,9 @@ from fastapi import Depends, HTTPException, Request
 
 from b2bcx.errors import B2bcxError
 from b2bcx.server.http import State, status_of
+from b2bcx.server.sessions import SESSION_COOKIE, session_of
 from b2bcx.server.tokens import Principal, Role
 from b2bcx.server.uploads import UploadRejected
-from b2bcx.web.session import SESSION_COOKIE, session_of
 
 
 class SignInRequired(Exception):

@@ -20,10 +20,10 @@ from b2bcx.cases.model import CaseStatus
 from b2bcx.errors import B2bcxError
 from b2bcx.server.cases import case_view, change_case, find_cases, loop_results
 from b2bcx.server.http import State
+from b2bcx.server.sessions import csrf_ok
 from b2bcx.server.tokens import Principal, Role
 from b2bcx.web.deps import FormError, Visitor, refuse_forged_form
 from b2bcx.web.render import render
-from b2bcx.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 

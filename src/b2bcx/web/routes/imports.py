@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse
 from b2bcx.errors import B2bcxError
 from b2bcx.server.http import State
 from b2bcx.server.records import list_batches
+from b2bcx.server.sessions import csrf_ok
 from b2bcx.server.uploads import import_upload
 from b2bcx.web.deps import AnalystVisitor, FormError, refuse_forged_form
 from b2bcx.web.render import render
-from b2bcx.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 

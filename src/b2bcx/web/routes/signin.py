@@ -9,10 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from b2bcx.server.http import State
-from b2bcx.server.tokens import verify_token
-from b2bcx.web.deps import Visitor
-from b2bcx.web.render import render
-from b2bcx.web.session import (
+from b2bcx.server.sessions import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
     cookie_options,
@@ -22,6 +19,9 @@ from b2bcx.web.session import (
     start_session,
     unsign,
 )
+from b2bcx.server.tokens import verify_token
+from b2bcx.web.deps import Visitor
+from b2bcx.web.render import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse
 
 from b2bcx.errors import B2bcxError
 from b2bcx.server.http import State
+from b2bcx.server.sessions import csrf_ok
 from b2bcx.server.uploads import answers_upload
 from b2bcx.server.views import json_or_reason
 from b2bcx.web.deps import AnalystVisitor, FormError, Visitor, refuse_forged_form
 from b2bcx.web.render import render
-from b2bcx.web.session import csrf_ok
 
 router = APIRouter(include_in_schema=False)
 
