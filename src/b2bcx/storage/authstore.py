@@ -5,7 +5,7 @@
   listings and written to the audit log.
 - ``audit_log``: one row per write made through the API or the dashboard (who,
   what, on which target, with what outcome).
-- ``web_sessions`` (migration 9): one row per dashboard sign-in; the session
+- ``web_sessions`` (migration 8): one row per dashboard sign-in; the session
   cookie names its ``session_id``, and signing out revokes it, so the cookie
   ends on the server too.
 
@@ -75,7 +75,7 @@ def create_tables(backend: Backend) -> None:
 
 
 def create_session_table(backend: Backend) -> None:
-    """Create ``web_sessions`` (migration 9)."""
+    """Create ``web_sessions`` (migration 8)."""
     backend.create_table(SESSIONS_TABLE, SESSIONS_SCHEMA)
 
 
