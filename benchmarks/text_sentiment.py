@@ -15,7 +15,9 @@ sentiment head trained on the coded G2 sentences.
 - **Emotions on praise**: the share of positive coded sentences with disgust or
   fear among their decided GoEmotions labels, before and after the gate by the
   business sentiment (``b2bcx.text.model.gate_emotions``), and the share of
-  negative sentences that keep a negative emotion.
+  negative sentences that keep a negative emotion; and the share of G2 reviews
+  with disgust or fear, the review read at once (before) against the union of
+  its sentences' gated labels (after).
 
 Usage::
 
@@ -191,7 +193,13 @@ def main() -> None:
 
     def shares(p: np.ndarray) -> dict[str, float]:
         decided = p[c_rows] >= head.thresholds
+        praise = p[c_rows][s > 0]
         return {
+            "positive_mean_probability_disgust": round(float(
+                praise[:, EMOTIONS.index("disgust")].mean()), 4),
+            "positive_mean_probability_fear_nervousness": round(float(
+                praise[:, [EMOTIONS.index("fear"), EMOTIONS.index("nervousness")]]
+                .max(1).mean()), 4),
             "positive_with_disgust_or_fear": round(float(decided[s > 0][:, disgust_fear]
                                                          .any(1).mean()), 4),
             "positive_with_any_negative_emotion": round(float(decided[s > 0][:, negative]
@@ -200,8 +208,22 @@ def main() -> None:
                                                               .any(1).mean()), 4),
         }  # fmt: skip
 
-    emotions = {"before": shares(raw), "after_gate_heldout_sentiment": shares(gated_heldout),
-                "after_gate_shipped_head": shares(gated)}  # fmt: skip
+    emotions: dict[str, object] = {
+        "before": shares(raw), "after_gate_heldout_sentiment": shares(gated_heldout),
+        "after_gate_shipped_head": shares(gated)}  # fmt: skip
+    # whole reviews, as the issue saw them: one text scored at once (before) against the
+    # union of its sentences' gated labels (after), share of reviews with disgust or fear
+    whole_labels = head.predict(whole_emo)[keep] >= head.thresholds
+    sentence_labels = gated >= head.thresholds
+    after = np.array([sentence_labels[by_review[reviews[j]["review_id"]]][:, disgust_fear].any()
+                      for j in keep])  # fmt: skip
+    emotions["g2_reviews_with_disgust_or_fear"] = {
+        "before_whole_review": round(float(whole_labels[:, disgust_fear].any(1).mean()), 4),
+        "after_sentences_gated": round(float(after.mean()), 4),
+        "promoters_before": round(float(whole_labels[nps_k >= 9][:, disgust_fear]
+                                        .any(1).mean()), 4),
+        "promoters_after": round(float(after[nps_k >= 9].mean()), 4),
+    }  # fmt: skip
     result = {
         "coded_sentences": len(coded),
         "coded_counts": {str(k): int((s == k).sum()) for k in (-1, 0, 1)},
