@@ -165,6 +165,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (409, "The result is not available from this workspace (yet); the message says why"),
         (422, "Invalid parameters"),
+        (429, "Too many failed token checks from this address; retry after Retry-After seconds"),
         (503, "The workspace cannot be used"),
     )
 }
