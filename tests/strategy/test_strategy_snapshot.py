@@ -43,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
 
 
 def _dump(value: dict[str, Any]) -> str:
-    # the CLI's serialisation (cli/commands._print_json)
+    # the CLI's serialisation (b2bcx.cli.app.print_json)
     return json.dumps(value, indent=2, default=str) + "\n"
 
 
