@@ -1,10 +1,12 @@
 """Dashboard sessions: a signed, HTTP-only, SameSite cookie; CSRF tokens for forms.
 
-A session cookie holds the signing-in token's *id*, a session id, an expiry and
-a CSRF secret, signed with HMAC-SHA256 under the server secret; it never holds
-the token. On every request the token and the session are looked up again:
-revoking a token ends its sessions at once, and signing out revokes the session
-in the workspace (``web_sessions``), so a copy of the cookie is worthless after.
+A session cookie holds the signing-in token's *id* (or, for a person signed in
+with a password or single sign-on, ``user:<login>``: the session's *subject*),
+a session id, an expiry and a CSRF secret, signed with HMAC-SHA256 under the
+server secret; it never holds the token. On every request the token (or user)
+and the session are looked up again: revoking a token or disabling a user ends
+its sessions at once, and signing out revokes the session in the workspace
+(``web_sessions``), so a copy of the cookie is worthless after.
 Forms carry the session's CSRF token in a hidden field; the
 sign-in form (before any session) uses a signed double-submit cookie.
 """
@@ -119,9 +121,10 @@ def end_session(state: AppState, session: Session) -> None:
 
 
 def session_of(state: AppState, cookie: str | None) -> tuple[Session, Principal] | None:
-    """The session of a cookie and its token's principal, if the signature holds,
-    it has not expired, it was not signed out and the token is not revoked."""
-    from b2bcx.server.tokens import principal_of
+    """The session of a cookie and its subject's principal, if the signature
+    holds, it has not expired, it was not signed out and the token is not
+    revoked (the user not disabled)."""
+    from b2bcx.server.users import subject_principal as principal_of
     from b2bcx.storage import authstore
 
     session = read_session(state.key, cookie)

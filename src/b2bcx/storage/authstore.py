@@ -7,7 +7,12 @@
   what, on which target, with what outcome).
 - ``web_sessions`` (migration 8): one row per dashboard sign-in; the session
   cookie names its ``session_id``, and signing out revokes it, so the cookie
-  ends on the server too.
+  ends on the server too. Its ``token_id`` column holds the session's
+  *subject*: a token id, or ``user:<login>`` for a person's account.
+- ``web_users`` (migration 10): the people who sign in to the dashboard with a
+  password or single sign-on: login, display name, the argon2 hash of the
+  password (never the password), role, account scope, the OIDC subject that
+  signs in as them, and when they were made, disabled and last signed in.
 
 The token logic (making, checking, roles) lives in :mod:`b2bcx.api.tokens`;
 this module only holds the SQL.
@@ -65,6 +70,24 @@ SESSIONS_SCHEMA = ibis.schema(
     }
 )
 
+USERS_TABLE = "web_users"
+
+USERS_SCHEMA = ibis.schema(
+    {
+        "login": "string",  # lower case, unique
+        "display_name": "string",
+        "password_hash": "string",  # argon2id (PHC string), NULL for single sign-on only
+        "role": "string",  # viewer | analyst | admin
+        "accounts": "string",  # JSON list of account ids, or NULL for all accounts
+        "oidc_subject": "string",  # "<issuer> <sub>" of the single sign-on identity, or NULL
+        "created_at": "timestamp",
+        "disabled_at": "timestamp",
+        "last_signin_at": "timestamp",
+    }
+)
+
+_USER_COLUMNS = tuple(USERS_SCHEMA.names)
+
 _TOKEN_COLUMNS = ("token_id", "token_hash", "name", "role", "accounts", "created_at", "revoked_at")
 
 
@@ -77,6 +100,11 @@ def create_tables(backend: Backend) -> None:
 def create_session_table(backend: Backend) -> None:
     """Create ``web_sessions`` (migration 8)."""
     backend.create_table(SESSIONS_TABLE, SESSIONS_SCHEMA)
+
+
+def create_users_table(backend: Backend) -> None:
+    """Create ``web_users`` (migration 10)."""
+    backend.create_table(USERS_TABLE, USERS_SCHEMA)
 
 
 def insert_session(
@@ -120,6 +148,25 @@ def revoke_session(backend: Backend, session_id: str) -> bool:
             [_now(), session_id],
         )
     return True
+
+
+def revoke_subject_sessions(backend: Backend, subject: str) -> int:
+    """End every active session of ``subject`` (a token id or ``user:<login>``);
+    returns how many ended."""
+    with backend.transaction():
+        found = backend.execute(
+            f"SELECT count(*) FROM {quote(SESSIONS_TABLE)} "
+            "WHERE token_id = ? AND revoked_at IS NULL",
+            [subject],
+        )
+        count = int(found[0][0]) if found else 0
+        if count:
+            backend.execute(
+                f"UPDATE {quote(SESSIONS_TABLE)} SET revoked_at = ? "
+                "WHERE token_id = ? AND revoked_at IS NULL",
+                [_now(), subject],
+            )
+    return count
 
 
 def _now() -> _dt.datetime:
@@ -190,6 +237,94 @@ def revoke_token(backend: Backend, token_id: str) -> bool:
     return True
 
 
+def _user_row(row: dict[str, Any]) -> dict[str, Any]:
+    accounts = row.get("accounts")
+    return {**row, "accounts": json.loads(accounts) if accounts is not None else None}
+
+
+def insert_user(
+    backend: Backend,
+    *,
+    login: str,
+    display_name: str,
+    password_hash: str | None,
+    role: str,
+    accounts: list[str] | None,
+    oidc_subject: str | None = None,
+) -> dict[str, Any] | None:
+    """Store a new user and return its row; ``None`` if the login (or the OIDC
+    subject) is taken already (checked in the same transaction)."""
+    row: dict[str, Any] = {
+        "login": login,
+        "display_name": display_name,
+        "password_hash": password_hash,
+        "role": role,
+        "accounts": json.dumps(accounts) if accounts is not None else None,
+        "oidc_subject": oidc_subject,
+        "created_at": _now(),
+        "disabled_at": None,
+        "last_signin_at": None,
+    }
+    cols = ", ".join(quote(c) for c in _USER_COLUMNS)
+    marks = ", ".join("?" for _ in _USER_COLUMNS)
+    with backend.transaction():
+        taken = backend.execute(
+            f"SELECT count(*) FROM {quote(USERS_TABLE)} WHERE login = ? OR oidc_subject = ?",
+            [login, oidc_subject],
+        )
+        if taken and taken[0][0]:
+            return None
+        backend.execute(
+            f"INSERT INTO {quote(USERS_TABLE)} ({cols}) VALUES ({marks})",
+            [row[c] for c in _USER_COLUMNS],
+        )
+    return _user_row(row)
+
+
+def get_user(backend: Backend, login: str) -> dict[str, Any] | None:
+    """The row of one user (disabled or not), or ``None``."""
+    rows = backend.fetch_dicts(f"SELECT * FROM {quote(USERS_TABLE)} WHERE login = ?", [login])
+    return _user_row(rows[0]) if rows else None
+
+
+def get_user_by_subject(backend: Backend, oidc_subject: str) -> dict[str, Any] | None:
+    """The user a single sign-on identity signs in as, or ``None``."""
+    rows = backend.fetch_dicts(
+        f"SELECT * FROM {quote(USERS_TABLE)} WHERE oidc_subject = ?", [oidc_subject]
+    )
+    return _user_row(rows[0]) if rows else None
+
+
+def list_users(backend: Backend) -> list[dict[str, Any]]:
+    """Every user, by login (hashes included; callers leave them out)."""
+    rows = backend.fetch_dicts(f"SELECT * FROM {quote(USERS_TABLE)} ORDER BY login")
+    return [_user_row(r) for r in rows]
+
+
+def update_user(backend: Backend, login: str, **values: Any) -> bool:
+    """Set some columns of one user (``accounts`` as a list or ``None``);
+    ``False`` if there is no such user."""
+    unknown = set(values) - set(_USER_COLUMNS) - {"accounts"}
+    if unknown or "login" in values:
+        raise ValueError(f"cannot update {sorted(unknown | ({'login'} & set(values)))}")
+    if not values:
+        return get_user(backend, login) is not None
+    if "accounts" in values:
+        accounts = values["accounts"]
+        values["accounts"] = json.dumps(accounts) if accounts is not None else None
+    sets = ", ".join(f"{quote(c)} = ?" for c in values)
+    with backend.transaction():
+        found = backend.execute(
+            f"SELECT count(*) FROM {quote(USERS_TABLE)} WHERE login = ?", [login]
+        )
+        if not found or not found[0][0]:
+            return False
+        backend.execute(
+            f"UPDATE {quote(USERS_TABLE)} SET {sets} WHERE login = ?", [*values.values(), login]
+        )
+    return True
+
+
 def append_audit(
     backend: Backend,
     *,
@@ -234,15 +369,23 @@ __all__ = [
     "AUDIT_TABLE",
     "SESSIONS_TABLE",
     "TOKENS_TABLE",
+    "USERS_TABLE",
     "append_audit",
     "create_session_table",
     "create_tables",
+    "create_users_table",
     "get_token",
+    "get_user",
+    "get_user_by_subject",
     "insert_session",
     "insert_token",
+    "insert_user",
     "list_tokens",
+    "list_users",
     "read_audit",
     "revoke_session",
+    "revoke_subject_sessions",
     "revoke_token",
     "session_active",
+    "update_user",
 ]

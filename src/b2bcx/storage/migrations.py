@@ -19,7 +19,9 @@ History:
 8. ``web_sessions``: dashboard sessions, revoked at sign-out
    (:mod:`b2bcx.storage.authstore`);
 9. ``text_scores.sentences``: a comment's sentences with what each carries
-   (:mod:`b2bcx.storage.textstore`).
+   (:mod:`b2bcx.storage.textstore`);
+10. ``web_users``: people who sign in with a password (argon2) or single
+    sign-on (:mod:`b2bcx.storage.authstore`).
 
 **A new bundle column needs no migration.** The bundle tables follow
 ``model/tables.py`` on their own: after the numbered migrations, :func:`migrate`
@@ -170,6 +172,12 @@ def _v9_text_sentences(backend: Backend) -> None:
     textstore.add_sentence_columns(backend)
 
 
+def _v10_web_users(backend: Backend) -> None:
+    from b2bcx.storage import authstore
+
+    authstore.create_users_table(backend)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundle tables", _v1_core_tables),
     Migration(2, "import audit: import_batches, import_rejects", _v2_import_audit),
@@ -180,6 +188,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "closed loop: cases, case_events, alert_state, outbox, deliveries", _v7_cases),
     Migration(8, "dashboard sessions: web_sessions (revoked at sign-out)", _v8_web_sessions),
     Migration(9, "text_scores.sentences: the sentences of each scored comment", _v9_text_sentences),
+    Migration(
+        10, "people's accounts: web_users (argon2 passwords, single sign-on)", _v10_web_users
+    ),
 )
 
 #: The schema version this b2bcx writes.
