@@ -33,34 +33,39 @@ ALLOWED: dict[str, frozenset[str]] = {
     "diagnose": frozenset(_ANALYTICS - {"diagnose", "strategy"}),
     "strategy": frozenset(_ANALYTICS - {"strategy"}),
     # the report shows the closed loop's results too (``cases.closed_loop``)
-    "report": frozenset(_ANALYTICS | {"analyses", "cases"}),
+    "report": frozenset(_ANALYTICS | {"analyses", "cases", "readiness"}),
     "info": frozenset({"model", "storage", "errors"}),
+    # what the data supports and what unlocks the rest: counts only, below the analyses
+    "readiness": frozenset({"model", "storage", "measures", "errors"}),
     "demo": frozenset({"model", "errors", "progress", "bundle", "storage", "config"}),
     # the standard analyses: one memoised delegation each, below the report
-    "analyses": frozenset(_ANALYTICS | {"info"}),
+    "analyses": frozenset(_ANALYTICS | {"info", "readiness"}),
     "workspace": frozenset(_ANALYTICS | {"bundle", "info", "report", "demo", "analyses"}),
     # the closed loop: cases, alert rules (over the standard analyses), notifications
     "cases": frozenset(_ANALYTICS | {"analyses"}),
     # the server behind the API and the dashboard: cache, views, tokens, uploads
-    "server": frozenset(_ANALYTICS | {"bundle", "info", "analyses", "workspace", "cases"}),
+    "server": frozenset(
+        _ANALYTICS | {"bundle", "info", "analyses", "workspace", "cases", "readiness"}
+    ),
     # adapters: may use the library; the API and the dashboard stand side by side
     # on the server (stored records only through it), and the CLI's ``serve``
     # starts both
     "cli": frozenset(
         _ANALYTICS
         | {"bundle", "info", "report", "demo", "workspace", "analyses", "b2bcx"}
-        | {"server", "api", "web", "cases"}
+        | {"server", "api", "web", "cases", "readiness"}
     ),
     # the REST API and the dashboard read results and records only through the
     # server; they take no storage, bundle, demo or text internals
     "api": frozenset(
         _CORE
         | {"model", "measures", "strategy", "cases", "server", "analyses", "workspace", "b2bcx"}
+        | {"readiness"}
     ),
     "web": frozenset(
         _CORE
         | {"model", "measures", "diagnose", "strategy", "cases", "report", "server", "analyses"}
-        | {"workspace", "b2bcx"}
+        | {"workspace", "b2bcx", "readiness"}
     ),
     # the package root re-exports the public API
     "__init__": frozenset(_ANALYTICS | {"bundle", "info", "report", "workspace", "analyses"}),

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from b2bcx.measures.collective import CollectiveResult
     from b2bcx.measures.keydrivers import KeyDriverResult
     from b2bcx.measures.maps import StageControlMap
+    from b2bcx.readiness import Readiness
     from b2bcx.storage import Backend
     from b2bcx.strategy import Answers, Assessment, Plan, Profile, StrategyOptions
     from b2bcx.strategy.saved import ResolvedAnswers
@@ -360,6 +361,18 @@ class Analyses:
         from b2bcx.info import describe_workspace
 
         return self._once("info", lambda: describe_workspace(self.backend))
+
+    def readiness(self) -> Readiness:
+        """Which analyses the data supports, why (counts) and what unlocks the rest
+        (:func:`b2bcx.readiness.workspace_readiness`; counts only, no analysis)."""
+        from b2bcx.readiness import workspace_readiness
+
+        return self._once(
+            "readiness",
+            lambda: workspace_readiness(
+                self.backend, metric=self.metric, answers_given=self.options.answers is not None
+            ),
+        )
 
 
 #: Every standard analysis with no argument, in the order a page or report needs them.
