@@ -53,6 +53,7 @@ from b2bcx.bundle.mapping_spec import (
     MappingSpec,
     Scalar,
     TableRecipe,
+    Where,
     closest,
     load_spec,
 )
@@ -124,6 +125,16 @@ def _template(rows: pd.DataFrame, template: str) -> pd.Series:
     return out.where(out != "", pd.NA)
 
 
+def _passes(rows: pd.DataFrame, where: Where) -> np.ndarray:
+    """Which rows pass a ``where`` (table) or ``when`` (column) filter."""
+    keep = np.ones(len(rows), dtype=bool)
+    for col in where.present_columns():
+        keep &= ~_blank(rows[col]).to_numpy(dtype=bool)
+    if where.column is not None and where.in_ is not None:
+        keep &= rows[where.column].isin(where.in_).to_numpy(dtype=bool)
+    return keep
+
+
 def _column(r: ColumnRecipe, rows: pd.DataFrame) -> pd.Series:
     ident = r.id_recipe()
     if r.column is not None:
@@ -155,6 +166,8 @@ def _column(r: ColumnRecipe, rows: pd.DataFrame) -> pd.Series:
     if r.date_format is not None:
         parsed = pd.to_datetime(s, format=r.date_format, errors="coerce")
         s = parsed.dt.strftime("%Y-%m-%d").astype("string").where(parsed.notna(), s)
+    if r.when is not None:
+        s = s.where(_passes(rows, r.when), pd.NA)
     return s.astype("string").where(~_blank(s), pd.NA)
 
 
@@ -240,10 +253,7 @@ class Mapping:
     ) -> RawBatch | None:
         keep = np.ones(len(frame), dtype=bool)
         if recipe.where is not None:
-            for col in recipe.where.present_columns():
-                keep &= ~_blank(frame[col]).to_numpy(dtype=bool)
-            if recipe.where.column is not None and recipe.where.in_ is not None:
-                keep &= frame[recipe.where.column].isin(recipe.where.in_).to_numpy(dtype=bool)
+            keep = _passes(frame, recipe.where)
         src = frame[keep]
         result = pd.DataFrame(
             {n: _column(r, src) for n, r in recipe.columns.items()}, index=src.index

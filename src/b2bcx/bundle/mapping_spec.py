@@ -49,12 +49,34 @@ class Rescale(_Strict):
         return self
 
 
+class Where(_Strict):
+    """A row filter: rows with a value in ``present``, and/or ``column`` in ``in``."""
+
+    present: str | list[str] | None = None
+    column: str | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Where:
+        if (self.column is None) != (self.in_ is None):
+            raise ValueError("where.column and where.in go together, e.g. {column: kind, in: [a]}")
+        return self
+
+    def present_columns(self) -> list[str]:
+        """The columns that must hold a value."""
+        if self.present is None:
+            return []
+        return [self.present] if isinstance(self.present, str) else list(self.present)
+
+
 class ColumnRecipe(_Strict):
     """How one bundle column is made from a source row.
 
     Exactly one of ``column``, ``value``, ``id`` or ``template`` (or only a
     ``default``); then ``map``, ``default``, ``rescale`` and ``date_format`` in
-    that order.
+    that order. ``when`` (a row filter, as a table's ``where``) keeps the value
+    only on the rows that pass it, e.g. the rating as ``nps`` where the survey
+    type is NPS.
     """
 
     column: str | None = None
@@ -69,6 +91,7 @@ class ColumnRecipe(_Strict):
     default: Scalar | None = None
     rescale: Rescale | None = None
     date_format: str | None = None
+    when: Where | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnRecipe:
@@ -103,27 +126,10 @@ class ColumnRecipe(_Strict):
             cols |= set(ident.from_) | set(ident.fallback or ())
         if self.template:
             cols |= {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
+        if self.when is not None:
+            cols |= set(self.when.present_columns())
+            cols |= {self.when.column} if self.when.column else set()
         return cols
-
-
-class Where(_Strict):
-    """A row filter: rows with a value in ``present``, and/or ``column`` in ``in``."""
-
-    present: str | list[str] | None = None
-    column: str | None = None
-    in_: list[str] | None = Field(default=None, alias="in")
-
-    @model_validator(mode="after")
-    def _pairs(self) -> Where:
-        if (self.column is None) != (self.in_ is None):
-            raise ValueError("where.column and where.in go together, e.g. {column: kind, in: [a]}")
-        return self
-
-    def present_columns(self) -> list[str]:
-        """The columns that must hold a value."""
-        if self.present is None:
-            return []
-        return [self.present] if isinstance(self.present, str) else list(self.present)
 
 
 class TableRecipe(_Strict):
@@ -173,7 +179,7 @@ def _explain(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         depth = len(loc)
         kind = "mapping" if depth == 1 else "table" if depth == 3 else "column"
-        if "where" in loc:
+        if "where" in loc or "when" in loc:
             kind = "where"
         options = _KEYS[kind]
         return f"at {where}: unknown key{closest(loc[-1], options)} (allowed: {', '.join(options)})"
