@@ -15,6 +15,7 @@ from b2bcx.cli.app import app
 app.command()(_data.version)  # listed after the measures, as it always was
 
 from b2bcx.cli import diagnose as _diagnose  # noqa: E402, F401
+from b2bcx.cli import readiness as _readiness  # noqa: E402, F401
 from b2bcx.cli import serve as _serve  # noqa: E402, F401
 from b2bcx.cli import strategy as _strategy  # noqa: E402, F401
 from b2bcx.cli import text as _text  # noqa: E402, F401

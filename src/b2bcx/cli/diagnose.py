@@ -72,15 +72,15 @@ def diagnose(
         else:  # a parameterised run: some challenges, or one account
             result = run(ws.backend, options, challenges=wanted, account_id=account,
                          as_of=as_of, progress=bar)  # fmt: skip
+        # the rating diagnosed (cx falls back to the one the workspace has)
+        used = result.meta.metric if result.meta is not None else metric
         if output is not OutputFormat.json:
             from b2bcx.cli.measure import no_ratings_note
             from b2bcx.measures.individual import rating_counts
 
             names = account_names(ws.backend)
             missing = (
-                None
-                if rating_counts(ws.backend).get(metric)
-                else no_ratings_note(ws.backend, [metric])
+                None if rating_counts(ws.backend).get(used) else no_ratings_note(ws.backend, [used])
             )
     data = result.to_dict()
     if output is OutputFormat.json:
@@ -88,7 +88,12 @@ def diagnose(
         return
     if missing:
         err_console.print(missing)
-    _show(data, None if show_all else top, names, metric)
+    elif result.meta is not None and result.meta.metric_note:
+        err_console.print(f"Note: {result.meta.metric_note}.")
+    _show(data, None if show_all else top, names, used)
+    from b2bcx.cli.readiness import cannot_show_yet
+
+    cannot_show_yet(data.get("unavailable", []))
 
 
 def _named(account_id: str | None, names: dict[str, str]) -> str:
