@@ -577,3 +577,138 @@ def robust_ar1_params(series: list[FloatArray], noises: list[FloatArray]) -> tup
     if not per:
         return 0.0, 0.0
     return float(np.median([p[0] for p in per])), float(np.median([p[1] for p in per]))
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Per-group GLS estimates of a two-level contrast (:func:`random_person_contrast`)."""
+
+    estimate: FloatArray  # level 1 − level 0, per group
+    se: FloatArray  # its standard error under the variance components given
+    people: FloatArray  # people with a cell at either level
+    paired: FloatArray  # people with cells at both levels
+
+
+def random_person_contrast(
+    group: npt.ArrayLike,
+    person: npt.ArrayLike,
+    level: npt.ArrayLike,
+    n: npt.ArrayLike,
+    mean: npt.ArrayLike,
+    *,
+    within: float,
+    extra: float,
+    between: float,
+) -> Contrast:
+    """GLS contrast of two levels inside each group, people as random effects.
+
+    Parameters
+    ----------
+    group, person, level
+        Integer codes of each cell: the group (e.g. an account), the person
+        (nested in one group) and the level (0 or 1, e.g. buying or usage
+        stages). A person has at most one cell per level.
+    n, mean
+        Ratings in the cell and their mean.
+    within
+        Variance of one rating around its person's level (σ²).
+    extra
+        Variance of a cell's mean beyond ``within / n`` (ω²: month shocks, a
+        person's own difference between the levels).
+    between
+        Variance of the person effects (τ²).
+
+    Returns
+    -------
+    Contrast
+        NaN where a group lacks one of the levels.
+
+    Notes
+    -----
+    The model of a cell mean is ``y = μ_g + δ_g · level + u_p + e``, with
+    ``u_p ~ (0, τ²)`` and ``e ~ (0, ω² + σ²/n)``: the linear mixed model of
+    all ratings with a random intercept per person, summarized by its cells.
+    ``δ_g`` is estimated by generalized least squares with the variance
+    components known (pooled over many groups by the caller), so a person who
+    rated both levels contributes a within-person difference free of ``τ²``,
+    and people who rated one level contribute between-person information with
+    weights ``1 / (τ² + ω² + σ²/n)``: every rating counts, and the person is the
+    cluster. The standard error is ``√[(X'V⁻¹X)⁻¹]₂₂``.
+    """
+    g = np.asarray(group, dtype=np.int64)
+    p = np.asarray(person, dtype=np.int64)
+    lv = np.asarray(level, dtype=np.int64)
+    w = np.asarray(n, dtype=float)
+    y = np.asarray(mean, dtype=float)
+    n_p = int(p.max()) + 1 if len(p) else 0
+    n_g = int(g.max()) + 1 if len(g) else 0
+    # each person's two cells side by side (NaN where absent)
+    ys = np.full((n_p, 2), np.nan)
+    vs = np.full((n_p, 2), np.nan)
+    ys[p, lv] = y
+    vs[p, lv] = extra + within / np.maximum(w, 1e-12)
+    pg = np.zeros(n_p, dtype=np.int64)
+    pg[p] = g
+    has0, has1 = ~np.isnan(ys[:, 0]), ~np.isnan(ys[:, 1])
+    both = has0 & has1
+    # X'V⁻¹X = [[a, b], [b, c]] and X'V⁻¹y = [e, f] per person; rows x0 = (1, 0), x1 = (1, 1)
+    a = np.zeros(n_p)
+    b = np.zeros(n_p)
+    c = np.zeros(n_p)
+    e = np.zeros(n_p)
+    f = np.zeros(n_p)
+    one = has0 ^ has1
+    lvl = np.where(has1, 1, 0)
+    v1 = between + np.where(has1, vs[:, 1], vs[:, 0])
+    y1 = np.where(has1, ys[:, 1], ys[:, 0])
+    a[one] = 1 / v1[one]
+    b[one] = (lvl / v1)[one]
+    c[one] = (lvl / v1)[one]
+    e[one] = (y1 / v1)[one]
+    f[one] = (lvl * y1 / v1)[one]
+    # two cells: V = [[τ² + w0, τ²], [τ², τ² + w1]], inverse by hand
+    w0, w1 = vs[both, 0], vs[both, 1]
+    det = (between + w0) * (between + w1) - between**2
+    i00, i11, i01 = (between + w1) / det, (between + w0) / det, -between / det
+    y0b, y1b = ys[both, 0], ys[both, 1]
+    # x0 = (1, 0), x1 = (1, 1): X'V⁻¹X = [[i00+2i01+i11, i01+i11], [i01+i11, i11]]
+    a[both] = i00 + 2 * i01 + i11
+    b[both] = i01 + i11
+    c[both] = i11
+    e[both] = (i00 + i01) * y0b + (i01 + i11) * y1b
+    f[both] = i01 * y0b + i11 * y1b
+    present = has0 | has1
+    sums = [np.bincount(pg[present], v[present], minlength=n_g) for v in (a, b, c, e, f)]
+    ga, gb, gc, ge, gf = sums
+    det_g = ga * gc - gb * gb
+    has_levels = (np.bincount(pg[has0], minlength=n_g) > 0) & (
+        np.bincount(pg[has1], minlength=n_g) > 0
+    )
+    ok = has_levels & (det_g > 1e-12 * np.maximum(ga * gc, 1e-300))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = (ga * gf - gb * ge) / det_g
+        se = np.sqrt(ga / det_g)
+    people = np.bincount(pg[present], minlength=n_g).astype(float)
+    paired = np.bincount(pg[both], minlength=n_g).astype(float)
+    return Contrast(
+        estimate=np.where(ok, delta, np.nan),
+        se=np.where(ok, se, np.nan),
+        people=people,
+        paired=paired,
+    )
+
+
+def empirical_null_scale(z: npt.ArrayLike, *, floor: float = 1.0) -> float:
+    """The spread of the bulk of many z statistics around 0 (Efron 2004).
+
+    ``median(|z|) / 0.6745``: when most tests are null, a model-based standard
+    error that is off shows as a bulk of z wider (or narrower) than N(0, 1);
+    dividing z by this scale keeps the test's size. A minority of real effects
+    hardly moves the median. Never below ``floor`` (the default 1 leaves a
+    narrower bulk alone); 1 for fewer than 20 finite values.
+    """
+    arr = np.asarray(z, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if len(arr) < 20:
+        return 1.0
+    return max(floor, float(np.median(np.abs(arr))) / 0.6744897501960817)
