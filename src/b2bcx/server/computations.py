@@ -65,6 +65,7 @@ COMPUTATIONS: dict[str, Computation] = {
     "assessment": lambda a, arg: a.assessment,
     "plan": lambda a, arg: a.plan,
     "info": lambda a, arg: a.info,
+    "readiness": lambda a, arg: a.readiness(),
     "catalogue": lambda a, arg: all_records(a.backend, arg),
 }
 
@@ -73,6 +74,7 @@ WARM_KEYS: tuple[str, ...] = (
     "catalogue:accounts",
     "catalogue:touchpoints",
     "catalogue:partners",
+    "readiness",
     "groups",
     "accounts",
     "trend",

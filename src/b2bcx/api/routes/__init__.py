@@ -13,6 +13,7 @@ from b2bcx.api.routes import (
     findings,
     imports,
     meta,
+    readiness,
     records,
     strategy,
     text,
@@ -20,6 +21,7 @@ from b2bcx.api.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     meta.router,
+    readiness.router,
     accounts.router,
     records.router,
     catalogue.router,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from b2bcx.web.routes import account, cases, imports, portfolio, signin, strategy, text, touchpoints
+from b2bcx.web.routes import (
+    account,
+    cases,
+    imports,
+    portfolio,
+    readiness,
+    signin,
+    strategy,
+    text,
+    touchpoints,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
@@ -15,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     strategy.router,
     cases.router,
     imports.router,
+    readiness.router,
 )
