@@ -46,7 +46,7 @@ BUNDLE_PATHS = frozenset({"/api/v1/imports", "/import"})
 #: Paths that take an uploaded answers file.
 ANSWERS_PATHS = frozenset({"/api/v1/strategy/answers", "/strategy/answers"})
 #: Writes that need no session or token (signing in).
-OPEN_WRITES = frozenset({"/signin"})
+OPEN_WRITES = frozenset({"/signin", "/signin/password"})
 #: Room for the multipart framing and the form's other fields.
 FORM_OVERHEAD = 64 * 1024
 #: The largest body of any other write (JSON of a case, a form).

@@ -60,6 +60,37 @@ class ServerSettings(BaseSettings):
         Where the ``case.opened``/``case.updated`` events of cases opened and
         changed through the server are sent (``B2BCX_WEBHOOK_URL``; queued in the
         outbox, delivered by ``b2bcx alerts deliver``); none: no event is queued.
+    password_time_cost, password_memory_kib, password_parallelism:
+        The argon2id parameters of users' password hashes
+        (``B2BCX_PASSWORD_TIME_COST``, ``B2BCX_PASSWORD_MEMORY_KIB``,
+        ``B2BCX_PASSWORD_PARALLELISM``; argon2-cffi's defaults: 3 passes over
+        64 MiB, 4 lanes). A hash made with other parameters is re-hashed with
+        these at its owner's next sign-in.
+    oidc_issuer:
+        The OpenID Connect provider's issuer URL (``B2BCX_OIDC_ISSUER``); with
+        ``oidc_client_id``, the sign-in page offers single sign-on.
+    oidc_client_id, oidc_client_secret:
+        The client registered at the provider (``B2BCX_OIDC_CLIENT_ID``); its
+        secret is read from the environment only (``B2BCX_OIDC_CLIENT_SECRET``;
+        none: a public client, PKCE alone).
+    oidc_scopes:
+        The scopes asked for (``openid`` is always among them).
+    oidc_login_claim, oidc_name_claim:
+        The id_token claims that give a new user's login (``email`` by default)
+        and display name (``name``).
+    oidc_role_claim, oidc_role_map, oidc_default_role:
+        The claim holding the user's groups or roles (a string or a list), how
+        its values map to b2bcx roles (JSON, e.g. ``{"cx-admins": "admin",
+        "cx-team": "analyst"}``; the highest role matched wins), and the role
+        when none matches (none: the sign-in is refused).
+    oidc_accounts_claim:
+        The claim listing the account ids the user may see (a list or a
+        comma-separated string); none, or a user without the claim: every account.
+    oidc_label:
+        The provider's name on the sign-in button.
+    oidc_redirect_url:
+        The callback URL registered at the provider; by default the server's
+        own ``/signin/oidc/callback`` as the request reached it.
     """
 
     model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
@@ -78,6 +109,26 @@ class ServerSettings(BaseSettings):
     auth_window: float = Field(default=60.0, gt=0)
     db_connections: int = Field(default=3, ge=1, le=32)
     webhook_url: str | None = None
+    password_time_cost: int = Field(default=3, ge=1, le=100)
+    password_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    password_parallelism: int = Field(default=4, ge=1, le=64)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_login_claim: str = "email"
+    oidc_name_claim: str = "name"
+    oidc_role_claim: str | None = None
+    oidc_role_map: dict[str, str] = Field(default_factory=dict)
+    oidc_default_role: str | None = None
+    oidc_accounts_claim: str | None = None
+    oidc_label: str = "single sign-on"
+    oidc_redirect_url: str | None = None
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether single sign-on is configured (an issuer and a client id)."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
 
 def load_server_settings(**overrides: object) -> ServerSettings:

@@ -47,6 +47,7 @@ __all__ = [
     "SUBJECT_PREFIX",
     "SignIn",
     "User",
+    "check_new_password",
     "check_password",
     "create_user",
     "disable_user",
@@ -54,6 +55,7 @@ __all__ = [
     "get_user",
     "list_users",
     "normalize_login",
+    "password_hasher",
     "set_password",
     "subject_principal",
     "user_principal",
@@ -156,6 +158,16 @@ class SignIn:
     rehashed: bool = False
 
 
+def password_hasher(settings: Any) -> PasswordHasher:
+    """The argon2id hasher of ``settings`` (a
+    :class:`~b2bcx.server.settings.ServerSettings`): its ``password_*`` parameters."""
+    return PasswordHasher(
+        time_cost=int(settings.password_time_cost),
+        memory_cost=int(settings.password_memory_kib),
+        parallelism=int(settings.password_parallelism),
+    )
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
 
@@ -232,14 +244,17 @@ def create_user(
     display_name: str = "",
     accounts: list[str] | None = None,
     oidc_subject: str | None = None,
+    check_accounts: bool = True,
     hasher: PasswordHasher | None = None,
     audit: AuditedBy | None = None,
 ) -> User:
     """Make a user; only the argon2 hash of ``password`` is stored.
 
     ``accounts`` limits the user to those accounts (they must exist);
-    ``password`` may be ``None`` for a single sign-on user. With ``audit``,
-    the creation is recorded in the audit log (status 201).
+    ``password`` may be ``None`` for a single sign-on user. Without
+    ``check_accounts`` (single sign-on: the provider's claims decide), the
+    account ids are kept as given, known or not. With ``audit``, the creation
+    is recorded in the audit log (status 201).
 
     Raises
     ------
@@ -250,7 +265,10 @@ def create_user(
     """
     login = normalize_login(login)
     role = parse_role(str(role))
-    scope = _scope(backend, accounts)
+    if check_accounts:
+        scope = _scope(backend, accounts)
+    else:
+        scope = sorted(set(accounts)) if accounts is not None else None
     digest = None
     if password is not None:
         check_new_password(password)
