@@ -19,6 +19,7 @@ from b2bcx.cli import readiness as _readiness  # noqa: E402, F401
 from b2bcx.cli import serve as _serve  # noqa: E402, F401
 from b2bcx.cli import strategy as _strategy  # noqa: E402, F401
 from b2bcx.cli import text as _text  # noqa: E402, F401
+from b2bcx.cli import users as _users  # noqa: E402, F401
 
 # isort: split
 from b2bcx.cli import cases as _cases  # noqa: E402, F401  (listed after text)
