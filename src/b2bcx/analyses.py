@@ -199,6 +199,17 @@ class Analyses:
             ),
         )
 
+    def activity(self) -> pd.DataFrame:
+        """Additive counts per account × touchpoint × partner × stage × controller ×
+        month (:func:`b2bcx.measures.breakdowns.activity_cells`): any filter of
+        them sums to its scores and NPS."""
+        from b2bcx.measures.breakdowns import activity_cells
+
+        return self._once(
+            "activity",
+            lambda: activity_cells(self.backend, metric=self.metric, as_of=self.as_of),
+        )
+
     def split(self, by: str = "controller") -> pd.DataFrame:
         """Counts, mean, score and NPS per value of ``by`` (e.g. controller, solicited)."""
         from b2bcx.measures.breakdowns import split
@@ -259,6 +270,17 @@ class Analyses:
             lambda: partner_scorecards(
                 self.backend, self._drivers_or_none("touchpoints"), self.diagnosis
             ),
+        )
+
+    def earlier(self, months: int = 3) -> Analyses:
+        """The same analyses ``months`` months before this one's date (the
+        previous period's figures, e.g. its diagnosis), made once and kept."""
+        import pandas as pd
+
+        as_of = (pd.Timestamp(self.as_of) - pd.DateOffset(months=months)).to_pydatetime()
+        return self._once(
+            f"earlier:{months}",
+            lambda: Analyses(self.backend, dataclasses.replace(self.options, as_of=as_of)),
         )
 
     # -- strategy --------------------------------------------------------------

@@ -79,3 +79,43 @@ def split(
     frame = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
     keys = (["account_id"] if per_account else []) + [by]
     return _cells(frame, keys, metric)
+
+
+#: The keys of :func:`activity_cells`, in order.
+ACTIVITY_KEYS = ("account_id", "touchpoint_id", "partner_id", "stage", "controller", "month")
+
+
+def activity_cells(backend: Backend, *, metric: str = "cx", as_of: Any = None) -> pd.DataFrame:
+    """Additive counts per account × touchpoint × partner × stage × controller ×
+    month, so any filter of them can be summed again exactly.
+
+    Columns: the :data:`ACTIVITY_KEYS` (``month`` the first day of the month;
+    partner, stage and controller as at the interaction, missing as None) and
+    ``n_interactions``, ``n_rated`` (interactions with a ``metric`` rating),
+    ``total`` (the sum of those ratings), ``n_nps``, ``promoters`` (9–10) and
+    ``detractors`` (0–6). The mean rating of any set of cells is
+    ``sum(total) / sum(n_rated)``, its response-level NPS
+    ``100 * (sum(promoters) - sum(detractors)) / sum(n_nps)``: the same numbers
+    as :func:`monthly_trend` and :func:`b2bcx.measures.maps.stage_control_map`
+    give for the cells they cover.
+    """
+    check_metric(metric)
+    frame = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    frame = frame.mutate(month=frame.occurred_at.truncate("M").date())
+    promoter = (frame.nps >= 9).cast("int32")
+    detractor = (frame.nps <= 6).cast("int32")
+    agg = frame.group_by(list(ACTIVITY_KEYS)).aggregate(
+        n_interactions=frame.count(),
+        n_rated=frame[metric].count(),
+        total=frame[metric].cast("float64").sum(),
+        n_nps=frame.nps.count(),
+        promoters=promoter.sum(),
+        detractors=detractor.sum(),
+    )
+    cells: pd.DataFrame = agg.execute()
+    for col in ("n_interactions", "n_rated", "n_nps", "promoters", "detractors"):
+        cells[col] = cells[col].fillna(0).astype("int64")
+    cells["total"] = cells["total"].fillna(0.0).astype("float64")
+    cells.attrs["metric"] = metric
+    cells.attrs["metric_label"] = metric_label(metric, level="")
+    return cells

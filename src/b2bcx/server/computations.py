@@ -56,6 +56,8 @@ COMPUTATIONS: dict[str, Computation] = {
     "map": lambda a, arg: a.map(per_account=arg == "accounts"),
     "trend": lambda a, arg: a.trend(per_account=arg == "accounts"),
     "split": lambda a, arg: a.split(arg or "controller"),
+    "activity": lambda a, arg: a.activity(),
+    "earlier": lambda a, arg: a.earlier(int(arg or 3)).diagnosis,
     "drivers": lambda a, arg: a.drivers(arg or "goals"),
     "diagnosis": lambda a, arg: a.diagnosis,
     "scorecards": lambda a, arg: a.scorecards,
@@ -78,6 +80,7 @@ WARM_KEYS: tuple[str, ...] = (
     "groups",
     "accounts",
     "trend",
+    "activity",
     "map",
     "map:accounts",
     "units:function_level",
@@ -93,4 +96,5 @@ WARM_KEYS: tuple[str, ...] = (
     "assessment",
     "plan",
     "topics",
+    "earlier:3",
 )

@@ -136,6 +136,7 @@ class ResultCache:
         self._checked = 0.0
         self._closed = threading.Event()
         self._refresher: threading.Thread | None = None
+        self._pending: dict[str, threading.Thread] = {}
         self._local = threading.local()
 
     @contextlib.contextmanager
@@ -266,6 +267,21 @@ class ResultCache:
             log.info("computed %s in %.2f s", key, seconds)
             self._values[key] = Cached(value, time.time(), seconds, version)
             return value
+
+    def ready(self, key: str) -> Any | None:
+        """The value of ``key`` if it is computed for the current data version,
+        else None, and its computation starts in the background (once): for
+        figures a page shows when they are ready instead of waiting for them."""
+        version = self._current_version()
+        entry = self._values.get(key)
+        if entry is not None and entry.version == version:
+            return entry.value
+        with self._meta:
+            pending = self._pending.get(key)
+            if pending is not None and pending.is_alive():
+                return None
+            self._pending[key] = self.warm([key])
+        return None
 
     def derived(self, key: str, build: Callable[[], Any]) -> Any:
         """A value built from other cached results (e.g. rows shaped for a page),

@@ -248,6 +248,7 @@ def journeys_with_stages(backend: Backend, account_id: str) -> list[dict[str, An
 #: The filters of the account list, in the order of the page's filter bar (and its URL).
 FILTER_KEYS: tuple[str, ...] = (
     "q", "verdict", "segment", "country", "account_manager", "since", "until",
+    "touchpoint", "partner",
 )  # fmt: skip
 
 
@@ -257,8 +258,11 @@ class AccountFilters:
 
     ``since``/``until`` are months (``YYYY-MM``) or dates (``YYYY-MM-DD``, the
     month counts): an account is kept when it had an interaction in a month of
-    the range. The other fields match the account's field exactly, ``q`` its id
-    or name (case-insensitive).
+    the range. ``touchpoint`` (a touchpoint id) and ``partner`` (a partner id)
+    keep the accounts with an interaction at that touchpoint, or at a touchpoint
+    the partner ran at the time (within the months when those are set). The
+    other fields match the account's field exactly, ``q`` its id or name
+    (case-insensitive).
     """
 
     q: str = ""
@@ -268,6 +272,8 @@ class AccountFilters:
     account_manager: str = ""
     since: str = ""
     until: str = ""
+    touchpoint: str = ""
+    partner: str = ""
 
     @property
     def active(self) -> bool:
@@ -319,7 +325,12 @@ def filter_accounts(
     if filters.q:
         needle = filters.q.lower()
         out = [r for r in out if needle in f"{r['account_id']} {r.get('name') or ''}".lower()]
-    if filters.since or filters.until:
+    if filters.touchpoint or filters.partner:
+        cells = filtered_activity(cache, filters)
+        if cells is not None:
+            met = set(cells.loc[cells["n_interactions"] > 0, "account_id"].astype(str))
+            out = [r for r in out if r["account_id"] in met]
+    elif filters.since or filters.until:
         active = _active_accounts(cache, filters.since, filters.until)
         if active is not None:
             out = [r for r in out if r["account_id"] in active]
@@ -350,6 +361,307 @@ def filter_options(cache: ResultCache, rows: list[dict[str, Any]]) -> dict[str, 
     }
 
 
+def touchpoint_options(cache: ResultCache) -> list[tuple[str, str]]:
+    """(touchpoint id, name) of every touchpoint in the catalogue, by name."""
+    found = cache.get("catalogue:touchpoints")
+    if isinstance(found, Unavailable):
+        return []
+    names = {str(t["touchpoint_id"]): str(t.get("name") or t["touchpoint_id"]) for t in found}
+    return sorted(names.items(), key=lambda kv: (kv[1].lower(), kv[0]))
+
+
+def partner_options(cache: ResultCache) -> list[tuple[str, str]]:
+    """(partner id, name) of every partner, by name."""
+    found = cache.get("catalogue:partners")
+    if isinstance(found, Unavailable):
+        return []
+    names = {str(p["partner_id"]): str(p.get("name") or p["partner_id"]) for p in found}
+    return sorted(names.items(), key=lambda kv: (kv[1].lower(), kv[0]))
+
+
+def touchpoint_partners(cache: ResultCache) -> dict[str, set[str]]:
+    """Touchpoint id → the partners that ran it (any version of the catalogue)."""
+    found = cache.get("catalogue:touchpoints")
+    out: dict[str, set[str]] = {}
+    if isinstance(found, Unavailable):
+        return out
+    for t in found:
+        if t.get("partner_id"):
+            out.setdefault(str(t["touchpoint_id"]), set()).add(str(t["partner_id"]))
+    return out
+
+
+# -- every widget under the filters: the additive activity cells ---------------------
+
+
+def activity_frame(cache: ResultCache) -> pd.DataFrame | None:
+    """The additive counts per account × touchpoint × partner × stage ×
+    controller × month (:func:`b2bcx.measures.breakdowns.activity_cells`), or
+    None when the workspace cannot give them."""
+    found = cache.get("activity")
+    return None if isinstance(found, Unavailable) else found
+
+
+def filtered_activity(
+    cache: ResultCache,
+    filters: AccountFilters,
+    accounts: set[str] | None = None,
+    *,
+    months: bool = True,
+) -> pd.DataFrame | None:
+    """The activity cells at the filters' touchpoint and partner, in their months
+    (unless ``months`` is False) and of ``accounts`` (None: every account)."""
+    cells = activity_frame(cache)
+    if cells is None:
+        return None
+    keep = pd.Series(True, index=cells.index)
+    if filters.touchpoint:
+        keep &= cells["touchpoint_id"] == filters.touchpoint
+    if filters.partner:
+        keep &= cells["partner_id"] == filters.partner
+    if months:
+        start, end = _month(filters.since), _month(filters.until)
+        stamp = pd.to_datetime(cells["month"])
+        if start is not None:
+            keep &= stamp >= start
+        if end is not None:
+            keep &= stamp <= end
+    if accounts is not None:
+        keep &= cells["account_id"].isin(accounts)
+    return cells.loc[keep]
+
+
+def _sums(cells: pd.DataFrame) -> dict[str, float]:
+    cols = ["n_interactions", "n_rated", "total", "n_nps", "promoters", "detractors"]
+    return {c: float(cells[c].sum()) for c in cols}
+
+
+def _score_and_nps(sums: dict[str, float], low: float, high: float) -> dict[str, Any]:
+    """The 0–100 score (mean rating rescaled) and response-level NPS of summed cells."""
+    score = (
+        (sums["total"] / sums["n_rated"] - low) / (high - low) * 100 if sums["n_rated"] else None
+    )
+    nps = 100 * (sums["promoters"] - sums["detractors"]) / sums["n_nps"] if sums["n_nps"] else None
+    return {"score": score, "nps": nps, "n_interactions": int(sums["n_interactions"]),
+            "n_rated": int(sums["n_rated"]), "n_nps": int(sums["n_nps"])}  # fmt: skip
+
+
+def _scale(cells: pd.DataFrame) -> tuple[float, float]:
+    from b2bcx.model.tables import RATING_SCALES
+
+    scale = RATING_SCALES[str(cells.attrs.get("metric") or "cx")]
+    return float(scale.low), float(scale.high)
+
+
+def filtered_trend(cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """Month by month: the 0–100 score and response-level NPS of ``cells`` (the
+    portfolio trend's numbers when nothing is filtered)."""
+    low, high = _scale(cells)
+    rows = []
+    for month, part in cells.groupby("month", sort=True):
+        row = _score_and_nps(_sums(part), low, high)
+        if row["n_interactions"]:
+            rows.append({"month": pd.Timestamp(str(month)).date(), **row})
+    return rows
+
+
+def filtered_map(cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """The stage × controller cells (0–100 score, interactions) of ``cells``
+    (the portfolio map's numbers when nothing is filtered)."""
+    low, high = _scale(cells)
+    known = cells[cells["stage"].notna() & cells["controller"].notna()]
+    rows = []
+    for (stage, controller), part in known.groupby(["stage", "controller"], sort=True):
+        row = _score_and_nps(_sums(part), low, high)
+        rows.append({"stage": stage, "controller": controller, **row})
+    return rows
+
+
+@dataclass(frozen=True)
+class PeriodChange:
+    """The filtered figures of a period against the period of the same length
+    before it (months are calendar months of the interactions)."""
+
+    start: str  # first month of the period (YYYY-MM)
+    end: str  # last month of the period
+    previous_start: str
+    previous_end: str
+    months: int
+    current: dict[str, Any]  # score, nps, n_interactions, n_rated, n_nps, accounts
+    previous: dict[str, Any]
+
+    def change(self, key: str) -> float | None:
+        """Current minus previous of ``key`` (None when either is missing)."""
+        a, b = self.current.get(key), self.previous.get(key)
+        return None if a is None or b is None else float(a) - float(b)
+
+
+#: The period compared when no date range is chosen: the last 3 months with data.
+DEFAULT_PERIOD_MONTHS = 3
+
+
+def period_change(
+    cache: ResultCache, filters: AccountFilters, accounts: set[str] | None
+) -> PeriodChange | None:
+    """The chosen date range (else the last :data:`DEFAULT_PERIOD_MONTHS` months
+    with data) against the period of the same length just before, over the
+    activity cells the other filters keep; None without activity."""
+    cells = filtered_activity(cache, filters, accounts, months=False)
+    if cells is None or cells.empty:
+        return None
+    stamps = pd.to_datetime(cells["month"])
+    last = _month(filters.until) or stamps.max()
+    first = _month(filters.since) or (last - pd.DateOffset(months=DEFAULT_PERIOD_MONTHS - 1))
+    if first > last:
+        return None
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    prev_last = first - pd.DateOffset(months=1)
+    prev_first = first - pd.DateOffset(months=months)
+    low, high = _scale(cells)
+
+    def figures(a: pd.Timestamp, b: pd.Timestamp) -> dict[str, Any]:
+        part = cells[(stamps >= a) & (stamps <= b)]
+        out = _score_and_nps(_sums(part), low, high)
+        out["accounts"] = int(part.loc[part["n_interactions"] > 0, "account_id"].nunique())
+        return out
+
+    return PeriodChange(
+        start=first.strftime("%Y-%m"), end=last.strftime("%Y-%m"),
+        previous_start=prev_first.strftime("%Y-%m"), previous_end=prev_last.strftime("%Y-%m"),
+        months=months, current=figures(first, last), previous=figures(prev_first, prev_last),
+    )  # fmt: skip
+
+
+#: The risk at and above which an account counts as "at high risk" (the tiles, the
+#: risk colours and the period comparison).
+HIGH_RISK = 0.66
+
+
+def high_risk_then(cache: ResultCache, accounts: set[str]) -> dict[str, Any] | None:
+    """How many of ``accounts`` were at high risk (≥ :data:`HIGH_RISK`) in the
+    diagnosis made 3 months before the workspace's date, and that date
+    (``pending`` while that diagnosis is computed in the background); None when
+    it cannot be made."""
+
+    found = cache.ready("earlier:3")
+    if found is None:
+        return {"n_high_risk": None, "as_of": None, "pending": True}
+    if isinstance(found, Unavailable):
+        return None
+
+    def build() -> dict[str, Any]:
+        earlier = found.to_dict()
+        as_of = (earlier.get("meta") or {}).get("as_of")
+        high = {
+            str(r["account_id"])
+            for r in earlier["at_risk"]
+            if r.get("risk") is not None and r["risk"] >= HIGH_RISK
+        }
+        return {"high": high, "as_of": str(as_of)[:10] if as_of else None}
+
+    shaped: dict[str, Any] = cache.derived("view:earlier_high_risk", build)
+    return {"n_high_risk": len(shaped["high"] & accounts), "as_of": shaped["as_of"],
+            "pending": False}  # fmt: skip
+
+
+def scorecards_by_harm(cache: ResultCache) -> list[dict[str, Any]]:
+    """The partner scorecards, the most harmful first, each with ``reference``
+    (the rater-weighted performance of the supplier's own touchpoints, 0–100),
+    ``gap`` (reference − the partner's performance) and ``harm``: the sum over
+    its touchpoints of max(0, reference − performance) × raters, i.e. rating
+    points lost against the supplier's own touchpoints, times the people who
+    rated them. Partners without a rated touchpoint come last (harm None)."""
+
+    def build() -> list[dict[str, Any]]:
+        cards = scorecards(cache)
+        drivers = cache.get("drivers:touchpoints")
+        catalogue = cache.get("catalogue:touchpoints")
+        reference = None
+        if not isinstance(drivers, Unavailable) and not isinstance(catalogue, Unavailable):
+            own = {str(t["touchpoint_id"]) for t in catalogue if t.get("controller") == "supplier"}
+            rated = [r for r in records(drivers.table)
+                     if r["driver"] in own and r.get("performance") is not None
+                     and r.get("raters")]  # fmt: skip
+            weight = sum(float(r["raters"]) for r in rated)
+            if weight:
+                reference = sum(float(r["performance"]) * r["raters"] for r in rated) / weight
+        out = []
+        for card in cards:
+            tps = [t for t in card["touchpoints"] if t.get("performance") is not None
+                   and t.get("raters")]  # fmt: skip
+            harm = gap = None
+            if reference is not None and tps:
+                harm = sum(max(0.0, reference - t["performance"]) * t["raters"] for t in tps)
+                gap = (reference - card["performance"]) if card["performance"] is not None else None
+            out.append({**card, "reference": reference, "gap": gap, "harm": harm,
+                        "raters": sum(int(t["raters"]) for t in tps)})  # fmt: skip
+        out.sort(key=lambda c: (c["harm"] is None, -(c["harm"] or 0.0),
+                                c["performance"] if c["performance"] is not None else 101.0,
+                                c["partner_id"]))  # fmt: skip
+        return out
+
+    try:
+        value: list[dict[str, Any]] = cache.derived("view:scorecards_by_harm", build)
+    except NotAvailable:
+        return []
+    return value
+
+
+def grouped_priorities(
+    priorities: list[dict[str, Any]],
+    filters: AccountFilters,
+    owners: dict[str, str],
+    tp_partners: dict[str, set[str]],
+    *,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
+    """The diagnosis' ranked priorities (the CLI's, report's and plan's list) at
+    the filters' touchpoint and partner, grouped by touchpoint and owner, in the
+    order of each group's best rank: ``touchpoint``, ``owner``, ``rank`` (the
+    best), ``goals`` and ``rows`` (the priorities, ranked), ``accounts`` (the
+    most in one row) and ``action`` (the top row's)."""
+
+    def wanted(p: dict[str, Any]) -> bool:
+        tp = str(p.get("touchpoint_id") or "")
+        if filters.touchpoint and tp != filters.touchpoint:
+            return False
+        return not filters.partner or filters.partner in tp_partners.get(tp, set())
+
+    kept = [p for p in priorities if wanted(p)]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in sorted(kept, key=lambda p: p.get("rank") or 0):
+        tp = str(p.get("touchpoint_id") or "")
+        owner = owners.get(tp) or str(p.get("controller") or "–")
+        g = groups.setdefault((tp, owner), {
+            "touchpoint_id": tp, "touchpoint": p.get("touchpoint") or tp, "owner": owner,
+            "controller": p.get("controller"), "rank": p.get("rank"), "goals": [], "rows": [],
+            "accounts": 0, "action": p.get("action"), "text": p.get("text"),
+        })  # fmt: skip
+        g["rows"].append(p)
+        if p.get("goal") and p["goal"] not in g["goals"]:
+            g["goals"].append(p["goal"])
+        g["accounts"] = max(g["accounts"], int(p.get("accounts") or 0))
+    return list(groups.values())[:limit]
+
+
+def touchpoint_owners(cache: ResultCache) -> dict[str, str]:
+    """Touchpoint id → who runs it in words: "the supplier", the partner's name,
+    "the customer" (the latest version of the catalogue)."""
+    found = cache.get("catalogue:touchpoints")
+    partners = dict(partner_options(cache))
+    out: dict[str, str] = {}
+    if isinstance(found, Unavailable):
+        return out
+    for t in sorted(found, key=lambda t: str(t.get("valid_from") or "")):
+        pid = t.get("partner_id")
+        controller = str(t.get("controller") or "")
+        out[str(t["touchpoint_id"])] = (
+            partners.get(str(pid), str(pid)) if pid
+            else f"the {controller}" if controller else "–"
+        )  # fmt: skip
+    return out
+
+
 def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures of the account list's tiles over ``rows``: how many accounts,
     how many aligned, the unweighted mean of their collective scores, how many at
@@ -363,7 +675,7 @@ def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "n_aligned": sum(1 for r in rows if r.get("verdict") == ALIGNED),
         "n_rated": len(scores),
         "mean_cx": sum(scores) / len(scores) if scores else None,
-        "n_high_risk": sum(1 for r in rows if r.get("risk") is not None and r["risk"] >= 0.66),
+        "n_high_risk": sum(1 for r in rows if r.get("risk") is not None and r["risk"] >= HIGH_RISK),
         "annual_value": sum(values) if values else None,
     }
 

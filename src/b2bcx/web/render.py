@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +19,177 @@ def _pct(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{float(value) * 100:.{digits}f}%"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One metric as the pages name it: the hover text (plain words), and the
+    "how this is computed" panel's formula, denominator and source."""
+
+    name: str
+    hover: str
+    formula: str
+    denominator: str
+    source: str
+
+
+#: Every figure the dashboard shows, defined once (``{metric}`` is the page's
+#: metric name, e.g. "CX" or "NPS"). The tiles' hover text and the "how this is
+#: computed" panels read these, so a figure has one definition wherever it appears.
+DEFINITIONS: dict[str, Definition] = {
+    "score": Definition(
+        "Collective {metric} (0–100)",
+        "How the people of the accounts rate their experience, on 0 to 100: "
+        "every person counts once, recent ratings count more.",
+        "mean over people of each person's time-decayed mean rating, rescaled to 0–100 "
+        "((mean − scale minimum) / (scale maximum − scale minimum) × 100)",
+        "the people with a rating (each person once)",
+        "Wirtz et al. 2025 (individual → collective CX); docs/measures.md",
+    ),
+    "nps": Definition(
+        "NPS (−100 to +100)",
+        "Net Promoter Score: the share of promoters (9–10) minus the share of "
+        "detractors (0–6), from each person's latest answer, per account; the "
+        "portfolio figure weighs accounts by contract value when there are any.",
+        "per account: % promoters − % detractors among its people's latest answers; "
+        "portfolio: the accounts' NPS weighted by annual contract value (plain mean "
+        "without contract values); intervals are clipped to −100…100",
+        "people who answered the NPS question (each person's latest answer)",
+        "METHODS.md, Standard CX metrics (NPS; account NPS in B2B)",
+    ),
+    "period_nps": Definition(
+        "NPS of the period's answers",
+        "Promoters minus detractors among every NPS answer given in the period "
+        "(each answer counts, not each person): it moves with the period, so it "
+        "is the one compared with the previous period.",
+        "100 × (promoters − detractors) / answers, over the answers in the period",
+        "NPS answers in the period (response level)",
+        "METHODS.md, Standard CX metrics; docs/measures.md (breakdowns)",
+    ),
+    "period_score": Definition(
+        "{metric} of the period's ratings (0–100)",
+        "The mean of every rating given in the period, on 0 to 100; each rating counts once.",
+        "(mean rating − scale minimum) / (scale maximum − scale minimum) × 100, over "
+        "the ratings in the period",
+        "rated interactions in the period",
+        "docs/measures.md (breakdowns: response level)",
+    ),
+    "aligned": Definition(
+        "Accounts aligned",
+        "Accounts whose people rate alike, so one collective experience exists "
+        '(verdict "collective & aligned").',
+        "count of accounts with the verdict collective & aligned (at least 3 people, "
+        "rwg ≥ 0.70 and more alike than random groups, p ≤ 0.05)",
+        "every account listed (accounts with too few people count in the denominator)",
+        "METHODS.md, Within-group agreement; LeBreton & Senter 2008",
+    ),
+    "agreement": Definition(
+        "Agreement (rwg, 0–1)",
+        "How alike the people of an account rate: 1 = everyone the same, 0 = as "
+        "scattered as random answers; 0.70 or more counts as agreement.",
+        "rwg = 1 − observed variance / variance of random answers (uniform null); "
+        "negative values reported as 0",
+        "the account's people with a rating",
+        "METHODS.md, Within-group agreement (James, Demaree & Wolf 1984)",
+    ),
+    "ad": Definition(
+        "Spread (AD, scale points)",
+        "The average distance of people's ratings from their group's mean, in "
+        "scale points; below about a sixth of the scale's range counts as agreement.",
+        "AD(M) = mean absolute deviation from the group mean",
+        "the group's people with a rating",
+        "METHODS.md, Within-group agreement (Burke & Dunlap 2002)",
+    ),
+    "icc": Definition(
+        "Do accounts differ? (ICC)",
+        "How much of the differences between people is explained by which account "
+        "they belong to (ICC(1)), and how reliable an account's mean is (ICC(2)).",
+        "ICC(1) = (MSB − MSW) / (MSB + (k − 1) MSW), k = people per account on average; "
+        "ICC(2) = (MSB − MSW) / MSB (one-way ANOVA over accounts)",
+        "people with a rating, grouped by account",
+        "METHODS.md, Reliability of unit means (Bliese 2000)",
+    ),
+    "risk": Definition(
+        "Risk (0–100 %)",
+        "How likely the account is to be lost, from its recent score, its trend, "
+        "how much its people disagree, its findings and how long it has been "
+        'silent; grey "–" when the data is too thin or too old to judge.',
+        "logistic(intercept + Σ component value × weight); the components and "
+        "weights are on the account page; at high risk: 66 % or more",
+        "accounts with enough recent ratings (unknown risks are left out)",
+        "docs/diagnose.md (risk); Gainsight-style health components",
+    ),
+    "high_risk": Definition(
+        "At high risk",
+        "Accounts whose risk is 66 % or more.",
+        "count of accounts with risk ≥ 0.66",
+        "the accounts listed (unknown risks count as not at high risk)",
+        "docs/diagnose.md (risk)",
+    ),
+    "severity": Definition(
+        "Severity (0–1)",
+        "How strongly a finding holds, from 0 (barely) to 1 (as clear as the "
+        "check can tell); findings are sorted by it.",
+        "each check's effect scaled to 0–1 against its threshold (docs/diagnose.md)",
+        "the findings of the diagnosis",
+        "docs/diagnose.md; Witell et al. 2020 (the five challenges)",
+    ),
+    "p_value": Definition(
+        "p-value",
+        "The chance of seeing a difference this large if there were none; small "
+        "(below 0.05) means the difference is unlikely to be noise.",
+        'from the test named beside it; "adjusted" means corrected for testing many cells',
+        "the observations of the test",
+        "docs/diagnose.md",
+    ),
+    "omega2": Definition(
+        "ω² (effect size)",
+        "The share of the differences in ratings explained by the groups compared "
+        "(0 = none, 1 = all).",
+        "ω² = (SSB − (J − 1) MSW) / (SST + MSW)",
+        "the ratings compared",
+        "docs/diagnose.md (C2 silos)",
+    ),
+    "share": Definition(
+        "Share of explained NPS",
+        "How much of the differences in people's NPS each touchpoint explains, "
+        "as a share of all the touchpoints explain together.",
+        "Johnson's relative weight of the touchpoint / R² (the weights sum to R²)",
+        "people who rated the touchpoints and answered NPS",
+        "METHODS.md, Key-driver analysis (Johnson 2000)",
+    ),
+    "performance": Definition(
+        "Performance (0–100)",
+        "The mean rating of a touchpoint, or of a partner's touchpoints, on 0 to 100.",
+        "mean rating at the touchpoint rescaled to 0–100; a partner's: the "
+        "touchpoints' performance weighted by their raters",
+        "people who rated the touchpoint",
+        "METHODS.md, Key-driver analysis; docs/diagnose.md (C4)",
+    ),
+    "harm": Definition(
+        "Harm (rating points × raters)",
+        "How much a partner pulls the experience down: how far its touchpoints "
+        "score below the supplier's own touchpoints, times how many people met them.",
+        "Σ over the partner's rated touchpoints of max(0, reference − performance) × "
+        "raters; reference = the rater-weighted performance of the supplier's own touchpoints",
+        "people who rated the partner's touchpoints",
+        "docs/web.md (partner scorecards); Witell et al. 2020, C4",
+    ),
+    "poor_rate": Definition(
+        "Poor rate",
+        "Of the goal ratings detractors gave at this touchpoint and stage, the "
+        "share that were poor.",
+        "poor goal ratings among detractors / all goal ratings in the cell",
+        "goal ratings given in the cell",
+        "docs/diagnose.md (priorities); McColl-Kennedy et al. 2019",
+    ),
+}
+
+
+def definition(key: str, metric: str = "CX") -> Definition:
+    """The definition of ``key`` with the page's metric name filled in."""
+    d = DEFINITIONS[key]
+    return Definition(*(str(v).replace("{metric}", metric) for v in dataclasses.astuple(d)))
 
 
 @functools.cache
@@ -46,6 +219,7 @@ def environment() -> Environment:
         stage_bars=figures.stage_bars,
         gap_bars=figures.gap_bars,
         topic_bars=figures.topic_bars,
+        define=definition,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],
     )

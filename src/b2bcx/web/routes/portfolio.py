@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from b2bcx.diagnose import CHALLENGES
 from b2bcx.measures.individual import metric_label
@@ -21,11 +21,23 @@ from b2bcx.server.views import (
     all_findings,
     filter_accounts,
     filter_options,
+    filtered_activity,
+    filtered_map,
+    filtered_trend,
+    grouped_priorities,
     has_contract_values,
+    high_risk_then,
     json_or_reason,
+    partner_options,
+    period_change,
+    scorecards_by_harm,
+    touchpoint_options,
+    touchpoint_owners,
+    touchpoint_partners,
 )
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
+from b2bcx.web.xlsx import account_sheet, cause_sheet, finding_sheet, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,24 +46,79 @@ PER_PAGE = 50
 MONTH = r"^(\d{4}-\d{2}(-\d{2})?)?$"
 #: Root causes shown on the portfolio page (the API and the report have them all).
 TOP_PRIORITIES = 8
+#: Touchpoint × owner groups of root causes in "What needs attention".
+TOP_CAUSES = 5
+#: Accounts at risk in "What needs attention".
+TOP_AT_RISK = 5
 
 
 def _portfolio_parts(state: State) -> dict[str, Any]:
     measured = state.results.get("accounts")
-    trend = state.results.get("trend")
-    stage_map = state.results.get("map")
     diagnosis = json_or_reason(state.results, "diagnosis")
     return {
         "priorities": diagnosis
         if isinstance(diagnosis, Unavailable)
         else diagnosis["priorities"][:TOP_PRIORITIES],
+        "all_priorities": [] if isinstance(diagnosis, Unavailable) else diagnosis["priorities"],
         "portfolio": None if isinstance(measured, Unavailable) else measured.portfolio,
-        "trend": trend if isinstance(trend, Unavailable) else trend.to_dict("records"),
-        "map": stage_map if isinstance(stage_map, Unavailable) else stage_map.cells,
     }
 
 
-@router.get("/", response_class=HTMLResponse)
+def _findings_by_challenge(
+    state: State, visitor: Any, filters: AccountFilters, listed: set[str], narrowed: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """Findings per challenge, most severe first: of the listed accounts, and
+    (unless account filters narrow the list) those about no account, at the
+    filters' touchpoint or partner when those are set."""
+    counts: dict[str, list[dict[str, Any]]] = {c: [] for c in CHALLENGES}
+    tp_partners = touchpoint_partners(state.results)
+    for f in all_findings(state.results, visitor):
+        if f["account_id"] is not None:
+            if f["account_id"] in listed:
+                counts[f["challenge"]].append(f)
+            continue
+        if narrowed:
+            continue
+        subject = f.get("subject") or {}
+        sid = str(subject.get("id") or "")
+        if filters.touchpoint and sid != filters.touchpoint:
+            continue
+        if filters.partner and not (
+            sid == filters.partner or filters.partner in tp_partners.get(sid, set())
+        ):
+            continue
+        counts[f["challenge"]].append(f)
+    return counts
+
+
+def read_filters(
+    q: str,
+    verdict: str,
+    segment: str,
+    country: str,
+    account_manager: str,
+    since: str,
+    until: str,
+    touchpoint: str,
+    partner: str,
+) -> tuple[AccountFilters, list[str]]:
+    """The filters of a page's URL, and notices for the values left out."""  # fmt: skip
+    notices = [
+        f"“{value}” is not a month (YYYY-MM): the {name} filter is left out."
+        for name, value in (("from", since), ("to", until))
+        if not re.fullmatch(MONTH, value)
+    ]
+    since = since if re.fullmatch(MONTH, since) else ""
+    until = until if re.fullmatch(MONTH, until) else ""
+    filters = AccountFilters(
+        q=q.strip(), verdict=verdict, segment=segment, country=country,
+        account_manager=account_manager, since=since, until=until,
+        touchpoint=touchpoint, partner=partner,
+    )  # fmt: skip
+    return filters, notices
+
+
+@router.get("/", response_class=HTMLResponse, response_model=None)
 def portfolio(
     request: Request,
     visitor: Visitor,
@@ -63,37 +130,72 @@ def portfolio(
     account_manager: Annotated[str, Query(max_length=200)] = "",
     since: Annotated[str, Query(max_length=20)] = "",
     until: Annotated[str, Query(max_length=20)] = "",
+    touchpoint: Annotated[str, Query(max_length=200)] = "",
+    partner: Annotated[str, Query(max_length=200)] = "",
     q: Annotated[str, Query(max_length=100)] = "",
-) -> HTMLResponse:
-    """The portfolio page; the account list and its tiles obey the filters, which
-    the URL keeps (paging included)."""
+    format: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The portfolio page; every widget obeys the filters, which the URL keeps
+    (paging included); ``?format=xlsx`` downloads its tables under the same
+    filters."""
     every = account_rows(state.results, visitor)
-    notices = [
-        f"“{value}” is not a month (YYYY-MM): the {name} filter is left out."
-        for name, value in (("from", since), ("to", until))
-        if not re.fullmatch(MONTH, value)
-    ]
-    since = since if re.fullmatch(MONTH, since) else ""
-    until = until if re.fullmatch(MONTH, until) else ""
-    filters = AccountFilters(
-        q=q.strip(), verdict=verdict, segment=segment, country=country,
-        account_manager=account_manager, since=since, until=until,
-    )  # fmt: skip
+    filters, notices = read_filters(
+        q, verdict, segment, country, account_manager, since, until, touchpoint, partner
+    )
     rows = filter_accounts(state.results, every, filters)
+    listed = {r["account_id"] for r in rows}
+    # account fields narrow the list; touchpoint, partner and months pick activity
+    narrowed = any((filters.q, filters.verdict, filters.segment, filters.country,
+                    filters.account_manager)) or visitor.is_restricted  # fmt: skip
+    parts = _portfolio_parts(state) if not visitor.is_restricted else {}
+    owners = touchpoint_owners(state.results)
+    tp_partners = touchpoint_partners(state.results)
+    causes = grouped_priorities(
+        parts.get("all_priorities") or [], filters, owners, tp_partners, limit=TOP_CAUSES
+    )
+    at_risk = [r for r in rows if r["risk"] is not None][:TOP_AT_RISK]
+    if format == "xlsx":
+        names = {r["account_id"]: r.get("name") or r["account_id"] for r in every}
+        shown = [
+            f
+            for f in all_findings(state.results, visitor)
+            if f["account_id"] is None or f["account_id"] in listed
+        ]
+        sheets = {
+            "Accounts": account_sheet(rows),
+            "Root causes": cause_sheet(causes_all(parts, filters, owners, tp_partners)),
+            "Findings": finding_sheet(shown, names),
+        }
+        return xlsx_response("portfolio", sheets)
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(page, pages)
     diagnosis = json_or_reason(state.results, "diagnosis")
-    by_challenge: dict[str, int] = dict.fromkeys(CHALLENGES, 0)
+    per_challenge: dict[str, list[dict[str, Any]]] = {c: [] for c in CHALLENGES}
     if not isinstance(diagnosis, Unavailable):
-        for f in all_findings(state.results, visitor):
-            by_challenge[f["challenge"]] += 1
-    parts = _portfolio_parts(state) if not visitor.is_restricted else {}
+        per_challenge = _findings_by_challenge(state, visitor, filters, listed, narrowed)
+    if "priorities" in parts and not isinstance(parts["priorities"], Unavailable):
+        kept = [p for g in causes_all(parts, filters, owners, tp_partners) for p in g["rows"]]
+        parts["priorities"] = sorted(kept, key=lambda p: p.get("rank") or 0)[:TOP_PRIORITIES]
     measured = state.results.get("accounts")
     label = (
         "collective CX"
         if isinstance(measured, Unavailable)
         else measured.metric_label or metric_label(measured.metric)
     )
+    scope = None if not narrowed and not visitor.is_restricted else listed
+    cells = filtered_activity(state.results, filters, scope)
+    change = period_change(state.results, filters, scope)
+    then = high_risk_then(state.results, listed) if change is not None else None
+    cards = [] if visitor.is_restricted else scorecards_by_harm(state.results)
+    if filters.partner:
+        cards = [c for c in cards if c["partner_id"] == filters.partner]
+    elif filters.touchpoint:
+        tp = filters.touchpoint
+        cards = [c for c in cards if any(t["touchpoint_id"] == tp for t in c["touchpoints"])]
+    trend = state.results.get("trend")
+    stage_map = state.results.get("map")
+    if cells is None and visitor.is_restricted:  # portfolio-wide figures are not theirs
+        trend = stage_map = Unavailable("the monthly figures of your accounts are not ready")
     return render(
         request,
         "portfolio.html",
@@ -107,12 +209,39 @@ def portfolio(
         notices=notices,
         all_tiles=account_tiles(every),
         options=filter_options(state.results, every),
+        touchpoints=touchpoint_options(state.results),
+        partners=partner_options(state.results),
         filters=filters,
+        narrowed=narrowed,
         metric_label=label,
         value_weighted=has_contract_values(state.results),
         challenges=CHALLENGES,
-        by_challenge=by_challenge,
+        by_challenge={c: len(f) for c, f in per_challenge.items()},
+        per_challenge=per_challenge,
+        names={r["account_id"]: r.get("name") or r["account_id"] for r in every},
         diagnosis_reason=diagnosis.reason if isinstance(diagnosis, Unavailable) else None,
         top_risk=[r for r in rows if r["risk"] is not None][:12],
+        at_risk=at_risk,
+        causes=causes,
+        worst=cards[0] if cards and cards[0]["harm"] is not None else None,
+        change=change,
+        then=then,
+        trend=trend if isinstance(trend, Unavailable) or cells is None
+        else filtered_trend(cells),
+        map=stage_map if isinstance(stage_map, Unavailable) or cells is None
+        else filtered_map(cells),
+        download_href=f"/?{filters.query(format='xlsx')}",
         **parts,
+    )  # fmt: skip
+
+
+def causes_all(
+    parts: dict[str, Any],
+    filters: AccountFilters,
+    owners: dict[str, str],
+    tp_partners: dict[str, set[str]],
+) -> list[dict[str, Any]]:
+    """Every ranked priority at the filters' touchpoint and partner, grouped."""
+    return grouped_priorities(
+        parts.get("all_priorities") or [], filters, owners, tp_partners, limit=10_000
     )
