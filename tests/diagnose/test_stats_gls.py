@@ -73,3 +73,40 @@ def test_empirical_null_scale() -> None:
     assert empirical_null_scale(rng.normal(0, 0.5, 1000), floor=0.8) == 0.8
     assert empirical_null_scale(rng.normal(0, 0.5, 1000)) == 1.0
     assert empirical_null_scale([5.0] * 10) == 1.0
+
+
+def test_simes_and_holm_published_values() -> None:
+    from b2bcx.diagnose.stats import holm_adjust, simes
+
+    # Simes (1986): min over i of m p_(i) / i
+    assert simes([0.01, 0.04, 0.03, 0.5]) == pytest.approx(min(4 * 0.01, 2 * 0.03, 4 / 3 * 0.04))
+    assert simes([0.2]) == pytest.approx(0.2)
+    assert np.isnan(simes([np.nan]))
+    # Holm (1979) step-down: (m - i + 1) p_(i), running maximum, capped at 1
+    adj = holm_adjust([0.01, 0.04, 0.03, np.nan, 0.005])
+    assert adj[4] == pytest.approx(4 * 0.005)
+    assert adj[0] == pytest.approx(3 * 0.01)
+    assert adj[2] == pytest.approx(max(3 * 0.01, 2 * 0.03))
+    assert adj[1] == pytest.approx(max(2 * 0.03, 0.04))
+    assert np.isnan(adj[3])
+
+
+def test_hierarchical_fdr_selects_families_then_tests() -> None:
+    from b2bcx.diagnose.stats import hierarchical_fdr
+
+    rng = np.random.default_rng(1)
+    fam = np.repeat(np.arange(100), 4)
+    p = rng.uniform(size=400)
+    p[0] = 1e-7  # one strong test in family 0
+    p[4:8] = [1e-4, 2e-4, 0.3, 0.9]  # family 1: two strong tests
+    fam_adj, within, rej = hierarchical_fdr(fam, p, 0.05)
+    assert rej[0] == 1.0 and rej[4] == 1.0 and rej[5] == 1.0
+    assert rej[6] == 0.0 and rej[1:4].sum() == 0.0
+    assert within[0] == pytest.approx(4e-7)
+    assert fam_adj[0] == fam_adj[3]
+    # all-null families: about alpha of the simulations reject anything at all
+    hits = 0
+    for seed in range(200):
+        q = np.random.default_rng(seed).uniform(size=400)
+        hits += hierarchical_fdr(fam, q, 0.05)[2].sum() > 0
+    assert hits / 200 <= 0.09

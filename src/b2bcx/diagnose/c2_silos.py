@@ -10,10 +10,16 @@ import pandas as pd
 from scipy import stats as _stats
 
 from b2bcx.diagnose.data import Prepared
-from b2bcx.diagnose.detector_common import Detected, fmt, severity
+from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
-from b2bcx.diagnose.stats import FloatArray, bh_adjust, variance_prior
+from b2bcx.diagnose.stats import (
+    FloatArray,
+    bh_adjust,
+    empirical_null_scale,
+    hierarchical_fdr,
+    variance_prior,
+)
 
 
 def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
@@ -45,20 +51,38 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     people = _adjusted_people(prep)
     dims = [d for d in ("function", "level", "unit") if d in people and people[d].notna().any()]
     findings: dict[tuple[str, str], Finding] = {}
-    for dim in dims:
-        rest = _group_vs_rest(people, dim, options.min_people)
-        if not rest.empty:
+    comps = _components(people, prep.person_tp)
+    rests = {d: _group_vs_rest_gls(people, d, options.min_people, comps) for d in dims}
+    pooled = [r for r in rests.values() if r is not None and not r.empty]
+    if comps is not None and pooled and all(r is not None for r in rests.values()):
+        # one family per account over all its groups and dimensions (Simes), BH
+        # over accounts, Holm inside the selected accounts (Benjamini–Bogomolov)
+        table = pd.concat(pooled, ignore_index=True)
+        family = (table.account_id + "|" + table.dimension).to_numpy()
+        fam, within, rejected = hierarchical_fdr(family,
+                                                 table.p.to_numpy(), options.alpha)  # fmt: skip
+        table = table.assign(p_adj=fam, p_within=within, rejected=rejected)
+        hits = table[(table.rejected > 0) & (table.gap.abs() >= options.silo_gap)]
+        hits = hits.assign(size=hits.gap.abs()).sort_values(["account_id", "dimension", "size"])
+        for r in records_of(hits.groupby(["account_id", "dimension"]).tail(1)):
+            findings[(r.account_id, r.dimension)] = _rest_finding(r, r.dimension, options)
+    else:
+        for dim in dims:
+            rest = _group_vs_rest(people, dim, options.min_people)
+            if rest.empty:
+                continue
             rest["p_adj"] = bh_adjust(rest.p.to_numpy())
             hits = rest[(rest.p_adj < options.alpha) & (rest.gap.abs() >= options.silo_gap)]
             hits = hits.assign(size=hits.gap.abs()).sort_values(["account_id", "size"])
             for r in records_of(hits.groupby("account_id").tail(1)):
                 findings[(r.account_id, dim)] = _rest_finding(r, dim, options)
-        table = _anova_by_account(people, dim, options.min_people)
-        if table.empty:
+    for dim in dims:
+        anova = _anova_by_account(people, dim, options.min_people)
+        if anova.empty:
             continue
-        table["p_adj"] = bh_adjust(table.p.to_numpy())
-        hits = table[(table.p_adj < options.alpha) & (table.omega2 >= options.silo_omega2)
-                     & (table.gap >= options.silo_gap)]  # fmt: skip
+        anova["p_adj"] = bh_adjust(anova.p.to_numpy())
+        hits = anova[(anova.p_adj < options.alpha) & (anova.omega2 >= options.silo_omega2)
+                     & (anova.gap >= options.silo_gap)]  # fmt: skip
         for r in records_of(hits):
             findings[(r.account_id, dim)] = _anova_finding(r, options)
     return [findings[k] for k in sorted(findings)], skipped
@@ -107,6 +131,12 @@ def _rest_finding(r: Any, dim: str, options: DiagnoseOptions) -> Finding:
           "groups": r.groups, "gap": abs(r.gap), "p": r.p, "p_adjusted": r.p_adj,
           "df": r.df, "people": r.group_n + r.rest_n, "happy": happy,
           "unhappy": unhappy}  # fmt: skip
+    if has(getattr(r, "norm", None)):
+        ev |= {"raw_gap": abs(r.raw_gap), "norm": r.norm, "se": r.se, "z": r.z,
+               "null_scale": r.null_scale, "p_within_account": r.p_within,
+               "test": "GLS group against the rest of the account, people weighted by "
+               "1/(tau2 + sigma2/n), net of the group's portfolio norm; Simes per "
+               "account, BH over accounts, Holm inside (Benjamini-Bogomolov)"}  # fmt: skip
     word = "worse" if lower else "better"
     return Finding(
         challenge="C2",
@@ -122,6 +152,110 @@ def _rest_finding(r: Any, dim: str, options: DiagnoseOptions) -> Finding:
         actions=_actions(str(unhappy["group"]), str(happy["group"])),
         detector="group_vs_rest",
     )
+
+
+#: Fewest accounts over which C2's variance components and group norms are pooled.
+MIN_ACCOUNTS_POOLED = 20
+#: Fewest accounts a group label must appear in for its portfolio norm to be removed.
+MIN_ACCOUNTS_NORM = 10
+
+
+def _components(people: pd.DataFrame, person_tp: pd.DataFrame) -> tuple[float, float] | None:
+    """σ² (one rating around its person) and τ² (people's levels around their
+    group's in an account), pooled over the portfolio by moments; None without
+    enough data (then C2 falls back to :func:`_group_vs_rest`)."""
+    if (
+        person_tp.empty
+        or "var" not in person_tp
+        or people.account_id.nunique() < MIN_ACCOUNTS_POOLED
+    ):
+        return None
+    tp = person_tp.dropna(subset=["var"])
+    dof = (tp.n - 1).clip(lower=0).to_numpy(dtype=float)
+    if dof.sum() < 30:
+        return None
+    within = float((tp["var"].to_numpy(dtype=float) * dof).sum() / dof.sum())
+    n = people.stakeholder_id.map(person_tp.set_index("stakeholder_id").n)
+    g = people.assign(noise=within / n.clip(lower=1)).dropna(subset=["noise", "score"])
+    key = (
+        ["account_id", "function"]
+        if "function" in g and g.function.notna().any()
+        else ["account_id"]
+    )
+    cell = g.groupby(key).agg(var=("score", "var"), k=("score", "size"), noise=("noise", "mean"))
+    cell = cell[cell.k >= 2]
+    if cell.empty:
+        return None
+    k1 = (cell.k - 1).to_numpy(dtype=float)
+    excess = (cell["var"] - cell.noise).to_numpy(dtype=float)
+    return within, max(0.0, float((excess * k1).sum() / k1.sum()))
+
+
+def _group_vs_rest_gls(
+    people: pd.DataFrame, dim: str, min_people: int, comps: tuple[float, float] | None
+) -> pd.DataFrame | None:
+    """Each group of ``dim`` against the rest of its account, every rating counted.
+
+    A person's score weighs ``1 / (τ² + σ²/n)`` (``n`` their ratings, the
+    components from :func:`_components`): the GLS mean of people as random
+    effects, so a person with two ratings after turnover no longer counts as
+    much as one with thirty. The gap is taken net of the group's portfolio norm
+    (the median gap of groups with that label across accounts, where it appears
+    in at least :data:`MIN_ACCOUNTS_NORM` accounts): a silo is a unit that stands
+    apart from its colleagues more than such units usually do; a function that
+    is less happy everywhere is a portfolio pattern, not this account's silo.
+    z statistics are divided by their empirical-null spread (Efron 2004).
+    None without the components (the caller falls back to :func:`_group_vs_rest`).
+    """
+    if comps is None:
+        return None
+    within, between = comps
+    g = people.dropna(subset=[dim, "score"])
+    if g.empty:
+        return pd.DataFrame()
+    n = g["n"].clip(lower=1).to_numpy(dtype=float) if "n" in g else np.ones(len(g))
+    w = 1.0 / (between + within / n)
+    g = g.assign(w=w, ws=w * g.score.to_numpy(dtype=float))
+    cell = g.groupby(["account_id", dim]).agg(size=("score", "size"), w=("w", "sum"),
+                                               ws=("ws", "sum"), raw=("score", "mean"))  # fmt: skip
+    acc = cell.groupby(level="account_id").agg(n=("size", "sum"), k=("size", "size"),
+                                                 w=("w", "sum"), ws=("ws", "sum"))  # fmt: skip
+    cell = cell.reset_index().merge(acc.add_prefix("acc_").reset_index(), on="account_id")
+    cell["rest_n"] = cell.acc_n - cell["size"]
+    cell = cell[(cell.rest_n >= min_people) & (cell.acc_k >= 2)]
+    if cell.empty:
+        return pd.DataFrame()
+    rest_w = cell.acc_w - cell.w
+    group_mean = cell.ws / cell.w
+    rest_mean = (cell.acc_ws - cell.ws) / rest_w
+    raw_gap = (group_mean - rest_mean).to_numpy(dtype=float)
+    label = cell[dim].astype(str)
+    counts = label.map(label.value_counts())
+    norm = pd.Series(raw_gap, index=cell.index).groupby(label).transform("median")
+    norms = norm.where(counts >= MIN_ACCOUNTS_NORM, 0.0).to_numpy(dtype=float)
+    gap = raw_gap - norms
+    se = np.sqrt(1.0 / cell.w.to_numpy(dtype=float) + 1.0 / rest_w.to_numpy(dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = gap / se
+    scale = empirical_null_scale(z, floor=0.8)
+    z = z / scale
+    out = pd.DataFrame({
+        "account_id": cell.account_id.astype(str).to_numpy(), "group": label.to_numpy(),
+        "group_n": cell["size"].astype(int).to_numpy(),
+        "rest_n": cell.rest_n.astype(int).to_numpy(),
+        "group_mean": group_mean.to_numpy(dtype=float),
+        "rest_mean": rest_mean.to_numpy(dtype=float),
+        "gap": gap, "raw_gap": raw_gap, "norm": norms, "se": se * scale, "z": z,
+        "p": 2 * _stats.norm.sf(np.abs(z)), "null_scale": scale,
+    })  # fmt: skip
+    out["df"] = float(len(g) - 2 * g.account_id.nunique())
+    means = g.groupby(["account_id", dim]).score.mean()
+    groups = {str(a): {str(k): round(float(v), 1) for k, v in m.droplevel(0).items()}
+              for a, m in means.groupby(level="account_id")}  # fmt: skip
+    out["groups"] = pd.Series([groups[a] for a in out.account_id], index=out.index, dtype=object)
+    out["dimension"] = dim
+    result: pd.DataFrame = out[np.isfinite(out.p)].reset_index(drop=True)
+    return result
 
 
 def _group_vs_rest(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFrame:

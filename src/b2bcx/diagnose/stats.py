@@ -712,3 +712,75 @@ def empirical_null_scale(z: npt.ArrayLike, *, floor: float = 1.0) -> float:
     if len(arr) < 20:
         return 1.0
     return max(floor, float(np.median(np.abs(arr))) / 0.6744897501960817)
+
+
+def simes(p: npt.ArrayLike) -> float:
+    """Simes' (1986) combined p-value of a family: ``min_i m · p_(i) / i`` (NaN ignored).
+
+    Valid for independent or positively dependent tests; NaN for an empty family.
+    """
+    arr = np.sort(np.asarray(p, dtype=float)[~np.isnan(np.asarray(p, dtype=float))])
+    if len(arr) == 0:
+        return float("nan")
+    m = len(arr)
+    return float(min(1.0, (arr * m / np.arange(1, m + 1)).min()))
+
+
+def holm_adjust(p: npt.ArrayLike) -> FloatArray:
+    """Holm's (1979) step-down adjusted p-values (NaN stays NaN and is not counted)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok])
+    ranked = p[ok][order] * (m - np.arange(m))
+    adjusted = np.maximum.accumulate(ranked).clip(max=1.0)
+    values = np.empty(m)
+    values[order] = adjusted
+    out[ok] = values
+    return out
+
+
+def hierarchical_fdr(
+    family: npt.ArrayLike, p: npt.ArrayLike, alpha: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Families first, then tests inside the selected families (Benjamini & Bogomolov 2014).
+
+    Each family (e.g. an account) gets Simes' p over its tests; Benjamini–
+    Hochberg over the families selects ``R`` of ``M``; inside a selected family
+    a test is rejected when its Holm-adjusted p is below ``alpha · R / M``. This
+    controls the FDR over families and the average error inside the selected
+    ones, and a family of many tests no longer competes with every test of the
+    portfolio (as with one BH over all tests).
+
+    Returns
+    -------
+    family_p_adjusted, within_p_adjusted, rejected
+        Per test: its family's BH-adjusted Simes p, its Holm-adjusted p inside
+        the family, and 1.0 where rejected (else 0.0).
+    """
+    fam = np.asarray(family)
+    pv = np.asarray(p, dtype=float)
+    codes, uniq = _codes(fam)
+    fam_p = np.array([simes(pv[codes == k]) for k in range(len(uniq))])
+    fam_adj = bh_adjust(fam_p)
+    selected = fam_adj < alpha
+    m_fam = int((~np.isnan(fam_p)).sum())
+    r = int(selected.sum())
+    within = np.full(pv.shape, np.nan)
+    for k in range(len(uniq)):
+        idx = np.flatnonzero(codes == k)
+        within[idx] = holm_adjust(pv[idx])
+    level = alpha * r / m_fam if m_fam else 0.0
+    rejected = selected[codes] & (within < level)
+    return fam_adj[codes], within, rejected.astype(float)
+
+
+def _codes(values: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.int64], list[object]]:
+    seen: dict[object, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values.tolist()):
+        codes[i] = seen.setdefault(v, len(seen))
+    return codes, list(seen)
