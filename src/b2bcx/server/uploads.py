@@ -110,7 +110,10 @@ def import_upload(
         rejects).
     """
     if filename is not None and not filename.lower().endswith(".zip"):
-        raise UnsupportedUpload("upload a bundle as a .zip file")
+        raise UnsupportedUpload(
+            "upload a bundle as a .zip file; an export in another layout (CSV) goes "
+            'through "Import an export", where its columns are matched'
+        )
     limit = state.settings.max_upload_mb * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="b2bcx-upload-") as tmp:
         path = Path(tmp) / _safe_name(filename)
@@ -126,23 +129,38 @@ def import_upload(
             raise UnsupportedUpload("the upload is not a .zip file")
         shown = Path(filename or "bundle.zip").name or "bundle.zip"
         options = ImportOptions(allow_rejects=allow_rejects, source_name=shown)
-        with state.connection() as ws:
-            backend = ws.backend
-            try:
-                result = ws.import_bundle(path, options)
-            except DataRejected as exc:
-                _, batches = list_batches(backend, limit=1, offset=0)
-                batch_id = str(batches[0]["batch_id"]) if batches else ""
-                _, rejects = list_rejects(backend, batch_id, limit=SHOWN_REJECTS, offset=0)
-                state.results.invalidate()
-                message = scrub_paths(str(exc), path, shown, exc.rejects_path)
-                raise UploadRejected(
-                    message, n_rejected=exc.n_rejected, batch_id=batch_id, rejects=rejects
-                ) from None
-            except B2bcxError as exc:
-                exc.args = (scrub_paths(str(exc), path, shown, None),)
-                raise
-            n_rej, rejects = list_rejects(backend, result.batch_id, limit=SHOWN_REJECTS, offset=0)
+        return import_prepared(state, path, shown, options)
+
+
+def import_prepared(
+    state: AppState, path: Path, shown: str, options: ImportOptions
+) -> UploadOutcome:
+    """Import a source already on the server's disk (a bundle, or files with
+    ``options.mapping``) and report counts and rejects, the server's paths
+    replaced by ``shown`` (the uploaded file's name).
+
+    Raises
+    ------
+    UploadRejected
+        When rows fail validation and ``options.allow_rejects`` is off (nothing
+        was committed; the first rejects come with it).
+    """
+    with state.connection() as ws:
+        backend = ws.backend
+        try:
+            result = ws.import_bundle(path, options)
+        except DataRejected as exc:
+            _, batches = list_batches(backend, limit=1, offset=0)
+            batch_id = str(batches[0]["batch_id"]) if batches else ""
+            _, rejects = list_rejects(backend, batch_id, limit=SHOWN_REJECTS, offset=0)
+            message = scrub_paths(str(exc), path, shown, exc.rejects_path)
+            raise UploadRejected(
+                message, n_rejected=exc.n_rejected, batch_id=batch_id, rejects=rejects
+            ) from None
+        except B2bcxError as exc:
+            exc.args = (scrub_paths(str(exc), path, shown, None),)
+            raise
+        n_rej, rejects = list_rejects(backend, result.batch_id, limit=SHOWN_REJECTS, offset=0)
     state.results.invalidate()
     data = _result_dict(result.to_dict())
     data = _scrub_all(data, path, shown, result.rejects_path)
