@@ -87,3 +87,49 @@ def test_pairwise_correlation_matches_pandas_and_complete_data_matches_listwise(
     assert n[0, 1] == int((~np.isnan(holes[:, 0]) & ~np.isnan(holes[:, 1])).sum())
     # the strongest driver stays on top with half the cells missing
     assert int(np.argmax(pairwise_relative_weights(holes, y).weight)) == 0
+
+
+def test_pairwise_cluster_bootstrap_equals_resampling_the_rows() -> None:
+    """The cluster bootstrap adds per-cluster sums; it must give the weights of
+    the rows of the drawn clusters, estimated afresh (same draws, same seed)."""
+    from b2bcx.measures.drivers import bootstrap_rows, pairwise_relative_weights
+
+    rng = np.random.default_rng(3)
+    n, p = 300, 4
+    x = rng.normal(size=(n, p))
+    y = x @ [0.8, 0.4, 0.0, 0.2] + rng.normal(size=n)
+    x[rng.random((n, p)) < 0.35] = np.nan
+    clusters = rng.integers(0, 25, n).astype(str)
+    fast = pairwise_relative_weights(x, y, n_boot=30, seed=11, clusters=clusters)
+    assert fast.boot is not None
+    draws = np.random.default_rng(11)
+    for b in range(30):
+        idx = bootstrap_rows(n, clusters, draws)
+        again = pairwise_relative_weights(x[idx], y[idx])
+        np.testing.assert_allclose(fast.boot[b], again.weight, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("limit", [None, 0])
+def test_relative_weights_cluster_bootstrap_equals_resampling_the_rows(
+    limit: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Complete data, clusters: per-cluster sums (or, past the memory limit, the
+    resampled rows) give the weights of the drawn rows, estimated afresh."""
+    from b2bcx.measures import drivers
+    from b2bcx.measures.drivers import bootstrap_rows, relative_weights
+
+    if limit is not None:
+        monkeypatch.setattr(drivers, "MAX_CLUSTER_SUMS", limit)
+    rng = np.random.default_rng(5)
+    n = 240
+    x = rng.normal(size=(n, 3))
+    y = x @ [1.0, 0.5, 0.1] + rng.normal(size=n)
+    clusters = rng.integers(0, 30, n)
+    fast = relative_weights(x, y, n_boot=25, seed=4, clusters=clusters)
+    assert fast.boot is not None and fast.lower is not None
+    draws = np.random.default_rng(4)
+    for b in range(25):
+        idx = bootstrap_rows(n, clusters, draws)
+        np.testing.assert_allclose(
+            fast.boot[b], relative_weights(x[idx], y[idx]).weight, rtol=1e-9, atol=1e-12
+        )

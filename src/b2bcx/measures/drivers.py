@@ -23,6 +23,7 @@ one step) and fed to Johnson's formula.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import factorial
 from typing import Any
@@ -36,6 +37,9 @@ from b2bcx.measures.tabular import TabularMixin
 
 FloatArray = npt.NDArray[np.float64]
 MAX_SHAPLEY_DRIVERS = 12
+#: Above this many summed numbers (clusters × 4 × columns²) the cluster bootstrap
+#: resamples rows instead of weighing per-cluster sums (memory).
+MAX_CLUSTER_SUMS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,38 @@ def bootstrap_rows(
     return np.concatenate(parts).astype(np.intp)
 
 
+def cluster_bootstrap_corr(
+    z: FloatArray, clusters: npt.ArrayLike, n_boot: int, rng: np.random.Generator
+) -> Iterator[FloatArray]:
+    """The pairwise-complete correlation matrices of ``n_boot`` cluster bootstrap
+    samples of the rows of ``z`` (NaN allowed), drawn as :func:`bootstrap_rows`
+    draws them (the same clusters from the same ``rng``).
+
+    A sample is every row of the drawn clusters, so its sums are the drawn
+    clusters' sums: each cluster's sums are added once, then weighed by how
+    often it was drawn — no row is copied, whatever the number of rows.
+    """
+    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    k = int(codes.max()) + 1 if len(codes) else 0
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=k))])
+    q = z.shape[1]
+    if k * 4 * q * q > MAX_CLUSTER_SUMS:  # many small clusters: resample the rows
+        for _ in range(n_boot):
+            chosen = rng.integers(0, k, k)
+            idx = np.concatenate([order[bounds[c] : bounds[c + 1]] for c in chosen.tolist()])
+            yield _corr_from_sums(*_pair_sums(z[idx]))[0]
+        return
+    per = np.stack(
+        [np.stack(_pair_sums(z[order[bounds[c] : bounds[c + 1]]])).ravel() for c in range(k)]
+    )
+    counts = np.stack(
+        [np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(n_boot)]
+    ).astype(float)
+    for sums in (counts @ per).reshape(n_boot, 4, q, q):
+        yield _corr_from_sums(sums[0], sums[1], sums[2], sums[3])[0]
+
+
 def relative_weights(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
@@ -161,9 +197,13 @@ def relative_weights(
         rng = np.random.default_rng(seed)
         n = len(ya)
         boot = np.empty((n_boot, xa.shape[1]))
-        for b in range(n_boot):
-            idx = bootstrap_rows(n, cl, rng)
-            boot[b] = _rw(xa[idx], ya[idx])[0]
+        if cl is None:
+            for b in range(n_boot):
+                boot[b] = _rw(*(a[bootstrap_rows(n, cl, rng)] for a in (xa, ya)))[0]
+        else:
+            for b, r in enumerate(cluster_bootstrap_corr(np.column_stack([xa, ya]), cl,
+                                                          n_boot, rng)):  # fmt: skip
+                boot[b] = _rw_from_corr(r[:-1, :-1], r[:-1, -1])[0]
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
     return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
@@ -176,14 +216,22 @@ def pairwise_correlation(x: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.i
     rows or no variance; ``n[i, j]`` the number of such rows. All pairs at once
     with matrix products, no loop over pairs.
     """
-    xa = np.asarray(x, dtype=float)
+    return _corr_from_sums(*_pair_sums(np.asarray(x, dtype=float)))
+
+
+def _pair_sums(xa: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The pairwise-complete sums behind :func:`pairwise_correlation`: counts
+    ``n[i, j]``, ``s[i, j]`` = Σ x_i and ``ss[i, j]`` = Σ x_i² over rows where
+    both are present, ``sxy[i, j]`` = Σ x_i x_j (sums add over row blocks)."""
     present = ~np.isnan(xa)
     m = present.astype(float)
     x0 = np.where(present, xa, 0.0)
-    n = m.T @ m
-    s = x0.T @ m  # s[i, j]: Σ x_i over rows where j is present (and i)
-    ss = (x0**2).T @ m
-    sxy = x0.T @ x0
+    return m.T @ m, x0.T @ m, (x0**2).T @ m, x0.T @ x0
+
+
+def _corr_from_sums(
+    n: FloatArray, s: FloatArray, ss: FloatArray, sxy: FloatArray
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - s * s.T / n
         var_i = ss - s**2 / n
@@ -251,7 +299,9 @@ def pairwise_relative_weights(
     cl = None if clusters is None else np.asarray(clusters).ravel()[keep]
 
     def estimate(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
-        r, _ = pairwise_correlation(np.column_stack([xs, ys]))
+        return estimate_from_r(pairwise_correlation(np.column_stack([xs, ys]))[0])
+
+    def estimate_from_r(r: FloatArray) -> tuple[FloatArray, FloatArray]:
         xx = r[:-1, :-1]
         off = xx[np.triu_indices(len(xx), 1)]
         fill = float(np.nanmean(off)) if np.isfinite(off).any() else 0.0
@@ -274,9 +324,14 @@ def pairwise_relative_weights(
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         boot = np.empty((n_boot, xa.shape[1]))
-        for b in range(n_boot):
-            idx = bootstrap_rows(len(ya), cl, rng)
-            boot[b] = estimate(xa[idx], ya[idx])[0]
+        if cl is None:
+            for b in range(n_boot):
+                idx = bootstrap_rows(len(ya), cl, rng)
+                boot[b] = estimate(xa[idx], ya[idx])[0]
+        else:
+            for b, r in enumerate(cluster_bootstrap_corr(np.column_stack([xa, ya]), cl,
+                                                          n_boot, rng)):  # fmt: skip
+                boot[b] = estimate_from_r(r)[0]
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
     return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
