@@ -192,6 +192,40 @@ def definition(key: str, metric: str = "CX") -> Definition:
     return Definition(*(str(v).replace("{metric}", metric) for v in dataclasses.astuple(d)))
 
 
+#: Words in an evidence key → the definition that explains it (the first match wins).
+_EXPLAINED = (
+    ("omega", "omega2"),
+    ("eta", "omega2"),
+    ("p_", "p_value"),
+    ("p adjusted", "p_value"),
+    ("pvalue", "p_value"),
+    ("rwg", "agreement"),
+    ("ad_", "ad"),
+    ("severity", "severity"),
+    ("share", "share"),
+    ("poor_rate", "poor_rate"),
+    ("nps", "nps"),
+    ("icc", "icc"),
+)
+
+
+def explain(key: str) -> str:
+    """The plain-words definition behind a statistic's name in a finding's
+    evidence (e.g. ``p_adjusted``, ``omega2``, ``rwg``), or "" when none applies."""
+    k = str(key).lower()
+    if k in ("p", "ad"):
+        return DEFINITIONS["p_value" if k == "p" else "ad"].hover
+    for word, name in _EXPLAINED:
+        if word in k:
+            return DEFINITIONS[name].hover.replace("{metric}", "CX")
+    if "ci" in k or "interval" in k:
+        return (
+            "The range the true value lies in with 95 % confidence, kept within the scale "
+            "(e.g. NPS within −100…100)."
+        )
+    return ""
+
+
 @functools.cache
 def environment() -> Environment:
     """The dashboard's template environment."""
@@ -220,6 +254,7 @@ def environment() -> Environment:
         gap_bars=figures.gap_bars,
         topic_bars=figures.topic_bars,
         define=definition,
+        explain=explain,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from b2bcx.errors import NotAvailable
 from b2bcx.model.enums import STAGE_ORDER, Controller, Function, Level
@@ -25,6 +25,7 @@ from b2bcx.server.views import (
 )
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
+from b2bcx.web.xlsx import finding_sheet, plain_sheet, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,6 +38,53 @@ def _or_reason(build: Callable[[], Any]) -> Any:
         return build()
     except NotAvailable as exc:
         return Unavailable(str(exc))
+
+
+#: The account's own row in the download (key → header).
+ACCOUNT_COLUMNS = {
+    "account_id": "Account ID", "name": "Account", "segment": "Segment", "country": "Country",
+    "account_manager": "Account manager", "cx": "Score (0-100)", "nps": "NPS",
+    "rwg": "Agreement (rwg)", "verdict": "Verdict", "risk": "Risk (0-1)",
+    "risk_reasons": "Why at risk", "annual_value": "Annual value", "findings": "Findings",
+}  # fmt: skip
+
+
+#: A unit's columns in the download (key → header).
+UNIT_COLUMNS = {
+    "n_stakeholders": "People", "cx": "Score (0-100)", "nps": "NPS",
+    "rwg": "Agreement (rwg)", "ad": "Spread (AD)", "verdict": "Verdict",
+}  # fmt: skip
+
+
+def _sheets(
+    summary: dict[str, Any], people: Any, centres: Any, findings: Any, journeys: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """The account page's tables as download sheets."""
+    names = {summary["account_id"]: summary.get("name") or summary["account_id"]}
+    trips = []
+    for j in journeys:
+        entered = ", ".join(f"{s['stage']} {s['entered_at']}" for s in j["stages"])
+        trips.append({
+            "Journey": j["journey"].get("journey_id"), "Offering": j["journey"].get("offering"),
+            "Started": j["journey"].get("started_at"),
+            "Contract value": j["journey"].get("contract_value"), "Stages entered": entered,
+        })  # fmt: skip
+    return {
+        "Account": plain_sheet([summary], ACCOUNT_COLUMNS),
+        "People map": plain_sheet(
+            _rows(people), {"function": "Function", "level": "Level", **UNIT_COLUMNS}
+        ),
+        "Buying and usage centre": plain_sheet(
+            _rows(centres), {"center": "Centre", **UNIT_COLUMNS}
+        ),
+        "Findings": finding_sheet(_rows(findings), names),
+        "Journeys": trips,
+    }
+
+
+def _rows(found: Any) -> list[dict[str, Any]]:
+    """A view's rows, or none when it is unavailable."""
+    return [] if isinstance(found, Unavailable) else list(found)
 
 
 def comment_filter(finding: dict[str, Any]) -> dict[str, str]:
@@ -52,7 +100,7 @@ def comment_filter(finding: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-@router.get("/accounts/{account_id:path}", response_class=HTMLResponse)  # ids with "/" (L9)
+@router.get("/accounts/{account_id:path}", response_class=HTMLResponse, response_model=None)
 def account(
     request: Request,
     account_id: str,
@@ -61,8 +109,9 @@ def account(
     touchpoint_id: Annotated[str | None, Query(max_length=200)] = None,
     stage: Annotated[str | None, Query(max_length=40)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    """The account page."""
+    format: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The account page (ids may hold "/"); ``?format=xlsx`` downloads its tables."""
     check_account(visitor, account_id)
     summary = account_row(state.results, visitor, account_id)
     with state.db() as backend:
@@ -86,6 +135,8 @@ def account(
     catalogue = {t["touchpoint_id"]: t for t in state.results.get("catalogue:touchpoints")}
     # a group's figures pool other accounts' people: for unrestricted visitors only
     group = None if visitor.is_restricted else _or_reason(lambda: group_of(cache, account_id))
+    if format == "xlsx":
+        return xlsx_response("account", _sheets(summary, people, centres, findings, journeys))
     return render(
         request,
         "account.html",

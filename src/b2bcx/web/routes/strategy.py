@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 
 from b2bcx.errors import B2bcxError
 from b2bcx.server.http import State
@@ -15,16 +15,45 @@ from b2bcx.server.uploads import answers_upload
 from b2bcx.server.views import json_or_reason
 from b2bcx.web.deps import AnalystVisitor, FormError, Visitor, refuse_forged_form
 from b2bcx.web.render import render
+from b2bcx.web.xlsx import plain_sheet, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/strategy", response_class=HTMLResponse)
-def strategy(request: Request, visitor: Visitor, state: State) -> HTMLResponse:
-    """The strategy page."""
+@router.get("/strategy", response_class=HTMLResponse, response_model=None)
+def strategy(
+    request: Request,
+    visitor: Visitor,
+    state: State,
+    format: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The strategy page (``?format=xlsx`` downloads its tables)."""
     if visitor.is_restricted:
         return render(request, "restricted.html", what="The CXM strategy")
+    if format == "xlsx":
+        profile = json_or_reason(state.results, "profile")
+        assessment = json_or_reason(state.results, "assessment")
+        rows = [] if not isinstance(profile, dict) else profile.get("rows") or []
+        dims = [] if not isinstance(assessment, dict) else assessment["scope"]["dimensions"]
+        return xlsx_response(
+            "strategy",
+            {
+                "Value-proposition profile": plain_sheet(rows, PROFILE_COLUMNS),
+                "Scope": plain_sheet(dims, SCOPE_COLUMNS),
+            },
+        )
     return _page(request, state)
+
+
+#: The profile's columns in the download (key → header).
+PROFILE_COLUMNS = {
+    "goal": "Goal", "goal_level": "Level", "value_proposition": "Value proposition",
+    "importance": "Importance (1-5)", "rating": "Rating (1-5)", "gap": "Gap",
+    "text_share": "Share of comments",
+}  # fmt: skip
+#: The scope dimensions' columns in the download.
+SCOPE_COLUMNS = {"dimension": "Dimension", "data": "In the data (0-1)",
+                 "self": "Self-assessed (0-1)", "detail": "Detail"}  # fmt: skip
 
 
 def _page(
