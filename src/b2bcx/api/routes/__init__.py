@@ -17,6 +17,7 @@ from b2bcx.api.routes import (
     records,
     strategy,
     text,
+    users,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
     imports.router,
     admin.router,
+    users.router,
 )
