@@ -134,7 +134,8 @@ def diagnose(
             raise ConfigurationError(f"no account {account_id!r} in {backend.url}")
     steps = len(wanted) + 3
     progress.start("diagnose", total=steps)
-    prep = prepare(backend, options, as_of=as_of, account_id=account_id)
+    # the experience frame is materialized once and kept until the priorities are made
+    prep = prepare(backend, options, as_of=as_of, account_id=account_id, keep_frame=True)
     progress.advance("diagnose")
     findings: list[Finding] = []
     skipped: list[Skipped] = []
@@ -169,6 +170,7 @@ def diagnose(
         goal_weights=goal_weights,
         account_id=account_id,
     )
+    prep.release()
     progress.advance("diagnose")
     progress.finish("diagnose")
     meta = DiagnosisMeta(
@@ -202,6 +204,7 @@ def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -
         metric=options.metric,
         decay=DecayOptions(as_of=prep.as_of),
         agreement=AgreementOptions(chance_reps=0),
+        frame=prep.frame if prep.frame_is_portfolio else None,
     )
 
 
@@ -216,7 +219,8 @@ def _shares(
     result = given
     if result is None:
         try:
-            result = key_drivers(backend, drivers=kind, n_boot=0, as_of=prep.as_of)
+            frame = prep.frame if prep.frame_is_portfolio else None
+            result = key_drivers(backend, drivers=kind, n_boot=0, as_of=prep.as_of, frame=frame)
         except B2bcxError:
             return {}
     table = result.table

@@ -105,7 +105,19 @@ class Prepared:
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the metric the aggregates are on (the requested one, or the fallback)
     metric: str = "cx"
+    #: the experience frame at the diagnosis date, materialized once in the engine
+    #: (:func:`shared_frame`) for the steps after the detectors (risk agreement,
+    #: key drivers, priorities); None once released or when not kept
+    frame: ir.Table | None = field(default=None, repr=False, compare=False)
+    #: whether ``frame`` holds every account (not one ``account_id``'s rows only)
+    frame_is_portfolio: bool = field(default=False, repr=False, compare=False)
     _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
+
+    def release(self) -> None:
+        """Drop the materialized ``frame`` from the engine (idempotent)."""
+        frame, self.frame = self.frame, None
+        if frame is not None:
+            frame.release()
 
     def monthly_of(self, account: str) -> pd.DataFrame:
         """The monthly rows of one account (indexed once, on first use)."""
@@ -125,19 +137,77 @@ def _df(expr: ir.Table) -> pd.DataFrame:
     return out
 
 
+#: Columns of the experience frame no diagnosis aggregate reads: the comment text
+#: (read once, into the promise flags) and the row id.
+_NOT_SHARED = ("comment", "interaction_id")
+
+
+def shared_frame(backend: Backend, as_of: _dt.datetime, account_id: str | None = None) -> ir.Table:
+    """The experience frame at ``as_of`` materialized once in the engine.
+
+    Every column of :func:`~b2bcx.measures.frame.experience_frame` but the
+    comment text and the interaction id, plus three flags read from the comment
+    in the same pass: ``_commented`` (a comment at a known stage), ``_made`` (a
+    promise made in a buying stage) and ``_broken`` (a promise broken in a usage
+    stage). Building it joins the interactions to their people, accounts and
+    touchpoint versions once; the diagnosis's aggregates, the individual CX, the
+    risk score's agreement, the key drivers and the priorities then read this
+    table instead of repeating the join. The caller releases it (``.release()``).
+    """
+    base = experience_frame(backend, as_of=as_of)
+    if account_id is not None:
+        base = base.filter(base.account_id == account_id)
+    commented = base.comment.notnull() & base.stage.notnull()
+    low = base.comment.lower()
+    made = low.re_search(PROMISE_MADE) & base.stage.isin([s.value for s in BUYING_STAGES])
+    broken = low.re_search(PROMISE_BROKEN) & base.stage.isin([s.value for s in USAGE_STAGES])
+    flagged = base.mutate(
+        _commented=commented,
+        _made=ibis.ifelse(commented, made, ibis.literal(False)),
+        _broken=ibis.ifelse(commented, broken, ibis.literal(False)),
+    )
+    return flagged.drop(*[c for c in _NOT_SHARED if c in base.columns]).cache()
+
+
 def prepare(
     backend: Backend,
     options: DiagnoseOptions,
     *,
     as_of: _dt.datetime | _dt.date | None = None,
     account_id: str | None = None,
+    keep_frame: bool = False,
 ) -> Prepared:
-    """Compute every aggregate the detectors need, for all accounts at once."""
+    """Compute every aggregate the detectors need, for all accounts at once.
+
+    The experience frame is materialized once (:func:`shared_frame`) and every
+    aggregate is a group-by on it. With ``keep_frame`` it stays in the engine as
+    ``Prepared.frame`` for the steps after the detectors (release it with
+    :meth:`Prepared.release`); otherwise it is dropped before returning.
+    """
     stamp = resolve_as_of(backend, as_of)
     metric = options.metric
-    base = experience_frame(backend, as_of=stamp)
-    if account_id is not None:
-        base = base.filter(base.account_id == account_id)
+    base = shared_frame(backend, stamp, account_id)
+    try:
+        prepared = _prepare(backend, options, base, stamp, metric, account_id)
+    except BaseException:
+        base.release()
+        raise
+    if keep_frame:
+        prepared.frame = base
+        prepared.frame_is_portfolio = account_id is None
+    else:
+        base.release()
+    return prepared
+
+
+def _prepare(
+    backend: Backend,
+    options: DiagnoseOptions,
+    base: ir.Table,
+    stamp: _dt.datetime,
+    metric: str,
+    account_id: str | None,
+) -> Prepared:
     f = base.filter(base[metric].notnull()).mutate(x=_to_100(base[metric], metric))
     grand = f.x.mean().name("g").as_scalar()
     tp_eff = (
@@ -217,16 +287,11 @@ def prepare(
     )  # fmt: skip
     contact = everyone.left_join(after, "account_id").drop("account_id_right")
 
-    comments = base.filter(base.comment.notnull() & base.stage.notnull())
-    low = comments.comment.lower()
-    promises = comments.mutate(
-        made=low.re_search(PROMISE_MADE) & comments.stage.isin([s.value for s in BUYING_STAGES]),
-        broken=low.re_search(PROMISE_BROKEN) & comments.stage.isin([s.value for s in USAGE_STAGES]),
-    ).group_by("account_id").aggregate(
-        made=ibis._.made.sum(), broken=ibis._.broken.sum(), comments=ibis._.count()
+    promises = base.filter(base._commented).group_by("account_id").aggregate(
+        made=ibis._._made.sum(), broken=ibis._._broken.sum(), comments=ibis._.count()
     )  # fmt: skip
 
-    people = individual_cx_expr(backend, metric=metric, decay=DecayOptions(as_of=stamp))
+    people = individual_cx_expr(backend, metric=metric, decay=DecayOptions(as_of=stamp), frame=base)
     if account_id is not None:
         people = people.filter(people.account_id == account_id)
     units = backend.table("stakeholders").select(sid="stakeholder_id", unit="unit")

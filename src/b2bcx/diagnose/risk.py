@@ -396,9 +396,17 @@ def priorities(
     goal_weights: dict[str, float],
     account_id: str | None = None,
 ) -> list[Priority]:
-    """Touchpoint × stage × goal cells that concentrate poor experiences among detractors."""
-    f = experience_frame(backend, as_of=prep.as_of)
+    """Touchpoint × stage × goal cells that concentrate poor experiences among detractors.
+
+    The cells are counted on ``prep.frame`` (the experience frame materialized
+    once for the diagnosis) when it is kept, else on a fresh experience frame;
+    the comment evidence reads the interactions' text from the workspace.
+    """
+    full = experience_frame(backend, as_of=prep.as_of)
     if account_id is not None:
+        full = full.filter(full.account_id == account_id)
+    f = full if prep.frame is None else prep.frame
+    if account_id is not None and prep.frame is not None:
         f = f.filter(f.account_id == account_id)
     latest = f.filter(f.nps.notnull())
     w = ibis.window(group_by=latest.stakeholder_id, order_by=latest.occurred_at.desc())
@@ -466,8 +474,11 @@ def priorities(
     rows.sort(key=lambda x: -x["score"])
     top = rows[: options.max_priorities]
     best = top[0]["score"] if top else 1.0
-    voice = _comment_evidence(backend, d, {(r["touchpoint_id"], _none(r["stage"])) for r in top})
-    spoken = _goal_examples(backend, d, top) if voice else {}
+    # the text columns (comment, interaction_id) are not in the shared frame
+    d_text = full.inner_join(detractors, full.stakeholder_id == detractors.det_id)
+    cells_top = {(r["touchpoint_id"], _none(r["stage"])) for r in top}
+    voice = _comment_evidence(backend, d_text, cells_top)
+    spoken = _goal_examples(backend, d_text, top) if voice else {}
     for rank, row in enumerate(top, 1):
         row["rank"] = rank
         row["score"] = row["score"] / best if best else 0.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -196,9 +197,9 @@ class CollectiveResult(TabularMixin):
         }
 
 
-def _nps_per_person(backend: Backend, as_of: Any) -> pd.DataFrame:
-    """Each person's most recent NPS answer up to ``as_of``."""
-    f = experience_frame(backend, as_of=as_of)
+def _nps_per_person(backend: Backend, as_of: Any, frame: ir.Table | None = None) -> pd.DataFrame:
+    """Each person's most recent NPS answer up to ``as_of`` (from ``frame`` when given)."""
+    f = experience_frame(backend, as_of=as_of) if frame is None else frame
     f = f.filter(f.nps.notnull())
     w = ibis.window(group_by=f.stakeholder_id, order_by=f.occurred_at.desc())
     latest = f.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
@@ -228,6 +229,7 @@ def measure_units(
     agreement: AgreementOptions | None = None,
     items: Sequence[str] | None = None,
     role_weights: RoleWeights | None = None,
+    frame: ir.Table | None = None,
 ) -> CollectiveResult:
     """Collective CX per unit (``by``), with agreement, reliability, verdict and NPS.
 
@@ -254,6 +256,10 @@ def measure_units(
     multi-item measure: each person's decayed score per item, the unit's mean
     over items, agreement by rwg(j) on the mean response variance over items
     (people rating every item only).
+
+    ``frame``: the experience frame at the same as-of date, already built (a
+    diagnosis materializes it once in the engine), read instead of building it
+    again; items are always read from the workspace.
     """
     if by not in UNITS:
         raise ConfigurationError(f"--by must be one of {', '.join(UNITS)} (got {by!r})")
@@ -268,7 +274,7 @@ def measure_units(
         metric, people, item_cols = _item_people(backend, items, decay, breakdown)
     else:
         people = individual_cx_expr(
-            backend, metric=metric, decay=decay, by=breakdown, moments=True
+            backend, metric=metric, decay=decay, by=breakdown, moments=True, frame=frame
         ).execute()
         item_cols = []
     scale = RATING_SCALES[metric if not items else items[0]]
@@ -280,7 +286,7 @@ def measure_units(
     # and the chance p-values' random draws follow the row order)
     people = people.sort_values(["stakeholder_id", *breakdown], kind="stable")
     people = people.reset_index(drop=True)
-    nps_people = _nps_per_person(backend, as_of)
+    nps_people = _nps_per_person(backend, as_of, frame)
     people = people.merge(nps_people, on="stakeholder_id", how="left")
     if by == "group":
         people["group_id"] = people.account_id.map(account_groups(backend))

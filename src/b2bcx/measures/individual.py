@@ -137,6 +137,7 @@ def individual_cx_expr(
     decay: DecayOptions | None = None,
     by: Sequence[str] = (),
     moments: bool = False,
+    frame: ir.Table | None = None,
 ) -> ir.Table:
     """An Ibis expression of individual CX per stakeholder (and ``by`` breakdowns).
 
@@ -151,6 +152,11 @@ def individual_cx_expr(
     of the decayed mean of i.i.d. ratings is σ²·Σw²/(Σw)², 1/m for equal
     weights), ``ss_within`` = Σ(x − x̄)² over the person's ratings (unweighted)
     and ``df_within`` = n − 1.
+
+    ``frame``: an experience frame at the same as-of date already built (for
+    instance materialized once in the engine for a whole diagnosis) to read
+    instead of building one; it needs the columns of
+    :func:`~b2bcx.measures.frame.experience_frame` used here.
     """
     check_metric(metric)
     unknown = [b for b in by if b not in BREAKDOWNS]
@@ -160,7 +166,7 @@ def individual_cx_expr(
         )
     decay = decay or DecayOptions()
     as_of = resolve_as_of(backend, decay.as_of)
-    frame = experience_frame(backend, as_of=as_of)
+    frame = experience_frame(backend, as_of=as_of) if frame is None else frame
     frame = frame.filter(frame[metric].notnull())
     if math.isinf(decay.half_life_days):
         weight = ibis.literal(1.0)

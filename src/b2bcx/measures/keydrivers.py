@@ -45,6 +45,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -128,9 +129,9 @@ class KeyDriverResult(TabularMixin):
 
 
 def _person_matrix(
-    backend: Backend, target: str, drivers: str, as_of: Any
+    backend: Backend, target: str, drivers: str, as_of: Any, frame: ir.Table | None = None
 ) -> tuple[pd.DataFrame, list[str], float, float]:
-    f = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    f = experience_frame(backend, as_of=resolve_as_of(backend, as_of)) if frame is None else frame
     if drivers == "goals":
         names = [g.value for g in Goal]
         aggs = {g: f[g].mean() for g in names}
@@ -161,6 +162,7 @@ def key_drivers(
     min_raters: int = 30,
     max_touchpoints: int = 25,
     alpha: float = DEFAULT_ALPHA,
+    frame: ir.Table | None = None,
 ) -> KeyDriverResult:
     """Importance of each driver for ``target``, with its test, performance and quadrant.
 
@@ -175,6 +177,9 @@ def key_drivers(
     test against equal importance (``p_higher``, ``p_lower``: Bonferroni-adjusted
     one-sided p-values; ``importance``). With ``n_boot=0`` nothing can be told
     apart and every driver says so.
+
+    ``frame``: the experience frame at ``as_of``, already built (a diagnosis
+    materializes it once in the engine), read instead of building it again.
     """
     check_metric(target)
     if drivers not in DRIVER_SETS:
@@ -190,9 +195,9 @@ def key_drivers(
                 "every person to rate every driver (use --method relative_weights)"
             )
         return _touchpoint_drivers(
-            backend, target, n_boot, seed, as_of, min_raters, max_touchpoints, alpha
+            backend, target, n_boot, seed, as_of, min_raters, max_touchpoints, alpha, frame
         )
-    people, names, low, high = _person_matrix(backend, target, drivers, as_of)
+    people, names, low, high = _person_matrix(backend, target, drivers, as_of, frame)
     names = [n for n in names if people[n].notna().any() and n != target]
     complete = people.dropna(subset=[*names, "_y"])
     if len(complete) < len(names) + 2:
@@ -310,8 +315,9 @@ def _touchpoint_drivers(
     min_raters: int,
     max_touchpoints: int,
     alpha: float,
+    frame: ir.Table | None = None,
 ) -> KeyDriverResult:
-    f = experience_frame(backend, as_of=resolve_as_of(backend, as_of))
+    f = experience_frame(backend, as_of=resolve_as_of(backend, as_of)) if frame is None else frame
     rated = f.filter(f.cx.notnull() & f.touchpoint_id.notnull())
     cells: pd.DataFrame = (
         rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean()).execute()
