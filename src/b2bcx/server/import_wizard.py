@@ -703,7 +703,7 @@ def preview(state: AppState, upload_id: str) -> Preview:
     WizardError
         When the upload has no mapping yet.
     """
-    import b2bcx
+    from b2bcx.workspace import open_workspace
 
     staged = load_staged(state, upload_id)
     mapping_path = staged.mapping_path
@@ -717,7 +717,7 @@ def preview(state: AppState, upload_id: str) -> Preview:
         options = ImportOptions(
             mapping=mapping_path, allow_rejects=True, rejects_path=rejects, source_name=staged.shown
         )
-        with b2bcx.open_workspace(":memory:") as ws:
+        with open_workspace(":memory:") as ws:
             try:
                 result = ws.import_bundle(staged.source, options)
                 counts = {
