@@ -112,9 +112,7 @@ def test_disable_and_password_end_sessions(api: TestClient, users_world: World) 
     assert api.delete("/api/v1/users/leo", headers=admin).status_code == 204
     assert api.get("/cases", follow_redirects=False).status_code == 303
     assert _signin(api, "leo", new["password"]).status_code == 401
-    leo = next(
-        u for u in api.get("/api/v1/users", headers=admin).json() if u["login"] == "leo"
-    )
+    leo = next(u for u in api.get("/api/v1/users", headers=admin).json() if u["login"] == "leo")
     assert leo["disabled"] is True and leo["disabled_at"] is not None
 
 
