@@ -242,3 +242,105 @@ def test_filters_combine_and_stay_in_the_url(page: Any, big_world: BigWorld) -> 
     page.reload()
     assert _count(page) == len(expected)
     assert page.locator("form.filters select[name='country']").input_value() == country
+
+
+# -- issue 19 items 1, 2, 4: touchpoint and partner filters, what needs attention,
+# -- and the Excel download, on the same 250 accounts
+
+
+def _interactions(big_world: BigWorld) -> pd.DataFrame:
+    bundle = big_world.path.parent / "bundle"
+    people = pd.read_csv(bundle / "stakeholders.csv", dtype=str, keep_default_na=False)
+    seen = pd.read_csv(bundle / "interactions.csv", dtype=str, keep_default_na=False)
+    return seen.merge(people[["stakeholder_id", "account_id"]], on="stakeholder_id")
+
+
+def test_touchpoint_filter_counts_like_the_bundle_across_pages(
+    page: Any, big_world: BigWorld
+) -> None:
+    seen = _interactions(big_world)
+    counts = seen.groupby("touchpoint_id")["account_id"].nunique().sort_values()
+    # a touchpoint met by more than one page of accounts, but not by all of them
+    tp = str(counts[(counts > PER_PAGE) & (counts < N_ACCOUNTS)].index[0])
+    expected = set(seen.loc[seen["touchpoint_id"] == tp, "account_id"])
+    _filter(page, touchpoint=tp)
+    assert _count(page) == len(expected)
+    assert page.locator("form.filters select[name='touchpoint']").input_value() == tp
+    got = set(_listed(page))
+    _shot(page, "touchpoint")
+    href = page.locator("nav.pager a[rel=next]").get_attribute("href")
+    assert parse_qs(urlparse(href).query)["touchpoint"] == [tp]
+    page.click("nav.pager a[rel=next]")
+    page.wait_for_load_state()
+    assert _count(page) == len(expected)
+    got |= set(_listed(page))
+    assert got <= expected and len(got) == min(len(expected), 2 * PER_PAGE)
+    causes = page.locator("#attention-causes li[data-touchpoint]").evaluate_all(
+        "ls => ls.map(l => l.dataset.touchpoint)"
+    )
+    assert set(causes) <= {tp}
+
+
+def test_partner_filter_counts_the_partner_as_at_the_interaction(
+    page: Any, big_world: BigWorld
+) -> None:
+    bundle = big_world.path.parent / "bundle"
+    catalogue = pd.read_csv(bundle / "touchpoints.csv", dtype=str, keep_default_na=False)
+    seen = _interactions(big_world)
+    seen["day"] = seen["occurred_at"].str[:10]
+    # the partner that took a touchpoint over during the data: the hardest case
+    versions = catalogue[catalogue["partner_id"] != ""]
+    partner = str(versions.sort_values("valid_from")["partner_id"].iloc[-1])
+    keep = pd.Series(False, index=seen.index)
+    for tp, rows in catalogue.groupby("touchpoint_id"):
+        rows = rows.sort_values("valid_from")
+        starts = [*rows["valid_from"].tolist(), "9999-12-31"]
+        for (_, version), end in zip(rows.iterrows(), starts[1:], strict=True):
+            if version["partner_id"] == partner:
+                keep |= (seen["touchpoint_id"] == tp) & seen["day"].between(
+                    version["valid_from"], end, inclusive="left"
+                )
+    expected = set(seen.loc[keep, "account_id"])
+    _filter(page, partner=partner)
+    assert _count(page) == len(expected)
+    assert page.locator("form.filters select[name='partner']").input_value() == partner
+    assert set(_listed(page)) <= expected
+    worst = page.locator("#attention-partner [data-partner]")
+    if worst.count():
+        assert worst.get_attribute("data-partner") == partner
+    _shot(page, "partner")
+
+
+def test_attention_obeys_the_filters(page: Any, big_world: BigWorld) -> None:
+    accounts = big_world.accounts
+    segment = str(accounts["segment"].value_counts().index[-1])
+    expected = set(accounts.loc[accounts["segment"] == segment, "account_id"])
+    _filter(page, segment=segment)
+    shown = page.locator("#attention-risk li[data-account]").evaluate_all(
+        "ls => ls.map(l => l.dataset.account)"
+    )
+    assert shown and set(shown) <= expected
+    high = int(_tile(page, "change-high-risk"))
+    assert high == int(_tile(page, "listed-risk"))
+    assert page.locator("#attention [data-kpi='change-score'] .change").inner_text().strip()
+    assert page.locator("details.how").first.is_visible()
+    page.locator("#attention details.how summary").click()
+    assert page.locator("#attention details.how dd").first.is_visible()
+    _shot(page, "attention-segment")
+
+
+def test_download_holds_the_filtered_accounts(
+    page: Any, big_world: BigWorld, tmp_path: Path
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    accounts = big_world.accounts
+    country = str(accounts["country"].value_counts().index[0])
+    _filter(page, country=country)
+    with page.expect_download() as info:
+        page.click("a.download")
+    saved = tmp_path / "portfolio.xlsx"
+    info.value.save_as(saved)
+    book = openpyxl.load_workbook(saved, read_only=True)
+    header, *rows = list(book["Accounts"].iter_rows(values_only=True))
+    ids = {r[header.index("Account ID")] for r in rows}
+    assert ids == set(accounts.loc[accounts["country"] == country, "account_id"])

@@ -186,6 +186,10 @@ DEFINITIONS: dict[str, Definition] = {
 }
 
 
+#: Below this many ratings (or NPS answers) in either period the change is not shown.
+MIN_COMPARE = 30
+
+
 def definition(key: str, metric: str = "CX") -> Definition:
     """The definition of ``key`` with the page's metric name filled in."""
     d = DEFINITIONS[key]
@@ -254,6 +258,7 @@ def environment() -> Environment:
         gap_bars=figures.gap_bars,
         topic_bars=figures.topic_bars,
         define=definition,
+        MIN_COMPARE=MIN_COMPARE,
         explain=explain,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],

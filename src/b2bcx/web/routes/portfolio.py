@@ -226,10 +226,10 @@ def portfolio(
         worst=cards[0] if cards and cards[0]["harm"] is not None else None,
         change=change,
         then=then,
-        trend=trend if isinstance(trend, Unavailable) or cells is None
-        else filtered_trend(cells),
-        map=stage_map if isinstance(stage_map, Unavailable) or cells is None
-        else filtered_map(cells),
+        trend=trend if isinstance(trend, Unavailable)
+        else trend.to_dict("records") if cells is None else filtered_trend(cells),
+        map=stage_map if isinstance(stage_map, Unavailable)
+        else stage_map.cells.to_dict("records") if cells is None else filtered_map(cells),
         download_href=f"/?{filters.query(format='xlsx')}",
         **parts,
     )  # fmt: skip
