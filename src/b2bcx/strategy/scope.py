@@ -460,7 +460,9 @@ def _journeys(
     )
     if jt.empty:
         return _dim("journeys", breadth, None, detail + " (no journeys in the experiences)")
-    ok = jt.assign(r=[bool(reached.get(s, _stage_reached(acts, s, tp_stage))) for s in jt.stage])
+    for s in set(jt.stage) - set(reached):  # once per stage, not per journey row
+        reached[s] = _stage_reached(acts, str(s), tp_stage)
+    ok = jt.assign(r=[bool(reached[s]) for s in jt.stage])
     end_to_end = ok.groupby("journey_id").r.all()
     return _dim(
         "journeys",
