@@ -84,6 +84,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ besi
 from benchmarks.worlds import WorldSpec
 from benchmarks.worlds import generate_world as generate_independent_world
 from benchmarks.worlds.generate import VERSION as WORLDS_VERSION
+from benchmarks.worlds.spec import EFFECT_LEVELS
 
 CHALLENGES = ("C1", "C2", "C3", "C4", "C5")
 
@@ -284,12 +285,26 @@ def _risk_summary(at_risk: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def level_spec(level: str) -> tuple[str, dict[str, float]]:
+    """The generator's effect level and per-challenge scale of an evaluation level.
+
+    ``subtle``, ``moderate``, ``strong`` are the generator's levels; ``d<x>``
+    (e.g. ``d0.9``, for a power curve) plants every challenge at Cohen's d = x,
+    as the ``strong`` level (d = 1.2) scaled by x / 1.2.
+    """
+    if level.startswith("d"):
+        d = float(level[1:])
+        return "strong", {c: d / EFFECT_LEVELS["strong"] for c in CHALLENGES}
+    return level, {}
+
+
 def _world(kind: str, seed: int, level: str, accounts: int, workdir: Path) -> tuple[Path, Path]:
     name = f"nw{WORLDS_VERSION}-{kind}-{level}-{accounts}-{seed}"
     folder, db = workdir / name, workdir / f"{name}.duckdb"
     if not db.exists():
+        effect, scale = level_spec(level) if kind == "independent" else ("mixed", {})
         spec = WorldSpec(accounts=accounts, seed=seed, null=kind == "null",
-                         effect=level if kind == "independent" else "mixed")  # fmt: skip
+                         effect=effect, scale=scale)  # fmt: skip
         generate_independent_world(folder, spec)
         with b2bcx.open_workspace(db) as ws:
             result = ws.import_bundle(folder)
@@ -460,7 +475,10 @@ def main() -> None:
         "--accounts", type=int, default=200, help="accounts per independent or null world"
     )
     parser.add_argument(
-        "--levels", default="subtle,moderate,strong", help="effect levels of the independent worlds"
+        "--levels",
+        default="subtle,moderate,strong",
+        help="effect levels of the independent worlds: subtle, moderate, strong, or d<x> "
+        "(every challenge at Cohen's d = x, for a power curve, e.g. d0.9,d1.8)",
     )
     parser.add_argument(
         "--worlds-out",

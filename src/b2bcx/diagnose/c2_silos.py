@@ -38,14 +38,19 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     - ``between_groups``: one-way ANOVA over the groups with at least
       ``min_people`` people; a silo needs ω² ≥ ``silo_omega2``;
     - ``group_vs_rest``: each group (even one person) against the rest of the
-      account (at least ``min_people`` people), pooled-variance t; a one-person
-      group takes its variance from the rest (a prediction test), so it is
-      never more certain than the rest allows; the variance is moderated
-      towards the portfolio's spread between people (Smyth 2004).
+      account (at least ``min_people`` people), every rating counted
+      (:func:`_group_vs_rest_gls`: people weighted ``1 / (τ² + σ²/n)``, the
+      account's own scale moderated towards the portfolio's, the gap net of the
+      group's portfolio norm, z calibrated on the empirical null). The claim is
+      the account's: Simes over all its groups and dimensions, Benjamini–
+      Hochberg over accounts; a selected account names, per dimension, its
+      group most apart (nominal p < ``alpha``, gap ≥ ``silo_gap``). Below
+      :data:`MIN_ACCOUNTS_POOLED` accounts, the per-account pooled-variance t
+      (:func:`_group_vs_rest`) with Benjamini–Hochberg per dimension.
 
-    Benjamini–Hochberg within each family (test × dimension) over all
-    accounts; a silo needs the adjusted p < ``alpha`` and a gap ≥ ``silo_gap``.
-    One finding per account and dimension (the ANOVA's when both fire).
+    The ANOVA: Benjamini–Hochberg per dimension over accounts; adjusted p <
+    ``alpha`` and a gap ≥ ``silo_gap``. One finding per account and dimension
+    (the ANOVA's when both fire).
     """
     skipped: list[Skipped] = []
     people = _adjusted_people(prep)
@@ -55,16 +60,18 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     rests = {d: _group_vs_rest_gls(people, d, options.min_people, comps) for d in dims}
     pooled = [r for r in rests.values() if r is not None and not r.empty]
     if comps is not None and pooled and all(r is not None for r in rests.values()):
-        # one family per account over all its groups and dimensions (Simes), BH
-        # over accounts, Holm inside the selected accounts (Benjamini–Bogomolov)
+        # the claim is the account's: one family per account over all its groups
+        # and dimensions (Simes), Benjamini–Hochberg over accounts; inside a
+        # selected account each dimension names its group most apart (smallest
+        # p, gap ≥ silo_gap, nominal p < alpha), with its Holm p in the account
         table = pd.concat(pooled, ignore_index=True)
-        family = (table.account_id + "|" + table.dimension).to_numpy()
-        fam, within, rejected = hierarchical_fdr(family,
-                                                 table.p.to_numpy(), options.alpha)  # fmt: skip
-        table = table.assign(p_adj=fam, p_within=within, rejected=rejected)
-        hits = table[(table.rejected > 0) & (table.gap.abs() >= options.silo_gap)]
-        hits = hits.assign(size=hits.gap.abs()).sort_values(["account_id", "dimension", "size"])
-        for r in records_of(hits.groupby(["account_id", "dimension"]).tail(1)):
+        fam, within, _ = hierarchical_fdr(table.account_id.to_numpy(), table.p.to_numpy(),
+                                          options.alpha)  # fmt: skip
+        table = table.assign(p_adj=fam, p_within=within)
+        hits = table[(table.p_adj < options.alpha) & (table.p < options.alpha)
+                     & (table.gap.abs() >= options.silo_gap)]  # fmt: skip
+        hits = hits.sort_values(["account_id", "dimension", "p"])
+        for r in records_of(hits.groupby(["account_id", "dimension"]).head(1)):
             findings[(r.account_id, r.dimension)] = _rest_finding(r, r.dimension, options)
     else:
         for dim in dims:
@@ -204,7 +211,11 @@ def _group_vs_rest_gls(
     in at least :data:`MIN_ACCOUNTS_NORM` accounts): a silo is a unit that stands
     apart from its colleagues more than such units usually do; a function that
     is less happy everywhere is a portfolio pattern, not this account's silo.
-    z statistics are divided by their empirical-null spread (Efron 2004).
+    The variances' level is the account's own (weighted residuals around its
+    group means, moderated towards the portfolio's, Smyth 2004), so an account
+    whose people disagree widely is judged on that; the t statistic (moderated
+    df) is turned into the z of the same p, and the z's are divided by their
+    empirical-null spread when it is above 1 (Efron 2004).
     None without the components (the caller falls back to :func:`_group_vs_rest`).
     """
     if comps is None:
@@ -218,8 +229,23 @@ def _group_vs_rest_gls(
     g = g.assign(w=w, ws=w * g.score.to_numpy(dtype=float))
     cell = g.groupby(["account_id", dim]).agg(size=("score", "size"), w=("w", "sum"),
                                                ws=("ws", "sum"), raw=("score", "mean"))  # fmt: skip
+    # the account's own scale of those variances: weighted residuals around the
+    # group means, moderated towards the portfolio's (Smyth 2004), so an account
+    # whose people disagree more than the pooled components say is judged on it
+    fitted = g.set_index(["account_id", dim]).index.map((cell.ws / cell.w).to_dict())
+    g = g.assign(wr=g.w * (g.score - np.asarray(fitted, dtype=float)) ** 2)
     acc = cell.groupby(level="account_id").agg(n=("size", "sum"), k=("size", "size"),
                                                  w=("w", "sum"), ws=("ws", "sum"))  # fmt: skip
+    acc["ss"] = g.groupby("account_id").wr.sum()
+    dof_a = (acc.n - acc.k).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phi_raw = (acc.ss / (acc.n - acc.k)).to_numpy(dtype=float)
+    prior = variance_prior(phi_raw, dof_a)
+    if prior is not None:
+        phi_mod, phi_df = prior.moderate(phi_raw, dof_a)
+    else:
+        phi_mod, phi_df = np.where(dof_a > 0, phi_raw, 1.0), np.maximum(dof_a, 1.0)
+    acc["phi"], acc["phi_df"] = phi_mod, np.asarray(phi_df, dtype=float)
     cell = cell.reset_index().merge(acc.add_prefix("acc_").reset_index(), on="account_id")
     cell["rest_n"] = cell.acc_n - cell["size"]
     cell = cell[(cell.rest_n >= min_people) & (cell.acc_k >= 2)]
@@ -234,10 +260,17 @@ def _group_vs_rest_gls(
     norm = pd.Series(raw_gap, index=cell.index).groupby(label).transform("median")
     norms = norm.where(counts >= MIN_ACCOUNTS_NORM, 0.0).to_numpy(dtype=float)
     gap = raw_gap - norms
-    se = np.sqrt(1.0 / cell.w.to_numpy(dtype=float) + 1.0 / rest_w.to_numpy(dtype=float))
+    se = np.sqrt(
+        cell.acc_phi.to_numpy(dtype=float)
+        * (1.0 / cell.w.to_numpy(dtype=float) + 1.0 / rest_w.to_numpy(dtype=float))
+    )
+    dof = cell.acc_phi_df.clip(lower=1, upper=1e6).to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = gap / se
-    scale = empirical_null_scale(z, floor=0.8)
+        t = gap / se
+    # the t statistic as the z of the same two-sided p, so z's of accounts with
+    # different df share one empirical null
+    z = np.sign(t) * _stats.norm.isf(_stats.t.sf(np.abs(t), dof))
+    scale = empirical_null_scale(z)
     z = z / scale
     out = pd.DataFrame({
         "account_id": cell.account_id.astype(str).to_numpy(), "group": label.to_numpy(),
@@ -248,7 +281,7 @@ def _group_vs_rest_gls(
         "gap": gap, "raw_gap": raw_gap, "norm": norms, "se": se * scale, "z": z,
         "p": 2 * _stats.norm.sf(np.abs(z)), "null_scale": scale,
     })  # fmt: skip
-    out["df"] = float(len(g) - 2 * g.account_id.nunique())
+    out["df"] = dof
     means = g.groupby(["account_id", dim]).score.mean()
     groups = {str(a): {str(k): round(float(v), 1) for k, v in m.droplevel(0).items()}
               for a, m in means.groupby(level="account_id")}  # fmt: skip

@@ -159,7 +159,7 @@ def _phase_gls(
     )  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         z = res.estimate / res.se
-    scale = empirical_null_scale(z, floor=0.8)
+    scale = empirical_null_scale(z)
     z = z / scale
     simple = cells.groupby(["account_id", "phase"])["mean"].mean().unstack("phase")
     people = cells.groupby(["account_id", "phase"]).size().unstack("phase")
