@@ -21,6 +21,8 @@ from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
 from b2bcx.server.tokens import create_token
 
+BROKEN = b"sources: [a.csv]\ntables: {acounts: {from: a, columns: {}}}\n"
+
 
 @dataclass(frozen=True)
 class Api:
@@ -125,7 +127,7 @@ def test_viewers_cannot_upload_and_mapping_files_are_checked(api: Api) -> None:
     r = api.client.post(
         "/api/v1/imports/mappings",
         data={"name": "broken"},
-        files={"file": ("m.yaml", b"sources: [a.csv]\ntables: {acounts: {from: a, columns: {}}}\n", "text/yaml")},
+        files={"file": ("m.yaml", BROKEN, "text/yaml")},
         headers=auth(api.analyst),
     )
     assert r.status_code == 400 and "accounts" in r.json()["error"]["message"]

@@ -178,6 +178,7 @@ def test_plain_csv_matched_by_hand_then_saved_maps_in_one_click(site: Site) -> N
         ("interactions.interaction_id", "Response ID"),
         ("interactions.nps", "How likely are you to recommend us?"),
         ("interactions.comment", "Comments"),
+        ("interactions.occurred_at", "Submitted"),
     ]:
         select = page.split(f'name="match.{target}"')[1].split("</select>")[0]
         assert f'<option value="{column}" selected>' in select, target
