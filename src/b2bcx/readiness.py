@@ -520,8 +520,12 @@ class _Judge:
                          (f"interactions.{self.metric}",))  # fmt: skip
             return
         # C1
-        needs: tuple[str, ...] = ("accounts.relationship_intended", "accounts.relationship_expected",
-                 "relationships", "accounts.annual_value")  # fmt: skip
+        needs: tuple[str, ...] = (
+            "accounts.relationship_intended",
+            "accounts.relationship_expected",
+            "relationships",
+            "accounts.annual_value",
+        )
         typed = c["accounts_relationship"]
         if not typed and not c["relationships"]:
             self.add("C1", names["C1"], area, UNAVAILABLE,
@@ -664,8 +668,8 @@ class _Judge:
                  "; ".join(unlock) or None, needs)  # fmt: skip
         answered = self.answers_given or c["strategy_answers"] > 0
         answers_unlock = (
-            "answer the strategy questionnaire on the Strategy page (/strategy), or save an "
-            "answers file (b2bcx strategy assess --answers FILE --save)"
+            "answer the CXM strategy questionnaire (the dashboard's Strategy page, or an "
+            "answers file saved in the workspace)"
         )
         if answered:
             reason = ("answers given" if self.answers_given
@@ -698,8 +702,10 @@ class _Judge:
         needs = ("interactions.comment",)
         comment_unlock = ("add interactions.comment (the customer's own words: survey "
                           "verbatims, ticket text, reviews)")  # fmt: skip
-        analyse = ("analyse the comments (b2bcx text analyze); the results appear once it "
-                   "has run")  # fmt: skip
+        analyse = (
+            "have the comments analysed (the text analysis, run by an analyst); the results "
+            "appear once it has run"
+        )
         if not comments:
             status, reason, unlock = (UNAVAILABLE, _of(0, n, "interactions have a comment"),
                                       comment_unlock)  # fmt: skip

@@ -64,13 +64,10 @@ def show_readiness(result: Readiness) -> None:
         table.add_row(a.name, Text(_MARK[a.status], style=_STYLE[a.status]), why)
     console.print(table)
     if s["partial"] or s["unavailable"]:
-        console.print(
-            Text(
-                "Add the data with `b2bcx import` (or on the dashboard's Import page, "
-                f"{result.import_page}); the unlock column names the table and column.",
-                style="dim",
-            )
-        )
+        console.print(Text("Add the data with b2bcx import, or on the dashboard's Import page",
+                           style="dim"))  # fmt: skip
+        console.print(Text(f"({result.import_page}); each row names the table and column.",
+                           style="dim"))  # fmt: skip
 
 
 def cannot_show_yet(unavailable: list[dict[str, Any]]) -> None:
@@ -80,5 +77,7 @@ def cannot_show_yet(unavailable: list[dict[str, Any]]) -> None:
         return
     console.print(Text("What the data cannot show yet", style="bold"))
     for u in unavailable:
-        console.print(f"- {u['challenge']} {u['check']}: {u['missing']}. To unlock: {u['unlock']}.")
+        console.print(
+            Text(f"- {u['challenge']} {u['check']}: {u['missing']}. To unlock: {u['unlock']}.")
+        )
     console.print(Text("b2bcx readiness lists every analysis and what it needs.", style="dim"))

@@ -90,7 +90,40 @@ def _steps(a: Analyses) -> dict[str, Callable[[], Any]]:
         # the closed loop: what was done about it (cases are not an analysis of
         # the data version: read at the time the report is made)
         "closed_loop": lambda: closed_loop(a.backend).to_dict(),
+        # what the data supports and what unlocks the rest (counts only)
+        "readiness": lambda: a.readiness(),
     }
+
+
+#: The readiness analyses behind each section of the report (an empty section
+#: says what is missing and what unlocks it).
+SECTION_READINESS: dict[str, tuple[str, ...]] = {
+    "accounts": ("collective",),
+    "diagnosis": ("risk",),
+    "map": ("map",),
+    "trend": ("trend",),
+    "drivers": ("key_drivers",),
+    "profile": ("profile",),
+    "text": ("text",),
+    "assessment": ("assessment",),
+    "plan": ("plan",),
+    "closed_loop": ("cases",),
+}
+
+
+def _readiness_view(data: ReportData) -> dict[str, Any]:
+    """The readiness rows (JSON objects) by analysis key, and by report section
+    the ones that are not ready (for the sections that would be empty)."""
+    found = data.get("readiness")
+    if found is None:
+        return {"rows": [], "by_key": {}, "gaps": {}}
+    rows = [a.to_dict() for a in found.analyses]
+    by_key = {r["key"]: r for r in rows}
+    gaps = {
+        section: [by_key[k] for k in keys if k in by_key and by_key[k]["status"] != "ready"]
+        for section, keys in SECTION_READINESS.items()
+    }
+    return {"rows": rows, "by_key": by_key, "gaps": gaps}
 
 
 def analyses_of(source: Analyses | Backend, *, answers: Answers | None = None) -> Analyses:
@@ -227,6 +260,7 @@ def _view(data: ReportData) -> dict[str, Any]:
         "controllers_split": data.get("controllers") or [],
         "drivers": data.get("drivers") or [],
         "closed": data.get("closed_loop"),
+        "readiness": _readiness_view(data),
     }
 
 
