@@ -7,6 +7,7 @@ import datetime as _dt
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +32,17 @@ from b2bcx.text.labels import (
     SENTIMENT_MAP,
     VALUE_PROPOSITIONS,
 )
-from b2bcx.text.sentences import comment_sentences
+from b2bcx.text.sentences import MAIN_WEIGHT, comment_sentences, contrast_clauses
 
 #: Version of the heads and the scoring rules; part of the stored model name.
-HEADS_VERSION = "2"
+HEADS_VERSION = "3"
 #: A comment matches a touchpoint when its similarity to the touchpoint's
 #: description (name and cues) reaches this (cosine, MiniLM space).
 TOUCHPOINT_MATCH = 0.35
 BATCH = 512
+#: Encoder outputs kept per model for texts seen before (sentences repeat across
+#: comments and batches: survey answers, templates); about 3 kB each.
+CACHE_TEXTS = 50_000
 
 _EMO = {e: i for i, e in enumerate(EMOTIONS)}
 
@@ -109,6 +113,49 @@ def gate_emotions(probabilities: npt.ArrayLike, positive: npt.ArrayLike) -> npt.
     return p
 
 
+#: Clauses of a contrast "differ" when their sentiments have opposite signs and
+#: each is at least this far from 0.
+POLARITY_MARGIN = 0.2
+
+
+def mixed_sentiment(
+    sentence: npt.ArrayLike,
+    conceded: npt.ArrayLike,
+    main: npt.ArrayLike,
+    *,
+    main_weight: float = MAIN_WEIGHT,
+    always: bool = False,
+    margin: float = POLARITY_MARGIN,
+    complaint_only: bool = False,
+) -> npt.NDArray[np.float64]:
+    """Sentiment probabilities (negative, neutral, positive) of a sentence with
+    two contrasting clauses (:func:`~b2bcx.text.sentences.contrast_clauses`):
+    ``main_weight`` of its main clause's and the rest of its conceded clause's,
+    so "Good platform concept, poorly delivered!" does not read as its praise.
+
+    By default (what ships) only where the clauses' sentiments have opposite
+    signs, each at least ``margin`` from 0 (``complaint_only``: and the main
+    clause is the negative one); elsewhere the whole sentence's probabilities.
+    ``always=True`` mixes every contrast. Rows or single vectors.
+
+    >>> mixed_sentiment([0.1, 0.1, 0.8], [0.0, 0.1, 0.9], [0.8, 0.1, 0.1]).round(2)
+    array([0.48, 0.1 , 0.42])
+    >>> mixed_sentiment([0.1, 0.1, 0.8], [0.0, 0.2, 0.8], [0.0, 0.1, 0.9])
+    array([0.1, 0.1, 0.8])
+    """
+    whole = np.asarray(sentence, dtype=np.float64)
+    c, m = np.asarray(conceded, dtype=np.float64), np.asarray(main, dtype=np.float64)
+    mixed = (1.0 - main_weight) * c + main_weight * m
+    if always:
+        return mixed
+    sc, sm = c[..., 2] - c[..., 0], m[..., 2] - m[..., 0]
+    differ = (sc * sm < 0) & (np.abs(sc) >= margin) & (np.abs(sm) >= margin)
+    if complaint_only:
+        differ = differ & (sm < 0)
+    out: npt.NDArray[np.float64] = np.where(np.asarray(differ)[..., None], mixed, whole)
+    return out
+
+
 @dataclass(frozen=True)
 class SentenceScores:
     """Every head on each distinct sentence of a batch (rows align with ``texts``)."""
@@ -174,6 +221,8 @@ class TextModel:
         self._col = {lab: i for i, lab in enumerate(goals.labels)}
         self.user_examples = len(extra)
         self._labels_tag = ""
+        self._cache: OrderedDict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]
+        self._cache = OrderedDict()
         if extra:
             digest = hashlib.sha256(json.dumps(sorted(extra)).encode()).hexdigest()[:8]
             self._labels_tag = f"+labels-{digest}"
@@ -201,6 +250,27 @@ class TextModel:
         emb = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
         return emb, emb
 
+    def encode_cached(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """:meth:`encode_views` of distinct ``texts``, each text the model encoded
+        before (within the last :data:`CACHE_TEXTS`) taken from its cache."""
+        cache = self._cache
+        todo = [t for t in texts if t not in cache]
+        if todo:
+            emb, emo = self.encode_views(todo)
+            for k, t in enumerate(todo):
+                cache[t] = (emb[k], emo[k])
+        dim = self.encoder.dim
+        out_emb = np.zeros((len(texts), dim), dtype=np.float32)
+        out_emo = np.zeros((len(texts), dim), dtype=np.float32)
+        for k, t in enumerate(texts):
+            out_emb[k], out_emo[k] = cache[t]
+            cache.move_to_end(t)
+        while len(cache) > CACHE_TEXTS:
+            cache.popitem(last=False)
+        return out_emb, out_emo
+
     def score_sentences(
         self,
         texts: Sequence[str],
@@ -210,14 +280,27 @@ class TextModel:
         """Every head on each of ``texts`` taken as one unit (encoded here unless
         ``embeddings`` are given; the emotion head reads ``emotion_features``, else
         the embeddings)."""
+        pairs = [contrast_clauses(t) for t in texts]
+        clauses = list(dict.fromkeys(c for pair in pairs if pair for c in pair))
         if embeddings is None:
-            emb, emo_features = self.encode_views(texts)
+            emb, emo_features = self.encode_cached([*texts, *clauses])
+            clause_emb, clause_emo = emb[len(texts) :], emo_features[len(texts) :]
+            emb, emo_features = emb[: len(texts)], emo_features[: len(texts)]
         else:
             emb = np.asarray(embeddings, dtype=np.float32)
             emo_features = emb if emotion_features is None else np.asarray(emotion_features)
+            clause_emb, clause_emo = self.encode_cached(clauses)
         e = np.asarray(emb, dtype=np.float64)
         probs = self.goals.predict(e)
         sentiment_p = self.goals.sentiment_probabilities(e, emo_features)
+        if clauses:  # mixed sentences: the main clause of a contrast weighs more
+            clause_p = self.goals.sentiment_probabilities(clause_emb, clause_emo)
+            row = {c: k for k, c in enumerate(clauses)}
+            for i, pair in enumerate(pairs):
+                if pair is not None:
+                    sentiment_p[i] = mixed_sentiment(
+                        sentiment_p[i], clause_p[row[pair[0]]], clause_p[row[pair[1]]], always=False
+                    )
         raw = self.emotions.predict(emo_features)
         gated = gate_emotions(raw, sentiment_p[:, 2])
         decided = tuple(tuple(x) for x in self.emotions.decide(gated))
