@@ -36,6 +36,10 @@ with b2bcx.open_workspace(sys.argv[2]) as ws:
 print(time.perf_counter() - t, result.n_rows, result.tables["interactions"].read)
 """
 
+#: The same validated import from another source tree (``--before-src``): the
+#: importer as it was, timed in the same run for a before/after comparison.
+_CHILD_BEFORE = "import sys; sys.path.insert(0, {src!r})\n" + _CHILD_B2BCX
+
 _CHILD_BASELINE = """
 import sys, time, pathlib, duckdb
 t = time.perf_counter()
@@ -71,8 +75,11 @@ def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, fl
     return float(out[0]), int(out[1]), int(out[3]) / 1024
 
 
-def bench_size(size: int, repeat: int, seed: int, workdir: Path) -> dict[str, object]:
-    """Generate one world of ``size`` interactions and time both importers on it."""
+def bench_size(
+    size: int, repeat: int, seed: int, workdir: Path, before_src: Path | None = None
+) -> dict[str, object]:
+    """Generate one world of ``size`` interactions and time the importers on it:
+    b2bcx, the baseline and (with ``before_src``) b2bcx from that source tree."""
     from b2bcx.demo import generate_world
 
     bundle = workdir / f"bundle-{size}"
@@ -86,8 +93,16 @@ def bench_size(size: int, repeat: int, seed: int, workdir: Path) -> dict[str, ob
         "generate_seconds": round(gen_seconds, 2),
         "bundle_mib": round(sum(f.stat().st_size for f in bundle.iterdir()) / 2**20, 1),
     }
-    for name, code in (("b2bcx", _CHILD_B2BCX), ("baseline", _CHILD_BASELINE)):
-        runs = [_peak_rss_of(code, bundle, workdir) for _ in range(repeat)]
+    children = {"b2bcx": _CHILD_B2BCX, "baseline": _CHILD_BASELINE}
+    if before_src is not None:
+        children["before"] = _CHILD_BEFORE.format(src=str(before_src.resolve()))
+    # interleaved (b2bcx, baseline, b2bcx, ...): a busy spell on the shared machine
+    # slows both, not one of them
+    all_runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in children}
+    for _ in range(repeat):
+        for name, code in children.items():
+            all_runs[name].append(_peak_rss_of(code, bundle, workdir))
+    for name, runs in all_runs.items():
         secs = [r[0] for r in runs]
         med = statistics.median(secs)
         rows[name] = {
@@ -100,6 +115,11 @@ def bench_size(size: int, repeat: int, seed: int, workdir: Path) -> dict[str, ob
     base = rows["baseline"]
     assert isinstance(b2, dict) and isinstance(base, dict)
     rows["ratio_b2bcx_to_baseline"] = round(b2["seconds_median"] / base["seconds_median"], 2)
+    before = rows.get("before")
+    if isinstance(before, dict):
+        rows["ratio_before_to_baseline"] = round(
+            before["seconds_median"] / base["seconds_median"], 2
+        )
     shutil.rmtree(bundle)
     return rows
 
@@ -112,9 +132,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, help="write the results JSON here too")
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp dir)")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="a b2bcx source tree (its src/ folder, e.g. from `git archive`) to time as "
+        "'before' in the same run",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        results = [bench_size(s, args.repeat, args.seed, Path(tmp)) for s in args.sizes]
+        results = [
+            bench_size(s, args.repeat, args.seed, Path(tmp), args.before_src) for s in args.sizes
+        ]
     text = json.dumps({"import": results}, indent=2)
     print(text)
     if args.out:

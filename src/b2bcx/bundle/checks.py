@@ -35,6 +35,8 @@ MAX_INTEGER = 2**53 - 1
 EARLIEST_DATE = _dt.date(1900, 1, 1)
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
+#: The spellings of a boolean, after trimming and lower-casing.
+TRUE_WORDS, FALSE_WORDS = _TRUE, _FALSE
 
 
 @dataclass(frozen=True)

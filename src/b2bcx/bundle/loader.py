@@ -15,6 +15,7 @@ The steps of :func:`import_bundle`:
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import datetime as _dt
 import difflib
@@ -31,9 +32,25 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from b2bcx.bundle.checks import Reject, check_batch, missing_required_columns
+from b2bcx.bundle.checks import (
+    EARLIEST_DATE,
+    FALSE_WORDS,
+    MAX_INTEGER,
+    MAX_NUMBER,
+    TRUE_WORDS,
+    Reject,
+    check_batch,
+    missing_required_columns,
+)
+from b2bcx.bundle.countries import COUNTRY_CODES
 from b2bcx.bundle.raw import RawBatch
-from b2bcx.bundle.reading import SourceFile, open_source, read_source
+from b2bcx.bundle.reading import (
+    SourceFile,
+    csv_header,
+    ends_with_line_break,
+    open_source,
+    read_source,
+)
 from b2bcx.bundle.rejectlog import log_batch, write_rejects_file
 from b2bcx.bundle.results import ImportOptions, ImportResult, TableCounts
 from b2bcx.errors import B2bcxError, BundleError, DataRejected, WorkspaceError
@@ -65,10 +82,8 @@ def _is_table_file(name: str) -> bool:
     return Path(name).stem in TABLES
 
 
-def _bundle_batches(
-    files: list[SourceFile], options: ImportOptions, warnings: list[str]
-) -> Iterator[RawBatch]:
-    """Batches of a plain bundle: one file per table, in dependency order."""
+def _bundle_files(files: list[SourceFile], warnings: list[str]) -> list[tuple[str, SourceFile]]:
+    """The files of a plain bundle as (table, file): one file per table, in dependency order."""
     by_table: dict[str, SourceFile] = {}
     for f in files:
         if f.stem in TABLES:
@@ -85,15 +100,83 @@ def _bundle_batches(
             f"the bundle has no {', '.join(missing)} file; a bundle needs "
             f"{', '.join(f'{t}.csv' for t in REQUIRED_TABLES)} (or .parquet/.jsonl)"
         )
-    for name in TABLES:
-        if name in by_table:
-            yield from read_source(
-                by_table[name],
-                name,
-                encoding=options.encoding,
-                delimiter=options.delimiter,
-                warnings=warnings,
-            )
+    return [(name, by_table[name]) for name in TABLES if name in by_table]
+
+
+def _bundle_batches(
+    files: list[tuple[str, SourceFile]], options: ImportOptions, warnings: list[str]
+) -> Iterator[RawBatch]:
+    """Batches of a plain bundle's files (from :func:`_bundle_files`)."""
+    for name, source in files:
+        yield from read_source(
+            source, name, encoding=options.encoding, delimiter=options.delimiter, warnings=warnings
+        )
+
+
+def plain_rules(today: _dt.date | None = None) -> st.PlainRules:
+    """The validation's limits for :func:`b2bcx.storage.staging.stage_plain_csv`,
+    the same :func:`~b2bcx.bundle.checks.check_batch` applies on ``today``."""
+    today = today or _dt.datetime.now(_dt.UTC).date()
+    return st.PlainRules(
+        earliest=EARLIEST_DATE,
+        latest=today + _dt.timedelta(days=366),
+        max_number=MAX_NUMBER,
+        max_integer=MAX_INTEGER,
+        countries=frozenset(COUNTRY_CODES),
+        true_words=TRUE_WORDS,
+        false_words=FALSE_WORDS,
+    )
+
+
+#: Whether a plain bundle's CSV files are first read by the engine itself
+#: (:func:`_stage_plain`); tests turn it off to compare with the Arrow path.
+ENGINE_CSV = True
+
+
+def _stage_plain(
+    backend: Backend, source: SourceFile, spec: TableSpec, options: ImportOptions
+) -> tuple[int, list[str]] | None:
+    """Stage one CSV file of a plain bundle with the engine's reader, all checks in
+    one SQL pass: (rows, header) when every row is certainly valid, else ``None``
+    and nothing staged — the file then goes through the Arrow reader and
+    :func:`~b2bcx.bundle.checks.check_batch`, which name each problem.
+
+    Only the plain case takes this path: a UTF-8 CSV ending in a line break whose
+    header has every required column and nothing else, on DuckDB. Anything else
+    (another encoding, extra columns, a value the SQL checks are unsure of, a
+    file the engine cannot parse) is left to the validation, so rejects, errors
+    and warnings are exactly what it says.
+    """
+    if not ENGINE_CSV or backend.kind != "duckdb" or not st.plain_csv_supported(spec):
+        return None
+    path = source.path
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        if options.encoding and codecs.lookup(options.encoding).name != "utf-8":
+            return None
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+        if not size or 0 in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return None
+        if not ends_with_line_break(path):
+            return None
+        names, delimiter = csv_header(source, "utf-8", options.delimiter)
+    except (OSError, B2bcxError, LookupError):
+        return None
+    if not set(names) <= set(spec.column_names) or missing_required_columns(spec, names):
+        return None
+    n = st.stage_plain_csv(
+        backend,
+        spec,
+        str(path),
+        file=source.name,
+        names=names,
+        delimiter=delimiter,
+        rules=plain_rules(),
+    )
+    return None if n is None else (n, names)
 
 
 def _mapped_batches(
@@ -226,11 +309,23 @@ def _import(
         with open_source(path, wanted=wanted, skipped=skipped) as files:
             if mapping is None:
                 warnings.extend(_not_a_table(name) for name in skipped)
-            batches = (
-                _mapped_batches(files, mapping, options, warnings)
-                if mapping is not None
-                else _bundle_batches(files, options, warnings)
-            )
+            if mapping is not None:
+                batches = _mapped_batches(files, mapping, options, warnings)
+            else:
+                left = []
+                for table, file in _bundle_files(files, warnings):
+                    plain = _stage_plain(backend, file, TABLES[table], options)
+                    if plain is None:
+                        left.append((table, file))
+                        continue
+                    n_plain, header = plain
+                    progress.start(f"Reading {file.name}")
+                    seen_files.add(file.name)
+                    staged.add(table)
+                    read[table] += n_plain
+                    present[table] |= set(header)
+                    progress.advance(f"Reading {file.name}", n_plain)
+                batches = _bundle_batches(left, options, warnings)
             for batch in batches:
                 spec = TABLES[batch.table]
                 task = f"Reading {batch.file}"

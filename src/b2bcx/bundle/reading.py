@@ -446,6 +446,18 @@ def _read_csv(
         raise BundleError(_unclosed_quote(source, enc, delim, len(names), done[0] + 1))
 
 
+def csv_header(source: SourceFile, encoding: str, delimiter: str | None) -> tuple[list[str], str]:
+    """A CSV file's column names and delimiter (detected when ``delimiter`` is None),
+    as the reader takes them; a bad header row is a :class:`BundleError`."""
+    return _header(source, encoding, delimiter)
+
+
+def ends_with_line_break(path: Path) -> bool:
+    """Whether the file's last character is a line break (a file without one was
+    probably cut off, which the reader reports)."""
+    return _ends_with_line_break(path)
+
+
 def _swallowed_the_end(path: Path, last: list[object]) -> bool:
     """Whether the last row's last value ran to the end of the file: a quote opened
     in it never closed, so it holds the line breaks (and rows) that follow."""

@@ -22,7 +22,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from b2bcx.model.tables import ATTRIBUTES_COLUMN, TABLES, Kind, TableSpec
+from b2bcx.errors import WorkspaceError
+from b2bcx.model.tables import ATTRIBUTES_COLUMN, TABLES, Column, Kind, TableSpec
 from b2bcx.storage.backend import Backend, quote
 from b2bcx.storage.schema import BATCH_COLUMN
 
@@ -333,3 +334,201 @@ def merge_stage(
         )
     backend.execute("DROP TABLE IF EXISTS _b2bcx_merge")
     return MergeCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+# -- the engine's own CSV reader: one pass, checks in SQL --------------------------
+#: Characters that Arrow's ``utf8_trim_whitespace`` (the reader's blank test) trims,
+#: as an RE2 class: a value of only these is blank, i.e. missing.
+_BLANK = (
+    r"[\t\n\x{0B}\f\r\x{1C}-\x{1F} \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}"
+    r"\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]*"
+)
+_PLAIN_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+_PLAIN_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_PLAIN_TIMESTAMP = _PLAIN_DATE + r"(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z?)?"
+_SQL_TYPES = {
+    Kind.ID: "VARCHAR",
+    Kind.TEXT: "VARCHAR",
+    Kind.ENUM: "VARCHAR",
+    Kind.COUNTRY: "VARCHAR",
+    Kind.INTEGER: "BIGINT",
+    Kind.NUMBER: "DOUBLE",
+    Kind.DATE: "DATE",
+    Kind.TIMESTAMP: "TIMESTAMP",
+    Kind.BOOLEAN: "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class PlainRules:
+    """The limits the validation applies, handed to :func:`stage_plain_csv`.
+
+    Attributes
+    ----------
+    earliest, latest:
+        The range of plausible dates (inclusive).
+    max_number, max_integer:
+        The largest magnitude of a number without a scale, and of a whole number.
+    countries:
+        The accepted country codes (upper case).
+    true_words, false_words:
+        The spellings of a boolean (lower case).
+    """
+
+    earliest: _dt.date
+    latest: _dt.date
+    max_number: float
+    max_integer: float
+    countries: frozenset[str]
+    true_words: tuple[str, ...]
+    false_words: tuple[str, ...]
+
+
+def _lit(value: object) -> str:
+    """A SQL literal of a string, a number or a date."""
+    if isinstance(value, _dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(_lit(v) for v in sorted(values)) + ")"
+
+
+def plain_csv_supported(spec: TableSpec) -> bool:
+    """Whether :func:`stage_plain_csv` knows every column kind of ``spec`` (lists: no)."""
+    return all(c.kind in _SQL_TYPES for c in spec.columns)
+
+
+def _typed_and_ok(col: Column, v: str, rules: PlainRules) -> tuple[str, str]:
+    """The SQL of one column's typed value and of the condition under which the
+    value is certainly valid *and* typed exactly as the Arrow validation types it.
+
+    ``v`` is the column's blanked text (NULL when missing). The conditions are
+    stricter than the validation: a value they do not accept is not necessarily
+    invalid, it only makes the caller use the validation itself for the file.
+    """
+    kind = col.kind
+    ok: list[str] = []
+    if kind in (Kind.ID, Kind.TEXT):
+        typed = v
+    elif kind in (Kind.INTEGER, Kind.NUMBER):
+        d = f"TRY_CAST({v} AS DOUBLE)"
+        cond = [f"regexp_full_match({v}, {_lit(_PLAIN_NUMBER)})"]
+        whole = kind is Kind.INTEGER or (col.scale is not None and col.scale.integer)
+        if col.scale is None:
+            limit = rules.max_integer if kind is Kind.INTEGER else rules.max_number
+            cond.append(f"abs({d}) <= {_lit(limit)}")
+        else:
+            cond.append(f"{d} BETWEEN {_lit(col.scale.low)} AND {_lit(col.scale.high)}")
+        if whole:
+            cond.append(f"{d} = trunc({d})")
+        if col.minimum is not None:
+            cond.append(f"{d} >= {_lit(col.minimum)}")
+        ok.append(f"({v} IS NULL OR ({' AND '.join(cond)}))")
+        typed = f"CAST({d} AS BIGINT)" if kind is Kind.INTEGER else d
+    elif kind in (Kind.DATE, Kind.TIMESTAMP):
+        pattern = _PLAIN_DATE if kind is Kind.DATE else _PLAIN_TIMESTAMP
+        typed = f"TRY_CAST({v} AS {_SQL_TYPES[kind]})"
+        day = typed if kind is Kind.DATE else f"CAST({typed} AS DATE)"
+        ok.append(
+            f"({v} IS NULL OR (regexp_full_match({v}, {_lit(pattern)}) AND {day} BETWEEN "
+            f"{_lit(rules.earliest)} AND {_lit(rules.latest)}))"
+        )
+    elif kind is Kind.BOOLEAN:
+        words = (*rules.true_words, *rules.false_words)
+        ok.append(f"({v} IS NULL OR lower({v}) IN {_in(words)})")
+        typed = (
+            f"CASE WHEN lower({v}) IN {_in(rules.true_words)} THEN true "
+            f"WHEN lower({v}) IN {_in(rules.false_words)} THEN false END"
+        )
+    elif kind is Kind.ENUM:
+        assert col.enum is not None
+        ok.append(f"({v} IS NULL OR {v} IN {_in(e.value for e in col.enum)})")
+        typed = v
+    elif kind is Kind.COUNTRY:
+        ok.append(
+            f"({v} IS NULL OR (regexp_full_match({v}, '[A-Za-z]{{2}}') "
+            f"AND upper({v}) IN {_in(rules.countries)}))"
+        )
+        typed = f"upper({v})"
+    else:  # pragma: no cover - plain_csv_supported keeps lists out
+        raise AssertionError(kind)
+    if col.required:
+        ok.append(f"{v} IS NOT NULL")
+    return f"CAST({typed} AS {_SQL_TYPES[kind]})", " AND ".join(ok) or "true"
+
+
+def stage_plain_csv(
+    backend: Backend,
+    spec: TableSpec,
+    path: str,
+    *,
+    file: str,
+    names: Sequence[str],
+    delimiter: str,
+    rules: PlainRules,
+) -> int | None:
+    """Stage a plain UTF-8 CSV file with the engine's own reader, checked in one pass.
+
+    The file is read once by DuckDB's ``read_csv`` into ``spec``'s staging table
+    (which must not exist yet), every value typed and checked in the same SQL
+    statement; the source row number is the record's position (the header is row
+    1). Returns the number of rows staged when every row is certainly valid;
+    otherwise (a value the SQL checks do not accept, a file the engine cannot
+    read) the staging table is removed and ``None`` returned, and the caller
+    validates the file itself, which names each problem and its fix.
+    """
+    if backend.kind != "duckdb" or not plain_csv_supported(spec):
+        return None
+    stage = quote(stage_name(spec.name))
+    columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
+    source = (
+        f"read_csv({_lit(path)}, header = true, delim = {_lit(delimiter)}, quote = '\"', "
+        f"escape = '\"', columns = {columns}, auto_detect = false, encoding = 'utf-8', "
+        "strict_mode = true, null_padding = false, allow_quoted_nulls = true)"
+    )
+    # a value starting with a visible ASCII character is not blank: no regex for it
+    blanked = ", ".join(
+        f"CASE WHEN {quote(c.name)} >= '!' AND {quote(c.name)} < chr(127) THEN {quote(c.name)} "
+        f"WHEN regexp_full_match({quote(c.name)}, {_lit(_BLANK)}) THEN NULL "
+        f"ELSE {quote(c.name)} END AS {quote(c.name)}"
+        if c.name in names
+        else f"CAST(NULL AS VARCHAR) AS {quote(c.name)}"
+        for c in spec.columns
+    )
+    typed: list[str] = []
+    checks: list[str] = []
+    for col in spec.columns:
+        value, ok = _typed_and_ok(col, quote(col.name), rules)
+        typed.append(f"{value} AS {quote(col.name)}")
+        checks.append(ok)
+    for col in spec.columns:
+        if col.required_when is not None:
+            other, wanted = col.required_when
+            checks.append(
+                f"NOT (coalesce({quote(other)} = {_lit(wanted)}, false) "
+                f"AND {quote(col.name)} IS NULL)"
+            )
+    sql = (
+        f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(typed)}, "
+        f"CAST(NULL AS VARCHAR) AS {quote(ATTRIBUTES_COLUMN)}, {_lit(file)} AS _file, "
+        f"({' AND '.join(checks)}) AS _ok FROM (SELECT {blanked} FROM {source})"
+    )
+    backend.execute(f"DROP TABLE IF EXISTS {stage}")
+    try:
+        backend.execute(sql)
+        counted = f"SELECT count(*), count(*) FILTER (WHERE NOT _ok) FROM {stage}"
+        n, bad = backend.execute(counted)[0]
+    except WorkspaceError:
+        backend.execute(f"DROP TABLE IF EXISTS {stage}")
+        return None
+    if bad:
+        backend.execute(f"DROP TABLE {stage}")
+        return None
+    # a table made by CREATE ... AS keeps the reader's order, so rowid is the record's place
+    backend.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
+    backend.execute(f"UPDATE {stage} SET _row = rowid + 2")
+    return int(n)
