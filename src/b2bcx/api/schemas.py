@@ -286,6 +286,23 @@ class Refreshed(BaseModel):
     scheduled: list[str]
 
 
+class ComputedResult(BaseModel):
+    """One cached result: how long it took and when it finished (epoch seconds)."""
+
+    seconds: float
+    computed_at: float
+
+
+class ResultsStatus(BaseModel):
+    """How warm the server is: the results computed for the current data, the
+    ones a starting server computes that are still waiting, and whether results
+    are being recomputed."""
+
+    computed: dict[str, ComputedResult]
+    waiting: list[str]
+    refreshing: bool
+
+
 class CaseOut(BaseModel):
     """A case: what ``b2bcx cases list --format json`` gives for it, with
     ``overdue`` now and the statuses it may move to (``allowed``)."""

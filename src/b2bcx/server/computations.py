@@ -71,26 +71,28 @@ COMPUTATIONS: dict[str, Computation] = {
     "catalogue": lambda a, arg: all_records(a.backend, arg),
 }
 
-#: What a server computes when it starts, in the order pages need them.
+#: What a server computes when it starts, in the order pages need them: first
+#: everything the portfolio page shows (the first page people open), with the
+#: diagnosis straight after the account measures it reuses; then the other pages.
 WARM_KEYS: tuple[str, ...] = (
     "catalogue:accounts",
     "catalogue:touchpoints",
     "catalogue:partners",
     "readiness",
-    "groups",
     "accounts",
-    "trend",
+    "diagnosis",
     "activity",
+    "trend",
     "map",
+    "scorecards",
+    "trend:accounts",
+    "groups",
     "map:accounts",
     "units:function_level",
     "units:center",
     "units:group",
-    "trend:accounts",
     "split:controller",
-    "diagnosis",
     "drivers:touchpoints",
-    "scorecards",
     "text",
     "profile",
     "assessment",

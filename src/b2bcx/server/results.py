@@ -343,6 +343,23 @@ class ResultCache:
         else:
             log.warning("closing while a computation still runs")
 
+    def status(self, keys: Iterable[str] = ()) -> dict[str, Any]:
+        """What is computed for the current data version (key → seconds it took,
+        when it finished), which of ``keys`` are not yet, and whether results are
+        being refreshed: how warm the server is."""
+        version = self._current_version()
+        values = dict(self._values)
+        computed = {
+            k: {"seconds": round(v.seconds, 3), "computed_at": v.computed_at}
+            for k, v in sorted(values.items())
+            if not k.startswith("view:") and v.version == version
+        }
+        return {
+            "computed": computed,
+            "waiting": [k for k in keys if k not in computed],
+            "refreshing": self.is_refreshing(),
+        }
+
     def timings(self) -> dict[str, float]:
         """Seconds each cached result took to compute."""
         return {k: round(v.seconds, 3) for k, v in sorted(self._values.items())}

@@ -7,10 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from b2bcx.api import API_PREFIX
-from b2bcx.api.deps import Admin, Analyst, State, audited_by, require_all_accounts
+from b2bcx.api.deps import Admin, Analyst, State, Viewer, audited_by, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.pagination import Page, Paging, page_of
-from b2bcx.api.schemas import AuditEntry, Refreshed, TokenCreate, TokenCreated, TokenInfo
+from b2bcx.api.schemas import (
+    AuditEntry,
+    Refreshed,
+    ResultsStatus,
+    TokenCreate,
+    TokenCreated,
+    TokenInfo,
+)
 from b2bcx.server.computations import WARM_KEYS
 from b2bcx.server.convert import plain_dict
 from b2bcx.server.records import read_audit
@@ -76,3 +83,11 @@ def refresh(caller: Analyst, state: State) -> dict[str, Any]:
         status=202,
     )
     return {"scheduled": list(WARM_KEYS)}
+
+
+@router.get("/results", response_model=ResultsStatus, summary="How warm the server is")
+def results_status(caller: Viewer, state: State) -> dict[str, Any]:
+    """The analyses computed for the current data (seconds each took), those a
+    starting server still has to compute (``waiting``, in the order it computes
+    them) and whether a recomputation runs. No result is computed by asking."""
+    return state.results.status(WARM_KEYS)
