@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from b2bcx.api import API_PREFIX
@@ -295,16 +295,21 @@ def import_source(
 
 @router.get(
     "/{batch_id}/rejects.csv",
-    response_class=PlainTextResponse,
+    response_class=Response,
     summary="Rejected rows as a CSV file",
-    responses={200: {"content": {"text/csv": {}}, "description": "The rejects file"}},
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The rejects file",
+        }
+    },
 )
-def rejects_file(batch_id: str, caller: Viewer, state: State) -> PlainTextResponse:
+def rejects_file(batch_id: str, caller: Viewer, state: State) -> Response:
     """Every rejected row of one import: table, file, row, column, value, reason,
     fix and the row as read (JSON)."""
     require_all_accounts(caller, "rejected rows")
     safe = "".join(ch for ch in batch_id if ch.isalnum() or ch in "-_")[:60]
-    return PlainTextResponse(
+    return Response(
         wizard.rejects_csv(state, batch_id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{safe}.rejects.csv"'},
