@@ -375,3 +375,14 @@ def test_other_pages_download_their_tables(client: TestClient, world: World) -> 
     assert set(st) == {"Value-proposition profile", "Scope"}
     acc = _sheets(c.get(f"/accounts/{world.own_account}", params={"format": "xlsx"}).content)
     assert {"Account", "People map", "Findings", "Journeys"} <= set(acc)
+
+
+def test_p_values_read_as_words() -> None:
+    from b2bcx.web.render import explain, is_p, p_value
+
+    assert [is_p(k) for k in ("p", "p_adjusted", "p_bonferroni", "gap", "rwg", "ci95")] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
+    assert p_value(0.0) == "< 0.001" and p_value(0.0312) == "0.031" and p_value(None) == "–"
+    assert "chance" in explain("p_adjusted") and "alike" in explain("rwg")
+    assert "scale" in explain("ci95") and explain("touchpoint_id") == ""

@@ -504,13 +504,17 @@ def period_change(
     cache: ResultCache, filters: AccountFilters, accounts: set[str] | None
 ) -> PeriodChange | None:
     """The chosen date range (else the last :data:`DEFAULT_PERIOD_MONTHS` months
-    with data) against the period of the same length just before, over the
-    activity cells the other filters keep; None without activity."""
+    up to the workspace's last month with data) against the period of the same
+    length just before, over the activity cells the other filters keep; None
+    without activity."""
     cells = filtered_activity(cache, filters, accounts, months=False)
     if cells is None or cells.empty:
         return None
     stamps = pd.to_datetime(cells["month"])
-    last = _month(filters.until) or stamps.max()
+    everything = activity_frame(cache)
+    assert everything is not None
+    # the workspace's last month, whatever is filtered: periods stay comparable
+    last = _month(filters.until) or pd.to_datetime(everything["month"]).max()
     first = _month(filters.since) or (last - pd.DateOffset(months=DEFAULT_PERIOD_MONTHS - 1))
     if first > last:
         return None

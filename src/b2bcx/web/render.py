@@ -230,6 +230,20 @@ def explain(key: str) -> str:
     return ""
 
 
+def is_p(key: str) -> bool:
+    """Whether an evidence key names a p-value (``p``, ``p_adjusted``, ``p_bonferroni``, ...)."""
+    k = str(key).lower()
+    return k == "p" or k.startswith("p_") or k.startswith("p ") or k.endswith("_p")
+
+
+def p_value(value: Any) -> str:
+    """A p-value for people: "< 0.001" below that, else three decimals."""
+    if value is None:
+        return "–"
+    f = float(value)
+    return "< 0.001" if f < 0.001 else f"{f:.3f}"
+
+
 @functools.cache
 def environment() -> Environment:
     """The dashboard's template environment."""
@@ -243,6 +257,7 @@ def environment() -> Environment:
     env.filters["pct"] = _pct
     env.filters["points"] = figures.points
     env.filters["cells"] = figures.cells
+    env.filters["p_value"] = p_value
     env.globals.update(figures.template_globals())
     env.globals.update(
         score_colour=charts.score_colour,
@@ -260,6 +275,7 @@ def environment() -> Environment:
         define=definition,
         MIN_COMPARE=MIN_COMPARE,
         explain=explain,
+        is_p=is_p,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],
     )
