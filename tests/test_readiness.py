@@ -286,8 +286,8 @@ def test_cli_diagnose_names_the_fallback_and_what_it_cannot_show(
     out = runner.invoke(app, ["diagnose", "-w", path, "--no-progress"], env={"COLUMNS": "100"})
     assert out.exit_code == 0, out.output
     assert "from CSAT" in out.stdout and "from CX" not in out.stdout
-    assert "No cx ratings" not in out.output  # it fell back; nothing is missing
-    assert "diagnosed on csat" in out.output
+    assert "No cx ratings in this workspace: diagnosed on csat" in out.stderr
+    assert "Choose one with --metric" not in out.stderr  # it fell back: nothing to choose
     path = str(variants["no_touchpoints"][1])
     out = runner.invoke(app, ["diagnose", "-w", path, "--no-progress"], env={"COLUMNS": "100"})
     assert out.exit_code == 0, out.output

@@ -88,8 +88,11 @@ def diagnose(
         return
     if missing:
         err_console.print(missing)
-    elif result.meta is not None and result.meta.metric_note:
-        err_console.print(f"Note: {result.meta.metric_note}.")
+    elif result.meta is not None and result.meta.metric_requested:
+        err_console.print(
+            f"No {result.meta.metric_requested} ratings in this workspace: diagnosed on "
+            f"{used}, the rating it has (as measure and the report do; --metric to choose)."
+        )
     _show(data, None if show_all else top, names, used)
     from b2bcx.cli.readiness import cannot_show_yet
 
