@@ -417,6 +417,7 @@ def check_password(
     """
     hasher = hasher or HASHER
     password = password[: MAX_PASSWORD_LENGTH + 1]
+    dummy = _dummy_hash(hasher)  # made on the first check of any login, not of an unknown one
     try:
         key = normalize_login(login)
     except ConfigurationError:
@@ -424,7 +425,7 @@ def check_password(
     row = authstore.get_user(backend, key) if key is not None else None
     digest = str(row["password_hash"]) if row is not None and row.get("password_hash") else None
     if digest is None or len(password) > MAX_PASSWORD_LENGTH:
-        _verify(hasher, _dummy_hash(hasher), password)
+        _verify(hasher, dummy, password)
         reason = "unknown" if row is None else "no_password"
         return SignIn(None, reason)
     matched = _verify(hasher, digest, password)
