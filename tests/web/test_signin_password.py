@@ -263,3 +263,11 @@ def test_a_viewer_user_cannot_import(client: TestClient, world: World) -> None:
 def test_token_sign_in_still_works(client: TestClient, world: World) -> None:
     sign_in(client, world.viewer, "/cases")
     assert client.get("/cases").status_code == 200
+
+
+def test_a_users_writes_are_audited_under_its_subject(client: TestClient, world: World) -> None:
+    assert _post(client, "anna", PASSWORD).status_code == 303
+    r = client.post("/import", files={"file": ("b.zip", b"PK")}, follow_redirects=False)
+    assert r.status_code == 403
+    refused = next(e for e in _audit(world) if e["action"] == "POST /import")
+    assert (refused["token_id"], refused["role"], refused["status"]) == ("user:anna", "viewer", 403)
