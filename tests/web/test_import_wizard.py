@@ -291,3 +291,35 @@ def test_viewers_cannot_import(site: Site) -> None:
     assert r.status_code in (403, 303)
     r = site.client.get("/import/batches/x/rejects.csv", follow_redirects=False)
     assert r.status_code in (403, 303)
+
+
+def test_next_months_cases_refer_to_people_already_imported(site: Site) -> None:
+    """Only Case.csv: the preview checks its contacts against the workspace."""
+    step = _upload(site, _sample_files("salesforce"))
+    page = site.client.get(step).text
+    r = site.client.post(
+        f"{step}/mapping",
+        data={"csrf_token": _csrf(page), "how": "choose", "mapping": "salesforce"},
+    )
+    site.client.post(f"{step}/import", data={"csrf_token": _csrf(r.text), "allow_rejects": "true"})
+    cases = SAMPLES / "salesforce" / "Case.csv"
+    rows = list(csv.DictReader(io.StringIO(cases.read_text(encoding="utf-8"))))
+    contacts = list(csv.DictReader(io.StringIO((SAMPLES / "salesforce/Contact.csv").read_text())))
+    accounts = {
+        a["Id"]
+        for a in csv.DictReader(io.StringIO((SAMPLES / "salesforce/Account.csv").read_text()))
+    }
+    imported = {c["Id"] for c in contacts if c["AccountId"] in accounts}
+    unknown = sum(c["ContactId"] not in imported for c in rows)
+    assert 0 < unknown < len(rows)
+    step2 = _upload(site, [("Case.csv", cases.read_bytes())])
+    page2 = site.client.get(step2).text
+    r2 = site.client.post(
+        f"{step2}/mapping",
+        data={"csrf_token": _csrf(page2), "how": "choose", "mapping": "salesforce"},
+    )
+    assert r2.status_code == 200, r2.text
+    got = _counts(r2.text)
+    # only the cases of the contact that was never imported are errors
+    assert got["interactions"] == (len(rows), unknown)
+    assert f"{unknown} rows would be rejected" in r2.text

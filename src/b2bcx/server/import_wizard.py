@@ -369,14 +369,15 @@ def _keep_mapping(
 ) -> StagedSource:
     # the mapping reads the files as they were uploaded: a name may differ in case
     names = {Path(f.name).stem.lower(): Path(f.name) for f in staged.files}
-    missing = [f"{t.from_}.csv" for t in spec.tables.values() if t.from_.lower() not in names]
-    if missing:
+    present = [t for t in spec.tables.values() if t.from_.lower() in names]
+    if not present:
+        wanted = sorted({f"{t.from_}.csv" for t in spec.tables.values()})
         have = ", ".join(f.name for f in staged.files)
         raise WizardError(
-            f"the mapping reads {', '.join(sorted(set(missing)))}, which the upload does not "
-            f"hold (it holds {have}); upload those files too, or choose another mapping"
+            f"the mapping reads {', '.join(wanted)}, none of which the upload holds (it "
+            f"holds {have}); choose another mapping or match the columns by hand"
         )
-    for t in spec.tables.values():
+    for t in present:
         src = next(f for f in staged.files if Path(f.name).stem.lower() == t.from_.lower())
         lacking = sorted(t.sources() - set(src.columns))
         if lacking:
@@ -392,6 +393,8 @@ def _keep_mapping(
             ],
             "tables": {
                 k: t.model_copy(update={"from_": names[t.from_.lower()].stem})
+                if t.from_.lower() in names
+                else t
                 for k, t in spec.tables.items()
             },
         }
@@ -612,6 +615,11 @@ class Preview:
     n_errors: int
     message: str | None = None
 
+    @property
+    def n_rejected(self) -> int:
+        """Rows that would be rejected (a row may have several errors)."""
+        return sum(t.rejected for t in self.tables)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
@@ -620,6 +628,7 @@ class Preview:
             "tables": [t.to_dict() for t in self.tables],
             "errors": [e.to_dict() for e in self.errors],
             "n_errors": self.n_errors,
+            "n_rejected": self.n_rejected,
             "message": self.message,
         }
 
@@ -645,13 +654,72 @@ def split_reason(reason: str) -> tuple[str, str]:
     return text, ""
 
 
-def _error_rows(path: Path, staged: StagedSource) -> list[ErrorRow]:
+_MISSING = re.compile(
+    r"refers to (\w+) '([^']*)', which is neither in the bundle nor in the workspace"
+)
+_CASCADE = re.compile(r"refers to (\w+) '([^']*)', which was rejected")
+
+
+def _known_in_workspace(state: AppState, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rejects without those that refer to a record the workspace holds (the
+    throw-away workspace of the preview is empty), and without those rejected
+    only because such a row was."""
+    from b2bcx.model.tables import TABLES
+    from b2bcx.server.records import get_record
+
+    found: dict[tuple[str, str], bool] = {}
+    cleared: set[tuple[str, str]] = set()
+    keep: list[dict[str, str]] = []
+    with state.db() as backend:
+        for r in rows:
+            m = _MISSING.search(r.get("reason") or "")
+            if m is None:
+                keep.append(r)
+                continue
+            ref = (m.group(1), m.group(2))
+            if ref not in found:
+                try:
+                    found[ref] = get_record(backend, ref[0], ref[1]) is not None
+                except Exception:  # a table without a single-column id: keep the error
+                    found[ref] = False
+            if not found[ref]:
+                keep.append(r)
+                continue
+            table = r.get("table") or ""
+            try:
+                original = json.loads(r.get("original") or "{}")
+                key = str(original.get(TABLES[table].key[0]) or "")
+            except (ValueError, KeyError, AttributeError):
+                key = ""
+            cleared.add((table, key))
+    changed = True
+    while changed:  # rows rejected only because a cleared row was
+        changed = False
+        rest = []
+        for r in keep:
+            m = _CASCADE.search(r.get("reason") or "")
+            if m is not None and (m.group(1), m.group(2)) in cleared:
+                table = r.get("table") or ""
+                try:
+                    original = json.loads(r.get("original") or "{}")
+                    cleared.add((table, str(original.get(TABLES[table].key[0]) or "")))
+                except (ValueError, KeyError, AttributeError):
+                    pass
+                changed = True
+                continue
+            rest.append(r)
+        keep = rest
+    return keep
+
+
+def _error_rows(state: AppState, path: Path, staged: StagedSource) -> list[ErrorRow]:
     labels = _labels(staged)
     out: list[ErrorRow] = []
     if not path.exists():
         return out
     with path.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
+        rejected = _known_in_workspace(state, list(csv.DictReader(f)))
+        for r in rejected:
             problem, fix = split_reason(r.get("reason") or "")
             column = r.get("column") or ""
             key = f"{r.get('table')}.{column}"
@@ -695,8 +763,8 @@ def _mapped_heads(staged: StagedSource, mapping_path: Path) -> dict[str, list[di
 def preview(state: AppState, upload_id: str) -> Preview:
     """Map the upload and validate all of it in a throw-away workspace.
 
-    References are checked within the upload: a row that refers to a record
-    only the workspace holds is listed here as an error but imports.
+    References are checked within the upload and, for what it lacks, against
+    the workspace (a new month's cases of people imported before are fine).
 
     Raises
     ------
@@ -727,11 +795,14 @@ def preview(state: AppState, upload_id: str) -> Preview:
                 pass
             except B2bcxError as exc:
                 message = page_words(str(exc).replace(str(staged.source), staged.shown))
-        errors = _error_rows(rejects, staged)
+        errors = _error_rows(state, rejects, staged)
     bad = {(e.file, e.row) for e in errors}
+    per_table: dict[str, int] = {}
+    for table, _, _ in {(e.table, e.file, e.row) for e in errors}:
+        per_table[table] = per_table.get(table, 0) + 1
     tables = []
     for name, rows in heads.items():
-        c = counts.get(name, {"read": len(rows), "rejected": 0})
+        c = {**counts.get(name, {"read": len(rows)}), "rejected": per_table.get(name, 0)}
         marked = [{**r, "_error": (r["_file"], r["_row"]) in bad} for r in rows]
         columns = tuple(k for k in (rows[0] if rows else {}) if not k.startswith("_"))
         tables.append(PreviewTable(name, columns, tuple(marked), c["read"], c["rejected"]))

@@ -135,7 +135,8 @@ class PreviewOut(BaseModel):
     mapping: str | None
     tables: list[PreviewTableOut]
     errors: list[PreviewError]
-    n_errors: int
+    n_errors: int = Field(description="Errors found (a row may have several).")
+    n_rejected: int = Field(description="Rows that would be rejected.")
     message: str | None
 
 
