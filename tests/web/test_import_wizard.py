@@ -323,3 +323,26 @@ def test_next_months_cases_refer_to_people_already_imported(site: Site) -> None:
     # only the cases of the contact that was never imported are errors
     assert got["interactions"] == (len(rows), unknown)
     assert f"{unknown} rows would be rejected" in r2.text
+
+
+G2 = ROOT.parent / "shared" / "data" / "g2-reviews" / "g2_reviews_wide.csv"
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.skipif(not G2.exists(), reason=f"the G2 export is not at {G2} (../shared/data)")
+def test_the_g2_export_through_the_wizard(site: Site) -> None:
+    """The real G2 export with the shipped mapping: the counts docs/mappings.md gives."""
+    step = _upload(site, [(G2.name, G2.read_bytes())])
+    page = site.client.get(step).text
+    assert '<option value="g2-reviews" selected>' in page
+    r = site.client.post(
+        f"{step}/mapping",
+        data={"csrf_token": _csrf(page), "how": "choose", "mapping": "g2-reviews"},
+    )
+    assert _counts(r.text) == {
+        "accounts": (706, 0),
+        "stakeholders": (762, 0),
+        "interactions": (762, 0),
+    }
+    assert "No errors found" in r.text
