@@ -62,6 +62,7 @@ __all__ = [
     "identity_of",
     "provider_for",
     "sign_in_user",
+    "verify_id_token",
 ]
 
 #: The id_token signature algorithms accepted (asymmetric only: a client secret
