@@ -249,3 +249,50 @@ def test_cli_add_no_password_for_single_sign_on(ws_path: str) -> None:
     assert r.exit_code == 0, r.output
     rows = json.loads(_run(["user", "list", "--json", "-w", ws_path]).output)
     assert rows[0]["has_password"] is False
+
+
+def test_at_most_a_few_argon2_checks_run_at_once(
+    backend: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    users.create_user(backend, login="ray", role="viewer", password=PASSWORD, hasher=FAST)
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = PasswordHasher.verify
+
+    def slow(self: PasswordHasher, digest: str | bytes, password: str | bytes) -> bool:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+        return real(self, digest, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", slow)
+    threads = [
+        threading.Thread(target=users.check_password, args=(backend, "nobody", "x" * 12),
+                         kwargs={"hasher": FAST})
+        for _ in range(12)
+    ]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 2 <= most <= users.CONCURRENT_CHECKS  # they overlapped, within the bound
+
+
+def test_the_role_map_and_default_role_name_known_roles() -> None:
+    from pydantic import ValidationError
+
+    from b2bcx.server.settings import load_server_settings
+
+    with pytest.raises(ValidationError, match="unknown roles"):
+        load_server_settings(oidc_role_map={"cx": "owner"})
+    with pytest.raises(ValidationError, match="DEFAULT_ROLE"):
+        load_server_settings(oidc_default_role="root")
+    ok = load_server_settings(oidc_role_map={"cx": "admin"}, oidc_default_role="viewer")
+    assert ok.oidc_role_map == {"cx": "admin"} and not ok.oidc_enabled

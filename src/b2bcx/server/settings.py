@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from b2bcx.config import DEFAULT_WORKSPACE
@@ -19,6 +19,9 @@ from b2bcx.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from b2bcx.analyses import AnalysisOptions
+
+#: The roles a single sign-on claim may map to (as :class:`b2bcx.server.tokens.Role`).
+_ROLES = ("viewer", "analyst", "admin")
 
 #: The shortest secret the server accepts.
 MIN_SECRET_LENGTH = 32
@@ -48,6 +51,11 @@ class ServerSettings(BaseSettings):
         --thresholds``; ``B2BCX_THRESHOLDS``); without them, the defaults.
     warm:
         Compute the cached results in the background when the server starts.
+    partial_pages:
+        Dashboard pages answer at once while a starting server computes, with
+        "still being computed" in place of what is not ready, and refresh
+        themselves every 5 s until complete (``B2BCX_PARTIAL_PAGES``; ``b2bcx
+        serve`` turns it on). The API always waits for complete results.
     max_upload_mb:
         The largest bundle upload accepted.
     auth_failures, auth_window:
@@ -104,6 +112,7 @@ class ServerSettings(BaseSettings):
     strategy_answers: Path | None = None
     thresholds: Path | None = None
     warm: bool = True
+    partial_pages: bool = False
     max_upload_mb: int = Field(default=512, ge=1)
     auth_failures: int = Field(default=20, ge=1)
     auth_window: float = Field(default=60.0, gt=0)
@@ -124,6 +133,21 @@ class ServerSettings(BaseSettings):
     oidc_accounts_claim: str | None = None
     oidc_label: str = "single sign-on"
     oidc_redirect_url: str | None = None
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _roles_in_map(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in _ROLES}
+        if bad:
+            raise ValueError(f"B2BCX_OIDC_ROLE_MAP maps to unknown roles {bad}; use {_ROLES}")
+        return value
+
+    @field_validator("oidc_default_role")
+    @classmethod
+    def _known_default_role(cls, value: str | None) -> str | None:
+        if value is not None and value not in _ROLES:
+            raise ValueError(f"B2BCX_OIDC_DEFAULT_ROLE must be one of {_ROLES} (got {value!r})")
+        return value
 
     @property
     def oidc_enabled(self) -> bool:

@@ -41,6 +41,7 @@ from b2bcx.storage import Backend, authstore
 from b2bcx.storage.records import account_ids
 
 __all__ = [
+    "CONCURRENT_CHECKS",
     "HASHER",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
@@ -74,6 +75,11 @@ MAX_PASSWORD_LENGTH = 1024
 HASHER = PasswordHasher()
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,99}$")
+#: How many argon2 computations of sign-ins run at once (each takes the
+#: hasher's memory, 64 MiB by default): a burst of sign-ins waits instead of
+#: exhausting the server's memory.
+CONCURRENT_CHECKS = 4
+_CHECKS = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 _DUMMY: dict[tuple[int, int, int, int, int], str] = {}
 _DUMMY_LOCK = threading.Lock()
 
@@ -398,10 +404,11 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def _verify(hasher: PasswordHasher, digest: str, password: str) -> bool:
-    try:
-        return bool(hasher.verify(digest, password))
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _CHECKS:
+        try:
+            return bool(hasher.verify(digest, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def check_password(
@@ -441,7 +448,8 @@ def check_password(
     except InvalidHashError:
         stale = True
     if stale:
-        values["password_hash"] = hasher.hash(password)
+        with _CHECKS:
+            values["password_hash"] = hasher.hash(password)
         rehashed = True
     authstore.update_user(backend, str(row["login"]), **values)
     user = get_user(backend, str(row["login"]))
