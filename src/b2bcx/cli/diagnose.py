@@ -36,7 +36,12 @@ def diagnose(
         _dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Diagnose as of this date [default: latest]."),
     ] = None,
-    metric: Annotated[str, typer.Option(help="The rating diagnosed: cx, nps, csat, ces.")] = "cx",
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="The rating diagnosed: cx, nps, csat, ces (cx falls back to the one there is)."
+        ),
+    ] = "cx",
     alpha: Annotated[
         float | None, typer.Option(help="False-discovery rate of the tests [default: 0.05].")
     ] = None,
