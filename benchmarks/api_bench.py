@@ -110,6 +110,62 @@ def _sign_in(client: httpx.Client, token: str) -> None:
         raise RuntimeError(f"sign-in failed: {r.status_code}")
 
 
+def _watch_warmup(
+    client: httpx.Client, token: str, launched: float, limit: float
+) -> dict[str, Any]:
+    """From the server's start: when the portfolio page's results and then every
+    warm result were computed (``GET /api/v1/results``), and how long the
+    portfolio page took to answer while the server was warming (a second,
+    signed-in client asks for it every two seconds)."""
+    from b2bcx.server.computations import PORTFOLIO_KEYS
+
+    headers = {"Authorization": f"Bearer {token}"}
+    portfolio_at = everything_at = None
+    pages: list[dict[str, float]] = []
+    stop = threading.Event()
+
+    def ask_pages() -> None:
+        with httpx.Client(base_url=str(client.base_url), timeout=600) as c:
+            _sign_in(c, token)
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                r = c.get("/")
+                pages.append({"at": round(t0 - launched, 1),
+                              "seconds": round(time.perf_counter() - t0, 2),
+                              "status": r.status_code})  # fmt: skip
+                stop.wait(2.0)
+
+    asker = threading.Thread(target=ask_pages, daemon=True)
+    asker.start()
+    computed: dict[str, Any] = {}
+    try:
+        while time.perf_counter() - launched < limit:
+            body = client.get("/api/v1/results", headers=headers).json()
+            computed = body["computed"]
+            now = time.perf_counter() - launched
+            if portfolio_at is None and all(k in computed for k in PORTFOLIO_KEYS):
+                portfolio_at = now
+            if not body["waiting"]:
+                everything_at = now
+                break
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        asker.join(timeout=600)
+    answered = [p["seconds"] for p in pages]
+    return {
+        "portfolio_results_seconds": None if portfolio_at is None else round(portfolio_at, 1),
+        "all_results_seconds": None if everything_at is None else round(everything_at, 1),
+        "seconds_per_result": {k: v["seconds"] for k, v in computed.items()},
+        "portfolio_page_while_warming": {
+            "n": len(answered),
+            "p50_s": round(_percentile(answered, 0.5), 2) if answered else None,
+            "max_s": max(answered) if answered else None,
+            "first_answer_at_s": pages[0]["at"] + pages[0]["seconds"] if pages else None,
+        },
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the server, load it, and return the figures."""
     token, accounts = _token(args.workspace)
@@ -117,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "B2BCX_SECRET": secrets.token_urlsafe(48)}
     b2bcx_cli = str(Path(sys.executable).with_name("b2bcx"))
+    launched = time.perf_counter()
     server = subprocess.Popen(
         [b2bcx_cli, "serve", "-w", args.workspace, "--port", str(port)],
         env=env,
@@ -136,6 +193,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if time.time() > deadline:
                     raise RuntimeError("the server did not start")
                 time.sleep(0.2)
+            up_seconds = time.perf_counter() - launched
+            warmup = _watch_warmup(client, token, launched, args.warm_limit)
             started = time.perf_counter()
             # warm: each endpoint and page once (waits for the cached analyses)
             _sign_in(client, token)
@@ -193,6 +252,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "accounts": len(accounts),
         "concurrency": args.concurrency,
         "seconds": round(elapsed, 1),
+        "up_seconds": round(up_seconds, 1),
+        "warmup": warmup,
         "warm_seconds": round(warm_seconds, 1),
         "requests": total,
         "throughput_rps": round(total / elapsed, 1),
@@ -210,6 +271,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--page-repeats", type=int, default=20, help="sequential page passes")
+    parser.add_argument(
+        "--warm-limit",
+        type=float,
+        default=600.0,
+        help="give up watching the warm-up after this many seconds",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
     figures = run(args)

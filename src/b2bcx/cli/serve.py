@@ -40,6 +40,13 @@ def serve(
     warm: Annotated[
         bool, typer.Option("--warm/--no-warm", help="Compute the analyses when starting.")
     ] = True,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial/--no-partial",
+            help="Pages answer at once while the analyses are computed, and fill in by themselves.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API (/api/v1, spec at /openapi.json) and the web dashboard (/)."""
     import uvicorn
@@ -56,6 +63,7 @@ def serve(
         strategy_answers=answers,
         thresholds=thresholds,
         warm=warm,
+        partial_pages=partial,
     )
     application = create_app(settings, mount=(mount_dashboard,))  # reads both files first
     console.print(

@@ -71,10 +71,8 @@ COMPUTATIONS: dict[str, Computation] = {
     "catalogue": lambda a, arg: all_records(a.backend, arg),
 }
 
-#: What a server computes when it starts, in the order pages need them: first
-#: everything the portfolio page shows (the first page people open), with the
-#: diagnosis straight after the account measures it reuses; then the other pages.
-WARM_KEYS: tuple[str, ...] = (
+#: The results the portfolio page shows (the first page people open).
+PORTFOLIO_KEYS: tuple[str, ...] = (
     "catalogue:accounts",
     "catalogue:touchpoints",
     "catalogue:partners",
@@ -85,6 +83,13 @@ WARM_KEYS: tuple[str, ...] = (
     "trend",
     "map",
     "scorecards",
+)
+
+#: What a server computes when it starts, in the order pages need them: first
+#: everything the portfolio page shows (the first page people open), with the
+#: diagnosis straight after the account measures it reuses; then the other pages.
+WARM_KEYS: tuple[str, ...] = (
+    *PORTFOLIO_KEYS,
     "trend:accounts",
     "groups",
     "map:accounts",

@@ -23,6 +23,7 @@ diagnosis never blocks the requests that read records.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -54,6 +55,22 @@ class Cached:
     seconds: float
     version: tuple[Any, ...]
 
+
+class Pending(Unavailable):
+    """A result still being computed, shown by a page that does not wait for it
+    (:meth:`ResultCache.partial`)."""
+
+
+#: The keys a request that does not wait found still being computed (None: it waits).
+_NOT_WAITING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "b2bcx_not_waiting", default=None
+)
+
+#: Results even a page that does not wait waits for (reads of small tables).
+WAITED_FOR = frozenset({"catalogue"})
+
+#: What a page shows in place of a result still being computed.
+PENDING_REASON = "still being computed since the server started; this part fills in by itself"
 
 #: The key prefix of a result's JSON view (:func:`b2bcx.server.views.json_result`).
 JSON_VIEW = "view:json:"
@@ -138,6 +155,7 @@ class ResultCache:
         self._refresher: threading.Thread | None = None
         self._pending: dict[str, threading.Thread] = {}
         self._local = threading.local()
+        self._later: dict[str, threading.Thread] = {}
 
     @contextlib.contextmanager
     def _compute_backend(self) -> Iterator[Backend]:
@@ -240,6 +258,19 @@ class ResultCache:
         entry = self._values.get(key)
         if entry is not None and (entry.version == version or self._stale(entry, version)):
             return entry.value
+        waiting = _NOT_WAITING.get()
+        name = key.partition(":")[0]
+        if (
+            waiting is not None
+            and name not in WAITED_FOR
+            and not getattr(self._local, "fresh", False)
+        ):
+            if name not in self.computations:
+                raise KeyError(key)
+            self._compute_later(key)
+            waiting.append(key)
+            self._local.served_stale = True  # a view built on it is not kept as current
+            return Pending(PENDING_REASON)
         with self._key_lock(key):
             entry = self._values.get(key)
             if entry is not None and entry.version == version:
@@ -270,12 +301,17 @@ class ResultCache:
 
     def ready(self, key: str) -> Any | None:
         """The value of ``key`` if it is computed for the current data version,
-        else None, and its computation starts in the background (once): for
-        figures a page shows when they are ready instead of waiting for them."""
+        else None; when nothing else is being computed, its computation starts
+        in the background (once). For figures a page shows when they are ready
+        instead of waiting for them (and that must not hold up the results the
+        page needs now: while warming or refreshing, those go first)."""
         version = self._current_version()
         entry = self._values.get(key)
         if entry is not None and entry.version == version:
             return entry.value
+        if not self.lock.acquire(blocking=False):  # a computation runs: later
+            return None
+        self.lock.release()
         with self._meta:
             pending = self._pending.get(key)
             if pending is not None and pending.is_alive():
@@ -342,6 +378,28 @@ class ResultCache:
             self.lock.release()
         else:
             log.warning("closing while a computation still runs")
+
+    @contextlib.contextmanager
+    def partial(self) -> Iterator[list[str]]:
+        """Within the block, :meth:`get` does not wait for a result that is not
+        computed yet: it starts computing it in the background and answers
+        :class:`Pending` (so a page answers at once while a cold server warms
+        up). Yields the keys found pending (empty: the answer was complete).
+        Works across threads started within the block's context (a context
+        variable), such as the worker thread of a synchronous route."""
+        waiting: list[str] = []
+        token = _NOT_WAITING.set(waiting)
+        try:
+            yield waiting
+        finally:
+            _NOT_WAITING.reset(token)
+
+    def _compute_later(self, key: str) -> None:
+        with self._meta:
+            running = self._later.get(key)
+            if running is not None and running.is_alive():
+                return
+            self._later[key] = self.warm([key])
 
     def status(self, keys: Iterable[str] = ()) -> dict[str, Any]:
         """What is computed for the current data version (key → seconds it took,

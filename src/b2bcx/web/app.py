@@ -40,6 +40,10 @@ def _html_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 
+#: How often a page that shows results still being computed reloads itself.
+PAGE_REFRESH_SECONDS = 5
+
+
 def mount_dashboard(app: FastAPI) -> FastAPI:
     """Add the dashboard pages (``/``) and ``/static`` assets to ``app``, whose
     ``app.state.b2bcx`` is the server's state; errors on the pages are shown as
@@ -58,6 +62,26 @@ def mount_dashboard(app: FastAPI) -> FastAPI:
         if not request.url.path.startswith("/api/"):
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
+        return response
+
+    @app.middleware("http")
+    async def partial_pages(request: Request, call_next: Any) -> Response:
+        # a cold server's pages answer at once and refresh until complete
+        state = request.app.state.b2bcx
+        path = request.url.path
+        if (
+            not state.settings.partial_pages
+            or path.startswith(("/api/", "/static/"))
+            or request.method != "GET"
+            or "format" in request.query_params  # downloads are complete or nothing
+        ):
+            response: Response = await call_next(request)
+            return response
+        with state.results.partial() as waiting:
+            response = await call_next(request)
+        if waiting:
+            response.headers["Refresh"] = str(PAGE_REFRESH_SECONDS)
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     for router in ROUTERS:
