@@ -283,7 +283,10 @@ def register_results(session: Any, folder: str, *, prefix: str = "") -> list[str
     for name in RESULT_TABLES:
         where = _table_path(session, folder, name)
         if where is not None:
-            session.read.parquet(where).createOrReplaceTempView(f"{prefix}{name}")
+            # merged schemas: part files appended before a column was added (the
+            # text job's ``sentences``) read it as null
+            reader = session.read.option("mergeSchema", "true")
+            reader.parquet(where).createOrReplaceTempView(f"{prefix}{name}")
             found.append(name)
     return found
 

@@ -4,10 +4,14 @@ A Spark workspace is a folder of Parquet tables that Spark only reads
 (:mod:`b2bcx.storage.spark`). Scoring its comments is a job over the
 partitions of ``interactions``: each task loads the packaged model once
 (``mapInPandas``), encodes its partition's comments once and runs every head,
-exactly as :func:`b2bcx.text.model.analyze` does on one machine. The results
-are *appended* to two tables in the same folder, ``text_scores/`` and
+exactly as :func:`b2bcx.text.model.analyze_local` does on one machine. The
+results are *appended* to two tables in the same folder, ``text_scores/`` (with
+each comment's ``sentences``, as the local path stores them) and
 ``text_embeddings/`` (Parquet part files), which the workspace registers like
-any other table, so diagnosis, strategy and topics read them on Spark.
+any other table, so diagnosis, strategy, topics and the text insights (which
+quote sentences) read them on Spark. Part files written before the sentences
+were kept lack the column; the folder is read with merged schemas, so those
+rows read as null sentences.
 
 Incremental and safe to re-run: comments this model has scored are skipped
 (an anti-join on ``interaction_id`` and the model name); each run's append is
@@ -26,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from b2bcx.errors import WorkspaceError
-from b2bcx.storage import schema
+from b2bcx.storage import schema, textstore
 from b2bcx.storage.spark import SparkBackend, parse_spark_url
 from b2bcx.text.encoder import Encoder, MiniLM, resolve_precision
 from b2bcx.text.model import BATCH, AnalyzeResult, Catalogue, TextModel, score_batch
@@ -43,19 +47,27 @@ def _score_partition(
             ids = part.interaction_id.astype(str).tolist()
             texts = part.comment.astype(str).tolist()
             scores, vectors, _ = score_batch(model, ids, texts, catalogue)
-            # the Parquet folder keeps the migration-3 columns (no ``sentences``)
-            out = scores.select(list(schema.TEXT_SCORES_SCHEMA.names)).to_pandas()
+            # the stored columns and the comment's sentences, as the local path stores them
+            out = scores.select(list(_SCORE_COLUMNS)).to_pandas()
             out["embedding"] = vectors.column("embedding").to_pylist()
             out["embedding_model"] = model.encoder.name
             yield out
 
 
+#: The columns the job appends to ``text_scores/``: the migration-3 schema and the
+#: sentences of each comment (JSON, as ``text_scores.sentences`` of migration 9).
+_SCORE_COLUMNS: tuple[str, ...] = (*schema.TEXT_SCORES_SCHEMA.names, *textstore.SENTENCE_COLUMNS)
+
+
 def _output_schema() -> Any:
     """The Spark schema of what :func:`_score_partition` yields: the stored text
-    scores' schema plus the embedding and its model (never inferred from data)."""
+    scores' schema with the sentences, plus the embedding and its model (never
+    inferred from data)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     arrow = schema.TEXT_SCORES_SCHEMA.to_pyarrow()
+    for column in textstore.SENTENCE_COLUMNS:
+        arrow = arrow.append(pa.field(column, pa.string()))
     arrow = arrow.append(pa.field("embedding", pa.list_(pa.float32())))
     arrow = arrow.append(pa.field("embedding_model", pa.string()))
     return from_arrow_schema(arrow)
@@ -97,7 +109,7 @@ def analyze_spark(backend: SparkBackend, *, encoder: Encoder | None = None) -> A
     try:
         n = scored.count()
         if n:
-            score_cols = [c for c in schema.TEXT_SCORES_SCHEMA.names]
+            score_cols = list(_SCORE_COLUMNS)
             scored.select(*score_cols).write.mode("append").parquet(
                 f"{folder}/{schema.TEXT_SCORES_TABLE}"
             )
