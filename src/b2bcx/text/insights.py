@@ -75,6 +75,18 @@ def _quotes(sentences: dict[str, list[dict[str, Any]]], n: int) -> dict[str, lis
     return out
 
 
+def _people(backend: Backend, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Each interaction's person and account (``stakeholder_id``, ``account_id``)."""
+    it = backend.table("interactions").select("interaction_id", "stakeholder_id")
+    it = it.filter(it.interaction_id.isin(ids))
+    sh = backend.table("stakeholders").select("stakeholder_id", "account_id").distinct()
+    joined = it.left_join(sh, it.stakeholder_id == sh.stakeholder_id)
+    rows = backend.to_arrow(
+        joined.select(it.interaction_id, it.stakeholder_id, sh.account_id)
+    ).to_pylist()
+    return {str(r["interaction_id"]): (r["stakeholder_id"], r["account_id"]) for r in rows}
+
+
 def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | None:
     """What the analysed comments say: goals, emotions, sentiment, with examples.
 
@@ -85,7 +97,8 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
     Ekman emotion comes with examples from the comments that express it most
     clearly: ``sentence`` quotes the sentence that carries it, ``comment`` is the
     whole comment. ``complaints`` and ``praise`` quote the most negative and most
-    positive sentences.
+    positive sentences. Every quote names its ``interaction_id``, the person
+    (``stakeholder_id``) and the ``account_id``, so it links to its account.
     """
     scores = textstore.read_scores(backend)
     if scores is None or scores.empty:
@@ -160,11 +173,18 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
         for vp in ("relieving", "enabling", "enriching")
         if f"vp_{vp}" in scores
     }
+    quotes = _quotes(sentences, examples)
     wanted = {i for row in [*goals, *ekman_rows] for i in row["example_ids"]}
+    wanted |= {q["interaction_id"] for v in quotes.values() for q in v}
     texts: dict[str, str] = {}
+    people: dict[str, tuple[str | None, str | None]] = {}
     if wanted:
         rows = backend.to_arrow(comments.filter(comments.interaction_id.isin(sorted(wanted))))
         texts = {r["interaction_id"]: r["comment"] for r in rows.to_pylist()}
+        people = _people(backend, sorted(wanted))
+    for v in quotes.values():
+        for q in v:
+            q["stakeholder_id"], q["account_id"] = people.get(q["interaction_id"], (None, None))
     for row in [*goals, *ekman_rows]:
         chosen: list[dict[str, Any]] = []
         seen: set[str] = set()
@@ -178,12 +198,13 @@ def text_insights(backend: Backend, *, examples: int = 3) -> dict[str, Any] | No
             if key in seen:
                 continue
             seen.add(key)
-            chosen.append({"interaction_id": i, "comment": text, "sentence": quote or text})
+            who, account = people.get(i, (None, None))
+            chosen.append({"interaction_id": i, "comment": text, "sentence": quote or text,
+                           "stakeholder_id": who, "account_id": account})  # fmt: skip
             if len(chosen) == examples:
                 break
         row["examples"] = chosen
     sentiment = scores.sentiment.astype(float)
-    quotes = _quotes(sentences, examples)
     return {
         "comments": len(ids),
         "model": str(scores.model.mode().iloc[0]) if "model" in scores else None,
