@@ -99,8 +99,9 @@ def add_missing_columns(backend: Backend) -> list[str]:
             backend.create_table(name, table_schema)
             added.append(name)
             continue
+        have = set(backend.columns(name))  # once per table: reading a schema is slow
         for column, dtype in table_schema.items():
-            if backend.add_column(name, column, dtype):
+            if column not in have and backend.add_column(name, column, dtype):
                 added.append(f"{name}.{column}")
     return added
 

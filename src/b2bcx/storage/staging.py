@@ -91,6 +91,10 @@ class StagedProblem:
 def duplicate_rows(backend: Backend, spec: TableSpec) -> list[StagedProblem]:
     """Rows repeating an earlier row's key in the bundle (the first one is kept)."""
     key = _q(spec.key)
+    stage = quote(stage_name(spec.name))
+    # a hash aggregate says whether any key repeats; only then are the rows ordered
+    if not backend.execute(f"SELECT 1 FROM {stage} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"):
+        return []
     sql = f"""
         SELECT _file, _row, first_file, first_row, key_text FROM (
             SELECT _file, _row,
