@@ -203,7 +203,8 @@ def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -
         by="account",
         metric=options.metric,
         decay=DecayOptions(as_of=prep.as_of),
-        agreement=AgreementOptions(chance_reps=0),
+        # only rwg is read: no chance p-values, no bootstrap interval
+        agreement=AgreementOptions(chance_reps=0, interval_reps=0),
         frame=prep.frame if prep.frame_is_portfolio else None,
     )
 

@@ -137,16 +137,20 @@ def _df(expr: ir.Table) -> pd.DataFrame:
     return out
 
 
-#: Columns of the experience frame no diagnosis aggregate reads: the comment text
-#: (read once, into the promise flags) and the row id.
-_NOT_SHARED = ("comment", "interaction_id")
+#: Columns of the experience frame no step of a diagnosis reads from the shared
+#: frame: the comment text (read once, into the promise flags), the row id, and
+#: the ratings other than cx, nps and the diagnosed metric.
+_NOT_SHARED = ("comment", "interaction_id", "solicited", "csat", "ces")
 
 
-def shared_frame(backend: Backend, as_of: _dt.datetime, account_id: str | None = None) -> ir.Table:
+def shared_frame(
+    backend: Backend, as_of: _dt.datetime, account_id: str | None = None, metric: str = "cx"
+) -> ir.Table:
     """The experience frame at ``as_of`` materialized once in the engine.
 
     Every column of :func:`~b2bcx.measures.frame.experience_frame` but the
-    comment text and the interaction id, plus three flags read from the comment
+    comment text, the interaction id and the ratings a diagnosis on ``metric``
+    does not read (:data:`_NOT_SHARED`), plus three flags read from the comment
     in the same pass: ``_commented`` (a comment at a known stage), ``_made`` (a
     promise made in a buying stage) and ``_broken`` (a promise broken in a usage
     stage). Building it joins the interactions to their people, accounts and
@@ -166,7 +170,8 @@ def shared_frame(backend: Backend, as_of: _dt.datetime, account_id: str | None =
         _made=ibis.ifelse(commented, made, ibis.literal(False)),
         _broken=ibis.ifelse(commented, broken, ibis.literal(False)),
     )
-    return flagged.drop(*[c for c in _NOT_SHARED if c in base.columns]).cache()
+    unread = [c for c in _NOT_SHARED if c in base.columns and c != metric]
+    return flagged.drop(*unread).cache()
 
 
 def prepare(
@@ -186,7 +191,7 @@ def prepare(
     """
     stamp = resolve_as_of(backend, as_of)
     metric = options.metric
-    base = shared_frame(backend, stamp, account_id)
+    base = shared_frame(backend, stamp, account_id, metric)
     try:
         prepared = _prepare(backend, options, base, stamp, metric, account_id)
     except BaseException:
