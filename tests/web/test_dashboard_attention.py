@@ -386,3 +386,25 @@ def test_p_values_read_as_words() -> None:
     assert p_value(0.0) == "< 0.001" and p_value(0.0312) == "0.031" and p_value(None) == "–"
     assert "chance" in explain("p_adjusted") and "alike" in explain("rwg")
     assert "scale" in explain("ci95") and explain("touchpoint_id") == ""
+
+
+def test_account_page_shows_how_its_risk_is_made_up(client: TestClient, world: World) -> None:
+    import math
+
+    with b2bcx.open_workspace(world.path) as ws:
+        at_risk = ws.analyses().diagnosis.to_dict()["at_risk"]
+    scored = next(r for r in at_risk if r["risk"] is not None and r["components"])
+    html = _as(client, world.admin).get(f"/accounts/{scored['account_id']}").text
+    panel = html.split('id="risk-parts"', 1)[1].split("</details>", 1)[0]
+    row = (
+        r'data-component="([^"]+)">.*?<td class="num">[^<]*</td>'
+        r'<td class="num">[^<]*</td><td class="num">([^<]*)</td>'
+    )
+    shown = dict(re.findall(row, panel))
+    assert set(shown) == set(scored["components"])
+    adds = sum(c["contribution"] for c in scored["components"].values())
+    # the logistic of the constant plus the contributions is the risk shown
+    assert 1 / (1 + math.exp(-(scored["intercept"] + adds))) == pytest.approx(scored["risk"])
+    for name, c in scored["components"].items():
+        assert shown[name] == f"{c['contribution']:,.2f}"
+    assert f"{round(scored['risk'] * 100)} %" in panel

@@ -114,8 +114,8 @@ DEFINITIONS: dict[str, Definition] = {
         "How likely the account is to be lost, from its recent score, its trend, "
         "how much its people disagree, its findings and how long it has been "
         'silent; grey "–" when the data is too thin or too old to judge.',
-        "logistic(intercept + Σ component value × weight); the components and "
-        "weights are on the account page; at high risk: 66 % or more",
+        "logistic(intercept + Σ component value × weight); each account's components "
+        "and weights are on its page; at high risk: 66 % or more",
         "accounts with enough recent ratings (unknown risks are left out)",
         "docs/diagnose.md (risk); Gainsight-style health components",
     ),

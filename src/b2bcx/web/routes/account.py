@@ -21,6 +21,7 @@ from b2bcx.server.views import (
     check_account,
     group_of,
     journeys_with_stages,
+    json_or_reason,
     unit_rows,
 )
 from b2bcx.web.deps import Visitor
@@ -114,6 +115,11 @@ def account(
     """The account page (ids may hold "/"); ``?format=xlsx`` downloads its tables."""
     check_account(visitor, account_id)
     summary = account_row(state.results, visitor, account_id)
+    diagnosis = json_or_reason(state.results, "diagnosis")
+    scored = None
+    if not isinstance(diagnosis, Unavailable):
+        found = [r for r in diagnosis["at_risk"] if r["account_id"] == account_id]
+        scored = found[0] if found else None
     with state.db() as backend:
         record = all_records(backend, "accounts", {"account_id": account_id})[0]
         history = all_records(backend, "relationships", {"account_id": account_id})
@@ -141,6 +147,7 @@ def account(
         request,
         "account.html",
         summary=summary,
+        scored=scored,
         group=group,
         record=record,
         history=history,
