@@ -41,16 +41,14 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
       account (at least ``min_people`` people), every rating counted
       (:func:`_group_vs_rest_gls`: people weighted ``1 / (τ² + σ²/n)``, the
       account's own scale moderated towards the portfolio's, the gap net of the
-      group's portfolio norm, z calibrated on the empirical null). The claim is
-      the account's: Simes over all its groups and dimensions, Benjamini–
-      Hochberg over accounts; a selected account names, per dimension, its
-      group most apart (nominal p < ``alpha``, gap ≥ ``silo_gap``). Below
+      group's portfolio norm, z calibrated on the empirical null). Below
       :data:`MIN_ACCOUNTS_POOLED` accounts, the per-account pooled-variance t
-      (:func:`_group_vs_rest`) with Benjamini–Hochberg per dimension.
+      (:func:`_group_vs_rest`).
 
-    The ANOVA: Benjamini–Hochberg per dimension over accounts; adjusted p <
-    ``alpha`` and a gap ≥ ``silo_gap``. One finding per account and dimension
-    (the ANOVA's when both fire).
+    Benjamini–Hochberg within each family (test × dimension) over all
+    accounts; a silo needs the adjusted p < ``alpha`` and a gap ≥ ``silo_gap``.
+    One finding per account and dimension (the ANOVA's when both fire; else the
+    group with the smallest p).
     """
     skipped: list[Skipped] = []
     people = _adjusted_people(prep)
@@ -60,16 +58,19 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     rests = {d: _group_vs_rest_gls(people, d, options.min_people, comps) for d in dims}
     pooled = [r for r in rests.values() if r is not None and not r.empty]
     if comps is not None and pooled and all(r is not None for r in rests.values()):
-        # the claim is the account's: one family per account over all its groups
-        # and dimensions (Simes), Benjamini–Hochberg over accounts; inside a
-        # selected account each dimension names its group most apart (smallest
-        # p, gap ≥ silo_gap, nominal p < alpha), with its Holm p in the account
+        # Benjamini–Hochberg per dimension over all groups of all accounts (as
+        # before issue 16's statistics update); the group's Holm p among the
+        # account's groups goes into the evidence. Measured on the independent
+        # worlds, one Simes family per account (Benjamini–Bogomolov) found 8 of
+        # 60 strong silos against 13 of 60 this way, at the same null rate.
         table = pd.concat(pooled, ignore_index=True)
-        fam, within, _ = hierarchical_fdr(table.account_id.to_numpy(), table.p.to_numpy(),
-                                          options.alpha)  # fmt: skip
-        table = table.assign(p_adj=fam, p_within=within)
-        hits = table[(table.p_adj < options.alpha) & (table.p < options.alpha)
-                     & (table.gap.abs() >= options.silo_gap)]  # fmt: skip
+        _, within, _ = hierarchical_fdr(table.account_id.to_numpy(), table.p.to_numpy(),
+                                        options.alpha)  # fmt: skip
+        adjusted = table.groupby("dimension").p.transform(
+            lambda x: pd.Series(bh_adjust(x.to_numpy()), index=x.index)
+        )
+        table = table.assign(p_adj=adjusted, p_within=within)
+        hits = table[(table.p_adj < options.alpha) & (table.gap.abs() >= options.silo_gap)]
         hits = hits.sort_values(["account_id", "dimension", "p"])
         for r in records_of(hits.groupby(["account_id", "dimension"]).head(1)):
             findings[(r.account_id, r.dimension)] = _rest_finding(r, r.dimension, options)
