@@ -175,6 +175,32 @@ DEFINITIONS: dict[str, Definition] = {
         "people who rated the partner's touchpoints",
         "docs/web.md (partner scorecards); Witell et al. 2020, C4",
     ),
+    "impact": Definition(
+        "CXM impact (0–1)",
+        "How far key stakeholders see customer-experience management as a source "
+        "of competitive advantage, from the assessment answers.",
+        "the perception items' mean on 0–1; where the options give the perception a "
+        "share below 1, share × perception + (1 − share) × market context",
+        "the respondents of the saved assessment",
+        "Wirtz et al. 2025, §4.1; docs/strategy.md (CXM impact)",
+    ),
+    "scope": Definition(
+        "CXM scope (0–1)",
+        "How much of the customer's experience the firm manages: touchpoints, "
+        "cues, journeys, stakeholders, data, metrics, partners, activities.",
+        "in the data: the mean over the counted dimensions of their share (measured, "
+        "acted on, owned); self-assessed: from the assessment answers",
+        "the scope dimensions with an answer or data",
+        "Wirtz et al. 2025, §4.2; docs/strategy.md (CXM scope)",
+    ),
+    "gap": Definition(
+        "Gap (importance − rating)",
+        "How much more a goal matters to customers than how well it is served; "
+        "above 0 the goal is served below its importance.",
+        "mean importance (1–5) − mean rating (1–5) of the goal",
+        "the people who rated the goal",
+        "Wirtz et al. 2025, Table 1; docs/strategy.md (profile)",
+    ),
     "poor_rate": Definition(
         "Poor rate",
         "Of the goal ratings detractors gave at this touchpoint and stage, the "
