@@ -70,7 +70,7 @@ _NOT_WAITING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 WAITED_FOR = frozenset({"catalogue"})
 
 #: What a page shows in place of a result still being computed.
-PENDING_REASON = "still being computed since the server started; this part fills in by itself"
+PENDING_REASON = "Still being computed since the server started; this part fills in by itself."
 
 #: The key prefix of a result's JSON view (:func:`b2bcx.server.views.json_result`).
 JSON_VIEW = "view:json:"
