@@ -413,18 +413,27 @@ def priorities(
     latest = latest.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
     detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id")
     d = f.inner_join(detractors, f.stakeholder_id == detractors.det_id)
-    parts = []
+    # every goal's ratings and poor ratings per cell in one pass, one row per goal after
+    keys = ["touchpoint_id", "stage", "controller", "account_id"]
+    rated = d.filter(d.touchpoint_id.notnull())
+    aggs: dict[str, Any] = {}
     for goal in Goal:
-        col = d[goal.value]
-        rated = d.filter(col.notnull() & d.touchpoint_id.notnull())
-        parts.append(
-            rated.group_by(["touchpoint_id", "stage", "controller", "account_id"]).aggregate(
-                goal=ibis.literal(goal.value),
-                rated=ibis._.count(),
-                poor=(col <= options.poor_goal_rating).cast("int32").sum(),  # PG: bool → int4 only
-            )
+        col = rated[goal.value]
+        aggs[f"rated__{goal.value}"] = col.count()
+        # PG: bool → int4 only
+        aggs[f"poor__{goal.value}"] = (col <= options.poor_goal_rating).cast("int32").sum()
+    wide = pd.DataFrame(rated.group_by(keys).aggregate(**aggs).to_pandas())
+    parts = [
+        wide[keys].assign(
+            goal=goal.value, rated=wide[f"rated__{goal.value}"], poor=wide[f"poor__{goal.value}"]
         )
-    cells = pd.DataFrame(ibis.union(*parts).to_pandas()) if parts else pd.DataFrame()
+        for goal in Goal
+    ]
+    cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not cells.empty:
+        cells = cells[cells.rated > 0].reset_index(drop=True)
+        cells["rated"] = cells.rated.astype("int64")
+        cells["poor"] = cells.poor.fillna(0).astype("int64")
     if cells.empty or cells.poor.sum() == 0:
         return []
     values = prep.accounts.set_index("account_id").annual_value.astype(float).fillna(0.0)
