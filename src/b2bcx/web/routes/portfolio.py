@@ -183,8 +183,17 @@ def portfolio(
         else measured.metric_label or metric_label(measured.metric)
     )
     scope = None if not narrowed and not visitor.is_restricted else listed
-    cells = filtered_activity(state.results, filters, scope)
-    change = period_change(state.results, filters, scope)
+    # with no filter the cells sum to the cached trend and map (tested): those are
+    # shown, and the period change is shaped once per data version
+    everything = not filters.active and scope is None
+    cells = None if everything else filtered_activity(state.results, filters, scope)
+    if scope is None:
+        change = state.results.derived(
+            f"view:period:{filters.query()}",
+            lambda: period_change(state.results, filters, None),
+        )
+    else:
+        change = period_change(state.results, filters, scope)
     then = high_risk_then(state.results, listed) if change is not None else None
     cards = [] if visitor.is_restricted else scorecards_by_harm(state.results)
     if filters.partner:
@@ -194,8 +203,10 @@ def portfolio(
         cards = [c for c in cards if any(t["touchpoint_id"] == tp for t in c["touchpoints"])]
     trend = state.results.get("trend")
     stage_map = state.results.get("map")
-    if cells is None and visitor.is_restricted:  # portfolio-wide figures are not theirs
-        trend = stage_map = Unavailable("the monthly figures of your accounts are not ready")
+    if cells is None and not everything:  # filtered (or a restricted token's): never all's
+        trend = stage_map = Unavailable(
+            "the monthly figures under these filters cannot be computed from this workspace yet"
+        )
     return render(
         request,
         "portfolio.html",
