@@ -30,24 +30,28 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 _PIPELINE = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from b2bcx.text import MiniLM, TextModel
 from b2bcx.text.model import BATCH
 texts = json.load(open(sys.argv[1]))
 model = TextModel(MiniLM(threads=2, precision=sys.argv[2]))
 model.score(texts[:64])                      # load and warm up
-t = time.perf_counter()
+model.clear_cache()                          # and time a cold cache
+load = os.getloadavg()[0]
+t, cpu = time.perf_counter(), time.process_time()
 sentences = 0
 for s in range(0, len(texts), BATCH):        # as `text analyze`: chunks, batches of 64
     part = texts[s:s + BATCH]                # split into sentences, each distinct one encoded once
     sentences += model.score_comments(part, explain=False)[2]
-took = time.perf_counter() - t
-print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sentences)
+took, cpu = time.perf_counter() - t, time.process_time() - cpu
+print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sentences, cpu,
+      (load + os.getloadavg()[0]) / 2)
 """
 
 _PLAIN = """
 import json, os, resource, sys, time
 os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # the threading b2bcx runs with
 import torch
 from sentence_transformers import SentenceTransformer
 from b2bcx.text.encoder import model_path
@@ -56,14 +60,18 @@ texts = json.load(open(sys.argv[1]))
 m = SentenceTransformer(str(model_path()), device="cpu")
 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=sys.argv[2] == "bf16"):
     m.encode(texts[:64], batch_size=64)
-    t = time.perf_counter()
+    load = os.getloadavg()[0]
+    t, cpu = time.perf_counter(), time.process_time()
     m.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-    took = time.perf_counter() - t
-print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    took, cpu = time.perf_counter() - t, time.process_time() - cpu
+print(took, len(texts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0, cpu,
+      (load + os.getloadavg()[0]) / 2)
 """
 
 
-def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float, int]:
+def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float, int, float, float]:
+    """One timing in a fresh process: seconds, texts, peak RSS (MiB), texts encoded,
+    CPU seconds of the process and the load average while it ran."""
     out = (
         subprocess.run(
             [sys.executable, "-c", code, str(path), variant],
@@ -75,7 +83,8 @@ def _run(code: str, path: Path, variant: str = "") -> tuple[float, int, float, i
         .splitlines()[-1]
         .split()
     )
-    return float(out[0]), int(out[1]), int(out[2]) / 1024, int(out[3]) if len(out) > 3 else 0
+    return (float(out[0]), int(out[1]), int(out[2]) / 1024, int(out[3]), float(out[4]),
+            float(out[5]))  # fmt: skip
 
 
 def demo_comments(n: int, workdir: Path) -> list[str]:
@@ -260,8 +269,12 @@ def throughput(path: Path, n: int, repeat: int, *, int8: bool) -> dict[str, obje
     for name, code, variant in runs_of:
         runs = [_run(code, path, variant) for _ in range(repeat)]
         secs[name] = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[4] for r in runs)
         out[name] = {"seconds_median": round(secs[name], 2), "per_second": round(n / secs[name]),
-                     "peak_rss_mib_max": round(max(r[2] for r in runs))}  # fmt: skip
+                     "peak_rss_mib_max": round(max(r[2] for r in runs)),
+                     "cpu_seconds_median": round(cpu, 2),
+                     "per_cpu_second": round(n / cpu),
+                     "load_average": [round(r[5], 1) for r in runs]}  # fmt: skip
         if runs[0][3]:
             out[name]["sentences_encoded"] = runs[0][3]
         print(path.name, name, out[name], flush=True)

@@ -23,6 +23,16 @@ from b2bcx.errors import ConfigurationError
 
 FloatMatrix = npt.NDArray[np.float32]
 
+#: OpenMP threads that wait for work sleep instead of spinning (unless the user
+#: set ``OMP_WAIT_POLICY``). Spinning threads are what OpenMP does by default; on
+#: a machine whose cores other processes share they burn the CPU those processes
+#: need and stall the encoder: on the 2-core machine under a load average of 12
+#: the demo comments took 80 s (25 CPU-seconds) spinning and 20 s (6 CPU-seconds)
+#: passive (docs/text.md). Read when the OpenMP runtime loads, i.e. on the first
+#: ``import torch``, so it is set here, before the encoder imports it.
+OMP_WAIT_POLICY = "PASSIVE"
+os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+
 #: How the encoder multiplies: ``fp32``; ``bf16`` (bfloat16 matrix products with
 #: float32 accumulation, layer norms and pooling; within the documented tolerance
 #: of fp32, see docs/text.md); ``int8`` (dynamic int8 quantization: out of that

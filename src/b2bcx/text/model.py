@@ -223,6 +223,8 @@ class TextModel:
         self._labels_tag = ""
         self._cache: OrderedDict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]
         self._cache = OrderedDict()
+        #: texts (sentences and clauses) the encoder has run on, cache misses only
+        self.encoded = 0
         if extra:
             digest = hashlib.sha256(json.dumps(sorted(extra)).encode()).hexdigest()[:8]
             self._labels_tag = f"+labels-{digest}"
@@ -250,6 +252,10 @@ class TextModel:
         emb = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
         return emb, emb
 
+    def clear_cache(self) -> None:
+        """Forget the cached encoder outputs (benchmarks time a cold model)."""
+        self._cache.clear()
+
     def encode_cached(
         self, texts: Sequence[str]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
@@ -257,6 +263,7 @@ class TextModel:
         before (within the last :data:`CACHE_TEXTS`) taken from its cache."""
         cache = self._cache
         todo = [t for t in texts if t not in cache]
+        self.encoded += len(todo)
         if todo:
             emb, emo = self.encode_views(todo)
             for k, t in enumerate(todo):
@@ -317,7 +324,9 @@ class TextModel:
     ) -> tuple[list[dict[str, Any]], npt.NDArray[np.float32], int]:
         """Score comments sentence by sentence (class docstring): the contract
         objects, the comment embeddings (normalized mean of their sentences') and
-        how many distinct sentences were encoded."""
+        how many texts the encoder ran on (distinct sentences and contrast
+        clauses not in the model's cache)."""
+        before = self.encoded
         units = [comment_sentences(t) for t in texts]
         first: dict[str, int] = {}
         for sents in units:
@@ -335,7 +344,7 @@ class TextModel:
                    else [(None, 0.0, None)] * len(texts))  # fmt: skip
         out = [self._rollup(scored, rows, units[i], matches[i], explain)
                for i, rows in enumerate(rows_of)]  # fmt: skip
-        return out, comment_emb, len(first)
+        return out, comment_emb, self.encoded - before
 
     def _rollup(
         self,
@@ -452,7 +461,7 @@ class AnalyzeResult:
     model: str
     scored: int
     seconds: float
-    #: distinct sentences encoded (equal sentences are encoded once)
+    #: texts the encoder ran on (each distinct sentence or contrast clause once per run)
     encoded: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -507,7 +516,7 @@ def score_batch(
     """Score one batch of comments as stored: each distinct text encoded once.
 
     Returns the ``text_scores`` rows, the ``text_embeddings`` rows and how many
-    distinct sentences were encoded (``analyze`` here, the Spark job per partition).
+    texts the encoder ran on (``analyze`` here, the Spark job per partition).
     """
     first: dict[str, int] = {}
     inverse = [first.setdefault(t, len(first)) for t in texts]
