@@ -64,7 +64,7 @@ def test_tiles_count_what_is_listed() -> None:
     tiles = account_tiles(ROWS)
     assert tiles["n_accounts"] == 3 and tiles["n_aligned"] == 1 and tiles["n_rated"] == 2
     assert tiles["mean_cx"] == pytest.approx(60.0) and tiles["n_high_risk"] == 1
-    assert tiles["annual_value"] == pytest.approx(150.0)
+    assert tiles["annual_value"] == pytest.approx(150.0) and tiles["n_unknown"] == 1
     assert account_tiles([])["mean_cx"] is None
 
 

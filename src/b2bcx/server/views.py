@@ -669,7 +669,8 @@ def touchpoint_owners(cache: ResultCache) -> dict[str, str]:
 def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures of the account list's tiles over ``rows``: how many accounts,
     how many aligned, the unweighted mean of their collective scores, how many at
-    high risk (≥ 0.66) and their summed annual value (None when none has one)."""
+    high risk (≥ 0.66), their summed annual value (None when none has one) and
+    how many have no risk (not judged: too little or too old data)."""
     from b2bcx.measures.verdict import ALIGNED
 
     scores = [float(r["cx"]) for r in rows if r.get("cx") is not None]
@@ -681,6 +682,7 @@ def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_cx": sum(scores) / len(scores) if scores else None,
         "n_high_risk": sum(1 for r in rows if r.get("risk") is not None and r["risk"] >= HIGH_RISK),
         "annual_value": sum(values) if values else None,
+        "n_unknown": sum(1 for r in rows if r.get("risk") is None),
     }
 
 
