@@ -11,7 +11,9 @@ Then, in a fresh child process per engine and task, it times:
 - ``diagnose``: ``diagnose(backend)`` — every detector, risk and priorities.
 
 Reported per run: wall seconds of the call (connecting — e.g. starting the
-SparkSession — is timed apart as ``connect_seconds``), and peak resident memory
+SparkSession — is timed apart as ``connect_seconds``), the CPU seconds of the
+child process (DuckDB's threads included, not Spark's JVM nor the PostgreSQL
+server), and peak resident memory
 of everything the run used, sampled every 0.2 s: the child process and its
 children (Spark's JVM) plus, for PostgreSQL, the server's processes. ``growth``
 gives, per engine and task, the exponent ``b`` of ``time ∝ size^b`` between
@@ -45,21 +47,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends"))
 
 _CHILD = """
-import json, sys, time
+import json, resource, sys, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 t0 = time.perf_counter()
 import b2bcx
 ws = b2bcx.open_workspace(sys.argv[1])
 connected = time.perf_counter() - t0
 task = sys.argv[2]
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 if task == "measures":
     from b2bcx.measures.collective import measure_units
     n = len(measure_units(ws.backend, by="account").units)
 else:
     from b2bcx.diagnose import diagnose
     n = len(diagnose(ws.backend).to_json()["findings"])
-took = time.perf_counter() - t
-print(json.dumps({"seconds": took, "connect_seconds": connected, "count": n}))
+took, used = time.perf_counter() - t, cpu() - c
+print(json.dumps({"seconds": took, "cpu_seconds": used, "connect_seconds": connected, "count": n}))
 """
 
 
@@ -124,6 +129,9 @@ def run_child(
     result["peak_rss_mib"] = round(peak / 2**20)
     result["seconds"] = round(result["seconds"], 2)
     result["connect_seconds"] = round(result["connect_seconds"], 2)
+    # this process's CPU (the engine's threads included; not Spark's JVM or the
+    # PostgreSQL server): comparable between runs when the machine is shared
+    result["cpu_seconds"] = round(result["cpu_seconds"], 2)
     return result
 
 
