@@ -262,7 +262,7 @@ class TextModel:
         """:meth:`encode_views` of distinct ``texts``, each text the model encoded
         before (within the last :data:`CACHE_TEXTS`) taken from its cache."""
         cache = self._cache
-        todo = [t for t in texts if t not in cache]
+        todo = list(dict.fromkeys(t for t in texts if t not in cache))
         self.encoded += len(todo)
         if todo:
             emb, emo = self.encode_views(todo)
