@@ -2,7 +2,7 @@
 worlds from ``benchmarks/worlds`` (an independent generator), 120 accounts, a
 null world stays silent and large planted silos and journey mismatches are found
 with the planted unit named. The worlds have 20+ accounts, so the pooled paths
-(GLS with people as random effects, empirical null, account families) run; the
+(GLS with people as random effects, the empirical null) run; the
 hand-built world of ``test_c1_c3_worlds.py`` (18 accounts) covers the fallbacks.
 """
 
