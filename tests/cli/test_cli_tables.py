@@ -196,7 +196,7 @@ def test_individual_breakdown_and_drivers_tables(workspaces: dict[str, str]) -> 
     assert len(body) == 20 and f"top 20 of {len(rows):,}" in short.stdout
     assert max(len(line) for line in short.stdout.splitlines()) <= 100
     order = ["pre_bid", "negotiation", "implementation", "operations"]
-    stages = [r[4] for r in body]
+    stages = [r[2] for r in body]  # account (by name), person, stage, ...
     assert stages == sorted(stages, key=order.index)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", r[-1]) for r in body)
     months = runner.invoke(app, ["breakdown", "-w", ws], env=WIDE)

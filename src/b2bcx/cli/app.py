@@ -114,7 +114,7 @@ WorkspaceOpt = Annotated[
         "--workspace",
         "-w",
         envvar="B2BCX_WORKSPACE",
-        help=f"Workspace: a DuckDB file path or URL [default: {DEFAULT_WORKSPACE}].",
+        help=f"Workspace: a DuckDB file path or URL (default: {DEFAULT_WORKSPACE}).",
         show_default=False,
     ),
 ]
@@ -239,8 +239,8 @@ def cell(value: Any, digits: int) -> str:
 
     Examples
     --------
-    >>> cell(None, 1), cell(float("nan"), 1), cell(2.345, 1), cell("x", 1)
-    ('–', '–', '2.3', 'x')
+    >>> cell(None, 1), cell(float("nan"), 1), cell(2.345, 1), cell("x", 1), cell(1748, 1)
+    ('–', '–', '2.3', 'x', '1,748')
     """
     if value is None:
         return "–"
@@ -255,6 +255,8 @@ def cell(value: Any, digits: int) -> str:
             return "–"
         if isinstance(value, pd.Timestamp):
             return _when(value.to_pydatetime())
+    if isinstance(value, int):
+        return f"{value:,}"  # 1,748 rows, not 1748
     if "numpy" in sys.modules:
         import numpy as np
 
@@ -262,6 +264,8 @@ def cell(value: Any, digits: int) -> str:
             return "yes" if bool(value) else "no"
         if isinstance(value, np.floating):
             return cell(float(value), digits)
+        if isinstance(value, np.integer):
+            return f"{int(value):,}"
     import datetime as _dt
 
     if isinstance(value, _dt.datetime):
@@ -340,6 +344,48 @@ def with_names(
         out[column].map(lambda a: names.get(str(a), "")).astype(object),
     )
     return out
+
+
+def quiet_model_loading() -> None:
+    """Hide the language model loader's own progress bar ("Loading weights"): the
+    commands show the analysis' progress themselves (``--no-progress`` hides it)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def print_wrapped(text: str, *, indent: str = "", hang: str = "", style: str | None = None) -> None:
+    """Print a sentence or list item wrapped to the terminal (at most 100 columns).
+
+    Parameters
+    ----------
+    text
+        The text, one paragraph.
+    indent
+        What the first line starts with (a bullet, say).
+    hang
+        What the following lines start with.
+    style
+        A Rich style for the whole text.
+    """
+    import textwrap
+
+    width = max(40, min(console.width, 100))
+    wrapped = textwrap.fill(
+        text, width=width, initial_indent=indent, subsequent_indent=hang,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+    console.print(wrapped, style=style)
+
+
+def touchpoint_names(backend: Any) -> dict[str, str]:
+    """Touchpoint id → name (the id where a touchpoint has no name)."""
+    from b2bcx.storage.records import all_records
+
+    return {
+        str(t["touchpoint_id"]): str(t.get("name") or t["touchpoint_id"])
+        for t in all_records(backend, "touchpoints")
+    }
 
 
 def account_names(backend: Any) -> dict[str, str]:

@@ -49,7 +49,7 @@ class ListFormat(StrEnum):
 
 RulesOpt = Annotated[
     Path | None,
-    typer.Option("--rules", help="Alert rules YAML (docs/cases.md) [default: built-in rules]."),
+    typer.Option("--rules", help="Alert rules YAML (docs/cases.md) (default: built-in rules)."),
 ]
 WebhookOpt = Annotated[
     str | None,
@@ -96,7 +96,7 @@ def alerts_run(
     webhook: WebhookOpt = None,
     now: Annotated[
         _dt.datetime | None,
-        typer.Option(formats=DATE_FORMATS, help="The time of the run (UTC) [default: now]."),
+        typer.Option(formats=DATE_FORMATS, help="The time of the run (UTC) (default: now)."),
     ] = None,
     output: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -309,7 +309,7 @@ def cases_open(
         str | None, typer.Option("--stakeholder", help="The person, if one.")
     ] = None,
     owner: Annotated[
-        str | None, typer.Option("--owner", help="Owner [default: the account manager].")
+        str | None, typer.Option("--owner", help="Owner (default: the account manager).")
     ] = None,
     priority: Annotated[str, typer.Option("--priority", help="low, normal or high.")] = "normal",
     due_days: Annotated[

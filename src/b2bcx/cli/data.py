@@ -76,7 +76,7 @@ def import_(
         typer.Option(
             formats=["%Y-%m-%d"],
             help="Date a change of relationship type or touchpoint control takes effect "
-            "when the data gives none [default: today].",
+            "when the data gives none (default: today).",
         ),
     ] = None,
     output: FormatOpt = OutputFormat.table,

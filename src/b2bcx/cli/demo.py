@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from b2bcx.cli.app import ProgressOpt, WorkspaceOpt, app, console, open_ws
+from b2bcx.cli.app import ProgressOpt, WorkspaceOpt, app, console, open_ws, quiet_model_loading
 from b2bcx.cli.errors import handle_errors
 
 #: The workspace ``b2bcx demo`` builds when no ``--workspace`` is given.
@@ -48,8 +48,10 @@ def demo(
         ),
     ] = True,
 ) -> None:
-    """Generate a realistic B2B supplier world, load it, analyse its comments, write the
-    management report and serve the dashboard."""
+    """Generate a realistic B2B supplier world, load it and analyse its comments.
+
+    Then write the management report and serve the dashboard (--no-serve stops
+    after the report)."""
     from b2bcx.bundle.results import ImportOptions
     from b2bcx.cli.progress import RichProgress
     from b2bcx.demo import generate_world
@@ -75,11 +77,29 @@ def demo(
     if text:
         _demo_text(ws_url, progress=progress)
     console.print("Try next:")
-    console.print(f"  b2bcx info -w {ws_url}")
-    console.print(f"  b2bcx measure -w {ws_url}                  # collective CX per account")
-    console.print(f"  b2bcx measure -w {ws_url} --by function    # silos inside accounts")
-    console.print(f"  b2bcx export -w {ws_url} demo-export.zip")
+    for line in try_next(ws_url):
+        console.print(f"  {line}")
     serve_demo(ws_url, serve=serve)
+
+
+def try_next(ws_url: str) -> list[str]:
+    """The commands ``b2bcx demo`` suggests next, the questions a CX team asks
+    first (who is at risk and why, what to fix first) before the detail.
+
+    Examples
+    --------
+    >>> [line.split()[1] for line in try_next("demo.duckdb")]
+    ['diagnose', 'measure', 'drivers', 'report', 'serve', 'info']
+    """
+    w = f"-w {ws_url}"
+    return [
+        f"b2bcx diagnose {w}   # who is at risk, why, and what to fix first",
+        f"b2bcx measure {w}    # collective CX per account, lowest first",
+        f"b2bcx drivers {w}    # what drives NPS",
+        f"b2bcx report {w} --out report.pdf --pdf   # the management report (PDF and HTML)",
+        f"b2bcx serve {w}      # the dashboard (sign in with a token: b2bcx token create)",
+        f"b2bcx info {w}       # what the workspace holds",
+    ]
 
 
 def _demo_text(ws_url: str, *, progress: bool) -> None:
@@ -95,6 +115,7 @@ def _demo_text(ws_url: str, *, progress: bool) -> None:
             "(pip install torch==2.13.0 'b2bcx[text]', then b2bcx text analyze)."
         )
         return
+    quiet_model_loading()
     from b2bcx.text import analyze
 
     with open_ws(ws_url) as ws, RichProgress(enabled=progress) as bar:

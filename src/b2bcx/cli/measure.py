@@ -30,6 +30,7 @@ from b2bcx.cli.app import (
     print_frame,
     print_json,
     top_rows,
+    touchpoint_names,
     with_names,
 )
 from b2bcx.cli.errors import handle_errors
@@ -81,7 +82,7 @@ def measure(
     metric: MetricOpt = "cx",
     as_of: Annotated[
         _dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Measure as of this date [default: latest data]."),
+        typer.Option(formats=["%Y-%m-%d"], help="Measure as of this date (default: latest data)."),
     ] = None,
     half_life: HalfLifeOpt = 180.0,
     min_n: Annotated[int, typer.Option(min=2, help="Fewest respondents for a verdict.")] = 3,
@@ -140,8 +141,8 @@ def measure(
     """Collective CX per unit with agreement (rwg, AD) and a verdict; portfolio ICC and NPS.
 
     The table shows the units with the lowest scores first (units with too few
-    respondents for a verdict after them), the top 20 (``--all`` for every
-    unit), with account names beside the ids; ``--format csv/json`` give every
+    respondents for a verdict after them), the top 20 (--all for every
+    unit), with account names beside the ids; --format csv or json give every
     unit and column.
     """
     from b2bcx.analyses import AnalysisOptions
@@ -267,7 +268,8 @@ def _measure_table(
     title = f"{label[:1].upper()}{label[1:]} (0–100) by {by}: {note} units, {order}"
     print_frame(
         shown[cols], title, digits=2, digits_by={"cx": 1, "nps": 0, "nps_role": 0},
-        headers={"n_stakeholders": "people", "n_interactions": "interactions"},
+        headers={"n_stakeholders": "people", "n_interactions": "interactions",
+                 "cx": "cx" if result.metric == "cx" else "score"},
     )  # fmt: skip
     if len(shown) < len(frame):
         err_console.print(f"{len(frame) - len(shown):,} more units: --all shows every one.")
@@ -324,7 +326,7 @@ def individual(
     metric: MetricOpt = "cx",
     as_of: Annotated[
         _dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Score as of this date [default: latest data]."),
+        typer.Option(formats=["%Y-%m-%d"], help="Score as of this date (default: latest data)."),
     ] = None,
     half_life: HalfLifeOpt = 180.0,
     output: MeasureFormatOpt = MeasureFormat.table,
@@ -333,13 +335,19 @@ def individual(
 ) -> None:
     """Individual CX: each stakeholder's cumulative, recency-weighted experience.
 
-    The table shows the lowest experiences first, the top 20 (``--all`` for
-    every row); ``--format csv/json`` give every row and column."""
+    The table shows the lowest experiences first, the top 20 (--all for
+    every row); --format csv or json give every row and column."""
+    import pandas as pd
+
     from b2bcx.measures.individual import PER, DecayOptions, individual_cx
 
     decay = DecayOptions(half_life_days=half_life, as_of=as_of)
     with open_ws(workspace, read_only=True) as ws:
         frame = individual_cx(ws.backend, metric=metric, decay=decay, per=per, account_id=account)
+        table_out = output is MeasureFormat.table
+        names = account_names(ws.backend) if table_out else {}
+        places = touchpoint_names(ws.backend) if table_out and per == "touchpoint" else {}
+        empty_note = no_ratings_note(ws.backend, [metric]) if table_out and frame.empty else None
     if output is MeasureFormat.json:
         out = frame.astype(object).where(frame.notna(), None)
         out["last_at"] = frame["last_at"].map(lambda t: t.isoformat())
@@ -348,13 +356,30 @@ def individual(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    shown = ["account_id", "stakeholder_id", "function", "level", *PER[per], "n", "cx"]
-    table = frame.sort_values("cx", kind="stable", na_position="last")
+    if empty_note:
+        err_console.print(empty_note)
+        return
+    # the account by name (the person's id is the key); a person's function and level
+    # when the rows are people, the touchpoint, stage, ... otherwise (json/csv: every column)
+    who = ["function", "level"] if per == "stakeholder" else []
+    shown = ["name", "stakeholder_id", *who, *PER[per], "n", "cx"]
+    table = with_names(frame.sort_values("cx", kind="stable", na_position="last"), names)
+    if places:  # the touchpoint's name in place of its id
+        table = table.assign(touchpoint_id=table["touchpoint_id"].map(
+            lambda t: places.get(str(t), t) if isinstance(t, str) else t
+        ))  # fmt: skip
+    order = "lowest first"
     if per == "stage":
         table = journey_order(table)
+        order = "stages in journey order, lowest first in each"
     table, note = top_rows(table, top, show_all)
-    title = f"individual {metric} per {per}, 0–100, lowest first: {note} rows"
-    print_frame(table[shown].assign(last=table["last_at"]), title, digits=1)
+    title = f"Individual {metric} per {per}, 0–100, {order}: {note} rows"
+    last = table["last_at"].map(lambda t: t.strftime("%Y-%m-%d") if pd.notna(t) else None)
+    print_frame(
+        table[shown].assign(last=last), title, digits=1,
+        headers={"name": "account", "stakeholder_id": "person", "cx": metric, "n": "ratings",
+                 "touchpoint_id": "touchpoint", "journey_id": "journey"},
+    )  # fmt: skip
     if len(table) < len(frame):
         err_console.print(f"{len(frame) - len(table):,} more rows: --all shows every one.")
 
@@ -375,6 +400,11 @@ def stage_map(
 
     with open_ws(workspace, read_only=True) as ws:
         result = stage_control_map(ws.backend, metric=metric, per_account=per_account)
+        empty_note = (
+            None
+            if (result.to_frame().get("n_rated", pd.Series(dtype=float)).fillna(0) > 0).any()
+            else _empty_map_note(ws.backend, metric)
+        )
     if output is MeasureFormat.json:
         print_json(result.to_dict())
         return
@@ -392,8 +422,25 @@ def stage_map(
             else f"{scores.loc[stage, c]:.0f} ({int(counts.loc[stage, c]):,})"
             for c in scores.columns
         ]  # fmt: skip
-        table.add_row(str(stage), *cells)
+        table.add_row(str(stage).replace("_", "-"), *cells)
     console.print(table)
+    if empty_note:
+        err_console.print(empty_note)
+
+
+def _empty_map_note(backend: Backend, metric: str) -> str:
+    """Why the stage × controller map is empty: the rating is missing, or no
+    rated interaction is at a touchpoint with a stage and a controller."""
+    from b2bcx.measures.individual import rating_counts
+
+    if not rating_counts(backend).get(metric):
+        return no_ratings_note(backend, [metric])
+    return (
+        f"Every cell is empty: no {metric}-rated interaction is at a touchpoint with a "
+        "journey stage and a controller. Import touchpoints (touchpoints.csv with stage "
+        "and controller) and the touchpoint of each interaction to fill the map "
+        "(b2bcx readiness lists what else they unlock)."
+    )
 
 
 @app.command()
@@ -431,7 +478,13 @@ def breakdown(
         table = table.assign(month=table["month"].map(lambda m: str(m)[:7]))
     if by == "stage":
         table = journey_order(table)
-    print_frame(table, f"{metric} by {by}", digits=1)
+    # the score on 0–100 only: "mean" is the same figure on the rating's own scale (json/csv)
+    table = table.drop(columns=[c for c in ("mean",) if "score" in table.columns])
+    print_frame(
+        table, f"{metric} by {by}: score on 0–100, NPS on −100…100", digits=1,
+        headers={"n_interactions": "interactions", "n_stakeholders": "people",
+                 "n_rated": "rated", "n_nps": "NPS answers", "score": f"{metric} score"},
+    )  # fmt: skip
 
 
 @app.command()

@@ -172,8 +172,10 @@ def report(
         typer.Option("--xlsx", help="Also write the report's tables to this Excel file."),
     ] = None,
 ) -> None:
-    """Write the management report: a self-contained HTML page following the
-    four-step playbook, with charts and the evidence behind each statement."""
+    """Write the management report: a self-contained HTML page (and PDF, XLSX on request).
+
+    An executive summary first, then the four-step playbook with charts and the
+    evidence behind each statement, and the method in an appendix."""
     from b2bcx.analyses import AnalysisOptions
     from b2bcx.diagnose.thresholds import load_thresholds
     from b2bcx.report import write_report

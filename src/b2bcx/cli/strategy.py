@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from b2bcx.cli.app import FormatOpt, OutputFormat, WorkspaceOpt, app, console, open_ws, print_json
+from b2bcx.cli.app import (
+    FormatOpt,
+    OutputFormat,
+    WorkspaceOpt,
+    app,
+    console,
+    open_ws,
+    print_json,
+    print_wrapped,
+)
 from b2bcx.cli.errors import handle_errors
 
 if TYPE_CHECKING:
@@ -43,7 +52,7 @@ SavedOpt = Annotated[
 ]  # fmt: skip
 AsOfOpt = Annotated[
     _dt.datetime | None,
-    typer.Option(formats=["%Y-%m-%d"], help="Assess as of this date [default: latest data]."),
+    typer.Option(formats=["%Y-%m-%d"], help="Assess as of this date (default: latest data)."),
 ]
 
 
@@ -237,7 +246,7 @@ def assess_cmd(
         return
     impact, scope, arch = result["impact"], result["scope"], result["archetype"]
     if impact["score"] is None:
-        console.print(f"CXM impact: unknown — {impact['reason']}")
+        print_wrapped(f"CXM impact: unknown — {impact['reason']}", hang="  ")
     else:
         console.print(
             f"CXM impact: {impact['score']:.2f} (top-management view "
@@ -258,7 +267,7 @@ def assess_cmd(
             )
         )
     else:
-        console.print(f"Archetype: not called — {arch['reason']}")
+        print_wrapped(f"Archetype: not called — {arch['reason']}", hang="  ")
     table = Table(title="Scope: the firm's view vs the data (0–1)")
     for col in ("dimension", "self", "data", "disagree", "detail"):
         table.add_column(col, overflow="fold")
@@ -273,9 +282,10 @@ def assess_cmd(
     console.print(table)
     for c in arch["characteristics"]:
         mark = {True: "✓", False: "✗", None: "?"}[c["consistent"]]
-        console.print(
-            f"  {mark} {c['characteristic']}: expected {c['expected']}; observed {c['observed']}"
-        )
+        print_wrapped(
+            f"{c['characteristic']}: expected {c['expected']}; observed {c['observed']}",
+            indent=f"  {mark} ", hang="    ",
+        )  # fmt: skip
 
 
 def _pct(value: Any) -> float | None:
@@ -334,9 +344,12 @@ def plan_cmd(
     for step in result["steps"]:
         console.print(f"\nStep {step['step']}. {step['title']}", style="bold")
         for line in step["items"]:
-            console.print(f"  • {line}")
+            print_wrapped(line, indent="  • ", hang="    ")
     if result["could_not_assess"]:
-        console.print("\nCould not assess: " + "; ".join(result["could_not_assess"]), style="dim")
+        console.print()
+        print_wrapped(
+            "Could not assess: " + "; ".join(result["could_not_assess"]), hang="  ", style="dim"
+        )
 
 
 @strategy_app.command("history")

@@ -11,7 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from b2bcx.cli.app import WorkspaceOpt, app, console, open_ws, print_json
+from b2bcx.cli.app import (
+    DEFAULT_TOP,
+    AllOpt,
+    TopOpt,
+    WorkspaceOpt,
+    app,
+    console,
+    open_ws,
+    print_json,
+    quiet_model_loading,
+    top_rows,
+)
 from b2bcx.cli.errors import handle_errors
 from b2bcx.errors import ConfigurationError
 
@@ -57,7 +68,7 @@ PrecisionOpt = Annotated[
     PrecisionChoice | None,
     typer.Option(help="MiniLM arithmetic: fp32; bf16 (within a documented tolerance of "
                  "fp32, faster on CPUs with AVX-512 BF16 or AMX); auto: bf16 where the CPU "
-                 "has it natively [default: $B2BCX_TEXT_PRECISION or auto]."),
+                 "has it natively (default: $B2BCX_TEXT_PRECISION or auto)."),
 ]  # fmt: skip
 
 
@@ -151,6 +162,8 @@ def analyze_cmd(
 ) -> None:
     """Score every comment of the workspace not scored yet (incremental)."""
     from b2bcx.cli.progress import RichProgress
+
+    quiet_model_loading()
     from b2bcx.text import analyze
 
     with open_ws(workspace) as ws, RichProgress(enabled=progress) as bar:
@@ -209,14 +222,21 @@ def topics_cmd(
     workspace: WorkspaceOpt = None,
     by: Annotated[str | None, typer.Option(help="account, touchpoint or stage.")] = None,
     k: Annotated[
-        int | None, typer.Option(min=2, help="Number of topics [default: chosen].")
+        int | None, typer.Option(min=2, help="Number of topics (default: chosen).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same topics).")] = 0,
     output: Annotated[ScoreFormat, typer.Option("--format", "-f", help="Output format.")] = (
         ScoreFormat.table
     ),
+    top: TopOpt = DEFAULT_TOP,
+    show_all: AllOpt = False,
 ) -> None:
-    """Themes in the analysed comments, with example comments."""
+    """Themes in the analysed comments, with example comments.
+
+    The table lists the topics with the most comments first, the top 20 (--all
+    for every one); --format json gives every topic with all its examples."""
+    import pandas as pd
+
     from b2bcx.text import topics
 
     with open_ws(workspace) as ws:
@@ -227,18 +247,30 @@ def topics_cmd(
         return
     from rich.table import Table
 
-    table = Table(title="Topics")
+    shown, note = top_rows(pd.DataFrame({"i": range(len(records))}), top, show_all)
+    table = Table(title=f"Topics, most comments first: {note}")
     cols = ["topic_id", "label", "comments", "sentiment", "example"]
     if by:
         cols.insert(
             2, {"account": "account_id", "touchpoint": "touchpoint_id", "stage": "stage"}[by]
         )
+    numbers = {"comments", "sentiment"}
+    headers = {"topic_id": "topic", "account_id": "account", "touchpoint_id": "touchpoint"}
     for col in cols:
-        table.add_column(col, overflow="fold")
-    for r in records[:40]:
+        table.add_column(
+            headers.get(col, col), overflow="fold", justify="right" if col in numbers else "left"
+        )
+    for r in records[: len(shown)]:
         example = " ".join(str((r["examples"] or [""])[0]).split())
         if len(example) > 160:  # the table shows the gist; --format json has the whole text
             example = example[:157].rstrip() + "…"
-        values = {**r, "sentiment": f"{r['sentiment']:+.2f}", "example": example}
+        values = {
+            **r,
+            "sentiment": "–" if r["sentiment"] is None else f"{r['sentiment']:+.2f}",
+            "comments": f"{int(r['comments']):,}" if r.get("comments") is not None else "–",
+            "example": example,
+        }
         table.add_row(*[str(values.get(c, "")) for c in cols])
     console.print(table)
+    if len(shown) < len(records):
+        console.print(f"{len(records) - len(shown):,} more topics: --all shows every one.")

@@ -1,0 +1,189 @@
+"""UX review, problems 6, 10, 11 and 15 on the command line (issue 19 item 8): every
+table-printing command fits 100 columns, numbers carry thousands separators, the
+score of another rating is not headed "cx", an empty map says why, the help has no
+stray spaces or reST markup, and the demo suggests diagnose, report and serve."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import b2bcx
+from b2bcx.cli import app
+from b2bcx.cli.app import cell
+from b2bcx.cli.demo import try_next
+from b2bcx.demo import generate_world
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "100"}
+
+
+@pytest.fixture(scope="module")
+def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A demo workspace; one with NPS only; one whose interactions have no touchpoint."""
+    root = tmp_path_factory.mktemp("cli-audit")
+    bundle = root / "bundle"
+    generate_world(bundle, size=1500, seed=5)
+    original = pd.read_csv(bundle / "interactions.csv", dtype=str, keep_default_na=False)
+    out: dict[str, str] = {}
+    for kind in ("full", "nps-only", "no-touchpoints"):
+        rows = original
+        if kind == "nps-only":
+            rows = original.drop(columns=["cx"])
+        elif kind == "no-touchpoints":
+            rows = original.assign(touchpoint_id="")
+        rows.to_csv(bundle / "interactions.csv", index=False)
+        path = root / f"{kind}.duckdb"
+        with b2bcx.open_workspace(path) as ws:
+            ws.import_bundle(bundle)
+        out[kind] = str(path)
+    out["touchpoints"] = str(bundle / "touchpoints.csv")
+    return out
+
+
+def _widest(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _header(text: str) -> list[str]:
+    line = next(x for x in text.splitlines() if x.startswith("┃"))
+    return [h.strip() for h in line.strip("┃").split("┃")]
+
+
+def _rows(text: str) -> list[list[str]]:
+    body = [x for x in text.splitlines() if x.startswith("│")]
+    return [[c.strip() for c in x.strip("│").split("│")] for x in body]
+
+
+COMMANDS = [
+    ["info"],
+    ["measure"],
+    ["measure", "--by", "function"],
+    ["measure", "--by", "stage"],
+    ["individual"],
+    ["individual", "--per", "stage"],
+    ["individual", "--per", "touchpoint"],
+    ["map"],
+    ["breakdown"],
+    ["breakdown", "--by", "source"],
+    ["drivers", "--boot", "5"],
+    ["strategy", "profile"],
+    ["strategy", "assess"],
+    ["strategy", "plan"],
+    ["token", "list"],
+    ["user", "list"],
+    ["cases", "list"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_table_fits_100_columns(workspaces: dict[str, str], command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "-w", workspaces["full"]], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+    assert _widest(result.stdout) <= 100, command
+
+
+def test_plan_items_wrap_with_a_hanging_indent(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    data = json.loads(runner.invoke(app, ["strategy", "plan", "-w", ws, "-f", "json"]).stdout)
+    longest = max((i for s in data["steps"] for i in s["items"]), key=len)
+    assert len(longest) > 100  # else the wrapping is not tested
+    text = runner.invoke(app, ["strategy", "plan", "-w", ws], env=WIDE).stdout
+    assert _widest(text) <= 100
+    # every item is there, word for word, once the wrapped lines are joined again
+    joined = " ".join(line.strip() for line in text.splitlines())
+    assert " ".join(longest.split()) in joined
+    bullets = [line for line in text.splitlines() if line.startswith("  • ")]
+    assert len(bullets) == sum(len(s["items"]) for s in data["steps"])
+
+
+def test_cells_separate_thousands_but_not_booleans() -> None:
+    import numpy as np
+
+    assert cell(1748, 1) == "1,748" and cell(np.int64(20205), 1) == "20,205"
+    assert cell(7, 1) == "7" and cell(True, 1) == "yes" and cell(np.bool_(True), 1) == "yes"
+
+
+def test_breakdown_shows_one_scale_with_plain_headers(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    data = json.loads(
+        runner.invoke(app, ["breakdown", "-w", ws, "--by", "source", "-f", "json"]).stdout
+    )
+    assert "mean" in data[0]  # json unchanged
+    text = runner.invoke(app, ["breakdown", "-w", ws, "--by", "source"], env=WIDE).stdout
+    header = _header(text)
+    assert "mean" not in header and "n_interactions" not in header
+    assert header[:4] == ["source", "interactions", "people", "rated"]
+    first = {r[0]: r for r in _rows(text)}
+    for row in data:  # counts as the json has them, with thousands separators
+        assert first[row["source"]][1] == f"{row['n_interactions']:,}"
+
+
+def test_individual_names_accounts_and_touchpoints(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    rows = json.loads(
+        runner.invoke(app, ["individual", "-w", ws, "--per", "touchpoint", "-f", "json"]).stdout
+    )
+    text = runner.invoke(app, ["individual", "-w", ws, "--per", "touchpoint"], env=WIDE).stdout
+    assert _header(text) == ["account", "person", "touchpoint", "ratings", "cx", "last"]
+    names = pd.read_csv(workspaces["touchpoints"], dtype=str)
+    tp_name = dict(zip(names["touchpoint_id"], names["name"], strict=True))
+    lowest = sorted(rows, key=lambda r: r["cx"])[0]
+    first = _rows(text)[0]
+    assert first[1] == lowest["stakeholder_id"]
+    assert tp_name[lowest["touchpoint_id"]].startswith(first[2])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first[-1])
+
+
+def test_another_rating_is_not_headed_cx(workspaces: dict[str, str]) -> None:
+    ws = workspaces["nps-only"]
+    measure = runner.invoke(app, ["measure", "-w", ws, "--metric", "nps"], env=WIDE)
+    assert "cx" not in _header(measure.stdout) and "score" in _header(measure.stdout)
+    people = runner.invoke(app, ["individual", "-w", ws, "--metric", "nps"], env=WIDE)
+    assert "cx" not in _header(people.stdout) and "nps" in _header(people.stdout)
+    missing = runner.invoke(app, ["individual", "-w", ws], env=WIDE)
+    assert missing.exit_code == 0 and not missing.stdout.strip()
+    assert "No cx ratings" in missing.stderr and "nps" in missing.stderr
+
+
+def test_an_empty_map_says_why(workspaces: dict[str, str]) -> None:
+    no_cx = runner.invoke(app, ["map", "-w", workspaces["nps-only"]], env=WIDE)
+    assert "No cx ratings" in no_cx.stderr and "--metric" in no_cx.stderr
+    bare = runner.invoke(app, ["map", "-w", workspaces["no-touchpoints"]], env=WIDE)
+    assert "Every cell is empty" in bare.stderr and "touchpoints" in bare.stderr
+    full = runner.invoke(app, ["map", "-w", workspaces["full"]], env=WIDE)
+    assert full.stderr == "" and re.search(r"\d+ \(\d", full.stdout)
+
+
+def test_topics_table_without_analysed_text_is_not_a_crash(workspaces: dict[str, str]) -> None:
+    result = runner.invoke(app, ["text", "topics", "-w", workspaces["full"]], env=WIDE)
+    assert "Traceback" not in result.output
+
+
+HELP = [
+    [], ["demo"], ["measure"], ["individual"], ["report"], ["cases", "list"], ["cases", "open"],
+    ["alerts", "run"], ["strategy", "assess"], ["import"], ["text", "topics"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", HELP, ids=lambda c: " ".join(c) or "b2bcx")
+def test_help_has_no_stray_spaces_or_rest_markup(command: list[str]) -> None:
+    text = runner.invoke(app, [*command, "--help"], env=WIDE).stdout
+    assert "Usage" in text
+    assert not re.search(r"\w \.(\s|$)", text), text  # "URL ." where "[default: x]" was eaten
+    assert "``" not in text
+    if command in (["measure"], ["individual"]):
+        assert "(default: " in text or "--all" in text
+
+
+def test_demo_suggests_the_answers_first() -> None:
+    lines = try_next("w.duckdb")
+    commands = [line.split()[1] for line in lines]
+    assert commands[0] == "diagnose"
+    assert {"report", "serve", "measure"} <= set(commands)
+    assert all("-w w.duckdb" in line and len(line) <= 100 for line in lines)
