@@ -12,6 +12,7 @@ a workbook.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -114,7 +115,10 @@ def _check_page(tab: Any, world: str, name: str) -> None:
     html = tab.content()
     for raw in RAW:
         assert raw not in html, f"{world} {name}: {raw!r} on the page"
-    if name != "text":  # the text page's tiles are the text engineer's (issue 20)
+    if name != "text":  # the text page is the text engineer's (issue 20)
+        shown = tab.locator("main").inner_text()
+        flags = re.findall(r"(?:^|\s)(--[a-z][a-z-]+|b2bcx [a-z]+ [a-z]+)", shown)
+        assert not flags, f"{world} {name}: command-line instructions on the page: {flags}"
         untitled = tab.locator("div.kpi:not([title]), div.kpi[title='']").count()
         assert untitled == 0, f"{world} {name}: {untitled} tile(s) without a definition"
     bad = [c for c in tab.evaluate(CHECK) if c["clipped"] or c["overlaps"]]

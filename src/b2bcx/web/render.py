@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from b2bcx.model.enums import STAGE_ORDER, Controller
-from b2bcx.report import charts, figures
+from b2bcx.report import charts, figures, summary
 
 
 def _pct(value: Any, digits: int = 0) -> str:
@@ -284,6 +284,7 @@ def environment() -> Environment:
     env.filters["points"] = figures.points
     env.filters["cells"] = figures.cells
     env.filters["p_value"] = p_value
+    env.filters["plain"] = summary.plain  # no CLI commands or flags in page text
     env.globals.update(figures.template_globals())
     env.globals.update(
         score_colour=charts.score_colour,
