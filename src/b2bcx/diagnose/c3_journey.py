@@ -98,6 +98,8 @@ def _variance_components(
     if dof.sum() < 30:
         return None
     within = float((tp["var"].to_numpy(dtype=float) * dof).sum() / dof.sum())
+    if phase.empty or set(phase.phase) != {"early", "late"}:
+        return None  # a portfolio without one of the phases has nothing to compare
     wide = phase.pivot_table(index=["account_id", "stakeholder_id"], columns="phase",
                              values=["mean", "n"])  # fmt: skip
     both = wide.dropna()
