@@ -187,3 +187,20 @@ def test_demo_suggests_the_answers_first() -> None:
     assert commands[0] == "diagnose"
     assert {"report", "serve", "measure"} <= set(commands)
     assert all("-w w.duckdb" in line and len(line) <= 100 for line in lines)
+
+
+def test_touchpoint_drivers_by_name_without_nan(workspaces: dict[str, str]) -> None:
+    ws = workspaces["full"]
+    args = ["drivers", "-w", ws, "--drivers", "touchpoints", "--boot", "5", "--min-raters", "5"]
+    data = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    text = runner.invoke(app, [*args, "--top", "3"], env=WIDE)
+    assert text.exit_code == 0, text.output
+    assert not re.search(r"\bnan\b", text.stdout, re.IGNORECASE) and _widest(text.stdout) <= 100
+    if data["r2"] is None:
+        assert "R² not computed" in text.stdout
+    rows = [r for r in _rows(text.stdout) if r[1]]  # a name's wrapped line has no share
+    assert len(rows) == min(3, len(data["table"]))
+    labels = [d["label"] for d in sorted(data["table"], key=lambda d: -d["share"])]
+    assert all(lab.startswith(r[0]) for lab, r in zip(labels, rows, strict=False))
+    if len(data["table"]) > 3:
+        assert "--all" in text.stderr

@@ -508,8 +508,13 @@ def drivers(
         int, typer.Option(min=2, help="Touchpoints: how many of the most met to analyse.")
     ] = 25,
     output: MeasureFormatOpt = MeasureFormat.table,
+    top: TopOpt = DEFAULT_TOP,
+    show_all: AllOpt = False,
 ) -> None:
-    """Key drivers of a rating with importance × performance: what to fix first."""
+    """Key drivers of a rating with importance × performance: what to fix first.
+
+    The table lists the largest shares first, the top 20 (--all for every
+    driver), touchpoints by name; --format csv or json give every driver."""
     from b2bcx.measures.keydrivers import key_drivers
 
     with open_ws(workspace, read_only=True) as ws:
@@ -524,12 +529,20 @@ def drivers(
     if output is MeasureFormat.csv:
         sys.stdout.write(frame.to_csv(index=False))
         return
-    title = f"Drivers of {target} ({by}, {method}): R² {result.r2:.2f}, n = {result.n:,}"
+    r2 = result.r2
+    fit = f"R² {r2:.2f}" if r2 is not None and r2 == r2 else "R² not computed"
+    title = f"Drivers of {target} ({by}, {method}): {fit}, n = {result.n:,}"
     # the weight's interval beside the weight; the share as %; the rest on request (json/csv)
     shown = frame.assign(
         share=frame["share"] * 100,
         direction=frame["sign"].map(lambda v: "+" if v > 0 else "−" if v < 0 else "0"),
     )
+    if "label" in shown.columns and shown["label"].notna().all():
+        # the driver by its name (a touchpoint's); --format json/csv keep the ids
+        shown = shown.assign(driver=shown["label"]).drop(columns="label")
+    shown, note = top_rows(shown, top, show_all)
+    if note != f"{len(frame):,}":
+        title += f"; {note}"
     cols = [c for c in ("driver", "label", "share", "weight", "lower", "upper", "direction",
                         "performance", "quadrant") if c in shown.columns]  # fmt: skip
     print_frame(
@@ -538,3 +551,5 @@ def drivers(
                  "performance": "perf."},
     )  # fmt: skip
     console.print("low–high: the weight's interval; perf.: performance on 0–100.")
+    if len(shown) < len(frame):
+        err_console.print(f"{len(frame) - len(shown):,} more drivers: --all shows every one.")
