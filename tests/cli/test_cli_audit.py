@@ -204,3 +204,11 @@ def test_touchpoint_drivers_by_name_without_nan(workspaces: dict[str, str]) -> N
     assert all(lab.startswith(r[0]) for lab, r in zip(labels, rows, strict=False))
     if len(data["table"]) > 3:
         assert "--all" in text.stderr
+
+
+def test_measure_explains_its_statistics_in_plain_words(workspaces: dict[str, str]) -> None:
+    text = runner.invoke(app, ["measure", "-w", workspaces["full"]], env=WIDE).stdout
+    assert "rwg: how much the account's people agree" in text
+    assert "ICC(1): the share of the differences" in text and _widest(text) <= 100
+    chosen = runner.invoke(app, ["measure", "-w", workspaces["full"], "--columns", "cx"])
+    assert "rwg:" not in chosen.stdout  # only the columns shown are explained

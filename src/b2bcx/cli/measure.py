@@ -29,6 +29,7 @@ from b2bcx.cli.app import (
     open_ws,
     print_frame,
     print_json,
+    print_wrapped,
     top_rows,
     touchpoint_names,
     with_names,
@@ -271,6 +272,9 @@ def _measure_table(
         headers={"n_stakeholders": "people", "n_interactions": "interactions",
                  "cx": "cx" if result.metric == "cx" else "score"},
     )  # fmt: skip
+    legend = measure_legend(cols)
+    if legend:
+        print_wrapped(legend, style="dim")
     if len(shown) < len(frame):
         err_console.print(f"{len(frame) - len(shown):,} more units: --all shows every one.")
     p = result.portfolio
@@ -281,6 +285,33 @@ def _measure_table(
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
         )
+        print_wrapped(
+            "ICC(1): the share of the differences in experience that lies between "
+            "accounts; ICC(2): how reliably each account's score tells accounts apart.",
+            style="dim",
+        )
+
+
+#: Plain words for the statistical columns ``measure`` may print (UX review #4).
+LEGEND = {
+    "nps": "nps: net promoter score, −100…100",
+    "rwg": "rwg: how much the account's people agree, 0 (not at all) to 1 (fully)",
+    "ad": "ad: average deviation from the account's mean (lower: more agreement)",
+    "p_chance": "p_chance: chance of this agreement among people answering at random",
+}
+
+
+def measure_legend(columns: list[str]) -> str:
+    """One line explaining the statistical columns shown (empty when none is).
+
+    Examples
+    --------
+    >>> measure_legend(["account_id", "cx", "rwg"])
+    "rwg: how much the account's people agree, 0 (not at all) to 1 (fully)"
+    >>> measure_legend(["account_id", "cx"])
+    ''
+    """
+    return "; ".join(LEGEND[c] for c in columns if c in LEGEND)
 
 
 def no_ratings_note(backend: Backend, metrics: list[str]) -> str:
