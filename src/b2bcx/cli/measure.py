@@ -453,7 +453,7 @@ def stage_map(
             else f"{scores.loc[stage, c]:.0f} ({int(counts.loc[stage, c]):,})"
             for c in scores.columns
         ]  # fmt: skip
-        table.add_row(str(stage).replace("_", "-"), *cells)
+        table.add_row(str(stage), *cells)
     console.print(table)
     if empty_note:
         err_console.print(empty_note)
