@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -212,3 +213,38 @@ def test_measure_explains_its_statistics_in_plain_words(workspaces: dict[str, st
     assert "ICC(1): the share of the differences" in text and _widest(text) <= 100
     chosen = runner.invoke(app, ["measure", "-w", workspaces["full"], "--columns", "cx"])
     assert "rwg:" not in chosen.stdout  # only the columns shown are explained
+
+
+def test_cases_list_shows_whole_ids_names_and_the_first_20(
+    workspaces: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import shutil
+
+    ws = str(tmp_path_factory.mktemp("cases") / "cases.duckdb")
+    shutil.copy(workspaces["full"], ws)
+    opened = runner.invoke(app, ["alerts", "run", "-w", ws, "--since", "2020-01-01"])
+    assert opened.exit_code == 0, opened.output
+    data = json.loads(runner.invoke(app, ["cases", "list", "-w", ws, "-f", "json"]).stdout)
+    cases = data["cases"]
+    assert len(cases) > 3  # else the cut is not tested
+    text = runner.invoke(app, ["cases", "list", "-w", ws, "--top", "3"], env=WIDE)
+    assert text.exit_code == 0, text.output
+    assert _widest(text.stdout) <= 100
+    assert _header(text.stdout) == [
+        "case",
+        "account",
+        "person",
+        "status",
+        "owner",
+        "priority",
+        "due",
+    ]
+    rows = [r for r in _rows(text.stdout) if r[0]]
+    assert [r[0] for r in rows] == [c["case_id"] for c in cases[:3]]  # whole ids, same order
+    names = dict(
+        pd.read_csv(Path(workspaces["touchpoints"]).parent / "accounts.csv", dtype=str)[
+            ["account_id", "name"]
+        ].itertuples(index=False)
+    )
+    assert names[cases[0]["account_id"]].startswith(rows[0][1])
+    assert f"first 3 of {len(cases)}" in text.stdout and "--all" in text.stderr

@@ -21,8 +21,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from b2bcx.cli.app import FormatOpt, OutputFormat, WorkspaceOpt, app, console, open_ws, print_json
-from b2bcx.cli.errors import handle_errors
+from b2bcx.cli.app import (
+    DEFAULT_TOP,
+    AllOpt,
+    FormatOpt,
+    OutputFormat,
+    TopOpt,
+    WorkspaceOpt,
+    account_names,
+    app,
+    console,
+    open_ws,
+    print_json,
+)
+from b2bcx.cli.errors import err_console, handle_errors
 
 if TYPE_CHECKING:
     from b2bcx.cases import Case
@@ -173,8 +185,13 @@ def cases_list(
     output: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = (
         ListFormat.table
     ),
+    top: TopOpt = DEFAULT_TOP,
+    show_all: AllOpt = False,
 ) -> None:
-    """The work list: overdue first, then by due time."""
+    """The work list: overdue first, then by due time.
+
+    The table shows the first 20 cases (--all for every one), the account by
+    name; --format csv or json give every case with its rule and title."""
     import csv
 
     from b2bcx.cases import list_cases
@@ -188,6 +205,7 @@ def cases_list(
             account_ids=None if account is None else [account],
             rule=rule,
         )
+        names = account_names(ws.backend) if output is ListFormat.table else {}
     now = now_utc()
     if output is ListFormat.json:
         print_json({"cases": [_case_json(c, now) for c in cases]})
@@ -207,22 +225,27 @@ def cases_list(
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(cases)} case(s)")
-    for col in ("case", "rule", "account", "stakeholder", "status", "owner", "priority", "due"):
+    shown = cases if show_all else cases[:top]
+    note = f"first {len(shown)} of {len(cases)}" if len(shown) < len(cases) else f"{len(cases)}"
+    table = Table(title=f"Cases, overdue first: {note}")
+    # the case id whole (`cases show` needs it); the rule is in --format csv/json
+    table.add_column("case", no_wrap=True)
+    for col in ("account", "person", "status", "owner", "priority", "due"):
         table.add_column(col)
-    for c in cases:
+    for c in shown:
         due = f"{c.due_at:%Y-%m-%d}" if c.due_at else "–"
         table.add_row(
             c.case_id,
-            c.rule,
-            c.account_id or "–",
+            names.get(c.account_id, c.account_id) if c.account_id else "–",
             c.stakeholder_id or "–",
-            c.status,
+            c.status.replace("_", " "),
             c.owner,
             c.priority,
             due + (" overdue" if c.overdue(now) else ""),
         )
     console.print(table)
+    if len(shown) < len(cases):
+        err_console.print(f"{len(cases) - len(shown):,} more cases: --all shows every one.")
 
 
 @cases_app.command("show")
