@@ -205,7 +205,7 @@ def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -
         decay=DecayOptions(as_of=prep.as_of),
         # only rwg is read: no chance p-values, no bootstrap interval
         agreement=AgreementOptions(chance_reps=0, interval_reps=0),
-        frame=prep.frame if prep.frame_is_portfolio else None,
+        frame=prep.frame_with_people(backend) if prep.frame_is_portfolio else None,
     )
 
 

@@ -113,6 +113,11 @@ class Prepared:
     frame_is_portfolio: bool = field(default=False, repr=False, compare=False)
     _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
+    def frame_with_people(self, backend: Backend) -> ir.Table | None:
+        """``frame`` with each person's and account's columns joined back
+        (:func:`with_people`), for measures grouped by them; None without a frame."""
+        return None if self.frame is None else with_people(backend, self.frame)
+
     def release(self) -> None:
         """Drop the materialized ``frame`` from the engine (idempotent)."""
         frame, self.frame = self.frame, None
@@ -142,6 +147,11 @@ def _df(expr: ir.Table) -> pd.DataFrame:
 #: the ratings other than cx, nps and the diagnosed metric.
 _NOT_SHARED = ("comment", "interaction_id", "solicited", "csat", "ces")
 
+#: The person's and account's columns of the experience frame other than
+#: ``account_id``: one value per person, so they are joined back to the shared
+#: frame where needed (:func:`with_people`) instead of being materialized per row.
+PERSON_ONLY = ("function", "level", "center", "decision_maker", "segment", "annual_value")
+
 
 def shared_frame(
     backend: Backend, as_of: _dt.datetime, account_id: str | None = None, metric: str = "cx"
@@ -149,14 +159,15 @@ def shared_frame(
     """The experience frame at ``as_of`` materialized once in the engine.
 
     Every column of :func:`~b2bcx.measures.frame.experience_frame` but the
-    comment text, the interaction id and the ratings a diagnosis on ``metric``
-    does not read (:data:`_NOT_SHARED`), plus three flags read from the comment
-    in the same pass: ``_commented`` (a comment at a known stage), ``_made`` (a
-    promise made in a buying stage) and ``_broken`` (a promise broken in a usage
-    stage). Building it joins the interactions to their people, accounts and
-    touchpoint versions once; the diagnosis's aggregates, the individual CX, the
-    risk score's agreement, the key drivers and the priorities then read this
-    table instead of repeating the join. The caller releases it (``.release()``).
+    comment text, the interaction id, the ratings a diagnosis on ``metric``
+    does not read (:data:`_NOT_SHARED`) and the person's columns other than the
+    account (:data:`PERSON_ONLY`, joined back by :func:`with_people`), plus three
+    flags read from the comment in the same pass: ``_commented`` (a comment at a
+    known stage), ``_made`` (a promise made in a buying stage) and ``_broken`` (a
+    promise broken in a usage stage). Building it joins the interactions to their
+    people, accounts and touchpoint versions once; the diagnosis's aggregates, the
+    individual CX, the risk score's agreement, the key drivers and the priorities
+    then read this table instead of repeating the join. The caller releases it (``.release()``).
     """
     base = experience_frame(backend, as_of=as_of)
     if account_id is not None:
@@ -170,8 +181,22 @@ def shared_frame(
         _made=ibis.ifelse(commented, made, ibis.literal(False)),
         _broken=ibis.ifelse(commented, broken, ibis.literal(False)),
     )
-    unread = [c for c in _NOT_SHARED if c in base.columns and c != metric]
+    unread = [c for c in (*_NOT_SHARED, *PERSON_ONLY) if c in base.columns and c != metric]
     return flagged.drop(*unread).cache()
+
+
+def with_people(backend: Backend, frame: ir.Table) -> ir.Table:
+    """The shared ``frame`` with the columns of :data:`PERSON_ONLY` joined back
+    from the stakeholders and accounts, as :func:`experience_frame` has them."""
+    sh = backend.table("stakeholders").select(
+        p_sid="stakeholder_id", function="function", level="level", center="center",
+        decision_maker="decision_maker",
+    )  # fmt: skip
+    acc = backend.table("accounts").select(
+        acc_id="account_id", segment="segment", annual_value="annual_value"
+    )
+    out = frame.inner_join(sh, frame.stakeholder_id == sh.p_sid).drop("p_sid")
+    return out.left_join(acc, out.account_id == acc.acc_id).drop("acc_id")
 
 
 def prepare(
@@ -296,7 +321,9 @@ def _prepare(
         made=ibis._._made.sum(), broken=ibis._._broken.sum(), comments=ibis._.count()
     )  # fmt: skip
 
-    people = individual_cx_expr(backend, metric=metric, decay=DecayOptions(as_of=stamp), frame=base)
+    people = individual_cx_expr(
+        backend, metric=metric, decay=DecayOptions(as_of=stamp), frame=with_people(backend, base)
+    )
     if account_id is not None:
         people = people.filter(people.account_id == account_id)
     units = backend.table("stakeholders").select(sid="stakeholder_id", unit="unit")
