@@ -85,7 +85,9 @@ def test_every_page_draws_its_charts(page: Any, web_world: World) -> None:
     _shot(page, "strategy")
 
     page.goto("/import")
-    assert page.locator("input[type=file]").count() == 1
+    # two ways in: plain export files (the wizard's mapping step) or a bundle
+    assert page.locator("input[type=file][name=files]").count() == 1
+    assert page.locator("input[type=file][name=file]").count() == 1
     _shot(page, "import")
 
 

@@ -48,6 +48,9 @@ def test_cold_pages_answer_at_once_then_fill_in(cold: TestClient, web_world: Wor
     assert first.headers["Refresh"] == str(PAGE_REFRESH_SECONDS)
     assert first.headers["Cache-Control"] == "no-store"
     assert PENDING_REASON in first.text
+    # "what needs attention" says it is not known yet, never "no account at risk"
+    assert 'data-pending="risk"' in first.text and 'data-pending="causes"' in first.text
+    assert "No account with a known risk" not in first.text
     # every page answers meanwhile (none breaks on a result it does not have yet)
     for path in [*PAGES, f"/accounts/{web_world.own_account}"]:
         assert cold.get(path).status_code == 200, path

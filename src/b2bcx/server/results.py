@@ -271,6 +271,11 @@ class ResultCache:
             waiting.append(key)
             self._local.served_stale = True  # a view built on it is not kept as current
             return Pending(PENDING_REASON)
+        if waiting is not None and name in WAITED_FOR and name in self.computations:
+            if self.lock.acquire(blocking=False):  # the compute connection is free
+                self.lock.release()
+            else:  # a long analysis holds it: read the small table on a request connection
+                return self._read_aside(key, version)
         with self._key_lock(key):
             entry = self._values.get(key)
             if entry is not None and entry.version == version:
@@ -378,6 +383,17 @@ class ResultCache:
             self.lock.release()
         else:
             log.warning("closing while a computation still runs")
+
+    def _read_aside(self, key: str, version: tuple[Any, ...]) -> Any:
+        name, _, arg = key.partition(":")
+        started = time.perf_counter()
+        with self.version_source() as backend:
+            value = self.computations[name](Analyses(backend, self.options), arg)
+        with self._meta:
+            if key not in self._values or self._values[key].version != version:
+                self._values[key] = Cached(value, time.time(), time.perf_counter() - started,
+                                           version)  # fmt: skip
+        return value
 
     @contextlib.contextmanager
     def partial(self) -> Iterator[list[str]]:

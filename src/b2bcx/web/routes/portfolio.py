@@ -52,6 +52,11 @@ TOP_CAUSES = 5
 TOP_AT_RISK = 5
 
 
+def _reason_of(value: Any) -> str | None:
+    """Why a result is missing (None when it is there)."""
+    return value.reason if isinstance(value, Unavailable) else None
+
+
 def _portfolio_parts(state: State) -> dict[str, Any]:
     measured = state.results.get("accounts")
     diagnosis = json_or_reason(state.results, "diagnosis")
@@ -235,6 +240,7 @@ def portfolio(
         at_risk=at_risk,
         causes=causes,
         worst=cards[0] if cards and cards[0]["harm"] is not None else None,
+        scorecards_reason=_reason_of(state.results.get("scorecards")),
         change=change,
         then=then,
         trend=trend if isinstance(trend, Unavailable)
