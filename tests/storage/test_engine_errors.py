@@ -244,3 +244,26 @@ def test_read_only_refuses_a_workspace_missing_spec_columns(
 def test_same_file_twice_in_one_process_with_other_settings(workspace_file: Path) -> None:
     with b2bcx.open_workspace(workspace_file), pytest.raises(WorkspaceError, match="close the"):
         connect(workspace_file, read_only=True)
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "server"),
+    [
+        ("/v/bin/python\0/v/bin/b2bcx\0serve\0-w\0w.duckdb\0", True),
+        ("/v/bin/b2bcx\0demo\0-w\0w.duckdb\0", True),  # the demo ends by serving
+        ("/v/bin/b2bcx\0demo\0--no-serve\0-w\0w.duckdb\0", False),
+        ("/v/bin/b2bcx\0import\0reserved.zip\0", False),
+    ],
+)
+def test_only_a_serving_process_is_called_a_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cmdline: str, server: bool
+) -> None:
+    monkeypatch.setattr(engine_errors, "PROC", tmp_path)
+    (tmp_path / "4243").mkdir()
+    (tmp_path / "4243" / "cmdline").write_bytes(cmdline.encode())
+    text = (
+        'IO Error: Could not set lock on file "/x/w.duckdb": Conflicting lock is held in '
+        "/v/bin/python (PID 4243). See also https://duckdb.org/docs/stable/connect/concurrency"
+    )
+    err = lock_error(duckdb.IOException(text), url="/x/w.duckdb", read_only=False)
+    assert ("It is a b2bcx server" in str(err)) is server

@@ -130,7 +130,11 @@ def lock_error(exc: BaseException, *, url: str, read_only: bool) -> WorkspaceLoc
         if command is None:
             who += " [not visible here: it may run in another container or on another machine]"
     holder_reads = "read-only mode" in text  # DuckDB adds the hint only for a reading holder
-    is_server = command is not None and "b2bcx" in command and "serve" in command
+    words = command.split() if command is not None else []
+    # `b2bcx serve`, or `b2bcx demo` (which ends by serving unless --no-serve)
+    is_server = any("b2bcx" in w for w in words) and (
+        "serve" in words or ("demo" in words and "--no-serve" not in words)
+    )
     if holder_reads and not read_only:
         fix = (
             f"{who} has it open read-only, and DuckDB lets nobody write while anyone reads. "
