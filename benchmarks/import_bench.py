@@ -43,14 +43,16 @@ from pathlib import Path
 # `import duckdb` is not timed either); the import of b2bcx's own modules (Ibis,
 # pandas, PyArrow) is printed separately as the 4th figure.
 _CHILD_B2BCX = """
-import sys, time
+import sys, time, resource
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 t0 = time.perf_counter()
 import b2bcx
 import b2bcx.workspace
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 with b2bcx.open_workspace(sys.argv[2]) as ws:
     result = ws.import_bundle(sys.argv[1])
-print(time.perf_counter() - t, result.n_rows, result.tables["interactions"].read, t - t0)
+print(time.perf_counter() - t, result.n_rows, result.tables["interactions"].read, t - t0,
+      cpu() - c)
 """
 
 #: The same validated import from another source tree (``--before-src``): the
@@ -58,21 +60,23 @@ print(time.perf_counter() - t, result.n_rows, result.tables["interactions"].read
 _CHILD_BEFORE = "import sys; sys.path.insert(0, {src!r})\n" + _CHILD_B2BCX
 
 _CHILD_BASELINE = """
-import sys, time, pathlib, duckdb
-t = time.perf_counter()
+import sys, time, pathlib, duckdb, resource
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+t, c = time.perf_counter(), cpu()
 con = duckdb.connect(sys.argv[2])
 n = 0
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.csv")):
     con.execute(f"CREATE TABLE {f.stem} AS SELECT * FROM read_csv('{f}', all_varchar=true)")
     n += con.execute(f"SELECT count(*) FROM {f.stem}").fetchone()[0]
 con.close()
-print(time.perf_counter() - t, n, 0, 0)
+print(time.perf_counter() - t, n, 0, 0, cpu() - c)
 """
 
 
-def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, float, float]:
+def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, float, float, float]:
     """Run one child in a fresh process: (seconds, rows, peak RSS in MiB, seconds
-    spent loading the libraries before the clock started)."""
+    spent loading the libraries before the clock started, CPU seconds (user +
+    system, all threads) on the clock)."""
     target = workdir / "bench.duckdb"
     for stale in (target, workdir / "bench.duckdb.wal"):
         stale.unlink(missing_ok=True)
@@ -90,7 +94,7 @@ def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, fl
         capture_output=True,
         text=True,
     ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[4]) / 1024, float(out[3])
+    return float(out[0]), int(out[1]), int(out[5]) / 1024, float(out[3]), float(out[4])
 
 
 def bench_size(
@@ -116,7 +120,9 @@ def bench_size(
         children["before"] = _CHILD_BEFORE.format(src=str(before_src.resolve()))
     # interleaved (b2bcx, baseline, b2bcx, ...): a busy spell on the shared machine
     # slows both, not one of them
-    all_runs: dict[str, list[tuple[float, int, float, float]]] = {name: [] for name in children}
+    all_runs: dict[str, list[tuple[float, int, float, float, float]]] = {
+        name: [] for name in children
+    }
     for _ in range(repeat):
         for name, code in children.items():
             all_runs[name].append(_peak_rss_of(code, bundle, workdir))
@@ -129,15 +135,23 @@ def bench_size(
             "rows_per_second": round(runs[0][1] / med),
             "peak_rss_mib_max": round(max(r[2] for r in runs)),
             "library_import_seconds_median": round(statistics.median(r[3] for r in runs), 2),
+            # CPU time is less sensitive than wall time to others' load on the machine
+            "cpu_seconds_median": round(statistics.median(r[4] for r in runs), 2),
         }
     b2 = rows["b2bcx"]
     base = rows["baseline"]
     assert isinstance(b2, dict) and isinstance(base, dict)
     rows["ratio_b2bcx_to_baseline"] = round(b2["seconds_median"] / base["seconds_median"], 2)
+    rows["cpu_ratio_b2bcx_to_baseline"] = round(
+        b2["cpu_seconds_median"] / base["cpu_seconds_median"], 2
+    )
     before = rows.get("before")
     if isinstance(before, dict):
         rows["ratio_before_to_baseline"] = round(
             before["seconds_median"] / base["seconds_median"], 2
+        )
+        rows["cpu_ratio_before_to_baseline"] = round(
+            before["cpu_seconds_median"] / base["cpu_seconds_median"], 2
         )
     shutil.rmtree(bundle)
     return rows
