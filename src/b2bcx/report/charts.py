@@ -318,13 +318,13 @@ def heatmap(
         body.append(
             f'<text x="{label_w + cell_w * j + cell_w / 2:.0f}" y="16" '
             f'text-anchor="middle" fill="{INK}" font-weight="600">'
-            f"{_label(col, (cell_w - 6) / 1.1)}</text>"
+            f"{_label(col.replace('_', '-'), (cell_w - 6) / 1.1)}</text>"
         )
     for i, row in enumerate(rows):
         y = 24 + cell_h * i
         body.append(
             f'<text x="{label_w - 8}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end" '
-            f'fill="{INK}">{_label(row, label_w - 12)}</text>'
+            f'fill="{INK}">{_label(row.replace("_", "-"), label_w - 12)}</text>'
         )
         for j, col in enumerate(columns):
             cell = cells.get((row, col), Cell(None))
@@ -333,7 +333,8 @@ def heatmap(
             text_fill = INK if cell.score is None or 35 < cell.score < 75 else "#ffffff"
             inner = (
                 f'<rect x="{x + 2}" y="{y + 2}" width="{cell_w - 4}" height="{cell_h - 4}" '
-                f'fill="{fill}" rx="3"><title>{escape(row)} × {escape(col)}: '
+                f'fill="{fill}" rx="3"><title>{escape(row.replace("_", "-"))} × '
+                f"{escape(col.replace('_', '-'))}: "
                 f"{_fmt(cell.score, 1)} {escape(cell.note)}</title></rect>"
                 f'<text x="{x + cell_w / 2:.0f}" y="{y + cell_h / 2:.0f}" text-anchor="middle" '
                 f'fill="{text_fill}" font-weight="600">{_fmt(cell.score)}</text>'

@@ -15,6 +15,11 @@ from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.report import charts, figures, summary
 
 
+def code_words(value: Any) -> Any:
+    """A stored code as people write it (``pre_bid`` → ``pre-bid``); other values unchanged."""
+    return value.replace("_", "-") if isinstance(value, str) else value
+
+
 def _pct(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -285,6 +290,7 @@ def environment() -> Environment:
     env.filters["cells"] = figures.cells
     env.filters["p_value"] = p_value
     env.filters["plain"] = summary.plain  # no CLI commands or flags in page text
+    env.filters["words"] = code_words  # "pre_bid" reads "pre-bid"
     env.globals.update(figures.template_globals())
     env.globals.update(
         score_colour=charts.score_colour,
