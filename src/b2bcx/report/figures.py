@@ -38,7 +38,9 @@ def num(value: Any, digits: int = 0) -> str:
         return str(value)
     if not math.isfinite(f):
         return "–"
-    return f"{f:,.{digits}f}"
+    text = f"{f:,.{digits}f}"
+    # a value that rounds to zero is zero, not "-0.0"
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
 def points(rows: Any, x: str, y: str) -> list[tuple[str, float | None]]:
