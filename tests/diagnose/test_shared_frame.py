@@ -14,7 +14,13 @@ import pytest
 
 import b2bcx
 from b2bcx.diagnose import diagnose
-from b2bcx.diagnose.data import PROMISE_BROKEN, PROMISE_MADE, prepare, shared_frame
+from b2bcx.diagnose.data import (
+    PROMISE_BROKEN,
+    PROMISE_MADE,
+    prepare,
+    shared_frame,
+    with_people,
+)
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import DecayOptions, resolve_as_of
@@ -108,7 +114,9 @@ def test_measures_on_the_shared_frame_equal_their_own(demo: b2bcx.Workspace) -> 
             "decay": DecayOptions(as_of=stamp),
             "agreement": AgreementOptions(chance_reps=0, interval_reps=0),
         }
-        own, shared = measure_units(b, **kwargs), measure_units(b, frame=frame, **kwargs)
+        own = measure_units(b, **kwargs)
+        # the person's columns are joined back to the shared frame for the measures
+        shared = measure_units(b, frame=with_people(b, frame), **kwargs)
         pd.testing.assert_frame_equal(shared.units, own.units, rtol=1e-12)
         assert len(own.units) > 10
         for kind in ("goals", "touchpoints"):
