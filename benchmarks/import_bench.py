@@ -169,6 +169,9 @@ def growth(results: list[dict[str, object]]) -> list[dict[str, object]]:
             a, b = small.get(name), large.get(name)
             if isinstance(a, dict) and isinstance(b, dict):
                 row[name] = round(math.log(b["seconds_median"] / a["seconds_median"]) / rows, 3)
+                if "cpu_seconds_median" in a and "cpu_seconds_median" in b:
+                    ratio = b["cpu_seconds_median"] / a["cpu_seconds_median"]
+                    row[f"{name}_cpu"] = round(math.log(ratio) / rows, 3)
         out.append(row)
     return out
 
