@@ -25,8 +25,9 @@ SHEETS = ("Accounts at risk", "Priorities", "Partner scorecards", "Findings", "U
 Row = dict[str, Any]
 
 
-def _cell(value: Any) -> Any:
-    """A value Excel can hold: numbers rounded, missing as empty, the rest as text."""
+def cell(value: Any) -> Any:
+    """A value Excel can hold: numbers rounded to 3 places, missing as empty,
+    booleans as yes/no, lists joined, the rest as text."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -35,9 +36,32 @@ def _cell(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return None if value != value else round(value, 3)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set)):
         return "; ".join(str(v) for v in value)
     return str(value)
+
+
+def add_table_sheet(book: Any, title: str, rows: Sequence[Mapping[str, Any]], empty: str) -> None:
+    """One table as a sheet of the openpyxl workbook ``book``: the first row's
+    keys are the header (bold, frozen), column widths fit the first 200 rows;
+    an empty table keeps its sheet with the line ``empty``."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title[:31])  # Excel's limit on sheet names
+    if not rows:
+        sheet.append([empty])
+        return
+    header = list(rows[0])
+    sheet.append(header)
+    for c in sheet[1]:
+        c.font = Font(bold=True)
+    for row in rows:
+        sheet.append([cell(row.get(k)) for k in header])
+    sheet.freeze_panes = "A2"
+    for i, key in enumerate(header, start=1):
+        longest = max([len(key)] + [len(str(r.get(key) or "")) for r in rows[:200]])
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
 
 
 def risk_rows(diagnosis: Mapping[str, Any], names: Mapping[str, str]) -> list[Row]:
@@ -170,8 +194,6 @@ def write_workbook(
         The file written.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     from b2bcx.errors import NotFound
     from b2bcx.report.builder import analyses_of, gather
@@ -186,19 +208,8 @@ def write_workbook(
     for sheet in list(book.worksheets):  # the default empty sheet
         book.remove(sheet)
     for title, rows in workbook_tables(data, scorecards).items():
-        sheet = book.create_sheet(title)
-        if not rows:
-            sheet.append(["No rows: the workspace's data does not support this table yet."])
-            continue
-        header = list(rows[0])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_cell(row.get(k)) for k in header])
-        sheet.freeze_panes = "A2"
-        for i, key in enumerate(header, start=1):
-            longest = max([len(key)] + [len(str(r.get(key) or "")) for r in rows[:200]])
-            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+        add_table_sheet(
+            book, title, rows, "No rows: the workspace's data does not support this table yet."
+        )
     book.save(out)
     return out

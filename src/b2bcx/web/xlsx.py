@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from b2bcx.report.xlsx import finding_rows, priority_rows
+from b2bcx.report.xlsx import add_table_sheet, finding_rows, priority_rows
 
 #: The media type of an .xlsx workbook.
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,48 +19,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Row = dict[str, Any]
 
 
-def cell(value: Any) -> Any:
-    """A value Excel can hold: numbers rounded to 3 places, missing as empty,
-    booleans as yes/no, lists joined, the rest as text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return None if value != value else round(value, 3)
-    if isinstance(value, (list, tuple, set)):
-        return "; ".join(str(v) for v in value)
-    return str(value)
-
-
 def workbook_bytes(sheets: Mapping[str, Sequence[Mapping[str, Any]]]) -> bytes:
     """An .xlsx workbook of ``sheets`` (title → rows, each row column → value;
     the first row's keys are the header, bold and frozen). An empty table keeps
     its sheet, with a line saying so."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     for sheet in list(book.worksheets):
         book.remove(sheet)
     for title, rows in sheets.items():
-        sheet = book.create_sheet(title[:31])  # Excel's limit on sheet names
-        if not rows:
-            sheet.append(["No rows under these filters."])
-            continue
-        header = list(rows[0])
-        sheet.append(header)
-        for c in sheet[1]:
-            c.font = Font(bold=True)
-        for row in rows:
-            sheet.append([cell(row.get(k)) for k in header])
-        sheet.freeze_panes = "A2"
-        for i, key in enumerate(header, start=1):
-            longest = max([len(key)] + [len(str(r.get(key) or "")) for r in rows[:200]])
-            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest + 2))
+        add_table_sheet(book, title, rows, "No rows under these filters.")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
