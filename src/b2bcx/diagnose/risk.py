@@ -69,6 +69,10 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "level": 0.1, "trend": 0.1, "alignment": 1.0, "findings": 0.5, "silence": 1.0 / 180.0,
 }  # fmt: skip
 PRIOR_INTERCEPT = -2.0
+#: The risk at and above which an account counts as "at high risk" (issue 16: "at
+#: risk above 50 %"): the dashboard's tiles and colours, the report's summary and
+#: ``value_exposed`` all read this one threshold.
+HIGH_RISK = 0.5
 #: Components a fitted model uses (their history can be rebuilt from the monthly
 #: aggregates; alignment and findings are not re-run at the earlier date).
 FITTED_COMPONENTS = ("level", "trend", "silence")
@@ -186,7 +190,8 @@ def at_risk(
     ``unknown_reason``; they come after every scored account. With a ``fitted``
     ``model`` the risk is a churn probability and ``value_at_risk = risk ×
     annual_value``; with the a-priori index it is a ranking, ``value_at_risk`` is
-    None and ``value_exposed`` is the annual value of accounts whose index is ≥ 0.5.
+    None and ``value_exposed`` is the annual value of accounts whose index is ≥
+    :data:`HIGH_RISK` (0.5).
     """
     options = options or DiagnoseOptions()
     model = model or prior_model(options)
@@ -254,7 +259,7 @@ def at_risk(
                 components=components,
                 intercept=model.intercept,
                 unknown_reason=why,
-                value_exposed=value if risk is not None and risk >= 0.5 else 0.0,
+                value_exposed=value if risk is not None and risk >= HIGH_RISK else 0.0,
                 ratings=int(row.ratings),
             )
         )
