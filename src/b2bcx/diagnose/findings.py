@@ -10,11 +10,14 @@ import datetime as _dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from b2bcx.convert import plain
+
+if TYPE_CHECKING:
+    from b2bcx.diagnose.sensitivity import Sensitivity
 
 #: The five B2B CEM challenges of Witell et al. (2020, section 3, Table 3).
 CHALLENGES: dict[str, str] = {
@@ -332,6 +335,9 @@ class Diagnosis:
         The date, metric, challenges and account of the run.
     unavailable : tuple of Unavailable
         Checks that could not run at all, with the data that would unlock them.
+    sensitivity : Sensitivity or None
+        What the run could not have seen: minimal detectable effects of C2 and
+        C3 (:mod:`b2bcx.diagnose.sensitivity`).
     """
 
     findings: tuple[Finding, ...]
@@ -340,10 +346,12 @@ class Diagnosis:
     skipped: tuple[Skipped, ...] = ()
     meta: DiagnosisMeta | None = None
     unavailable: tuple[Unavailable, ...] = ()
+    sensitivity: Sensitivity | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"findings": [...], "at_risk": [...], "priorities": [...], "skipped": [...],
-        "meta": {...}}``: the contract of ``docs/diagnose.md``."""
+        "meta": {...}, "unavailable": [...], "sensitivity": {...}}``: the contract of
+        ``docs/diagnose.md``."""
         return {
             "findings": [f.to_dict() for f in self.findings],
             "at_risk": [r.to_dict() for r in self.at_risk],
@@ -351,6 +359,7 @@ class Diagnosis:
             "skipped": [s.to_dict() for s in self.skipped],
             "meta": {} if self.meta is None else self.meta.to_dict(),
             "unavailable": [u.to_dict() for u in self.unavailable],
+            "sensitivity": None if self.sensitivity is None else self.sensitivity.to_dict(),
         }
 
     def to_json(self) -> dict[str, Any]:
