@@ -29,6 +29,7 @@ from b2bcx.diagnose.findings import (
 )
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.risk import at_risk, priorities, risk_model
+from b2bcx.diagnose.sensitivity import Sensitivity, assess, run_detector
 from b2bcx.errors import ConfigurationError
 from b2bcx.progress import NO_PROGRESS, Progress
 from b2bcx.storage import Backend
@@ -46,6 +47,7 @@ __all__ = [
     "Finding",
     "Prepared",
     "Priority",
+    "Sensitivity",
     "Skipped",
     "Unavailable",
     "diagnose",
@@ -139,11 +141,15 @@ def diagnose(
     progress.advance("diagnose")
     findings: list[Finding] = []
     skipped: list[Skipped] = []
+    tests: dict[str, pd.DataFrame | None] = {}
     for challenge in wanted:
-        found_here, skipped_here = DETECTORS[challenge](prep, options)
+        found_here, skipped_here, tests[challenge] = run_detector(
+            challenge, DETECTORS[challenge], prep, options
+        )
         findings += found_here
         skipped += skipped_here
         progress.advance("diagnose")
+    sensitivity = assess(prep, options, tests, skipped, account_id=account_id)
     if account_id is not None:
         findings = [f for f in findings if f.account_id in (None, account_id)]
     findings.sort(key=lambda f: (f.challenge, -f.severity, f.account_id or "", f.subject_id))
@@ -190,6 +196,7 @@ def diagnose(
         skipped=tuple(skipped),
         meta=meta,
         unavailable=readiness(prep),
+        sensitivity=sensitivity,
     )
 
 

@@ -23,6 +23,15 @@ from b2bcx.diagnose.stats import (
 
 
 def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C2: inside an account, experiences differ between functions, levels or units
+    (:func:`detect_c2_tested`, without its table of tests)."""
+    findings, skipped, _ = detect_c2_tested(prep, options)
+    return findings, skipped
+
+
+def detect_c2_tested(
+    prep: Prepared, options: DiagnoseOptions
+) -> tuple[list[Finding], list[Skipped], pd.DataFrame]:
     """C2: inside an account, experiences differ between functions, levels or units.
 
     People's scores are their levels net of the *portfolio-wide* effect of each
@@ -49,8 +58,20 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
     accounts; a silo needs the adjusted p < ``alpha`` and a gap ≥ ``silo_gap``.
     One finding per account and dimension (the ANOVA's when both fire; else the
     group with the smallest p).
+
+    Returns
+    -------
+    findings, skipped
+        As :func:`detect_c2`.
+    tests : pandas.DataFrame
+        Every ``group_vs_rest`` test the multiple-testing step saw: one row per
+        account × dimension × group with ``se`` (points, the empirical-null
+        scale included), ``p``, ``p_adj``, ``df``, ``null_scale`` and
+        ``test`` (``"z"`` for the pooled GLS test, ``"t"`` for the per-account
+        t); empty when none ran. Read by :mod:`b2bcx.diagnose.sensitivity`.
     """
     skipped: list[Skipped] = []
+    tests: list[pd.DataFrame] = []
     people = _adjusted_people(prep)
     dims = [d for d in ("function", "level", "unit") if d in people and people[d].notna().any()]
     findings: dict[tuple[str, str], Finding] = {}
@@ -70,6 +91,7 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
             lambda x: pd.Series(bh_adjust(x.to_numpy()), index=x.index)
         )
         table = table.assign(p_adj=adjusted, p_within=within)
+        tests.append(table.assign(test="z"))
         hits = table[(table.p_adj < options.alpha) & (table.gap.abs() >= options.silo_gap)]
         hits = hits.sort_values(["account_id", "dimension", "p"])
         for r in records_of(hits.groupby(["account_id", "dimension"]).head(1)):
@@ -80,6 +102,7 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
             if rest.empty:
                 continue
             rest["p_adj"] = bh_adjust(rest.p.to_numpy())
+            tests.append(rest.assign(dimension=dim, test="t"))
             hits = rest[(rest.p_adj < options.alpha) & (rest.gap.abs() >= options.silo_gap)]
             hits = hits.assign(size=hits.gap.abs()).sort_values(["account_id", "size"])
             for r in records_of(hits.groupby("account_id").tail(1)):
@@ -93,7 +116,8 @@ def detect_c2(prep: Prepared, options: DiagnoseOptions) -> Detected:
                      & (anova.gap >= options.silo_gap)]  # fmt: skip
         for r in records_of(hits):
             findings[(r.account_id, dim)] = _anova_finding(r, options)
-    return [findings[k] for k in sorted(findings)], skipped
+    table = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame()
+    return [findings[k] for k in sorted(findings)], skipped, table
 
 
 _IMPLICATION = (

@@ -35,6 +35,15 @@ def _person_phase(person_stage: pd.DataFrame) -> pd.DataFrame:
 
 
 def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
+    """C3: the buying-centre and usage-centre stages tell different stories
+    (:func:`detect_c3_tested`, without its table of tests)."""
+    findings, skipped, _ = detect_c3_tested(prep, options)
+    return findings, skipped
+
+
+def detect_c3_tested(
+    prep: Prepared, options: DiagnoseOptions
+) -> tuple[list[Finding], list[Skipped], pd.DataFrame]:
     """C3: the buying-centre stages (pre-bid, negotiation) and the usage-centre stages
     (implementation, operations) tell different stories, in either direction;
     promises made early are not kept later; concurrent journeys of one account
@@ -51,13 +60,25 @@ def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
     people is not judged on its own three-person variance.
     Benjamini–Hochberg over accounts; a finding needs the adjusted p <
     ``alpha`` and a gap ≥ ``journey_gap`` either way.
+
+    Returns
+    -------
+    findings, skipped
+        As :func:`detect_c3`.
+    tests : pandas.DataFrame
+        The ``buying_vs_usage_stages`` tests the Benjamini–Hochberg step saw,
+        one row per account with ``gap``, ``se`` (points, the empirical-null
+        scale included; ``|gap / t|`` for the per-account t), ``p``, ``p_adj``,
+        ``df`` and ``test`` (``"z"`` pooled GLS, ``"t"`` per-account t); empty
+        when none ran. Read by :mod:`b2bcx.diagnose.sensitivity`.
     """
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     phase = _person_phase(prep.person_stage)
     table = _phase_gls(phase, prep.person_tp, options, skipped)
+    kind = "z"
     if table is None:
-        table = _phase_tests(phase, options, skipped)
+        table, kind = _phase_tests(phase, options, skipped), "t"
     promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
     if not table.empty:
         table["p_adj"] = bh_adjust(table.p.to_numpy())
@@ -70,7 +91,11 @@ def detect_c3(prep: Prepared, options: DiagnoseOptions) -> Detected:
             findings.append(_phase_finding(r, stage_means.get(r.account_id, {}), made, broken,
                                            options))  # fmt: skip
     findings += _journeys(prep, options)
-    return findings, skipped
+    tests = table.assign(test=kind) if not table.empty else pd.DataFrame()
+    if kind == "t" and not tests.empty:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tests["se"] = (tests.gap / tests.t).abs()
+    return findings, skipped, tests
 
 
 #: Fewest accounts with both phases from which the variance components of

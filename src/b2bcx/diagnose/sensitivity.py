@@ -1,0 +1,631 @@
+"""What the diagnosis could not have seen: minimal detectable effects (issue 16).
+
+"No finding" is not "no problem": a silo of 15 points in an account whose
+units have three people each is invisible to C2. This module turns the
+standard error each test of the diagnosis actually had into the smallest
+effect it would have found with 80 % power, in the detector's own terms:
+
+.. math::
+
+    \\mathrm{MDE} = \\max(z^{*}\\,\\mathrm{SE},\\ g) + z_{0.80}\\,\\mathrm{SE}
+
+- ``SE`` is the standard error the detector used (points on 0–100), the
+  empirical-null scale included where the detector applied one (the test's z
+  was divided by it, which is the same as multiplying the SE);
+- ``z*`` is the two-sided critical value the multiple-testing step applied in
+  this run: for Benjamini–Hochberg the z of the largest p it accepted, or of
+  the first step ``alpha / m`` when it accepted nothing (``m`` tests);
+- ``g`` is the detector's gap threshold (``silo_gap``, ``journey_gap``): a
+  finding also needs an estimated gap of at least ``g``, so when ``g`` is
+  above ``z* SE`` it is the gap rule that binds;
+- ``z_0.80 = 0.8416``. Where the detector's test is a t test (the
+  per-account fallbacks under 20 accounts) the t quantiles of its df replace
+  the z's.
+
+An effect of that size is found with probability 0.8 (the estimate is normal
+around the true gap with that SE; the chance of an estimate on the wrong side
+is ignored). It is also given in SDs of one rating (net of each touchpoint's
+portfolio norm, over the whole workspace).
+
+Covered: C2 ``group_vs_rest`` on the function dimension (per account and
+function, and the account's smallest), C3 ``buying_vs_usage_stages`` (per
+account). Not covered (``not_assessed``): C1, C4, and C5's change tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _stats
+
+from b2bcx.convert import plain
+from b2bcx.diagnose.c2_silos import detect_c2, detect_c2_tested
+from b2bcx.diagnose.c3_journey import detect_c3, detect_c3_tested
+from b2bcx.diagnose.data import Prepared
+from b2bcx.diagnose.findings import Finding, Skipped
+from b2bcx.diagnose.options import DiagnoseOptions
+
+__all__ = [
+    "MODERATE_POINTS",
+    "POWER",
+    "AccountSensitivity",
+    "ChallengeSensitivity",
+    "GroupSensitivity",
+    "Sensitivity",
+    "assess",
+    "critical_p",
+    "mde",
+    "rating_sd",
+    "run_detector",
+]
+
+#: The power at which the minimal detectable effect is given.
+POWER = 0.8
+#: A moderate effect, in points on 0–100 (Cohen's d = 0.6 of one rating, about 11 points).
+MODERATE_POINTS = 11.0
+
+_NOT_ASSESSED = {
+    "C1": "no minimal detectable effect is computed for relationship mismatches",
+    "C4": "no minimal detectable effect is computed for touchpoint control",
+    "C5": "not computed yet: the change tests' minimal detectable effect needs the "
+    "account-month series and the AR(1) month-shock parameters C5 pools",
+}
+
+
+def mde(
+    se: float,
+    z_critical: float,
+    *,
+    power: float = POWER,
+    threshold: float = 0.0,
+    df: float | None = None,
+) -> float:
+    """The smallest true gap found with probability ``power``.
+
+    Parameters
+    ----------
+    se : float
+        The test's standard error (points), the empirical-null scale included.
+    z_critical : float
+        The two-sided critical value the test had to pass (a t value when ``df``
+        is given).
+    power : float
+        The wanted probability of a finding (0.8).
+    threshold : float
+        A gap the estimate must reach as well (the detector's ``silo_gap``,
+        ``journey_gap``).
+    df : float or None
+        Degrees of freedom of a t test (None: a z test).
+
+    Returns
+    -------
+    float
+        ``max(z* · se, threshold) + q_power · se``, with ``q_power`` the normal
+        (or t with ``df``) quantile of ``power``; NaN when ``se`` is not finite.
+
+    Examples
+    --------
+    >>> round(mde(6.0, 3.7), 2)
+    27.25
+    >>> mde(0.0, 3.7, threshold=20.0)
+    20.0
+    """
+    if not (math.isfinite(se) and se >= 0 and math.isfinite(z_critical)):
+        return math.nan
+    q = float(_stats.norm.isf(1 - power) if df is None else _stats.t.isf(1 - power, df))
+    return max(z_critical * se, threshold) + q * se
+
+
+def critical_p(p: Iterable[float], p_adjusted: Iterable[float], alpha: float) -> float:
+    """The raw p a test had to reach under the Benjamini–Hochberg step of this run.
+
+    Parameters
+    ----------
+    p, p_adjusted : iterable of float
+        The family's raw and BH-adjusted p-values (NaN ignored).
+    alpha : float
+        The false-discovery rate the step controlled.
+
+    Returns
+    -------
+    float
+        The largest raw p whose adjusted p is below ``alpha``; when none is, the
+        first step's ``alpha / m`` (``m`` finite p-values); NaN without tests.
+
+    Examples
+    --------
+    >>> critical_p([0.001, 0.2, 0.5], [0.003, 0.3, 0.5], 0.05)
+    0.001
+    >>> round(critical_p([0.1, 0.2, 0.5, 0.9], [0.4, 0.4, 0.67, 0.9], 0.05), 4)
+    0.0125
+    """
+    raw = np.asarray(list(p), dtype=float)
+    adj = np.asarray(list(p_adjusted), dtype=float)
+    ok = np.isfinite(raw) & np.isfinite(adj)
+    if not ok.any():
+        return math.nan
+    accepted = ok & (adj < alpha)
+    if accepted.any():
+        return float(raw[accepted].max())
+    return alpha / int(ok.sum())
+
+
+def rating_sd(prep: Prepared) -> float | None:
+    """SD of one rating (0–100, net of each touchpoint's portfolio norm) over the
+    workspace, from each person's count, mean and variance; None without ratings."""
+    tp = prep.person_tp
+    if tp.empty or not {"n", "mean"} <= set(tp.columns):
+        return None
+    n = tp.n.to_numpy(dtype=float)
+    mean = tp["mean"].to_numpy(dtype=float)
+    var = tp["var"].to_numpy(dtype=float) if "var" in tp else np.zeros(len(tp))
+    ok = np.isfinite(n) & np.isfinite(mean) & (n > 0)
+    total = float(n[ok].sum())
+    if total < 2:
+        return None
+    grand = float((n[ok] * mean[ok]).sum() / total)
+    within = float((np.nan_to_num(var[ok]) * (n[ok] - 1)).sum())
+    between = float((n[ok] * (mean[ok] - grand) ** 2).sum())
+    sd = math.sqrt((within + between) / (total - 1))
+    return sd if sd > 0 else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupSensitivity:
+    """One C2 group's test against the rest of its account.
+
+    Attributes
+    ----------
+    group : str
+        The function.
+    people : int
+        Its people with ratings.
+    se : float
+        The test's standard error (points).
+    mde_points, mde_sd : float or None
+        Minimal detectable gap (points; SDs of one rating).
+    """
+
+    group: str
+    people: int
+    se: float
+    mde_points: float | None
+    mde_sd: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"group", "people", "se", "mde_points", "mde_sd"}``."""
+        return {"group": self.group, "people": self.people, "se": _r(self.se, 2),
+                "mde_points": _r(self.mde_points, 1), "mde_sd": _r(self.mde_sd, 2)}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountSensitivity:
+    """One account's minimal detectable effect for a challenge.
+
+    Attributes
+    ----------
+    account_id : str
+    mde_points, mde_sd : float or None
+        The smallest effect the detector would have found with 80 % power
+        (points; SDs of one rating): for C2 the account's most sensitive
+        function; None when the detector could not test the account (``reason``).
+    se : float or None
+        The standard error behind it (points).
+    group : str or None
+        C2: the function of ``mde_points``.
+    groups : tuple of GroupSensitivity
+        C2: every function tested.
+    reason : str or None
+        Why there is no value.
+    """
+
+    account_id: str
+    mde_points: float | None
+    mde_sd: float | None
+    se: float | None
+    group: str | None = None
+    groups: tuple[GroupSensitivity, ...] = ()
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of ``sensitivity.challenges[].accounts`` in docs/diagnose.md."""
+        out: dict[str, Any] = {
+            "account_id": self.account_id,
+            "mde_points": _r(self.mde_points, 1),
+            "mde_sd": _r(self.mde_sd, 2),
+            "se": _r(self.se, 2),
+            "reason": self.reason,
+        }
+        if self.group is not None or self.groups:
+            out["group"] = self.group
+            out["groups"] = [g.to_dict() for g in self.groups]
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChallengeSensitivity:
+    """A challenge's minimal detectable effects over the portfolio.
+
+    Attributes
+    ----------
+    challenge, detector : str
+        ``C2`` / ``group_vs_rest`` or ``C3`` / ``buying_vs_usage_stages``.
+    dimension : str or None
+        C2: ``function``.
+    test : str
+        ``"z"`` (pooled test) or ``"t"`` (per-account fallback).
+    alpha, z_critical, p_critical : float or None
+        The FDR level, and the critical value and raw p of this run's BH step.
+    z_power : float
+        The normal quantile of the power (0.8416).
+    null_scale : float or None
+        The empirical-null scale applied (1 when none).
+    gap_threshold : float
+        The detector's gap threshold (points).
+    tests, accepted : int
+        Tests in the BH family; those it accepted.
+    sd_rating : float or None
+        SD of one rating (points), for ``mde_sd``.
+    accounts_total, accounts_assessed : int
+        Accounts in the diagnosis; those with a value.
+    median_mde_points, median_mde_sd : float or None
+        Median over the assessed accounts.
+    moderate_points : float
+        The moderate effect (11 points).
+    share_moderate_detectable : float or None
+        Share of all accounts whose MDE is at most ``moderate_points``.
+    accounts : tuple of AccountSensitivity
+        Every account, with its value or the reason there is none.
+    """
+
+    challenge: str
+    detector: str
+    dimension: str | None
+    test: str
+    alpha: float
+    z_critical: float | None
+    p_critical: float | None
+    z_power: float
+    null_scale: float | None
+    gap_threshold: float
+    tests: int
+    accepted: int
+    sd_rating: float | None
+    accounts_total: int
+    accounts_assessed: int
+    median_mde_points: float | None
+    median_mde_sd: float | None
+    moderate_points: float
+    share_moderate_detectable: float | None
+    accounts: tuple[AccountSensitivity, ...]
+
+    def account(self, account_id: str) -> AccountSensitivity | None:
+        """The entry of ``account_id`` (None when it is not in the diagnosis)."""
+        for a in self.accounts:
+            if a.account_id == account_id:
+                return a
+        return None
+
+    def sentence(self) -> str:
+        """One plain line for the CLI and the report."""
+        what = "a silo" if self.challenge == "C2" else "a buying/usage gap"
+        if self.median_mde_points is None:
+            return f"{self.challenge}: no account could be tested for {what}."
+        share = self.share_moderate_detectable or 0.0
+        return (
+            f"{self.challenge}: {what} would have to be {self.median_mde_points:.0f} points or "
+            f"more to be seen in half the accounts tested ({self.accounts_assessed} of "
+            f"{self.accounts_total}); {share:.0%} of accounts could show an "
+            f"{self.moderate_points:.0f}-point one."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of ``sensitivity.challenges`` in docs/diagnose.md."""
+        return {
+            "challenge": self.challenge,
+            "detector": self.detector,
+            "dimension": self.dimension,
+            "test": self.test,
+            "alpha": plain(self.alpha),
+            "z_critical": _r(self.z_critical, 3),
+            "p_critical": plain(self.p_critical),
+            "z_power": _r(self.z_power, 4),
+            "null_scale": _r(self.null_scale, 3),
+            "gap_threshold": plain(self.gap_threshold),
+            "tests": self.tests,
+            "accepted": self.accepted,
+            "sd_rating": _r(self.sd_rating, 2),
+            "accounts_total": self.accounts_total,
+            "accounts_assessed": self.accounts_assessed,
+            "median_mde_points": _r(self.median_mde_points, 1),
+            "median_mde_sd": _r(self.median_mde_sd, 2),
+            "moderate_points": self.moderate_points,
+            "share_moderate_detectable": _r(self.share_moderate_detectable, 4),
+            "summary": self.sentence(),
+            "accounts": [a.to_dict() for a in self.accounts],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sensitivity:
+    """Minimal detectable effects of one diagnosis run (the ``sensitivity`` block).
+
+    Attributes
+    ----------
+    power : float
+        0.8.
+    challenges : tuple of ChallengeSensitivity
+        C2 and C3 when they ran and could test something.
+    not_assessed : dict of str to str
+        Challenges without a value, and why.
+    """
+
+    power: float
+    challenges: tuple[ChallengeSensitivity, ...]
+    not_assessed: dict[str, str]
+
+    def challenge(self, challenge: str) -> ChallengeSensitivity | None:
+        """The block of ``challenge`` (None when not assessed)."""
+        return next((c for c in self.challenges if c.challenge == challenge), None)
+
+    def for_account(self, account_id: str) -> dict[str, AccountSensitivity]:
+        """Per assessed challenge, the account's entry."""
+        out: dict[str, AccountSensitivity] = {}
+        for c in self.challenges:
+            a = c.account(account_id)
+            if a is not None:
+                out[c.challenge] = a
+        return out
+
+    def sentences(self) -> list[str]:
+        """One plain line per assessed challenge."""
+        return [c.sentence() for c in self.challenges]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"power", "method", "challenges": [...], "not_assessed": {...}}``."""
+        return {
+            "power": self.power,
+            "method": "MDE = max(z* x SE, gap threshold) + z_power x SE; SE as the detector "
+            "used it (empirical-null scale included), z* the critical value of this run's "
+            "Benjamini-Hochberg step",
+            "challenges": [c.to_dict() for c in self.challenges],
+            "not_assessed": dict(self.not_assessed),
+        }
+
+
+def _r(x: float | None, digits: int) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+Tested = tuple[list[Finding], list[Skipped], pd.DataFrame | None]
+
+_TESTED: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "C2": (detect_c2, detect_c2_tested),
+    "C3": (detect_c3, detect_c3_tested),
+}
+
+
+def run_detector(
+    challenge: str,
+    detector: Callable[[Prepared, DiagnoseOptions], tuple[list[Finding], list[Skipped]]],
+    prep: Prepared,
+    options: DiagnoseOptions,
+) -> Tested:
+    """Run ``detector``; for C2 and C3 (when it is the stock detector) also return
+    the table of tests it made (None otherwise)."""
+    plain_, tested = _TESTED.get(challenge, (None, None))
+    if tested is not None and detector is plain_:
+        findings, skipped, table = tested(prep, options)
+        return findings, skipped, table
+    findings, skipped = detector(prep, options)
+    return findings, skipped, None
+
+
+def assess(
+    prep: Prepared,
+    options: DiagnoseOptions,
+    tests: dict[str, pd.DataFrame | None],
+    skipped: Iterable[Skipped],
+    *,
+    account_id: str | None = None,
+) -> Sensitivity:
+    """The minimal detectable effects of a diagnosis run.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The run's aggregates.
+    options : DiagnoseOptions
+        Its thresholds.
+    tests : dict
+        Per challenge, the table of tests its detector made
+        (:func:`run_detector`); a challenge missing here was not run.
+    skipped : iterable of Skipped
+        The run's skipped checks (C3's reasons per account).
+    account_id : str or None
+        Only this account's entries (a one-account diagnosis).
+
+    Returns
+    -------
+    Sensitivity
+    """
+    sd = rating_sd(prep)
+    accounts = [str(a) for a in prep.accounts.account_id] if "account_id" in prep.accounts else []
+    if account_id is not None:
+        accounts = [a for a in accounts if a == account_id]
+    reasons = {s.account_id: s.reason for s in skipped if s.challenge == "C3" and s.account_id}
+    blocks: list[ChallengeSensitivity] = []
+    missing = dict(_NOT_ASSESSED)
+    for challenge in ("C2", "C3"):
+        if challenge not in tests:
+            missing[challenge] = f"{challenge} was not diagnosed in this run"
+            continue
+        table = tests[challenge]
+        if challenge == "C2" and table is not None and not table.empty:
+            table = table[table.dimension == "function"]
+        if table is None or table.empty:
+            missing[challenge] = (
+                "the detector made no test in this run"
+                if challenge == "C3"
+                else "the detector made no test of a function against the rest of its account"
+            )
+            continue
+        if challenge == "C2":
+            blocks.append(_c2(prep, options, table, sd, accounts))
+        else:
+            blocks.append(_c3(options, table, sd, accounts, reasons))
+    return Sensitivity(power=POWER, challenges=tuple(blocks), not_assessed=missing)
+
+
+def _row_mde(se: float, p_crit: float, df: float, test: str, threshold: float) -> float:
+    if test == "t" and math.isfinite(df):
+        crit = float(_stats.t.isf(p_crit / 2, df))
+        return mde(se, crit, threshold=threshold, df=df)
+    return mde(se, float(_stats.norm.isf(p_crit / 2)), threshold=threshold)
+
+
+def _header(
+    challenge: str, detector: str, dimension: str | None, options: DiagnoseOptions,
+    table: pd.DataFrame, threshold: float, sd: float | None,
+    rows: list[AccountSensitivity],
+) -> ChallengeSensitivity:  # fmt: skip
+    p_crit = critical_p(table.p, table.p_adj, options.alpha)
+    values = [a.mde_points for a in rows if a.mde_points is not None]
+    median = float(np.median(values)) if values else None
+    scale = (
+        float(table.null_scale.iloc[0])
+        if "null_scale" in table and table.null_scale.notna().any()
+        else 1.0
+    )
+    test = str(table.test.iloc[0]) if "test" in table else "z"
+    share = sum(v <= MODERATE_POINTS for v in values) / len(rows) if rows else None
+    return ChallengeSensitivity(
+        challenge=challenge,
+        detector=detector,
+        dimension=dimension,
+        test=test,
+        alpha=options.alpha,
+        z_critical=float(_stats.norm.isf(p_crit / 2)) if math.isfinite(p_crit) else None,
+        p_critical=p_crit if math.isfinite(p_crit) else None,
+        z_power=float(_stats.norm.isf(1 - POWER)),
+        null_scale=scale,
+        gap_threshold=threshold,
+        tests=int(np.isfinite(table.p.to_numpy(dtype=float)).sum()),
+        accepted=int((table.p_adj < options.alpha).sum()),
+        sd_rating=sd,
+        accounts_total=len(rows),
+        accounts_assessed=len(values),
+        median_mde_points=median,
+        median_mde_sd=None if median is None or sd is None else median / sd,
+        moderate_points=MODERATE_POINTS,
+        share_moderate_detectable=share,
+        accounts=tuple(rows),
+    )
+
+
+def _c2(
+    prep: Prepared, options: DiagnoseOptions, table: pd.DataFrame, sd: float | None,
+    accounts: list[str],
+) -> ChallengeSensitivity:  # fmt: skip
+    p_crit = critical_p(table.p, table.p_adj, options.alpha)
+    threshold = float(options.silo_gap)
+    df = table.df.to_numpy(dtype=float) if "df" in table else np.full(len(table), np.nan)
+    test = [str(t) for t in table.test] if "test" in table else ["z"] * len(table)
+    se = table.se.to_numpy(dtype=float)
+    points = [_row_mde(s, p_crit, d, t, threshold) for s, d, t in zip(se, df, test, strict=True)]
+    frame = pd.DataFrame({
+        "account_id": table.account_id.astype(str).to_numpy(),
+        "group": table.group.astype(str).to_numpy(),
+        "people": table.group_n.astype(int).to_numpy(), "se": se, "mde": points,
+    })  # fmt: skip
+    frame = frame[np.isfinite(frame.mde)].sort_values(["account_id", "mde", "group"])
+    by_account = {str(a): g for a, g in frame.groupby("account_id", sort=False)}
+    people = prep.people
+    rated = (
+        people.dropna(subset=["function"])
+        if "function" in people
+        else people.iloc[:0].assign(function=None)
+    )
+    if "score" in rated:
+        rated = rated.dropna(subset=["score"])
+    functions = rated.groupby(rated.account_id.astype(str)).function.nunique()
+    rows: list[AccountSensitivity] = []
+    for account in accounts:
+        g = by_account.get(account)
+        if g is None or g.empty:
+            k = int(functions.get(account, 0))
+            if k == 0:
+                reason = "no rated stakeholder of this account has a function"
+            elif k == 1:
+                reason = "every rated stakeholder is in one function: nothing to compare with"
+            else:
+                reason = (
+                    f"no function could be compared with at least {options.min_people} "
+                    "rated people in the rest of the account"
+                )
+            rows.append(AccountSensitivity(account_id=account, mde_points=None, mde_sd=None,
+                                           se=None, reason=reason))  # fmt: skip
+            continue
+        groups = tuple(
+            GroupSensitivity(
+                group=str(r.group),
+                people=int(r.people),
+                se=float(r.se),
+                mde_points=float(r.mde),
+                mde_sd=_per_sd(float(r.mde), sd),
+            )
+            for r in g.itertuples(index=False)
+        )
+        best = groups[0]
+        rows.append(
+            AccountSensitivity(
+                account_id=account,
+                mde_points=best.mde_points,
+                mde_sd=best.mde_sd,
+                se=best.se,
+                group=best.group,
+                groups=groups,
+            )
+        )
+    return _header("C2", "group_vs_rest", "function", options, table, threshold, sd, rows)
+
+
+def _c3(
+    options: DiagnoseOptions, table: pd.DataFrame, sd: float | None, accounts: list[str],
+    reasons: dict[str, str],
+) -> ChallengeSensitivity:  # fmt: skip
+    p_crit = critical_p(table.p, table.p_adj, options.alpha)
+    threshold = float(options.journey_gap)
+    tested = {str(r.account_id): r for r in table.itertuples(index=False)}
+    rows: list[AccountSensitivity] = []
+    for account in accounts:
+        r = tested.get(account)
+        value = math.nan
+        se = math.nan
+        if r is not None:
+            se = float(getattr(r, "se", math.nan))
+            df = float(getattr(r, "df", math.nan))
+            value = _row_mde(se, p_crit, df, str(getattr(r, "test", "z")), threshold)
+        if not math.isfinite(value):
+            reason = reasons.get(account) or (
+                "the test had no standard error (no variance between people)"
+                if r is not None
+                else "no rated stakeholder at both the buying and the usage stages"
+            )
+            rows.append(AccountSensitivity(account_id=account, mde_points=None, mde_sd=None,
+                                           se=None, reason=reason))  # fmt: skip
+            continue
+        rows.append(AccountSensitivity(account_id=account, mde_points=value,
+                                       mde_sd=_per_sd(value, sd), se=se))  # fmt: skip
+    return _header("C3", "buying_vs_usage_stages", None, options, table, threshold, sd, rows)
+
+
+def _per_sd(points: float, sd: float | None) -> float | None:
+    return None if sd is None else points / sd
