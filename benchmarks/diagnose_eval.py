@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import statistics
 import sys
@@ -251,6 +252,86 @@ def score_world(truth: dict[str, Any], findings: list[dict[str, Any]]) -> dict[s
     return out
 
 
+#: Ratio bins (planted effect / reported MDE) of the MDE coverage check.
+MDE_BINS = (0.0, 0.5, 0.8, 1.0, 1.25, 1.5, float("inf"))
+
+
+def mde_coverage(truth: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """Whether the reported minimal detectable effects are honest (issue 16).
+
+    For every planted C2 and C3 item: its effect in points (``effect_size`` ×
+    the generator's total SD × 10), the MDE the diagnosis reported for it (C2:
+    the planted function's own value, else the account's smallest; C3: the
+    account's) and whether it was found (a finding of the challenge about the
+    account, as recall counts; C2 also with the planted unit as subject).
+    """
+    from benchmarks.worlds.spec import SD_TOTAL
+
+    blocks = {c["challenge"]: c for c in (result.get("sensitivity") or {}).get("challenges", [])}
+    found = {(f["challenge"], f["account_id"]) for f in result["findings"] if f["account_id"]}
+    subjects = {(f["challenge"], f["subject"]["id"]) for f in result["findings"]}
+    items: list[dict[str, Any]] = []
+    for p in truth["planted"]:
+        c = p["challenge"]
+        if c not in ("C2", "C3") or not p["account_id"]:
+            continue
+        entry = next(
+            (
+                a
+                for a in blocks.get(c, {}).get("accounts", [])
+                if a["account_id"] == p["account_id"]
+            ),
+            None,
+        )
+        value = None if entry is None else entry["mde_points"]
+        group = p["subject"].get("group")
+        if c == "C2" and entry is not None and group is not None:
+            own = [g["mde_points"] for g in entry.get("groups", []) if g["group"] == group]
+            value = own[0] if own else value
+        items.append({
+            "challenge": c, "account_id": p["account_id"], "direction": p["direction"],
+            "group_size": p.get("group_size"),
+            "effect_points": round(float(p["effect_size"]) * SD_TOTAL * 10, 2),
+            "mde_points": value, "found": (c, p["account_id"]) in found,
+            "subject_found": (c, p["subject"]["id"]) in subjects,
+        })  # fmt: skip
+    return {"items": items}
+
+
+def summarize_coverage(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pooled MDE coverage: share found among planted items above and below their MDE,
+    and by the ratio planted effect / MDE (:data:`MDE_BINS`)."""
+    items = [i for r in runs for i in r.get("mde_coverage", {}).get("items", [])]
+    out: dict[str, Any] = {}
+    for c in ("C2", "C3"):
+        mine = [i for i in items if i["challenge"] == c]
+        rated = [i for i in mine if i["mde_points"] is not None]
+        above = [i for i in rated if i["effect_points"] >= i["mde_points"]]
+        below = [i for i in rated if i["effect_points"] < i["mde_points"]]
+        bins = []
+        for lo, hi in itertools.pairwise(MDE_BINS):
+            inside = [i for i in rated if lo <= i["effect_points"] / i["mde_points"] < hi]
+            hit = sum(i["found"] for i in inside)
+            bins.append({"ratio_from": lo, "ratio_to": None if hi == float("inf") else hi,
+                         "items": len(inside), "found": hit,
+                         "share_found": _ratio(hit, len(inside))})  # fmt: skip
+        out[c] = {
+            "planted": len(mine),
+            "without_mde": len(mine) - len(rated),
+            "without_mde_found": sum(i["found"] for i in mine if i["mde_points"] is None),
+            "above_mde": len(above),
+            "above_mde_found": sum(i["found"] for i in above),
+            "share_found_above_mde": _ratio(sum(i["found"] for i in above), len(above)),
+            "below_mde": len(below),
+            "below_mde_found": sum(i["found"] for i in below),
+            "share_found_below_mde": _ratio(sum(i["found"] for i in below), len(below)),
+            "by_ratio": bins,
+        }
+        if c == "C2":
+            out[c]["above_mde_subject_found"] = sum(i["subject_found"] for i in above)
+    return out
+
+
 def _null_rates(findings: list[dict[str, Any]], accounts: int) -> dict[str, Any]:
     """Share of accounts with ≥ 1 finding per challenge and per detector; portfolio counts."""
     by_challenge: dict[str, set[str]] = {c: set() for c in CHALLENGES}
@@ -335,6 +416,7 @@ def run_world(kind: str, seed: int, level: str, accounts: int, workdir: Path) ->
     }  # fmt: skip
     if kind == "independent" and early is not None:
         run["scores"] = score_world(truth, result["findings"])
+        run["mde_coverage"] = mde_coverage(truth, result)
         churn = {r["account_id"]: dt.date.fromisoformat(r["date"]) for r in truth["churn"]}
         cut_day = (
             dt.date.fromisoformat(truth["generator"]["start"])
@@ -391,7 +473,11 @@ def summarize_worlds(runs: list[dict[str, Any]]) -> dict[str, Any]:
         row["auc_runs"] = len(aucs)
         row["churned_after_cut"] = sum(r["churned_after_cut"] for r in mine)
         row["seconds_median"] = statistics.median(r["seconds"] for r in mine)
+        row["mde_coverage"] = summarize_coverage(mine)
         out["independent"][level] = row
+    indep = [r for r in runs if r["kind"] == "independent"]
+    if indep:
+        out["mde_coverage"] = summarize_coverage(indep)
     nulls = [r for r in runs if r["kind"] == "null"]
     if nulls:
         n_acc = sum(r["null_rates"]["accounts"] for r in nulls)
