@@ -24,7 +24,14 @@ from b2bcx.measures.collective import (
 )
 from b2bcx.measures.individual import DecayOptions
 from b2bcx.measures.resampling import chance_p_values, random_group_agreement
-from b2bcx.measures.verdict import ALIGNED, UNALIGNED, VerdictRule, ad_cutoff, verdicts
+from b2bcx.measures.verdict import (
+    ALIGNED,
+    NOT_PROVEN,
+    UNALIGNED,
+    VerdictRule,
+    ad_cutoff,
+    verdicts,
+)
 
 NO_DECAY = DecayOptions(half_life_days=math.inf)
 
@@ -184,7 +191,7 @@ def test_verdict_rules_ad_cutoff_and_chance() -> None:
     v, why = verdicts(
         [5, 5, 5], [0.9, 0.9, 0.9], rule, ad=[0.5, 1.5, 0.5], p_chance=[0.01] * 2 + [0.2]
     )
-    assert v == [ALIGNED, UNALIGNED, UNALIGNED]
+    assert v == [ALIGNED, UNALIGNED, NOT_PROVEN]
     assert "AD >" in why[1] and "p >" in why[2]
     with pytest.raises(ConfigurationError, match="AD"):
         verdicts([5], [0.9], VerdictRule(max_ad=1.0))

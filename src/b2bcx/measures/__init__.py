@@ -40,6 +40,8 @@ _WHERE: dict[str, str] = {
     "ALIGNED": "verdict",
     "UNALIGNED": "verdict",
     "TOO_FEW": "verdict",
+    "NOT_PROVEN": "verdict",
+    "VERDICTS": "verdict",
     # individual CX
     "DecayOptions": "individual",
     "individual_cx": "individual",
@@ -85,9 +87,11 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "ALIGNED",
+    "NOT_PROVEN",
     "TOO_FEW",
     "UNALIGNED",
     "UNITS",
+    "VERDICTS",
     "AgreementOptions",
     "AgreementResult",
     "CollectiveResult",
@@ -193,8 +197,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from b2bcx.measures.tabular import TabularMixin
     from b2bcx.measures.verdict import (
         ALIGNED,
+        NOT_PROVEN,
         TOO_FEW,
         UNALIGNED,
+        VERDICTS,
         VerdictRule,
         ad_cutoff,
         verdicts,

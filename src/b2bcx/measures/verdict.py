@@ -8,8 +8,19 @@ experiences are shared and aligned. By default b2bcx calls a unit
   random groups of the same size drawn from the portfolio (random group
   resampling, Bliese's ``rgr.agree`` per unit;
   :func:`b2bcx.measures.resampling.chance_p_values`), p ≤ ``chance_alpha``;
-- *diverse & unaligned* when at least ``min_n`` people rated and either fails;
+- *agreement not proven* when at least ``min_n`` people rated, they agree
+  (rwg ≥ ``min_rwg``, and AD within its limit when one is set) but the chance
+  test fails (p > ``chance_alpha``): they rate alike, yet no more alike than
+  people drawn at random from the portfolio would — typical where most of the
+  portfolio gives the same top marks. A shared experience is then not shown,
+  nor is a mix of different ones (Wirtz et al.'s "shared and aligned" needs
+  both agreement and evidence that it is not the portfolio's own uniformity);
+- *diverse & unaligned* when at least ``min_n`` people rated and rwg is below
+  ``min_rwg`` or AD over its limit;
 - *too few respondents* otherwise, with the reason.
+
+Counts of units by verdict treat *agreement not proven* like *too few
+respondents*: neither collective nor diverse.
 
 rwg is the response-level index of :mod:`b2bcx.measures.consensus`, valid
 whatever the number of ratings per person. Defaults: ``min_n`` = 3,
@@ -43,6 +54,10 @@ from b2bcx.errors import ConfigurationError
 ALIGNED = "collective & aligned"
 UNALIGNED = "diverse & unaligned"
 TOO_FEW = "too few respondents"
+NOT_PROVEN = "agreement not proven"
+
+#: Every verdict, in the order the pages list them.
+VERDICTS = (ALIGNED, NOT_PROVEN, UNALIGNED, TOO_FEW)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +148,17 @@ def verdicts(
     ``options``, the scale's response options); ``p_chance`` when the chance
     test is in force — NaN (or ``None``) p-values mean the test was not run and
     the verdict rests on rwg, said in the reason. The reason names the first
-    condition a unit fails.
+    condition a unit fails. A unit that agrees (rwg, AD) but fails the chance
+    test is *agreement not proven* (:data:`NOT_PROVEN`), not *diverse &
+    unaligned*: its people rate alike, only not more alike than random people
+    of the portfolio.
+
+    Examples
+    --------
+    >>> v, _ = verdicts([3, 3, 3, 2], [0.9, 0.9, 0.5, 1.0], p_chance=[0.01, 0.4, 0.01, 0.01])
+    >>> v  # doctest: +NORMALIZE_WHITESPACE
+    ['collective & aligned', 'agreement not proven', 'diverse & unaligned',
+     'too few respondents']
     """
     rule = rule or VerdictRule()
     n_arr = np.asarray(n, dtype=np.int64)
@@ -147,6 +172,7 @@ def verdicts(
         f"rwg < {rule.min_rwg:.2f}: individual experiences diverge",
     ).astype(object)
     aligned = r >= rule.min_rwg
+    unproven = np.zeros(len(n_arr), dtype=bool)
     max_ad = rule.ad_limit(options)
     if max_ad is not None:
         if ad is None:
@@ -168,10 +194,12 @@ def verdicts(
         not_run = np.isnan(p)
         fails = aligned & ~not_run & ~(p <= limit)
         reason[fails] = (
-            f"rwg ≥ {rule.min_rwg:.2f} but chance p > {limit:g}: "
-            "no more alike than randomly drawn people"
+            f"rwg ≥ {rule.min_rwg:.2f}: individual experiences agree, but chance p > {limit:g}: "
+            "no more alike than people drawn at random from the portfolio, so a shared "
+            "experience is not proven"
         )
         aligned &= ~fails
+        unproven |= fails
         passed = aligned & ~not_run
         reason[passed] = (
             f"rwg ≥ {rule.min_rwg:.2f} and chance p ≤ {limit:g}: individual experiences agree, "
@@ -182,7 +210,11 @@ def verdicts(
             f"rwg ≥ {rule.min_rwg:.2f}: individual experiences agree (chance test not run)"
         )
     too_few = n_arr < rule.min_n
-    verdict = np.where(too_few, TOO_FEW, np.where(aligned, ALIGNED, UNALIGNED))
+    verdict = np.where(
+        too_few,
+        TOO_FEW,
+        np.where(aligned, ALIGNED, np.where(unproven, NOT_PROVEN, UNALIGNED)),
+    )
     few = np.char.add(
         np.char.add("only ", n_arr.astype(str)),
         f" respondent(s); agreement needs at least {rule.min_n}",
