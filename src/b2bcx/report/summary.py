@@ -267,7 +267,9 @@ def executive_summary(
             f"{trend.months} before"
         )
     if risks:
-        high = sum(1 for r in known if (r.get("risk") or 0) >= 0.5)
+        from b2bcx.diagnose.risk import HIGH_RISK  # the dashboard's threshold too
+
+        high = sum(1 for r in known if (r.get("risk") or 0) >= HIGH_RISK)
         head.append(
             f"{high} of {n_accounts or len(at_risk)} accounts at high risk, led by {risks[0].name}"
         )

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from b2bcx.diagnose.risk import HIGH_RISK as _HIGH_RISK
 from b2bcx.errors import NotAvailable, NotFound
 from b2bcx.server.convert import as_dict, plain, records
 from b2bcx.server.results import JSON_VIEW, ResultCache, Unavailable
@@ -537,8 +538,9 @@ def period_change(
 
 
 #: The risk at and above which an account counts as "at high risk" (the tiles, the
-#: risk colours and the period comparison).
-HIGH_RISK = 0.66
+#: risk colours and the period comparison): the one threshold of
+#: :data:`b2bcx.diagnose.risk.HIGH_RISK`, which the report's summary also reads.
+HIGH_RISK = _HIGH_RISK
 
 
 def high_risk_then(cache: ResultCache, accounts: set[str]) -> dict[str, Any] | None:
@@ -669,7 +671,7 @@ def touchpoint_owners(cache: ResultCache) -> dict[str, str]:
 def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures of the account list's tiles over ``rows``: how many accounts,
     how many aligned, the unweighted mean of their collective scores, how many at
-    high risk (≥ 0.66), their summed annual value (None when none has one) and
+    high risk (≥ :data:`HIGH_RISK`), their summed annual value (None when none has one) and
     how many have no risk (not judged: too little or too old data)."""
     from b2bcx.measures.verdict import ALIGNED
 

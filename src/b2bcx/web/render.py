@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from b2bcx.diagnose.risk import HIGH_RISK
 from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.report import charts, figures, summary
 
@@ -24,6 +25,10 @@ def _pct(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{float(value) * 100:.{digits}f}%"
+
+
+#: The high-risk threshold as the pages write it ("50 %").
+_HIGH_PCT = f"{HIGH_RISK * 100:.0f} %"
 
 
 @dataclass(frozen=True)
@@ -120,14 +125,14 @@ DEFINITIONS: dict[str, Definition] = {
         "how much its people disagree, its findings and how long it has been "
         'silent; grey "–" when the data is too thin or too old to judge.',
         "logistic(intercept + Σ component value × weight); each account's components "
-        "and weights are on its page; at high risk: 66 % or more",
+        f"and weights are on its page; at high risk: {_HIGH_PCT} or more",
         "accounts with enough recent ratings (unknown risks are left out)",
         "docs/diagnose.md (risk); Gainsight-style health components",
     ),
     "high_risk": Definition(
         "At high risk",
-        "Accounts whose risk is 66 % or more.",
-        "count of accounts with risk ≥ 0.66",
+        f"Accounts whose risk is {_HIGH_PCT} or more (the report's summary counts the same).",
+        f"count of accounts with risk ≥ {HIGH_RISK:.2f}",
         "the accounts listed (unknown risks count as not at high risk)",
         "docs/diagnose.md (risk)",
     ),
@@ -307,6 +312,7 @@ def environment() -> Environment:
         topic_bars=figures.topic_bars,
         define=definition,
         MIN_COMPARE=MIN_COMPARE,
+        HIGH_RISK=HIGH_RISK,
         explain=explain,
         is_p=is_p,
         STAGES=[s.value for s in STAGE_ORDER],
