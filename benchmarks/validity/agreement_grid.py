@@ -15,7 +15,10 @@ the production code path on them: per-person moments →
   scale (person spread small against the scale's SD of 3.2). The share called
   aligned is the power; target ≥ 80 % in every cell with ≥ 5 people.
 
-The old rule (rwg of person means ≥ .70, no chance test) is shown beside it.
+The old rule (rwg of person means ≥ .70, no chance test) is shown beside it,
+and so are the shares of the other verdicts: *agreement not proven* (rwg ≥ .70
+but the chance test fails: random responders who happen to agree land here,
+not in *diverse & unaligned*) and *diverse & unaligned* (rwg < .70).
 
 Run: ``python benchmarks/validity/agreement_grid.py [--units 400] [--out FILE]``
 (default output ``benchmarks/results/validity_agreement.json``).
@@ -33,7 +36,7 @@ import numpy as np
 
 from b2bcx.measures.consensus import unit_variance
 from b2bcx.measures.resampling import chance_p_values
-from b2bcx.measures.verdict import ALIGNED, VerdictRule, verdicts
+from b2bcx.measures.verdict import ALIGNED, NOT_PROVEN, UNALIGNED, VerdictRule, verdicts
 
 PEOPLE = (3, 5, 10, 20)
 RATINGS = (1, 5, 15)
@@ -83,6 +86,8 @@ def verdict_rates(
     return {
         "aligned": float(np.mean([x == ALIGNED for x in verdict])),
         "aligned_old_rule": float(np.mean([x == ALIGNED for x in old])),
+        "not_proven": float(np.mean([x == NOT_PROVEN for x in verdict])),
+        "unaligned": float(np.mean([x == UNALIGNED for x in verdict])),
         "mean_rwg": float(np.nanmean(v.rwg(NULL_VAR))),
         "mean_rwg_means": float(np.nanmean(v.rwg_means(NULL_VAR))),
     }
@@ -135,14 +140,15 @@ def main() -> None:
     t = time.perf_counter()
     result = run(args.units, args.chance_reps, args.seed)
     result["seconds"] = round(time.perf_counter() - t, 1)
-    print(f"{'people':>6} {'ratings':>7} | {'false aligned':>13} {'(old rule)':>10} | "
-          f"{'power':>6} {'(old rule)':>10} | {'mean rwg random':>15}")  # fmt: skip
+    print(f"{'people':>6} {'ratings':>7} | {'false aligned':>13} {'(old rule)':>10} "
+          f"{'not proven':>10} | {'power':>6} {'(old rule)':>10} {'not proven':>10} | "
+          f"{'mean rwg random':>15}")  # fmt: skip
     for c in result["cells"]:
         r, s = c["random"], c["shared"]
         print(
             f"{c['people']:>6} {c['ratings']:>7} | {r['aligned']:>13.3f} "
-            f"{r['aligned_old_rule']:>10.3f} | {s['aligned']:>6.3f} "
-            f"{s['aligned_old_rule']:>10.3f} | {r['mean_rwg']:>15.3f}"
+            f"{r['aligned_old_rule']:>10.3f} {r['not_proven']:>10.3f} | {s['aligned']:>6.3f} "
+            f"{s['aligned_old_rule']:>10.3f} {s['not_proven']:>10.3f} | {r['mean_rwg']:>15.3f}"
         )
     print(
         f"max false aligned {result['false_aligned_max']:.3f} (target ≤ .05: "
