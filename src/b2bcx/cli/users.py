@@ -10,12 +10,15 @@ with the argon2 parameters of the server's settings (``B2BCX_PASSWORD_*``).
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from b2bcx.cli.app import WorkspaceOpt, app, console, open_ws, print_json
 from b2bcx.cli.errors import handle_errors
+
+if TYPE_CHECKING:
+    from b2bcx.server.tokens import AuditedBy
 
 user_app = typer.Typer(
     help="People's accounts for the dashboard: add, list, disable, set a password (argon2-hashed).",
@@ -75,7 +78,6 @@ def user_add(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add a user who signs in to the dashboard with a password (or single sign-on)."""
-    from b2bcx.server.tokens import AuditedBy
     from b2bcx.server.users import check_new_password, create_user, normalize_login
 
     normalize_login(login)  # a bad login fails before the prompt
@@ -93,7 +95,7 @@ def user_add(
             display_name=name,
             accounts=limit,
             hasher=_hasher(),
-            audit=AuditedBy(action="b2bcx user add", role="cli"),
+            audit=_audited("add"),
         )
     scope = f", accounts {','.join(user.accounts)}" if user.accounts is not None else ""
     console.print(f"Added user {user.login} ({user.role.value}{scope}).")
@@ -135,6 +137,24 @@ def user_list(
     console.print(table)
 
 
+def _audited(command: str) -> AuditedBy:
+    """The audit mark of ``b2bcx user <command>`` (role ``cli``)."""
+    from b2bcx.server.tokens import AuditedBy
+
+    return AuditedBy(action=f"b2bcx user {command}", role="cli")
+
+
+def _switch(login: str, workspace: str | None, *, enable: bool) -> None:
+    """Disable or enable ``login`` (audited) and say so: the one body of
+    ``user disable`` and ``user enable``."""
+    from b2bcx.server.users import disable_user, enable_user
+
+    command, change = ("enable", enable_user) if enable else ("disable", disable_user)
+    with open_ws(workspace) as ws:
+        user = change(ws.backend, login, audit=_audited(command))
+    console.print(f"{command.capitalize()}d user {user.login}.")
+
+
 @user_app.command("disable")
 @handle_errors
 def user_disable(
@@ -142,14 +162,7 @@ def user_disable(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Stop a user from signing in; the user's dashboard sessions end at once."""
-    from b2bcx.server.tokens import AuditedBy
-    from b2bcx.server.users import disable_user
-
-    with open_ws(workspace) as ws:
-        user = disable_user(
-            ws.backend, login, audit=AuditedBy(action="b2bcx user disable", role="cli")
-        )
-    console.print(f"Disabled user {user.login}.")
+    _switch(login, workspace, enable=False)
 
 
 @user_app.command("enable")
@@ -159,14 +172,7 @@ def user_enable(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Let a disabled user sign in again."""
-    from b2bcx.server.tokens import AuditedBy
-    from b2bcx.server.users import enable_user
-
-    with open_ws(workspace) as ws:
-        user = enable_user(
-            ws.backend, login, audit=AuditedBy(action="b2bcx user enable", role="cli")
-        )
-    console.print(f"Enabled user {user.login}.")
+    _switch(login, workspace, enable=True)
 
 
 @user_app.command("passwd")
@@ -177,7 +183,6 @@ def user_passwd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Set a user's password (the user's dashboard sessions end)."""
-    from b2bcx.server.tokens import AuditedBy
     from b2bcx.server.users import check_new_password, get_user, set_password
 
     with open_ws(workspace, read_only=True) as ws:
@@ -193,6 +198,6 @@ def user_passwd(
             login,
             password,
             hasher=_hasher(),
-            audit=AuditedBy(action="b2bcx user passwd", role="cli"),
+            audit=_audited("passwd"),
         )
     console.print(f"Set the password of {user.login}; their sessions were ended.")
