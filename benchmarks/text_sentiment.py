@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from text_corpus import FIELDS, SHARED, corpus, sentences  # noqa: E402
-from train_goals import folds, sentiment_model  # noqa: E402
+from train_goals import embed, folds, sentiment_model  # noqa: E402
 
 from b2bcx.text.heads import EmotionHead  # noqa: E402
 from b2bcx.text.labels import EMOTIONS, SENTIMENT_MAP  # noqa: E402
@@ -76,24 +76,6 @@ def review_stats(score: np.ndarray, nps: np.ndarray) -> dict[str, object]:
                      "promoter": round(float(promoter.mean()), 3)}}  # fmt: skip
 
 
-def features(texts: list[str], ids: list[str], cache: Path | None) -> tuple[np.ndarray, ...]:
-    """Embeddings and emotion features of ``texts`` (cached by id)."""
-    if cache is not None and cache.exists():
-        d = np.load(cache)
-        have = {s: k for k, s in enumerate(d["ids"])}
-        if "emo" in d and all(i in have for i in ids):
-            rows = [have[i] for i in ids]
-            return d["emb"][rows].astype(np.float64), d["emo"][rows].astype(np.float64)
-    from b2bcx.text.encoder import MiniLM
-
-    enc = MiniLM(threads=2)
-    enc.use_branch(EmotionHead.load().branch)
-    emb, emo = enc.encode_views(texts)
-    if cache is not None:
-        np.savez(cache, ids=np.array(ids), emb=emb, emo=emo)
-    return emb.astype(np.float64), emo.astype(np.float64)
-
-
 def main() -> None:
     """Run every comparison and write the results."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -109,7 +91,7 @@ def main() -> None:
     head = EmotionHead.load()
     every = list(sentences(args.data))
     ids = [r["sentence_id"] for r in every]
-    emb, emo = features([r["sentence"] for r in every], ids, args.cache)
+    emb, emo = embed([r["sentence"] for r in every], ids, args.cache)
     row_of = {i: k for k, i in enumerate(ids)}
     coded = corpus(args.data)
     c_rows = np.array([row_of[r["sentence_id"]] for r in coded])
