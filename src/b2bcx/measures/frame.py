@@ -65,14 +65,16 @@ def experience_frame(backend: Backend, *, as_of: _dt.datetime | None = None) -> 
         acc_id="account_id", segment="segment", annual_value="annual_value"
     )
     tp = touchpoint_periods(backend)
+    # an open end is a far date, not an OR: plain comparisons beside the equality
+    # let the engine hash-join on touchpoint_id (an OR made DuckDB loop over pairs)
+    tp = tp.mutate(
+        _from=tp.valid_from.coalesce(ibis.literal(_dt.date(1, 1, 1))),
+        _to=tp.valid_to.coalesce(ibis.literal(_dt.date(9999, 12, 31))),
+    )
     day = it.occurred_at.date()
     joined = it.left_join(
         tp,
-        [
-            it.touchpoint_id == tp.touchpoint_id,
-            tp.valid_from.isnull() | (tp.valid_from <= day),
-            tp.valid_to.isnull() | (day < tp.valid_to),
-        ],
+        [it.touchpoint_id == tp.touchpoint_id, tp._from <= day, day < tp._to],
     )
     joined = joined.select(
         *[c for c in it.columns if c not in ("stage", "attributes", "_batch_id")],
