@@ -47,6 +47,15 @@ def serve(
             help="Pages answer at once while the analyses are computed, and fill in by themselves.",
         ),
     ] = True,
+    warm_earlier_up_to: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Compute the diagnosis as of 3 months earlier when starting only on workspaces "
+            "of at most this many interactions (else when a page first asks for it); "
+            "default 2000000 or B2BCX_WARM_EARLIER_UP_TO.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1, spec at /openapi.json) and the web dashboard (/)."""
     import uvicorn
@@ -64,6 +73,7 @@ def serve(
         thresholds=thresholds,
         warm=warm,
         partial_pages=partial,
+        warm_earlier_up_to=warm_earlier_up_to,
     )
     application = create_app(settings, mount=(mount_dashboard,))  # reads both files first
     console.print(

@@ -105,3 +105,16 @@ WARM_KEYS: tuple[str, ...] = (
     "topics",
     "earlier:3",
 )
+
+#: What a server warms only on a workspace of at most
+#: :attr:`~b2bcx.server.settings.ServerSettings.warm_earlier_up_to` interactions:
+#: the diagnosis as of 3 months earlier (the portfolio's "at high risk then") is
+#: a second full diagnosis, which on a large workspace doubles the start's work.
+#: Above that size it is computed when a page first asks for it.
+SIZE_LIMITED_KEYS: tuple[str, ...] = ("earlier:3",)
+
+
+def on_demand_keys(n_interactions: int, warm_up_to: int) -> tuple[str, ...]:
+    """The warm keys a workspace of ``n_interactions`` computes only on demand:
+    :data:`SIZE_LIMITED_KEYS` above ``warm_up_to`` interactions, else none."""
+    return SIZE_LIMITED_KEYS if n_interactions > warm_up_to else ()

@@ -17,7 +17,12 @@ assessment) is reused by the others, and the cache keeps the typed values
 is answered (:mod:`b2bcx.server.views`, the routes).
 
 Computations run on a backend of their own (a second connection), so a long
-diagnosis never blocks the requests that read records.
+diagnosis never blocks the requests that read records. One background worker
+computes what is asked for without waiting: first what pages asked for
+(:meth:`ResultCache.partial`, :meth:`ResultCache.ready`), then what the
+starting server warms (:meth:`ResultCache.warm`), one result at a time in that
+order; results computed only on demand (``on_demand``, e.g. a second full
+diagnosis on a large workspace) are skipped by warming and refreshing.
 """
 
 from __future__ import annotations
@@ -78,6 +83,10 @@ JSON_VIEW = "view:json:"
 #: ``(analyses, argument) -> value``: one attribute of the version's :class:`Analyses`.
 Computation = Callable[[Analyses, str], Any]
 
+#: ``backend -> keys``: the results of a data version that are computed only when
+#: asked for (never warmed or refreshed ahead), decided on a request connection.
+OnDemandRule = Callable[[Backend], Iterable[str]]
+
 
 def data_version(backend: Backend) -> tuple[Any, ...]:
     """What changes whenever the data results depend on change."""
@@ -125,6 +134,12 @@ class ResultCache:
         A context manager factory giving the backend to check the data version
         on (default: ``backend`` under ``lock``); give a request connection so a
         check never waits for a long computation.
+    on_demand:
+        Which keys of a data version to compute only when asked for (by a
+        request, :meth:`get`, or a page, :meth:`ready`): :meth:`warm` and the
+        refresh skip them. Decided once per data version on the
+        ``version_source`` backend, in the background (e.g. by the workspace's
+        size); none: every key is warmed.
     """
 
     def __init__(
@@ -137,6 +152,7 @@ class ResultCache:
         check_seconds: float = 10.0,
         refresh_keys: Iterable[str] = (),
         version_source: Callable[[], AbstractContextManager[Backend]] | None = None,
+        on_demand: OnDemandRule | None = None,
     ) -> None:
         self.backend = backend
         self.lock = lock
@@ -153,9 +169,15 @@ class ResultCache:
         self._checked = 0.0
         self._closed = threading.Event()
         self._refresher: threading.Thread | None = None
-        self._pending: dict[str, threading.Thread] = {}
         self._local = threading.local()
-        self._later: dict[str, threading.Thread] = {}
+        # the one background worker and what it still has to compute: what
+        # pages asked for first, then what warming scheduled
+        self._worker: threading.Thread | None = None
+        self._asked: list[str] = []
+        self._scheduled: list[str] = []
+        self._computing: str | None = None
+        self._on_demand_rule = on_demand
+        self._on_demand: tuple[tuple[Any, ...], frozenset[str]] | None = None
 
     @contextlib.contextmanager
     def _compute_backend(self) -> Iterator[Backend]:
@@ -213,7 +235,8 @@ class ResultCache:
             version = self._current_version()
             known = [k for k, v in self._values.items()
                      if v.version != version and not k.startswith("view:")]  # fmt: skip
-            todo = [k for k in (*self.refresh_keys, *known) if k not in done]
+            later = self.on_demand(version)
+            todo = [k for k in (*self.refresh_keys, *known) if k not in done and k not in later]
             if not todo:
                 return
             for key in todo:
@@ -267,7 +290,7 @@ class ResultCache:
         ):
             if name not in self.computations:
                 raise KeyError(key)
-            self._compute_later(key)
+            self._schedule([key], asked=True)
             waiting.append(key)
             self._local.served_stale = True  # a view built on it is not kept as current
             return Pending(PENDING_REASON)
@@ -283,10 +306,11 @@ class ResultCache:
             name, _, arg = key.partition(":")
             if name not in self.computations:
                 raise KeyError(key)
-            started = time.perf_counter()
             with self.lock:
                 if self._closed.is_set():  # the backend is closing: no new query on it
                     return Unavailable("the server is stopping")
+                # timed once the compute connection is ours (not the wait for it)
+                started = time.perf_counter()
                 try:
                     value = self.computations[name](self.analyses(version), arg)
                 except B2bcxError as exc:
@@ -309,19 +333,17 @@ class ResultCache:
         else None; when nothing else is being computed, its computation starts
         in the background (once). For figures a page shows when they are ready
         instead of waiting for them (and that must not hold up the results the
-        page needs now: while warming or refreshing, those go first)."""
+        page needs now: while warming or refreshing, those go first). Within
+        :meth:`partial`, a key not ready counts as pending (the page reloads
+        itself until it is there)."""
         version = self._current_version()
         entry = self._values.get(key)
         if entry is not None and entry.version == version:
             return entry.value
-        if not self.lock.acquire(blocking=False):  # a computation runs: later
-            return None
-        self.lock.release()
-        with self._meta:
-            pending = self._pending.get(key)
-            if pending is not None and pending.is_alive():
-                return None
-            self._pending[key] = self.warm([key])
+        self._schedule([key], asked=True, when_idle=True)
+        waiting = _NOT_WAITING.get()
+        if waiting is not None:
+            waiting.append(key)
         return None
 
     def derived(self, key: str, build: Callable[[], Any]) -> Any:
@@ -353,23 +375,94 @@ class ResultCache:
             return value
 
     def warm(self, keys: Iterable[str]) -> threading.Thread:
-        """Compute ``keys`` in a background thread (errors are logged, not raised)."""
+        """Compute ``keys`` in the background, in this order, after what pages
+        asked for (errors are logged, not raised); keys computed only on demand
+        (``on_demand``) are skipped. Returns the background worker."""
+        worker = self._schedule(list(keys), asked=False)
+        assert worker is not None
+        return worker
 
-        def run() -> None:
-            self._local.fresh = True
+    def on_demand(self, version: tuple[Any, ...] | None = None) -> frozenset[str]:
+        """The keys of data ``version`` (default: the current one) computed only
+        when asked for (decided once per version by the ``on_demand`` rule; a
+        rule that fails defers nothing)."""
+        if self._on_demand_rule is None:
+            return frozenset()
+        version = version if version is not None else self._current_version()
+        known = self._on_demand
+        if known is not None and known[0] == version:
+            return known[1]
+        try:
+            with self.version_source() as backend:
+                keys = frozenset(self._on_demand_rule(backend))
+        except Exception:
+            log.exception("deciding which results to compute on demand failed")
+            keys = frozenset()
+        self._on_demand = (version, keys)
+        return keys
+
+    def _schedule(
+        self, keys: list[str], *, asked: bool, when_idle: bool = False
+    ) -> threading.Thread | None:
+        """Have the background worker compute ``keys`` (started if none runs):
+        ``asked`` (by a page) before what warming scheduled; ``when_idle``: only
+        if nothing is being computed or waits to be. A key already waiting or
+        being computed is not added twice. Returns the worker (None: not idle)."""
+        with self._meta:
+            busy = self._worker is not None and self._worker.is_alive()
+            if when_idle:
+                if busy:
+                    return None
+                if not self.lock.acquire(blocking=False):  # a refresh or request holds it
+                    return None
+                self.lock.release()
+            queue = self._asked if asked else self._scheduled
             for key in keys:
-                if self._closed.is_set():
-                    return
-                try:
-                    self.get(key)
-                except Exception:
-                    if self._closed.is_set():  # the server stopped under us
-                        return
-                    log.exception("warming %s failed", key)
+                if key == self._computing or key in self._asked:
+                    continue
+                if asked and key in self._scheduled:  # asked for: it moves up
+                    self._scheduled.remove(key)
+                elif key in self._scheduled:
+                    continue
+                queue.append(key)
+            if not busy:
+                self._worker = threading.Thread(target=self._work, name="b2bcx-warm",
+                                                daemon=True)  # fmt: skip
+                self._worker.start()
+            assert self._worker is not None
+            return self._worker
 
-        thread = threading.Thread(target=run, name="b2bcx-warm", daemon=True)
-        thread.start()
-        return thread
+    def _next(self) -> tuple[str, bool] | None:
+        with self._meta:
+            self._computing = None
+            if self._closed.is_set() or not (self._asked or self._scheduled):
+                self._worker = None
+                self._asked.clear()
+                self._scheduled.clear()
+                return None
+            asked = bool(self._asked)
+            key = (self._asked if asked else self._scheduled).pop(0)
+            self._computing = key
+            return key, asked
+
+    def _work(self) -> None:
+        self._local.fresh = True
+        while (found := self._next()) is not None:
+            key, asked = found
+            try:
+                if not asked and key in self.on_demand():
+                    continue
+                self.get(key)
+            except Exception:
+                if self._closed.is_set():  # the server stopped under us
+                    continue
+                log.exception("computing %s in the background failed", key)
+
+    def computing(self) -> tuple[str, ...]:
+        """What the background worker computes now and still has to, in order."""
+        with self._meta:
+            now = (self._computing,) if self._computing is not None else ()
+            return (*now, *self._asked, *self._scheduled)
 
     #: How long :meth:`close` waits for a computation in flight.
     CLOSE_WAIT_SECONDS = 120.0
@@ -410,17 +503,11 @@ class ResultCache:
         finally:
             _NOT_WAITING.reset(token)
 
-    def _compute_later(self, key: str) -> None:
-        with self._meta:
-            running = self._later.get(key)
-            if running is not None and running.is_alive():
-                return
-            self._later[key] = self.warm([key])
-
     def status(self, keys: Iterable[str] = ()) -> dict[str, Any]:
         """What is computed for the current data version (key → seconds it took,
-        when it finished), which of ``keys`` are not yet, and whether results are
-        being refreshed: how warm the server is."""
+        when it finished), which of ``keys`` are not yet (leaving out those
+        computed only on demand, unless one is being computed), and whether
+        results are being refreshed: how warm the server is."""
         version = self._current_version()
         values = dict(self._values)
         computed = {
@@ -428,9 +515,11 @@ class ResultCache:
             for k, v in sorted(values.items())
             if not k.startswith("view:") and v.version == version
         }
+        later = self._on_demand[1] if self._on_demand and self._on_demand[0] == version else ()
+        running = set(self.computing())
         return {
             "computed": computed,
-            "waiting": [k for k in keys if k not in computed],
+            "waiting": [k for k in keys if k not in computed and (k not in later or k in running)],
             "refreshing": self.is_refreshing(),
         }
 

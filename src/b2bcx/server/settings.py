@@ -51,6 +51,15 @@ class ServerSettings(BaseSettings):
         --thresholds``; ``B2BCX_THRESHOLDS``); without them, the defaults.
     warm:
         Compute the cached results in the background when the server starts.
+    warm_earlier_up_to:
+        The diagnosis as of 3 months earlier (the portfolio's "at high risk
+        then", a second full diagnosis) is computed when the server starts, or
+        after new data, only on a workspace of at most this many interactions
+        (``B2BCX_WARM_EARLIER_UP_TO``, default 2,000,000; ``b2bcx serve
+        --warm-earlier-up-to``); on a larger one it is computed when the
+        portfolio page first asks for it, once nothing else is being computed,
+        and the page shows that figure as being computed meanwhile. Raise it
+        to warm that diagnosis on any workspace; 0: never ahead.
     partial_pages:
         Dashboard pages answer at once while a starting server computes, with
         "still being computed" in place of what is not ready, and refresh
@@ -112,6 +121,7 @@ class ServerSettings(BaseSettings):
     strategy_answers: Path | None = None
     thresholds: Path | None = None
     warm: bool = True
+    warm_earlier_up_to: int = Field(default=2_000_000, ge=0)
     partial_pages: bool = False
     max_upload_mb: int = Field(default=512, ge=1)
     auth_failures: int = Field(default=20, ge=1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS
+from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS, on_demand_keys
 from b2bcx.server.pool import ConnectionPool
 from b2bcx.server.requests import FailureLimiter, note_audited
 from b2bcx.server.results import ResultCache
@@ -74,7 +74,9 @@ class AppState:
             )
 
     def warm(self) -> None:
-        """Start computing the cached results in the background, in page order."""
+        """Start computing the cached results in the background, in page order
+        (those computed only on demand on a large workspace left out, see
+        :attr:`~b2bcx.server.settings.ServerSettings.warm_earlier_up_to`)."""
         self.results.warm(WARM_KEYS)
 
     def close(self) -> None:
@@ -83,6 +85,25 @@ class AppState:
         if self.compute_workspace is not None:
             self.compute_workspace.close()
         self.pool.close()
+
+
+def interaction_count(backend: Backend) -> int:
+    """How many interactions the workspace holds (0 before any import)."""
+    if "interactions" not in set(backend.list_tables()):
+        return 0
+    t = backend.table("interactions")
+    return int(backend.to_arrow(t.aggregate(n=t.count())).to_pylist()[0]["n"])
+
+
+def on_demand_rule(settings: ServerSettings) -> Callable[[Backend], tuple[str, ...]]:
+    """Which warm results a workspace computes only when a page asks for them:
+    the diagnosis as of 3 months earlier above ``settings.warm_earlier_up_to``
+    interactions (:func:`~b2bcx.server.computations.on_demand_keys`)."""
+
+    def rule(backend: Backend) -> tuple[str, ...]:
+        return on_demand_keys(interaction_count(backend), settings.warm_earlier_up_to)
+
+    return rule
 
 
 def build_state(settings: ServerSettings, *, workspace: Workspace | None = None) -> AppState:
@@ -112,12 +133,20 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             options=options,
             refresh_keys=WARM_KEYS,
             version_source=pool.backend,
+            on_demand=on_demand_rule(settings),
         )
     else:
         lock = threading.RLock()
         pool = ConnectionPool([ws], lock=lock)
         compute_ws = None
-        cache = ResultCache(ws.backend, lock, COMPUTATIONS, options=options, refresh_keys=WARM_KEYS)
+        cache = ResultCache(
+            ws.backend,
+            lock,
+            COMPUTATIONS,
+            options=options,
+            refresh_keys=WARM_KEYS,
+            on_demand=on_demand_rule(settings),
+        )
     return AppState(
         settings=settings,
         key=key,
