@@ -160,3 +160,14 @@ def _show(data: dict[str, Any], top: int | None, names: dict[str, str], metric: 
     if data["skipped"]:
         console.print(Text(f"{len(data['skipped'])} checks skipped for too little data "
                            "(see --format json, 'skipped').", style="dim"))  # fmt: skip
+    _show_sensitivity(data.get("sensitivity"))
+
+
+def _show_sensitivity(block: dict[str, Any] | None) -> None:
+    """One plain line per challenge: how large an effect had to be to be seen
+    (minimal detectable effects; "no finding" is not "no problem")."""
+    if not block or not block.get("challenges"):
+        return
+    console.print(Text("What this diagnosis could not have seen (80 % power):", style="bold"))
+    for c in block["challenges"]:
+        console.print(Text(f"  {c['summary']}"))

@@ -57,6 +57,8 @@ __all__ = [
     "ChallengeSensitivity",
     "GroupSensitivity",
     "Sensitivity",
+    "account_sentences",
+    "account_values",
     "assess",
     "critical_p",
     "mde",
@@ -333,7 +335,7 @@ class ChallengeSensitivity:
             "test": self.test,
             "alpha": plain(self.alpha),
             "z_critical": _r(self.z_critical, 3),
-            "p_critical": plain(self.p_critical),
+            "p_critical": None if self.p_critical is None else float(f"{self.p_critical:.6g}"),
             "z_power": _r(self.z_power, 4),
             "null_scale": _r(self.null_scale, 3),
             "gap_threshold": plain(self.gap_threshold),
@@ -629,3 +631,58 @@ def _c3(
 
 def _per_sd(points: float, sd: float | None) -> float | None:
     return None if sd is None else points / sd
+
+
+def account_sentences(block: dict[str, Any] | None, account_id: str) -> list[str]:
+    """One account's minimal detectable effects in plain words, from the
+    ``sensitivity`` block of a diagnosis' JSON (for the account page and the report).
+
+    Parameters
+    ----------
+    block : dict or None
+        ``Diagnosis.to_dict()["sensitivity"]``.
+    account_id : str
+        The account.
+
+    Returns
+    -------
+    list of str
+        One sentence per assessed challenge (empty without the block or the account).
+    """
+    out: list[str] = []
+    for c in (block or {}).get("challenges", []):
+        entry = next((a for a in c.get("accounts", []) if a["account_id"] == account_id), None)
+        if entry is None:
+            continue
+        what = "a silo" if c["challenge"] == "C2" else "a gap between the buying and usage stages"
+        value = entry.get("mde_points")
+        if value is None:
+            out.append(f"{c['challenge']}: {what} could not be looked for: {entry['reason']}.")
+            continue
+        sd = entry.get("mde_sd")
+        sds = "" if sd is None else f" ({sd:.1f} SD of one rating)"
+        line = (
+            f"{c['challenge']}: {what} smaller than {value:.0f} points{sds} could not have been "
+            "seen in this account with this data (80 % power)"
+        )
+        if c["challenge"] == "C2" and entry.get("group"):
+            groups = entry.get("groups") or []
+            line += f"; the most sensitive comparison is {entry['group']} against the rest"
+            if len(groups) > 1 and groups[-1].get("mde_points") is not None:
+                line += (
+                    f", while {groups[-1]['group']} ({groups[-1]['people']} "
+                    f"{'person' if groups[-1]['people'] == 1 else 'people'}) would need "
+                    f"{groups[-1]['mde_points']:.0f} points"
+                )
+        out.append(line + ".")
+    return out
+
+
+def account_values(block: dict[str, Any] | None, account_id: str) -> dict[str, float | None]:
+    """Per assessed challenge, one account's MDE in points (None when not assessable)."""
+    out: dict[str, float | None] = {}
+    for c in (block or {}).get("challenges", []):
+        entry = next((a for a in c.get("accounts", []) if a["account_id"] == account_id), None)
+        if entry is not None:
+            out[c["challenge"]] = entry.get("mde_points")
+    return out

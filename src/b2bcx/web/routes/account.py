@@ -117,9 +117,14 @@ def account(
     summary = account_row(state.results, visitor, account_id)
     diagnosis = json_or_reason(state.results, "diagnosis")
     scored = None
+    sensitivity: list[str] = []
     if not isinstance(diagnosis, Unavailable):
         found = [r for r in diagnosis["at_risk"] if r["account_id"] == account_id]
         scored = found[0] if found else None
+        # what the diagnosis could not have seen in this account (issue 16)
+        from b2bcx.diagnose.sensitivity import account_sentences
+
+        sensitivity = account_sentences(diagnosis.get("sensitivity"), account_id)
     with state.db() as backend:
         record = all_records(backend, "accounts", {"account_id": account_id})[0]
         history = all_records(backend, "relationships", {"account_id": account_id})
@@ -156,6 +161,7 @@ def account(
         cells=cells,
         trend=trend,
         findings=findings,
+        sensitivity=sensitivity,
         comment_filter=comment_filter,
         journeys=journeys,
         comments=shown,
