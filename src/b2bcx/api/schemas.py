@@ -293,6 +293,25 @@ class ComputedResult(BaseModel):
     computed_at: float
 
 
+class TextJobOut(BaseModel):
+    """The text analysis job of the server (``POST``/``GET /api/v1/text/analyze``):
+    its state, comments done of ``total``, and the workspace's comment counts."""
+
+    state: str
+    total: int | None
+    done: int
+    share: float | None
+    started_at: str | None
+    finished_at: str | None
+    seconds: float | None
+    model: str | None
+    started_by: str | None
+    error: str | None
+    comments: int
+    analysed: int
+    started: bool = False
+
+
 class ResultsStatus(BaseModel):
     """How warm the server is: the results computed for the current data, the
     ones a starting server computes that are still waiting, and whether results

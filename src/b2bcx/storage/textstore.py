@@ -134,3 +134,20 @@ __all__ = [
     "unscored_comments",
     "write_scores",
 ]
+
+
+def comment_counts(backend: Backend) -> tuple[int, int]:
+    """How many interactions have a non-empty comment, and how many of those are
+    scored (by any model): the text analysis still has the difference to do."""
+    if "interactions" not in backend.list_tables():
+        return 0, 0
+    it = backend.table("interactions")
+    it = it.filter(it.comment.notnull() & (it.comment.strip().length() > 0))
+    if schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return int(backend.to_arrow(it.count().name("n").as_table()).column(0)[0].as_py()), 0
+    done = backend.table(schema.TEXT_SCORES_TABLE).select(done_id="interaction_id").distinct()
+    joined = it.left_join(done, it.interaction_id == done.done_id)
+    row = backend.to_arrow(
+        joined.aggregate(n=joined.count(), analysed=joined.done_id.notnull().sum())
+    ).to_pylist()[0]
+    return int(row["n"] or 0), int(row["analysed"] or 0)

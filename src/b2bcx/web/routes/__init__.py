@@ -13,6 +13,7 @@ from b2bcx.web.routes import (
     signin,
     strategy,
     text,
+    text_jobs,
     touchpoints,
 )
 
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     touchpoints.router,
     text.router,
+    text_jobs.router,
     strategy.router,
     cases.router,
     imports.router,

@@ -9,6 +9,7 @@ from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import render
+from b2bcx.web.routes.text_jobs import JOB_REFRESH_SECONDS, job_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,9 +21,11 @@ def text(request: Request, visitor: Visitor, state: State) -> HTMLResponse:
         return render(request, "restricted.html", what="Text insights")
     insights = state.results.get("text")
     topics = state.results.peek("topics")
-    return render(
+    job = job_context(request, state)
+    page = render(
         request,
         "text.html",
+        text_job=job,
         insights=insights,
         topics=None
         if topics is None
@@ -32,3 +35,8 @@ def text(request: Request, visitor: Visitor, state: State) -> HTMLResponse:
             else topics.value.to_dict("records")
         ),
     )
+    following = job["job"].running or (job["job"].state == "done" and state.results.is_refreshing())
+    if following:  # the page follows the analysis until its results are in
+        page.headers["Refresh"] = str(JOB_REFRESH_SECONDS)
+        page.headers["Cache-Control"] = "no-store"
+    return page
