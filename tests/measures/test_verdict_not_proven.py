@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from typer.testing import CliRunner
 
 import b2bcx
+from b2bcx.cli import app
 from b2bcx.measures.collective import measure_units
 from b2bcx.measures.individual import DecayOptions
 from b2bcx.measures.resampling import chance_p_values
@@ -184,7 +186,14 @@ def test_end_to_end_everyone_gives_ten(tmp_path: Path) -> None:
     assert trios.verdict.tolist() == [NOT_PROVEN] * 3
     assert (units.drop(index=trios.index).verdict == TOO_FEW).all()
     assert UNALIGNED not in set(units.verdict)
+    url = ws.url
     ws.close()
+    # the CLI table counts the verdicts and says what "not proven" means
+    out = CliRunner().invoke(app, ["measure", "-w", url], env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())  # lines wrap at the terminal width
+    assert "Verdicts: 3 agreement not proven, 12 too few respondents." in text
+    assert "neither collective nor diverse" in text
 
 
 def test_end_to_end_a_split_trio_stays_diverse(tmp_path: Path) -> None:

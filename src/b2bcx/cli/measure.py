@@ -144,7 +144,9 @@ def measure(
     The table shows the units with the lowest scores first (units with too few
     respondents for a verdict after them), the top 20 (--all for every
     unit), with account names beside the ids; --format csv or json give every
-    unit and column.
+    unit and column. Below the table: how many units got each verdict
+    (collective & aligned, agreement not proven, diverse & unaligned, too few
+    respondents).
     """
     from b2bcx.analyses import AnalysisOptions
     from b2bcx.measures.collective import (
@@ -277,11 +279,14 @@ def _measure_table(
         print_wrapped(legend, style="dim")
     if len(shown) < len(frame):
         err_console.print(f"{len(frame) - len(shown):,} more units: --all shows every one.")
+    if "verdict" in frame:
+        for line in verdict_summary(frame["verdict"].tolist()):
+            print_wrapped(line)
     p = result.portfolio
     if p:
         nps_kind = "value-weighted" if weighted else "mean of accounts"
         console.print(
-            f"Portfolio: {label} {p['cx']:.1f}/100, NPS {p['nps']:.1f} ({nps_kind}), "
+            f"Portfolio: {label} {_one(p.get('cx'))}/100, NPS {_one(p.get('nps'))} ({nps_kind}), "
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
         )
@@ -290,6 +295,38 @@ def _measure_table(
             "accounts; ICC(2): how reliably each account's score tells accounts apart.",
             style="dim",
         )
+
+
+def _one(value: float | None) -> str:
+    """A portfolio figure to one decimal, "–" when there is none (no NPS answers)."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def verdict_summary(verdicts: list[str]) -> list[str]:
+    """How many units got each verdict (rule order), and what *agreement not
+    proven* means when some unit got it.
+
+    Examples
+    --------
+    >>> verdict_summary(["too few respondents", "agreement not proven"])[0]
+    'Verdicts: 1 agreement not proven, 1 too few respondents.'
+    >>> verdict_summary([])
+    []
+    """
+    from b2bcx.measures.verdict import NOT_PROVEN, VERDICTS
+
+    counts = {v: verdicts.count(v) for v in dict.fromkeys([*VERDICTS, *verdicts])}
+    parts = [f"{n:,} {v}" for v, n in counts.items() if n]
+    if not parts:
+        return []
+    lines = [f"Verdicts: {', '.join(parts)}."]
+    if counts[NOT_PROVEN]:
+        lines.append(
+            f"{NOT_PROVEN}: the people rate alike (rwg at or above the cut-off) but no "
+            "more alike than people drawn at random from the portfolio (p_chance above "
+            "its limit): neither collective nor diverse."
+        )
+    return lines
 
 
 #: Plain words for the statistical columns ``measure`` may print (UX review #4).
