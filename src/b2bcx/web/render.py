@@ -280,6 +280,46 @@ def p_value(value: Any) -> str:
     return "< 0.001" if f < 0.001 else f"{f:.3f}"
 
 
+#: Evidence keys as the report's sentences name them (see :func:`evidence_terms`).
+_TERM_WORDS = {"ci95": "95% interval", "omega2": "ω²", "eta2": "η²", "p_adjusted": "p (adjusted)"}
+
+
+def evidence_terms(evidence: Any) -> list[tuple[str, str]]:
+    """(name as the evidence sentence writes it, plain-words definition) of the
+    statistics in a finding's ``evidence`` that have one (p-values, intervals,
+    effect sizes...), in order, each once: the hover texts beside the sentence.
+
+    >>> [t for t, _ in evidence_terms({"gap": 3.1, "ci95": [1, 2], "p_adjusted": 0.01})]
+    ['95% interval', 'p (adjusted)']
+    """
+    out: list[tuple[str, str]] = []
+    if not isinstance(evidence, dict):
+        return out
+    for key in evidence:
+        why = explain(str(key))
+        term = _TERM_WORDS.get(str(key), str(key).replace("_", " "))
+        if why and all(term != t for t, _ in out):
+            out.append((term, why))
+    return out
+
+
+def catalogue_names(state: Any) -> dict[str, str]:
+    """Id → name of the workspace's accounts, partners and touchpoints (those the
+    server's catalogue results name), for wording evidence and quotes with names
+    instead of ids; {} while the catalogue is not available."""
+    from b2bcx.server.results import Unavailable
+
+    out: dict[str, str] = {}
+    for table, key in summary.NAMED_TABLES.items():
+        found = state.results.get(f"catalogue:{table}") if state is not None else None
+        if found is None or isinstance(found, Unavailable):
+            continue
+        for r in found:
+            if r.get(key) is not None and r.get("name"):
+                out[str(r[key])] = str(r["name"])
+    return out
+
+
 @functools.cache
 def environment() -> Environment:
     """The dashboard's template environment."""
@@ -296,6 +336,8 @@ def environment() -> Environment:
     env.filters["p_value"] = p_value
     env.filters["plain"] = summary.plain  # no CLI commands or flags in page text
     env.filters["words"] = code_words  # "pre_bid" reads "pre-bid"
+    env.filters["named"] = summary.named  # ids → names: ``text|named(names)``
+    env.filters["evidence_words"] = summary.evidence_sentence  # the report's evidence sentence
     env.globals.update(figures.template_globals())
     env.globals.update(
         score_colour=charts.score_colour,
@@ -314,6 +356,7 @@ def environment() -> Environment:
         MIN_COMPARE=MIN_COMPARE,
         HIGH_RISK=HIGH_RISK,
         explain=explain,
+        evidence_terms=evidence_terms,
         is_p=is_p,
         STAGES=[s.value for s in STAGE_ORDER],
         CONTROLLERS=[c.value for c in Controller],

@@ -13,7 +13,7 @@ from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
 from b2bcx.server.views import scorecards_by_harm
 from b2bcx.web.deps import Visitor
-from b2bcx.web.render import render
+from b2bcx.web.render import catalogue_names, render
 from b2bcx.web.xlsx import plain_sheet, xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +54,7 @@ def touchpoints(
         drivers=drivers if isinstance(drivers, Unavailable) else driver_rows,
         cards=cards,
         partner=partner,
+        names=catalogue_names(state),
         catalogue=state.results.get("catalogue:touchpoints"),
         download_href="/touchpoints?"
         + urlencode([("partner", partner)] * bool(partner) + [("format", "xlsx")]),
