@@ -405,6 +405,37 @@ def _keep_mapping(
     return load_staged(state, staged.upload_id)
 
 
+def _new_mapping_name(name: str) -> str:
+    """``name`` stripped, once checked as the name of a mapping to save: letters,
+    digits, space, ``-``, ``_``, ``.`` (at most 60) and not a shipped mapping's."""
+    name = name.strip()
+    if not _NAME.match(name):
+        raise WizardError(
+            "name the mapping with letters, digits, spaces, '-', '_' or '.' (at most 60)"
+        )
+    shipped = shipped_mappings_dir()
+    if shipped is not None and (shipped / f"{name}.yaml").exists():
+        raise WizardError(f"{name!r} is the name of a mapping shipped with b2bcx; choose another")
+    return name
+
+
+def _read_mapping(stream: BinaryIO, name: str) -> tuple[bytes, MappingSpec]:
+    """An uploaded mapping file's bytes (at most :data:`MAX_MAPPING_BYTES`) and
+    its checked spec; a message names the file as ``name``, never the server's
+    temporary path."""
+    data = stream.read(MAX_MAPPING_BYTES + 1)
+    if len(data) > MAX_MAPPING_BYTES:
+        raise UploadTooLarge("a mapping file is at most 256 KB")
+    with tempfile.TemporaryDirectory(prefix="b2bcx-mapping-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            spec = load_spec(path)
+        except MappingError as exc:
+            raise MappingError(str(exc).replace(str(path), name)) from None
+    return data, spec
+
+
 def use_named_mapping(state: AppState, upload_id: str, name: str) -> StagedSource:
     """Map the upload with a shipped or saved mapping.
 
@@ -438,16 +469,7 @@ def use_uploaded_mapping(
     name = _safe(filename, "mapping.yaml")
     if not name.lower().endswith((".yaml", ".yml")):
         raise UnsupportedUpload("upload the mapping as a .yaml file (see the mapping guide)")
-    data = stream.read(MAX_MAPPING_BYTES + 1)
-    if len(data) > MAX_MAPPING_BYTES:
-        raise UploadTooLarge("a mapping file is at most 256 KB")
-    with tempfile.TemporaryDirectory(prefix="b2bcx-mapping-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            spec = load_spec(path)
-        except MappingError as exc:
-            raise MappingError(str(exc).replace(str(path), name)) from None
+    spec = _read_mapping(stream, name)[1]
     return _keep_mapping(state, staged, spec, {"mapping": Path(name).stem})
 
 
@@ -499,14 +521,7 @@ def save_mapping(state: AppState, upload_id: str, name: str) -> MappingChoice:
         a mapping yet.
     """
     staged = load_staged(state, upload_id)
-    name = name.strip()
-    if not _NAME.match(name):
-        raise WizardError(
-            "name the mapping with letters, digits, spaces, '-', '_' or '.' (at most 60)"
-        )
-    shipped = shipped_mappings_dir()
-    if shipped is not None and (shipped / f"{name}.yaml").exists():
-        raise WizardError(f"{name!r} is the name of a mapping shipped with b2bcx; choose another")
+    name = _new_mapping_name(name)
     if staged.mapping_path is None:
         raise WizardError("choose or match a mapping first")
     folder = mappings_dir(state)
@@ -531,23 +546,10 @@ def save_mapping_file(
     WizardError, UnsupportedUpload, UploadTooLarge, MappingError
         As :func:`save_mapping` and :func:`use_uploaded_mapping`.
     """
-    name = name.strip()
-    if not _NAME.match(name):
-        raise WizardError(
-            "name the mapping with letters, digits, spaces, '-', '_' or '.' (at most 60)"
-        )
-    shipped = shipped_mappings_dir()
-    if shipped is not None and (shipped / f"{name}.yaml").exists():
-        raise WizardError(f"{name!r} is the name of a mapping shipped with b2bcx; choose another")
+    name = _new_mapping_name(name)
     if not _safe(filename, "mapping.yaml").lower().endswith((".yaml", ".yml")):
         raise UnsupportedUpload("upload the mapping as a .yaml file")
-    data = stream.read(MAX_MAPPING_BYTES + 1)
-    if len(data) > MAX_MAPPING_BYTES:
-        raise UploadTooLarge("a mapping file is at most 256 KB")
-    with tempfile.TemporaryDirectory(prefix="b2bcx-mapping-") as tmp:
-        path = Path(tmp) / f"{name}.yaml"
-        path.write_bytes(data)
-        spec = load_spec(path)
+    data, spec = _read_mapping(stream, f"{name}.yaml")
     folder = mappings_dir(state)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.yaml"
@@ -843,6 +845,32 @@ def import_staged(state: AppState, upload_id: str, *, allow_rejects: bool = Fals
         exc.args = (page_words(str(exc)),)
         raise
     return outcome
+
+
+def finish_import(state: AppState, upload_id: str, *, allow_rejects: bool = False) -> UploadOutcome:
+    """Step 4 as both front ends take it: :func:`import_staged`, then the upload
+    is forgotten (:func:`discard_staged`); a refused import keeps it for a retry.
+
+    Raises
+    ------
+    WizardError, UploadRejected
+        As :func:`import_staged`.
+    """
+    outcome = import_staged(state, upload_id, allow_rejects=allow_rejects)
+    discard_staged(state, upload_id)
+    return outcome
+
+
+#: The media type of the rejects file.
+REJECTS_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def rejects_headers(batch_id: str) -> dict[str, str]:
+    """The headers of the rejects file's download: saved as
+    ``<batch id>.rejects.csv``, the id cut to letters, digits, ``-`` and ``_``
+    (at most 60)."""
+    safe = "".join(ch for ch in batch_id if ch.isalnum() or ch in "-_")[:60]
+    return {"Content-Disposition": f'attachment; filename="{safe}.rejects.csv"'}
 
 
 #: The columns of the rejects file, in order.

@@ -288,9 +288,8 @@ def import_source(
     require_all_accounts(caller, "an import")
     start = {"upload_id": upload_id, "allow_rejects": allow_rejects}
     with audited(state, caller, "POST /api/v1/imports/sources", upload_id, start) as detail:
-        outcome = wizard.import_staged(state, upload_id, allow_rejects=allow_rejects)
+        outcome = wizard.finish_import(state, upload_id, allow_rejects=allow_rejects)
         detail.update(batch_id=outcome.batch_id, n_rejected=outcome.n_rejected)
-        wizard.discard_staged(state, upload_id)
         return outcome.to_dict()
 
 
@@ -309,9 +308,8 @@ def rejects_file(batch_id: str, caller: Viewer, state: State) -> Response:
     """Every rejected row of one import: table, file, row, column, value, reason,
     fix and the row as read (JSON)."""
     require_all_accounts(caller, "rejected rows")
-    safe = "".join(ch for ch in batch_id if ch.isalnum() or ch in "-_")[:60]
     return Response(
         wizard.rejects_csv(state, batch_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{safe}.rejects.csv"'},
+        media_type=wizard.REJECTS_MEDIA_TYPE,
+        headers=wizard.rejects_headers(batch_id),
     )

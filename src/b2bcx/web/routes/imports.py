@@ -16,6 +16,7 @@ from b2bcx.server.http import State
 from b2bcx.server.records import list_batches
 from b2bcx.server.sessions import csrf_ok
 from b2bcx.server.state import AppState
+from b2bcx.server.tokens import Principal
 from b2bcx.server.uploads import UploadOutcome, UploadRejected, import_upload
 from b2bcx.web.deps import AnalystVisitor, FormError, refuse_forged_form
 from b2bcx.web.render import render
@@ -74,6 +75,30 @@ def _import_page(
     )
 
 
+def _back_to_import(request: Request, state: AppState, error: FormError) -> HTMLResponse:
+    """The import page with the wizard's error above its upload form."""
+    return _import_page(request, state, status=error.status, source_error=error)
+
+
+def _audit(
+    state: AppState,
+    visitor: Principal,
+    action: str,
+    target: str,
+    status: int,
+    detail: dict[str, Any],
+) -> None:
+    """One audit entry of an import form, with the visitor's token and role."""
+    state.audit(
+        token_id=visitor.token_id,
+        role=visitor.role.value,
+        action=action,
+        target=target,
+        status=status,
+        detail=detail,
+    )
+
+
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, visitor: AnalystVisitor, state: State) -> HTMLResponse:
     """The upload forms (a bundle, or an export for the wizard) and the recent imports."""
@@ -100,14 +125,8 @@ def import_bundle(
         error = _form_error(exc)
         status = error.status
     finally:
-        state.audit(
-            token_id=visitor.token_id,
-            role=visitor.role.value,
-            action="POST /import",
-            target=str(file.filename),
-            status=status,
-            detail={"batch_id": outcome.batch_id if outcome else None},
-        )
+        batch_id = outcome.batch_id if outcome else None
+        _audit(state, visitor, "POST /import", str(file.filename), status, {"batch_id": batch_id})
     return _import_page(
         request,
         state,
@@ -135,8 +154,7 @@ def upload_source(
     try:
         staged = wizard.stage_source(state, [(f.file, f.filename) for f in files])
     except B2bcxError as exc:
-        error = _form_error(exc)
-        return _import_page(request, state, status=error.status, source_error=error)
+        return _back_to_import(request, state, _form_error(exc))
     return RedirectResponse(f"/import/source/{staged.upload_id}", status_code=303)
 
 
@@ -170,8 +188,7 @@ def mapping_step(
     try:
         staged = wizard.load_staged(state, upload_id)
     except B2bcxError as exc:
-        error = _form_error(exc)
-        return _import_page(request, state, status=error.status, source_error=error)
+        return _back_to_import(request, state, _form_error(exc))
     return _mapping_page(request, state, staged)
 
 
@@ -209,7 +226,7 @@ async def choose_mapping(
         try:
             staged = await run_in_threadpool(wizard.load_staged, state, upload_id)
         except B2bcxError:
-            return _import_page(request, state, status=error.status, source_error=error)
+            return _back_to_import(request, state, error)
         return _mapping_page(request, state, staged, error=error, status=error.status)
     return RedirectResponse(f"/import/source/{upload_id}/preview", status_code=303)
 
@@ -229,8 +246,7 @@ def preview_step(
             return _mapping_page(request, state, staged)
         result = wizard.preview(state, upload_id)
     except B2bcxError as exc:
-        error = _form_error(exc)
-        return _import_page(request, state, status=error.status, source_error=error)
+        return _back_to_import(request, state, _form_error(exc))
     return _preview_page(request, staged, result, saved=saved)
 
 
@@ -278,17 +294,11 @@ def save_mapping(
             staged = wizard.load_staged(state, upload_id)
             result = wizard.preview(state, upload_id)
         except B2bcxError:
-            return _import_page(request, state, status=error.status, source_error=error)
+            return _back_to_import(request, state, error)
         return _preview_page(request, staged, result, error=error, status=error.status)
     finally:
-        state.audit(
-            token_id=visitor.token_id,
-            role=visitor.role.value,
-            action="POST /import/source/save",
-            target=name[:100],
-            status=status,
-            detail={"upload_id": upload_id},
-        )
+        _audit(state, visitor, "POST /import/source/save", name[:100], status,
+               {"upload_id": upload_id})  # fmt: skip
     return RedirectResponse(
         f"/import/source/{upload_id}/preview?saved={choice.name}", status_code=303
     )
@@ -310,21 +320,15 @@ def import_source(
     try:
         staged = wizard.load_staged(state, upload_id)
         shown = staged.shown
-        outcome = wizard.import_staged(state, upload_id, allow_rejects=allow_rejects)
+        outcome = wizard.finish_import(state, upload_id, allow_rejects=allow_rejects)
         status = 201
-        wizard.discard_staged(state, upload_id)
     except B2bcxError as exc:
         error = _form_error(exc)
         status = error.status
     finally:
-        state.audit(
-            token_id=visitor.token_id,
-            role=visitor.role.value,
-            action="POST /import/source",
-            target=shown,
-            status=status,
-            detail={"batch_id": outcome.batch_id if outcome else None, "upload_id": upload_id},
-        )
+        batch_id = outcome.batch_id if outcome else None
+        _audit(state, visitor, "POST /import/source", shown, status,
+               {"batch_id": batch_id, "upload_id": upload_id})  # fmt: skip
     return _import_page(
         request,
         state,
@@ -344,11 +348,7 @@ def download_rejects(
     try:
         text = wizard.rejects_csv(state, batch_id)
     except B2bcxError as exc:
-        error = _form_error(exc)
-        return _import_page(request, state, status=error.status, source_error=error)
-    safe = "".join(ch for ch in batch_id if ch.isalnum() or ch in "-_")
+        return _back_to_import(request, state, _form_error(exc))
     return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{safe}.rejects.csv"'},
+        text, media_type=wizard.REJECTS_MEDIA_TYPE, headers=wizard.rejects_headers(batch_id)
     )
