@@ -261,6 +261,28 @@ def _view(data: ReportData) -> dict[str, Any]:
         "drivers": data.get("drivers") or [],
         "closed": data.get("closed_loop"),
         "readiness": _readiness_view(data),
+        "sensitivity": _sensitivity_view(diagnosis, at_risk),
+    }
+
+
+def _sensitivity_view(diagnosis: dict[str, Any], at_risk: list[dict[str, Any]]) -> dict[str, Any]:
+    """The diagnosis' minimal detectable effects for the appendix: the portfolio's
+    lines, and the values of the accounts most at risk (issue 16)."""
+    block = diagnosis.get("sensitivity") or {}
+    challenges = [c["challenge"] for c in block.get("challenges", [])]
+    if not challenges:
+        return {"lines": [], "challenges": [], "accounts": [], "not_assessed": {}}
+    from b2bcx.diagnose.sensitivity import account_values
+
+    rows = [
+        {"account_id": r["account_id"], "values": account_values(block, r["account_id"])}
+        for r in at_risk
+    ]
+    return {
+        "lines": [c["summary"] for c in block["challenges"]],
+        "challenges": challenges,
+        "accounts": rows,
+        "not_assessed": block.get("not_assessed", {}),
     }
 
 
