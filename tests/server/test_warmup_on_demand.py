@@ -129,15 +129,16 @@ def test_one_worker_computes_what_pages_ask_for_first(ws: b2bcx.Workspace) -> No
         assert isinstance(cache.get("k:d"), Pending)
         assert isinstance(cache.get("k:c"), Pending)
         assert isinstance(cache.get("k:d"), Pending)  # asked twice: queued once
-        assert cache.ready("k:e") is None  # busy: a ready() figure does not queue
-    assert waiting == ["k:d", "k:c", "k:d", "k:e"]
-    assert cache.computing() == ("k:a", "k:d", "k:c", "k:b")
+        assert cache.ready("k:e") is None  # a figure shown when ready: last
+        assert cache.ready("k:b") is None  # already warming: stays in its place
+    assert waiting == ["k:d", "k:c", "k:d", "k:e", "k:b"]
+    assert cache.computing() == ("k:a", "k:d", "k:c", "k:b", "k:e")
     # one background worker serves warming and pages, not a thread per key
     assert len(_workers()) == before + 1 and cache.warm(["k:a"]) is worker
     gate.set()
     worker.join(timeout=30)
-    assert calls == ["a", "d", "c", "b"]  # each once, what pages asked for first
-    assert not cache.computing() and "k:e" not in cache.status()["computed"]
+    assert calls == ["a", "d", "c", "b", "e"]  # each once, what pages need first
+    assert not cache.computing() and cache.ready("k:e") == "value e"
 
 
 def test_ready_starts_once_when_idle(ws: b2bcx.Workspace) -> None:
@@ -221,3 +222,21 @@ def test_seconds_are_the_computation_not_the_wait(ws: b2bcx.Workspace) -> None:
     waiter.join(timeout=30)
     assert got == ["value x"]
     assert cache.timings()["k:x"] < 0.25
+
+
+def test_a_page_asking_while_warming_gets_the_on_demand_key(ws: b2bcx.Workspace) -> None:
+    gate = threading.Event()
+    calls: list[str] = []
+    cache = ResultCache(
+        ws.backend,
+        threading.RLock(),
+        {"k": _counting(calls, gate)},
+        on_demand=lambda backend: ["k:later"],
+    )
+    worker = cache.warm(["k:a", "k:later"])
+    while not calls:
+        time.sleep(0.01)
+    assert cache.ready("k:later") is None  # asked while it waits to be skipped
+    gate.set()
+    worker.join(timeout=30)
+    assert calls == ["a", "later"] and cache.ready("k:later") == "value later"

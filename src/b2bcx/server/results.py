@@ -18,11 +18,12 @@ is answered (:mod:`b2bcx.server.views`, the routes).
 
 Computations run on a backend of their own (a second connection), so a long
 diagnosis never blocks the requests that read records. One background worker
-computes what is asked for without waiting: first what pages asked for
-(:meth:`ResultCache.partial`, :meth:`ResultCache.ready`), then what the
-starting server warms (:meth:`ResultCache.warm`), one result at a time in that
-order; results computed only on demand (``on_demand``, e.g. a second full
-diagnosis on a large workspace) are skipped by warming and refreshing.
+computes what is asked for without waiting, one result at a time: first what
+pages need now (:meth:`ResultCache.partial`), then what the starting server
+warms (:meth:`ResultCache.warm`), then the figures pages show when they are
+ready (:meth:`ResultCache.ready`); results computed only on demand
+(``on_demand``, e.g. a second full diagnosis on a large workspace) are skipped
+by warming and refreshing.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.errors import B2bcxError
@@ -175,6 +176,8 @@ class ResultCache:
         self._worker: threading.Thread | None = None
         self._asked: list[str] = []
         self._scheduled: list[str] = []
+        self._last: list[str] = []
+        self._wanted: set[str] = set()  # asked for by a page (never skipped)
         self._computing: str | None = None
         self._on_demand_rule = on_demand
         self._on_demand: tuple[tuple[Any, ...], frozenset[str]] | None = None
@@ -290,7 +293,7 @@ class ResultCache:
         ):
             if name not in self.computations:
                 raise KeyError(key)
-            self._schedule([key], asked=True)
+            self._schedule([key], "asked")
             waiting.append(key)
             self._local.served_stale = True  # a view built on it is not kept as current
             return Pending(PENDING_REASON)
@@ -331,16 +334,18 @@ class ResultCache:
     def ready(self, key: str) -> Any | None:
         """The value of ``key`` if it is computed for the current data version,
         else None; when nothing else is being computed, its computation starts
-        in the background (once). For figures a page shows when they are ready
-        instead of waiting for them (and that must not hold up the results the
-        page needs now: while warming or refreshing, those go first). Within
-        :meth:`partial`, a key not ready counts as pending (the page reloads
-        itself until it is there)."""
+        in the background (once): at once if nothing is computed, after what
+        the background worker has to compute if it runs, not while a refresh
+        or a request holds the compute connection. For figures a page shows
+        when they are ready instead of waiting for them (and that must not hold
+        up the results the page needs now: while warming or refreshing, those
+        go first). Within :meth:`partial`, a key not ready counts as pending
+        (the page reloads itself until it is there)."""
         version = self._current_version()
         entry = self._values.get(key)
         if entry is not None and entry.version == version:
             return entry.value
-        self._schedule([key], asked=True, when_idle=True)
+        self._schedule([key], "last")
         waiting = _NOT_WAITING.get()
         if waiting is not None:
             waiting.append(key)
@@ -378,7 +383,7 @@ class ResultCache:
         """Compute ``keys`` in the background, in this order, after what pages
         asked for (errors are logged, not raised); keys computed only on demand
         (``on_demand``) are skipped. Returns the background worker."""
-        worker = self._schedule(list(keys), asked=False)
+        worker = self._schedule(list(keys), "warm")
         assert worker is not None
         return worker
 
@@ -402,29 +407,33 @@ class ResultCache:
         return keys
 
     def _schedule(
-        self, keys: list[str], *, asked: bool, when_idle: bool = False
+        self, keys: list[str], order: Literal["asked", "warm", "last"]
     ) -> threading.Thread | None:
-        """Have the background worker compute ``keys`` (started if none runs):
-        ``asked`` (by a page) before what warming scheduled; ``when_idle``: only
-        if nothing is being computed or waits to be. A key already waiting or
-        being computed is not added twice. Returns the worker (None: not idle)."""
+        """Have the background worker compute ``keys``: ``asked`` (by a page
+        that does not wait) first, then ``warm`` (warming, in its order), then
+        ``last`` (figures shown when ready; only queued if the worker runs or
+        nothing holds the compute connection). The worker starts if none runs;
+        a key already waiting or being computed is not added twice, a key asked
+        for moves up. Returns the worker (None: nothing was started)."""
         with self._meta:
             busy = self._worker is not None and self._worker.is_alive()
-            if when_idle:
-                if busy:
-                    return None
+            if order == "last" and not busy:
                 if not self.lock.acquire(blocking=False):  # a refresh or request holds it
                     return None
                 self.lock.release()
-            queue = self._asked if asked else self._scheduled
+            queues = {"asked": self._asked, "warm": self._scheduled, "last": self._last}
+            rank = ("asked", "warm", "last").index(order)
             for key in keys:
-                if key == self._computing or key in self._asked:
+                if key == self._computing:
                     continue
-                if asked and key in self._scheduled:  # asked for: it moves up
-                    self._scheduled.remove(key)
-                elif key in self._scheduled:
-                    continue
-                queue.append(key)
+                if order != "warm":
+                    self._wanted.add(key)
+                queued = [name for name, q in queues.items() if key in q]
+                if queued and ("asked", "warm", "last").index(queued[0]) <= rank:
+                    continue  # already waiting as early or earlier
+                for name in queued:
+                    queues[name].remove(key)
+                queues[order].append(key)
             if not busy:
                 self._worker = threading.Thread(target=self._work, name="b2bcx-warm",
                                                 daemon=True)  # fmt: skip
@@ -435,22 +444,25 @@ class ResultCache:
     def _next(self) -> tuple[str, bool] | None:
         with self._meta:
             self._computing = None
-            if self._closed.is_set() or not (self._asked or self._scheduled):
+            queue = next((q for q in (self._asked, self._scheduled, self._last) if q), None)
+            if self._closed.is_set() or queue is None:
                 self._worker = None
-                self._asked.clear()
-                self._scheduled.clear()
+                for q in (self._asked, self._scheduled, self._last):
+                    q.clear()
+                self._wanted.clear()
                 return None
-            asked = bool(self._asked)
-            key = (self._asked if asked else self._scheduled).pop(0)
+            key = queue.pop(0)
             self._computing = key
-            return key, asked
+            wanted = key in self._wanted
+            self._wanted.discard(key)
+            return key, queue is self._scheduled and not wanted
 
     def _work(self) -> None:
         self._local.fresh = True
         while (found := self._next()) is not None:
-            key, asked = found
+            key, warming = found  # warming only: no page asked for it
             try:
-                if not asked and key in self.on_demand():
+                if warming and key in self.on_demand():
                     continue
                 self.get(key)
             except Exception:
@@ -462,7 +474,7 @@ class ResultCache:
         """What the background worker computes now and still has to, in order."""
         with self._meta:
             now = (self._computing,) if self._computing is not None else ()
-            return (*now, *self._asked, *self._scheduled)
+            return (*now, *self._asked, *self._scheduled, *self._last)
 
     #: How long :meth:`close` waits for a computation in flight.
     CLOSE_WAIT_SECONDS = 120.0
