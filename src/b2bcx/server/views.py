@@ -341,13 +341,13 @@ def filter_accounts(
 def filter_options(cache: ResultCache, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The values each filter can take in ``rows`` (sorted; verdicts in rule order,
     months of the monthly series)."""
-    from b2bcx.measures.verdict import ALIGNED, TOO_FEW, UNALIGNED
+    from b2bcx.measures.verdict import VERDICTS
 
     def values(key: str) -> list[str]:
         return sorted({str(r[key]) for r in rows if r.get(key)})
 
     seen = set(values("verdict"))
-    verdicts = [v for v in (ALIGNED, UNALIGNED, TOO_FEW) if v in seen]
+    verdicts = [v for v in VERDICTS if v in seen]
     verdicts += sorted(seen - set(verdicts))
     trend = cache.get("trend:accounts")
     months: list[str] = []
@@ -670,9 +670,11 @@ def touchpoint_owners(cache: ResultCache) -> dict[str, str]:
 
 def account_tiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures of the account list's tiles over ``rows``: how many accounts,
-    how many aligned, the unweighted mean of their collective scores, how many at
-    high risk (≥ :data:`HIGH_RISK`), their summed annual value (None when none has one) and
-    how many have no risk (not judged: too little or too old data)."""
+    how many aligned (an account whose agreement is not proven counts like one
+    with too few people: in the total, not as aligned), the unweighted mean of
+    their collective scores, how many at high risk (≥ :data:`HIGH_RISK`), their
+    summed annual value (None when none has one) and how many have no risk (not
+    judged: too little or too old data)."""
     from b2bcx.measures.verdict import ALIGNED
 
     scores = [float(r["cx"]) for r in rows if r.get("cx") is not None]
