@@ -4,9 +4,28 @@ own badge, its place among the filter's choices, the filter keeps it, and the
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+
+from api_world import SECRET, sign_in
+
+import b2bcx
+from b2bcx.api.app import create_app
 from b2bcx.measures.verdict import ALIGNED, NOT_PROVEN, TOO_FEW, UNALIGNED, VERDICTS
+from b2bcx.server.settings import load_server_settings
+from b2bcx.server.tokens import create_token
 from b2bcx.server.views import AccountFilters, account_tiles, filter_accounts, filter_options
-from b2bcx.web.render import environment
+from b2bcx.web.app import mount_dashboard
+from b2bcx.web.render import definition, environment
 
 ROWS = [
     {"account_id": "A", "verdict": TOO_FEW, "cx": 90.0, "risk": None},
@@ -53,3 +72,58 @@ def test_each_verdict_has_its_own_badge() -> None:
     assert 'class="pill good"' in badges[ALIGNED] and 'class="pill bad"' in badges[UNALIGNED]
     assert len(set(badges.values())) == 4
     assert "good" not in badges[NOT_PROVEN] and "bad" not in badges[NOT_PROVEN]
+
+
+def test_definition_names_every_verdict() -> None:
+    d = definition("verdict")
+    text = (d.hover + " " + d.formula).lower()
+    assert all(v in text for v in VERDICTS)
+
+
+@pytest.fixture(scope="module")
+def g2_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    # the G2 export's situation: a few organizations with three reviewers who
+    # all give 10, among many single reviewers who give 9-10 as well
+    path = tmp_path_factory.mktemp("g2like") / "w.duckdb"
+    people = {f"T{k}": [f"t{k}-{j}" for j in range(3)] for k in range(3)}
+    people |= {f"S{k}": [f"s{k}"] for k in range(12)}
+    with b2bcx.open_workspace(path) as ws:
+        b = ws.backend
+        b.append("accounts", pa.table({"account_id": list(people)}))
+        sh = [(s, a) for a, ps in people.items() for s in ps]
+        b.append(
+            "stakeholders",
+            pa.table({"stakeholder_id": [s for s, _ in sh], "account_id": [a for _, a in sh]}),
+        )
+        ids = [s for s, _ in sh]
+        b.append(
+            "interactions",
+            pa.table({
+                "interaction_id": [f"i-{s}" for s in ids], "stakeholder_id": ids,
+                "occurred_at": [dt.datetime(2024, 1, 1 + i % 28) for i in range(len(ids))],
+                "cx": pa.array([10.0 if s.startswith("t") else 9.0 + i % 2
+                                for i, s in enumerate(ids)], pa.float64()),
+            }),
+        )  # fmt: skip
+        token = create_token(b, role="admin", name="test admin").token
+    settings = load_server_settings(workspace=str(path), secret=SECRET, warm=False)
+    with TestClient(create_app(settings, mount=(mount_dashboard,))) as c:
+        yield c, token
+
+
+def test_g2_like_workspace_end_to_end(g2_like: tuple[TestClient, str]) -> None:
+    c, token = g2_like
+    api = c.get(
+        "/api/v1/accounts",
+        params={"verdict": NOT_PROVEN, "limit": 100},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 200, api.text
+    assert sorted(r["account_id"] for r in api.json()["items"]) == ["T0", "T1", "T2"]
+    sign_in(c, token)
+    page = c.get("/").text
+    form = page.split('<select name="verdict"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', form) == [NOT_PROVEN, TOO_FEW]
+    listed = c.get("/", params={"verdict": NOT_PROVEN}).text
+    assert listed.count('class="pill unproven"') == 3
+    assert "diverse &amp; unaligned" not in listed.split("<table", 1)[1]

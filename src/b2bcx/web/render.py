@@ -86,12 +86,29 @@ DEFINITIONS: dict[str, Definition] = {
     ),
     "aligned": Definition(
         "Accounts aligned",
-        "Accounts whose people rate alike, so one collective experience exists "
-        '(verdict "collective & aligned").',
+        "Accounts whose people rate alike, more than people drawn at random do, so "
+        'one collective experience exists (verdict "collective & aligned").',
         "count of accounts with the verdict collective & aligned (at least 3 people, "
-        "rwg ≥ 0.70 and more alike than random groups, p ≤ 0.05)",
-        "every account listed (accounts with too few people count in the denominator)",
+        "rwg ≥ 0.70 and more alike than random groups, p ≤ 0.05); an account whose "
+        'people rate alike but no more than random groups do is "agreement not proven" '
+        "and not counted",
+        "every account listed (accounts with too few people or agreement not proven "
+        "count in the denominator, neither aligned nor diverse)",
         "METHODS.md, Within-group agreement; LeBreton & Senter 2008",
+    ),
+    "verdict": Definition(
+        "Verdict",
+        "Collective & aligned: the people rate alike, more than people drawn at random "
+        "do, so one collective experience exists. Agreement not proven: they rate alike, "
+        "but no more than random people of this portfolio would, so neither a shared "
+        "experience nor a mix is shown. Diverse & unaligned: they rate differently. "
+        "Too few respondents: fewer than 3 people rated.",
+        "at least 3 people; rwg ≥ 0.70 and the chance test p ≤ 0.05: collective & aligned; "
+        "rwg ≥ 0.70 but p > 0.05: agreement not proven; rwg < 0.70: diverse & unaligned",
+        "the account's (or group's) people with a rating; the chance test draws random "
+        "groups of the same size from all the portfolio's people",
+        "Wirtz et al. 2025, Table 2; METHODS.md, Within-group agreement (random group "
+        "resampling); docs/measures.md (verdict)",
     ),
     "agreement": Definition(
         "Agreement (rwg, 0–1)",
