@@ -79,13 +79,14 @@ def test_mde_edge_cases() -> None:
     assert math.isnan(mde(-1.0, 3.7))
 
 
-def _brute_bh_max_accepted(p: np.ndarray, alpha: float) -> float | None:
+def _brute_bh_boundary(p: np.ndarray, alpha: float) -> float | None:
+    """BH step-up by hand: the boundary alpha·k/m at the largest k with p_(k) < alpha·k/m."""
     order = np.sort(p)
     m = len(p)
     best = None
     for k in range(1, m + 1):
         if order[k - 1] * m / k < alpha:
-            best = float(order[k - 1])
+            best = alpha * k / m
     return best
 
 
@@ -95,11 +96,15 @@ def test_critical_p_against_brute_force_bh(seed: int) -> None:
 
     rng = np.random.default_rng(seed)
     p = np.concatenate([rng.uniform(size=300), rng.uniform(0, 1e-4, size=5 * seed)])
-    expected = _brute_bh_max_accepted(p, 0.05)
+    expected = _brute_bh_boundary(p, 0.05)
     assert expected is not None
-    assert critical_p(p, bh_adjust(p), 0.05) == pytest.approx(expected)
+    got = critical_p(p, bh_adjust(p), 0.05)
+    assert got == pytest.approx(expected)
+    # every p up to the boundary is accepted, none above it
+    adjusted = bh_adjust(p)
+    assert np.all(adjusted[p <= got] < 0.05) and np.all(adjusted[p > got] >= 0.05)
     null = rng.uniform(0.01, 1, size=200)
-    assert _brute_bh_max_accepted(null, 0.05) is None
+    assert _brute_bh_boundary(null, 0.05) is None
     assert critical_p(null, bh_adjust(null), 0.05) == pytest.approx(0.05 / 200)
     assert math.isnan(critical_p([], [], 0.05))
 

@@ -13,8 +13,9 @@ effect it would have found with 80 % power, in the detector's own terms:
   empirical-null scale included where the detector applied one (the test's z
   was divided by it, which is the same as multiplying the SE);
 - ``z*`` is the two-sided critical value the multiple-testing step applied in
-  this run: for Benjamini–Hochberg the z of the largest p it accepted, or of
-  the first step ``alpha / m`` when it accepted nothing (``m`` tests);
+  this run: Benjamini–Hochberg with ``R`` of ``m`` tests accepted accepts every
+  p up to ``alpha · R / m`` (at least the largest p it accepted), so ``z*`` is
+  the z of that p, or of the first step ``alpha / m`` when it accepted nothing;
 - ``g`` is the detector's gap threshold (``silo_gap``, ``journey_gap``): a
   finding also needs an estimated gap of at least ``g``, so when ``g`` is
   above ``z* SE`` it is the gap rule that binds;
@@ -136,13 +137,15 @@ def critical_p(p: Iterable[float], p_adjusted: Iterable[float], alpha: float) ->
     Returns
     -------
     float
-        The largest raw p whose adjusted p is below ``alpha``; when none is, the
-        first step's ``alpha / m`` (``m`` finite p-values); NaN without tests.
+        The step-up boundary ``alpha · R / m`` at the number ``R`` of p-values
+        whose adjusted p is below ``alpha`` (every p up to it was accepted, and
+        it is at least the largest accepted p); ``alpha / m`` when none is
+        (``m`` finite p-values); NaN without tests.
 
     Examples
     --------
-    >>> critical_p([0.001, 0.2, 0.5], [0.003, 0.3, 0.5], 0.05)
-    0.001
+    >>> round(critical_p([0.001, 0.2, 0.5], [0.003, 0.3, 0.5], 0.05), 4)
+    0.0167
     >>> round(critical_p([0.1, 0.2, 0.5, 0.9], [0.4, 0.4, 0.67, 0.9], 0.05), 4)
     0.0125
     """
@@ -151,10 +154,8 @@ def critical_p(p: Iterable[float], p_adjusted: Iterable[float], alpha: float) ->
     ok = np.isfinite(raw) & np.isfinite(adj)
     if not ok.any():
         return math.nan
-    accepted = ok & (adj < alpha)
-    if accepted.any():
-        return float(raw[accepted].max())
-    return alpha / int(ok.sum())
+    accepted = int((ok & (adj < alpha)).sum())
+    return alpha * max(accepted, 1) / int(ok.sum())
 
 
 def rating_sd(prep: Prepared) -> float | None:
