@@ -15,6 +15,18 @@ Usage::
 
 The workspace must not be open elsewhere (DuckDB locks the file). An admin token
 is made for the run (and left listed as ``api bench``).
+
+The warm-up is watched from the server's start: when the first portfolio page
+answered, when it first answered complete (no ``Refresh``), when the portfolio's
+results and every warm result were computed, when the portfolio's "at high risk
+then" diagnosis (``earlier:3``) was there, and the server's CPU seconds at those
+points (less sensitive to a busy machine than wall time). ``--serve-arg`` passes
+options to ``b2bcx serve`` (e.g. ``--serve-arg=--warm-earlier-up-to=0``);
+``--key`` stores the figures under that key of the ``--out`` file (the others
+kept) and ``--compare`` prints them beside those stored under another key::
+
+    python benchmarks/api_bench.py --workspace /tmp/w1m.duckdb --seconds 20 \
+        --out benchmarks/results/api.json --key warmup_1m_busy --compare warmup_1m_idle
 """
 
 from __future__ import annotations
@@ -110,18 +122,30 @@ def _sign_in(client: httpx.Client, token: str) -> None:
         raise RuntimeError(f"sign-in failed: {r.status_code}")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+
+
 def _watch_warmup(
-    client: httpx.Client, token: str, launched: float, limit: float
+    client: httpx.Client, token: str, launched: float, limit: float, pid: int | None = None
 ) -> dict[str, Any]:
     """From the server's start: when the portfolio page's results and then every
-    warm result were computed (``GET /api/v1/results``), and how long the
-    portfolio page took to answer while the server was warming (a second,
-    signed-in client asks for it every two seconds)."""
+    warm result were computed (``GET /api/v1/results``), when the portfolio's
+    "then" figure (``earlier:3``, computed on demand on a large workspace) was
+    there, the server's CPU seconds at each, and how long the portfolio page took
+    to answer while the server was warming (a second, signed-in client asks for
+    it every two seconds; ``complete``: without ``Refresh``)."""
     from b2bcx.server.computations import PORTFOLIO_KEYS
 
     headers = {"Authorization": f"Bearer {token}"}
-    portfolio_at = everything_at = None
-    pages: list[dict[str, float]] = []
+    portfolio_at = everything_at = then_at = None
+    cpu: dict[str, float | None] = {}
+    pages: list[dict[str, Any]] = []
     stop = threading.Event()
 
     def ask_pages() -> None:
@@ -132,7 +156,8 @@ def _watch_warmup(
                 r = c.get("/")
                 pages.append({"at": round(t0 - launched, 1),
                               "seconds": round(time.perf_counter() - t0, 2),
-                              "status": r.status_code})  # fmt: skip
+                              "status": r.status_code,
+                              "complete": "Refresh" not in r.headers})  # fmt: skip
                 stop.wait(2.0)
 
     asker = threading.Thread(target=ask_pages, daemon=True)
@@ -145,25 +170,62 @@ def _watch_warmup(
             now = time.perf_counter() - launched
             if portfolio_at is None and all(k in computed for k in PORTFOLIO_KEYS):
                 portfolio_at = now
-            if not body["waiting"]:
+                cpu["portfolio_results"] = _cpu_seconds(pid) if pid else None
+            if everything_at is None and not body["waiting"]:
                 everything_at = now
+                cpu["all_results"] = _cpu_seconds(pid) if pid else None
+            if then_at is None and "earlier:3" in computed:
+                then_at = now
+                cpu["then_figure"] = _cpu_seconds(pid) if pid else None
+            if everything_at is not None and then_at is not None:
                 break
             time.sleep(0.5)
     finally:
         stop.set()
         asker.join(timeout=600)
     answered = [p["seconds"] for p in pages]
+    complete = [p for p in pages if p["complete"] and p["status"] == 200]
     return {
         "portfolio_results_seconds": None if portfolio_at is None else round(portfolio_at, 1),
         "all_results_seconds": None if everything_at is None else round(everything_at, 1),
+        "then_figure_seconds": None if then_at is None else round(then_at, 1),
+        "server_cpu_seconds": cpu,
         "seconds_per_result": {k: v["seconds"] for k, v in computed.items()},
         "portfolio_page_while_warming": {
             "n": len(answered),
             "p50_s": round(_percentile(answered, 0.5), 2) if answered else None,
             "max_s": max(answered) if answered else None,
             "first_answer_at_s": pages[0]["at"] + pages[0]["seconds"] if pages else None,
+            "first_complete_at_s": (
+                round(complete[0]["at"] + complete[0]["seconds"], 1) if complete else None
+            ),
         },
     }
+
+
+def _side_by_side(now: dict[str, Any], before: dict[str, Any]) -> str:
+    """The warm-up and the p95 under load of two runs, and their ratio."""
+
+    def row(name: str, a: Any, b: Any) -> str:
+        ratio = f"{a / b:6.2f}" if isinstance(a, int | float) and b else "     -"
+        return f"{name:<40} {b!s:>10} {a!s:>10} {ratio}"
+
+    lines = [f"{'':<40} {'before':>10} {'now':>10}  ratio"]
+    lines.append(row("server up (s)", now.get("up_seconds"), before.get("up_seconds")))
+    wn, wb = now.get("warmup", {}), before.get("warmup", {})
+    pn, pb = (w.get("portfolio_page_while_warming", {}) for w in (wn, wb))
+    lines.append(row("first portfolio page (s)", pn.get("first_answer_at_s"),
+                     pb.get("first_answer_at_s")))  # fmt: skip
+    for key in ("portfolio_results_seconds", "all_results_seconds", "then_figure_seconds"):
+        lines.append(row(key, wn.get(key), wb.get(key)))
+    for name in sorted(set(now.get("under_load", {})) & set(before.get("under_load", {}))):
+        lines.append(row(f"p95 ms under load: {name}", now["under_load"][name]["p95_ms"],
+                         before["under_load"][name]["p95_ms"]))  # fmt: skip
+    lines.append(row("throughput (req/s)", now.get("throughput_rps"),
+                     before.get("throughput_rps")))  # fmt: skip
+    lines.append(f"load average before/after: {before.get('load_average')} / "
+                 f"{now.get('load_average')}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -174,8 +236,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "B2BCX_SECRET": secrets.token_urlsafe(48)}
     b2bcx_cli = str(Path(sys.executable).with_name("b2bcx"))
     launched = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     server = subprocess.Popen(
-        [b2bcx_cli, "serve", "-w", args.workspace, "--port", str(port)],
+        [b2bcx_cli, "serve", "-w", args.workspace, "--port", str(port), *args.serve_arg],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -194,7 +257,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     raise RuntimeError("the server did not start")
                 time.sleep(0.2)
             up_seconds = time.perf_counter() - launched
-            warmup = _watch_warmup(client, token, launched, args.warm_limit)
+            warmup = _watch_warmup(client, token, launched, args.warm_limit, server.pid)
+            if args.seconds <= 0:  # the warm-up only
+                return {"workspace": args.workspace, "accounts": len(accounts),
+                        "serve_args": args.serve_arg, "up_seconds": round(up_seconds, 1),
+                        "warmup": warmup, "cpus": os.cpu_count(),
+                        "load_average": [load_before,
+                                         [round(x, 2) for x in os.getloadavg()]]}  # fmt: skip
             started = time.perf_counter()
             # warm: each endpoint and page once (waits for the cached analyses)
             _sign_in(client, token)
@@ -261,6 +330,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "under_load": {k: _summary(v) for k, v in sorted(times.items())},
         "pages_alone": {k: _summary(v) for k, v in sorted(alone.items())},
         "cpus": os.cpu_count(),
+        "serve_args": args.serve_arg,
+        "load_average": [load_before, [round(x, 2) for x in os.getloadavg()]],
     }
 
 
@@ -278,11 +349,28 @@ def main() -> None:
         help="give up watching the warm-up after this many seconds",
     )
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument(
+        "--key", default=None, help="store the figures under this key of --out (others kept)"
+    )
+    parser.add_argument(
+        "--compare", default=None, help="print the figures beside those under this key of --out"
+    )
+    parser.add_argument(
+        "--serve-arg", action="append", default=[], help="an option for `b2bcx serve` (repeat)"
+    )
     args = parser.parse_args()
     figures = run(args)
     text = json.dumps(figures, indent=2)
     print(text)
+    stored: dict[str, Any] = {}
+    if args.out and args.out.exists():
+        stored = json.loads(args.out.read_text(encoding="utf-8"))
+    if args.compare and args.compare in stored:
+        print(_side_by_side(figures, stored[args.compare]))
     if args.out:
+        if args.key:
+            stored[args.key] = figures
+            text = json.dumps(stored, indent=2)
         args.out.write_text(text + "\n", encoding="utf-8")
 
 
