@@ -14,16 +14,13 @@ everyone gives the same rating (the G2 export's situation: most reviewers give
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-import b2bcx
 from b2bcx.cli import app
 from b2bcx.measures.collective import measure_units
 from b2bcx.measures.individual import DecayOptions
@@ -37,6 +34,7 @@ from b2bcx.measures.verdict import (
     VerdictRule,
     verdicts,
 )
+from verdict_world import ratings_workspace
 
 
 def test_the_four_cases() -> None:
@@ -148,37 +146,12 @@ def test_identical_ratings_in_a_portfolio_of_identical_ratings() -> None:
     assert all("agree" in w and "not proven" in w for w in why)
 
 
-def _workspace(tmp_path: Path, people: dict[str, dict[str, list[float]]]) -> b2bcx.Workspace:
-    w = b2bcx.open_workspace(tmp_path / "w.duckdb")
-    b = w.backend
-    b.append("accounts", pa.table({"account_id": list(people)}))
-    sh = [(s, a) for a, ps in people.items() for s in ps]
-    b.append(
-        "stakeholders",
-        pa.table({"stakeholder_id": [s for s, _ in sh], "account_id": [a for _, a in sh]}),
-    )
-    rows = [
-        (f"{s}-{i}", s, dt.datetime(2024, 1, 1 + i), float(v))
-        for ps in people.values()
-        for s, ratings in ps.items()
-        for i, v in enumerate(ratings)
-    ]
-    b.append(
-        "interactions",
-        pa.table({
-            "interaction_id": [r[0] for r in rows], "stakeholder_id": [r[1] for r in rows],
-            "occurred_at": [r[2] for r in rows], "cx": pa.array([r[3] for r in rows], pa.float64()),
-        }),
-    )  # fmt: skip
-    return w
-
-
 def test_end_to_end_everyone_gives_ten(tmp_path: Path) -> None:
     # three accounts of three, the rest single reviewers, all giving 10 (the
     # G2 case): the trios agree fully but cannot beat chance; never "diverse"
     people = {f"T{k}": {f"t{k}-{j}": [10.0] for j in range(3)} for k in range(3)}
     people |= {f"S{k}": {f"s{k}": [10.0]} for k in range(12)}
-    ws = _workspace(tmp_path, people)
+    ws = ratings_workspace(tmp_path / "w.duckdb", people)
     units = measure_units(ws.backend, decay=DecayOptions(half_life_days=math.inf)).units
     units = units.set_index("account_id")
     trios = units.loc[["T0", "T1", "T2"]]
@@ -202,7 +175,7 @@ def test_end_to_end_a_split_trio_stays_diverse(tmp_path: Path) -> None:
     # a 0 and a 5) is all tens with probability C(10,3)/C(12,3) = 120/220
     people = {f"T{k}": {f"t{k}-{j}": [10.0] for j in range(3)} for k in range(3)}
     people["MIX"] = {"m0": [0.0], "m1": [5.0], "m2": [10.0]}
-    ws = _workspace(tmp_path, people)
+    ws = ratings_workspace(tmp_path / "w.duckdb", people)
     units = measure_units(ws.backend, decay=DecayOptions(half_life_days=math.inf)).units
     units = units.set_index("account_id")
     assert units.loc["MIX", "verdict"] == UNALIGNED

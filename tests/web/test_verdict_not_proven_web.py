@@ -4,13 +4,11 @@ own badge, its place among the filter's choices, the filter keeps it, and the
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 
 from api_world import SECRET, sign_in
 
-import b2bcx
 from b2bcx.api.app import create_app
 from b2bcx.measures.verdict import ALIGNED, NOT_PROVEN, TOO_FEW, UNALIGNED, VERDICTS
 from b2bcx.server.settings import load_server_settings
@@ -26,6 +23,7 @@ from b2bcx.server.tokens import create_token
 from b2bcx.server.views import AccountFilters, account_tiles, filter_accounts, filter_options
 from b2bcx.web.app import mount_dashboard
 from b2bcx.web.render import definition, environment
+from verdict_world import G2_LIKE, ratings_workspace
 
 ROWS = [
     {"account_id": "A", "verdict": TOO_FEW, "cx": 90.0, "risk": None},
@@ -82,30 +80,10 @@ def test_definition_names_every_verdict() -> None:
 
 @pytest.fixture(scope="module")
 def g2_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
-    # the G2 export's situation: a few organizations with three reviewers who
-    # all give 10, among many single reviewers who give 9-10 as well
+    # the G2 export's situation (tests/verdict_world.py)
     path = tmp_path_factory.mktemp("g2like") / "w.duckdb"
-    people = {f"T{k}": [f"t{k}-{j}" for j in range(3)] for k in range(3)}
-    people |= {f"S{k}": [f"s{k}"] for k in range(12)}
-    with b2bcx.open_workspace(path) as ws:
-        b = ws.backend
-        b.append("accounts", pa.table({"account_id": list(people)}))
-        sh = [(s, a) for a, ps in people.items() for s in ps]
-        b.append(
-            "stakeholders",
-            pa.table({"stakeholder_id": [s for s, _ in sh], "account_id": [a for _, a in sh]}),
-        )
-        ids = [s for s, _ in sh]
-        b.append(
-            "interactions",
-            pa.table({
-                "interaction_id": [f"i-{s}" for s in ids], "stakeholder_id": ids,
-                "occurred_at": [dt.datetime(2024, 1, 1 + i % 28) for i in range(len(ids))],
-                "cx": pa.array([10.0 if s.startswith("t") else 9.0 + i % 2
-                                for i, s in enumerate(ids)], pa.float64()),
-            }),
-        )  # fmt: skip
-        token = create_token(b, role="admin", name="test admin").token
+    with ratings_workspace(path, G2_LIKE) as ws:
+        token = create_token(ws.backend, role="admin", name="test admin").token
     settings = load_server_settings(workspace=str(path), secret=SECRET, warm=False)
     with TestClient(create_app(settings, mount=(mount_dashboard,))) as c:
         yield c, token

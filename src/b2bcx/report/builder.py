@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.cases import closed_loop
 from b2bcx.errors import B2bcxError
+from b2bcx.measures.verdict import ALIGNED, NOT_PROVEN, UNALIGNED
 from b2bcx.report import charts, figures
 from b2bcx.report.summary import (
     evidence_sentence,
@@ -244,7 +245,9 @@ def _view(data: ReportData) -> dict[str, Any]:
         "metric_label": label,
         "portfolio": measured.portfolio if measured is not None else {},
         "accounts": accounts,
-        "n_aligned": sum(a["verdict"] == "collective & aligned" for a in accounts),
+        "n_aligned": sum(a["verdict"] == ALIGNED for a in accounts),
+        "n_not_proven": sum(a["verdict"] == NOT_PROVEN for a in accounts),
+        "n_unaligned": sum(a["verdict"] == UNALIGNED for a in accounts),
         "at_risk": at_risk,
         "by_challenge": by_challenge,
         "challenges": CHALLENGES,
