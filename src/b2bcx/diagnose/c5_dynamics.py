@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -38,11 +40,12 @@ from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.stats import (
+    FloatArray,
     Shift,
     bh_adjust,
     pooled_ar1_params,
     robust_ar1_params,
-    shift_test,
+    shift_tests,
 )
 
 #: Seed of the simulated null distributions (a diagnosis is deterministic).
@@ -80,12 +83,19 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     dfw = (m.n - 1).clip(lower=0).groupby(m.account_id).sum()
     pooled_v = float(ssw.sum() / dfw.sum()) if dfw.sum() > 0 else 0.0
     m = m[m.account_id.map(months) >= options.min_months]
-    series: dict[str, tuple[np.ndarray, np.ndarray, pd.DataFrame]] = {}
-    for account, g in m.groupby("account_id", sort=True):
-        v = float(ssw[account] / dfw[account]) if dfw[account] >= 5 else pooled_v
-        series[str(account)] = (g.y.to_numpy(float), v / g.n.to_numpy(float), g)
-    if not series:
+    if m.empty:
         return []
+    # every account's months as slices of arrays (m is sorted by account, month)
+    ids = m.account_id.astype(str).to_numpy()
+    cut = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    starts, ends = np.r_[0, cut], np.r_[cut, len(ids)]
+    accounts = [str(a) for a in ids[starts]]
+    own = dfw.reindex(accounts).to_numpy(float) >= 5
+    v_of = np.where(own, (ssw.reindex(accounts) / dfw.reindex(accounts)).to_numpy(float), pooled_v)
+    y_all, n_all = m.y.to_numpy(float), m.n.to_numpy(float)
+    ys = {a: y_all[s:e] for a, s, e in zip(accounts, starts, ends, strict=True)}
+    vs = {a: float(v) / n_all[s:e] for a, v, s, e in zip(accounts, v_of, starts, ends, strict=True)}
+    where = {a: (int(s), int(e)) for a, s, e in zip(accounts, starts, ends, strict=True)}
 
     # The null's AR(1) is estimated over the portfolio's accounts in two passes.
     # Pass 1 takes the median of each account's estimate (robust: a few changed
@@ -93,17 +103,13 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     # clearly changed accounts; pass 2 pools the other accounts (sums of auto-
     # covariances: efficient, about unbiased) and gives the final test. Under
     # the null hardly any account is left out, so the test keeps its size.
+    # Every account's test draws from its own generator seeded SEED (the
+    # accounts' tests are computed together: shift_tests).
     def run(var_a: float, phi: float) -> dict[str, Shift]:
-        out = {}
-        for account, (y, noise, _g) in series.items():
-            rng = np.random.default_rng(SEED)
-            res = shift_test(y, noise, reps=options.change_reps, rng=rng, phi=phi, var_a=var_a)
-            if res is not None:
-                out[account] = res
-        return out
+        res = shift_tests(list(ys.values()), list(vs.values()), seed=SEED,
+                          reps=options.change_reps, phi=phi, var_a=var_a)  # fmt: skip
+        return {a: r for a, r in zip(ys, res, strict=True) if r is not None}
 
-    ys = {a: s[0] for a, s in series.items()}
-    vs = {a: s[1] for a, s in series.items()}
     var_a, phi = robust_ar1_params(list(ys.values()), list(vs.values()))
     tests = run(var_a, phi)
     if not tests:
@@ -115,58 +121,56 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     if len(keep) >= max(3, len(ys) / 2):
         var_a, phi = pooled_ar1_params([ys[a] for a in keep], [vs[a] for a in keep])
         tests = run(var_a, phi)
-    rows = []
-    for account, res in tests.items():
-        g = series[account][2]
-        since, shape = _onset(g, res.k)
-        after = g.iloc[res.k :]
-        t = (after.month - after.month.iloc[0]).dt.days.to_numpy() / 365.25
-        slope = float(np.polyfit(t, after.y.to_numpy(), 1)[0]) if len(after) >= 3 else 0.0
-        rows.append({"account_id": account, "p": res.p, "shift": res.shift,
-                     "before": res.before, "after": res.after, "sup_wald": res.sup_wald,
-                     "since": since, "shape": shape, "slope": slope, "months": res.months,
-                     "n": int(g.n.sum()), "raw_before": _wmean(g.iloc[: res.k]),
-                     "raw_after": _wmean(after),
-                     "raw_last": float(g.raw.tail(3).mean())})  # fmt: skip
-    if not rows:
-        return []
-    table = pd.DataFrame(rows)
-    table["p_adj"] = bh_adjust(table.p.to_numpy())
+    names = list(tests)
+    p_adj = bh_adjust([tests[a].p for a in names])
+    month_all = m.month.to_numpy().astype("datetime64[D]")
+    raw_all = m.raw.to_numpy(float)
     out = []
-    for r in records_of(table):
-        if not (r.p_adj < options.alpha and abs(r.shift) >= options.decline_drop):
+    for account, pa in zip(names, p_adj.tolist(), strict=True):
+        res = tests[account]
+        if not (pa < options.alpha and abs(res.shift) >= options.decline_drop):
             continue
-        down = r.shift < 0
+        # the evidence, for the findings only
+        s, e = where[account]
+        y, n, raw, mon = ys[account], n_all[s:e], raw_all[s:e], month_all[s:e]
+        k = res.k
+        since, shape = _onset(mon, y, k)
+        if len(y) - k >= 3:
+            t = (mon[k:] - mon[k]).astype(float) / 365.25
+            slope = float(np.polyfit(t, y[k:], 1)[0])
+        else:
+            slope = 0.0
+        down = res.shift < 0
         out.append(
             Finding(
                 challenge="C5",
-                account_id=r.account_id,
+                account_id=account,
                 subject_kind="account",
-                subject_id=r.account_id,
-                severity=severity(r.shift, options.decline_drop) * (1.0 if down else 0.5),
+                subject_id=account,
+                severity=severity(res.shift, options.decline_drop) * (1.0 if down else 0.5),
                 evidence={
-                    "since": r.since,
-                    "shape": r.shape,
+                    "since": since,
+                    "shape": shape,
                     "direction": "decline" if down else "improvement",
-                    "shift": r.shift,
-                    "slope_per_year": r.slope,
-                    "drop_since": r.shift,
-                    "cx_before": r.raw_before,
-                    "cx_after": r.raw_after,
-                    "sup_wald": r.sup_wald,
-                    "p": r.p,
-                    "p_adjusted": r.p_adj,
+                    "shift": res.shift,
+                    "slope_per_year": slope,
+                    "drop_since": res.shift,
+                    "cx_before": _wmean_of(raw[:k], n[:k]),
+                    "cx_after": _wmean_of(raw[k:], n[k:]),
+                    "sup_wald": res.sup_wald,
+                    "p": res.p,
+                    "p_adjusted": pa,
                     "ar1_phi": phi,
                     "test": "sup-Wald mean shift, AR(1) null simulated "
                     f"({options.change_reps} series), net of the portfolio's month",
-                    "months": r.months,
-                    "ratings": r.n,
-                    "recent_cx": r.raw_last,
+                    "months": res.months,
+                    "ratings": int(n.sum()),
+                    "recent_cx": float(raw[-3:].mean()),
                 },
                 summary=(
-                    f"{r.account_id}'s experience "
+                    f"{account}'s experience "
                     + ("fell" if down else "rose")
-                    + f" by {fmt(abs(r.shift))} points from {r.since:%B %Y}, against the "
+                    + f" by {fmt(abs(res.shift))} points from {since:%B %Y}, against the "
                     "portfolio's months."
                 ),
                 implication=(
@@ -189,24 +193,32 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     return out
 
 
-def _onset(g: pd.DataFrame, k: int) -> tuple[Any, str]:
+def _onset(month: npt.NDArray[np.datetime64], y: FloatArray, k: int) -> tuple[Any, str]:
     """When a change began, for the evidence: the break month of the step, or the
     start of a linear change (a hinge ``a + b · max(0, t − τ)``) when that fits
-    the months better. Description only: the test is the step test's."""
-    y = g.y.to_numpy(dtype=float)
-    t = (g.month - g.month.iloc[0]).dt.days.to_numpy() / 365.25
+    the months better. Description only: the test is the step test's.
+
+    ``month`` are the months (days resolution) of the monthly means ``y``. Every
+    candidate start ``τ`` (the 2nd to the 4th-last month) is fitted at once: the
+    residual sum of squares of a line in ``h = max(0, t − τ)`` is
+    ``Syy − Sxy² / Sxx`` (sums around the means)."""
+    t = (month - month[0]).astype(float) / 365.25
     step = np.where(np.arange(len(y)) >= k, y[k:].mean(), y[:k].mean())
-    best_rss, best_i = float(((y - step) ** 2).sum()), -1
-    for i in range(1, len(y) - 2):
-        h = np.clip(t - t[i], 0.0, None)
-        x = np.column_stack([np.ones(len(y)), h])
-        coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-        rss = float(((y - x @ coef) ** 2).sum())
-        if rss < best_rss:
-            best_rss, best_i = rss, i
-    if best_i < 0:
-        return g.month.iloc[k].date(), "step"
-    return g.month.iloc[best_i].date(), "gradual"
+    step_rss = float(((y - step) ** 2).sum())
+    if len(y) > 3:
+        h = np.clip(t[None, :] - t[1 : len(y) - 2, None], 0.0, None)
+        h -= h.mean(axis=1, keepdims=True)
+        e = y - y.mean()
+        rss = float(e @ e) - (h @ e) ** 2 / np.einsum("ij,ij->i", h, h)
+        best = int(rss.argmin())
+        if float(rss[best]) < step_rss:
+            return pd.Timestamp(month[best + 1]).date(), "gradual"
+    return pd.Timestamp(month[k]).date(), "step"
+
+
+def _wmean_of(raw: FloatArray, n: FloatArray) -> float | None:
+    total = float(n.sum())
+    return float((raw * n).sum() / total) if total else None
 
 
 def _wmean(d: pd.DataFrame) -> float | None:
@@ -214,18 +226,64 @@ def _wmean(d: pd.DataFrame) -> float | None:
     return float((d.raw * d.n).sum() / n) if n else None
 
 
+@dataclass(frozen=True)
+class _Months:
+    """The rated account-months (``prep.monthly`` without a raw mean) as arrays,
+    for the before/after windows of many dates (:meth:`window_change`)."""
+
+    names: npt.NDArray[np.object_]  # account ids, sorted; ``code`` indexes them
+    code: npt.NDArray[np.int64]
+    month: npt.NDArray[np.datetime64]
+    s: FloatArray  # raw mean × ratings
+    n: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, monthly: pd.DataFrame) -> _Months:
+        m = monthly.dropna(subset=["raw"])
+        code, names = pd.factorize(m.account_id.astype(str), sort=True)
+        return cls(
+            names=np.asarray(names, dtype=object),
+            code=code.astype(np.int64),
+            month=pd.to_datetime(m.month).to_numpy().astype("datetime64[us]"),
+            s=(m.raw * m.n).to_numpy(dtype=float),
+            n=m.n.to_numpy(dtype=np.int64),
+        )
+
+    def window_change(self, day: pd.Timestamp, window: int) -> pd.DataFrame:
+        """Per account: mean raw CX in the ``window`` days before and after ``day``
+        (ratings-weighted) and their difference (accounts with both sides only),
+        indexed by account id in sorted order."""
+        d = pd.Timestamp(day).to_datetime64().astype("datetime64[us]")
+        span = np.timedelta64(window, "D")
+        inside = (self.month >= d - span) & (self.month < d + span)
+        key = self.code[inside] * 2 + (self.month[inside] >= d)  # 2 · account + after
+        if len(key) == 0:
+            return pd.DataFrame(columns=["before", "after", "change"])
+        # pandas' grouped sum (compensated) in the months' order, as a frame's
+        # group-by by account and side sums them
+        s = pd.Series(self.s[inside]).groupby(key, sort=True).sum()
+        slots = 2 * len(self.names)
+        total = np.zeros(slots)
+        total[s.index.to_numpy()] = s.to_numpy()
+        n = np.bincount(key, weights=self.n[inside], minlength=slots)
+        rows = np.bincount(key, minlength=slots)
+        if not rows[0::2].any() or not rows[1::2].any():
+            return pd.DataFrame(columns=["before", "after", "change"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = total / n
+        before, after = mean[0::2], mean[1::2]
+        both = (rows[0::2] > 0) & (rows[1::2] > 0) & ~np.isnan(before) & ~np.isnan(after)
+        index = pd.Index(self.names[both], name="account_id")
+        return pd.DataFrame(
+            {"before": before[both], "after": after[both], "change": after[both] - before[both]},
+            index=index,
+        )
+
+
 def _window_change(monthly: pd.DataFrame, day: pd.Timestamp, window: int) -> pd.DataFrame:
     """Per account: mean raw CX in the ``window`` days before and after ``day``
     (ratings-weighted) and their difference (accounts with both sides only)."""
-    lo, hi = day - pd.Timedelta(days=window), day + pd.Timedelta(days=window)
-    w = monthly[(monthly.month >= lo) & (monthly.month < hi)]
-    w = w.assign(side=np.where(w.month >= day, "after", "before"), s=w.raw * w.n)
-    g = w.groupby(["account_id", "side"])[["s", "n"]].sum()
-    means = (g.s / g.n).unstack("side")
-    if "before" not in means or "after" not in means:
-        return pd.DataFrame(columns=["before", "after", "change"])
-    means = means.dropna(subset=["before", "after"])
-    return means.assign(change=means["after"] - means["before"])
+    return _Months.of(monthly).window_change(day, window)
 
 
 def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, Any] | None:
@@ -233,7 +291,7 @@ def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, An
     (accounts as clusters: a t statistic for one new draw from their distribution)."""
     if treated not in change.index:
         return None
-    comp = change.loc[[a for a in change.index if a not in excluded], "change"]
+    comp = change.loc[~change.index.isin(list(excluded)), "change"]
     if len(comp) < 5:
         return None
     sd = float(comp.to_numpy(dtype=float).std(ddof=1))
@@ -278,7 +336,7 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
                 events.append((str(account), day, changes, after))
     if not events:
         return []
-    monthly = prep.monthly.dropna(subset=["raw"]).assign(month=lambda d: pd.to_datetime(d.month))
+    months = _Months.of(prep.monthly)
     window = options.change_window_days
     changed: dict[str, list[pd.Timestamp]] = {}
     for account, day, _, _ in events:
@@ -288,7 +346,7 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
         # comparison accounts: no change of their own within the window
         near = {a for a, days in changed.items()
                 if any(abs((d - day).days) <= window for d in days)}  # fmt: skip
-        did = _did(_window_change(monthly, day, window), account, near)
+        did = _did(months.window_change(day, window), account, near)
         rows.append((account, day, changes, after, did))
     ps = bh_adjust([r[4]["p"] if r[4] else np.nan for r in rows])
     out = []
@@ -430,12 +488,12 @@ def _control_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     cc = prep.control_changes
     if cc.empty or prep.monthly.empty:
         return []
-    monthly = prep.monthly.dropna(subset=["raw"]).assign(month=lambda d: pd.to_datetime(d.month))
+    months = _Months.of(prep.monthly)
     rows = []
     for r in cc.to_dict("records"):
         per = r.get("per_account")
         day = pd.Timestamp(r["date"])
-        portfolio = _window_change(monthly, day, options.change_window_days)
+        portfolio = months.window_change(day, options.change_window_days)
         base = float(portfolio.change.mean()) if not portfolio.empty else 0.0
         diffs = (
             np.array([a["after"] - a["before"] for a in per], dtype=float)

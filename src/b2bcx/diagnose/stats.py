@@ -4,6 +4,7 @@ statistics, one-way ANOVA with omega squared, and a change-point trend."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -308,6 +309,38 @@ def _sup_wald(y: FloatArray, lo: int, hi: int) -> tuple[FloatArray, FloatArray]:
     return w.max(axis=1), ks[best]
 
 
+def _sup_wald_max(y: FloatArray, lo: int, hi: int) -> FloatArray:
+    """The statistic of :func:`_sup_wald` only (no arg-max), for series along the
+    FIRST axis of ``y`` (T × any shape: the sums run over whole rows of series at
+    once), with fewer passes over the data.
+
+    Around the series' mean, a break after ``k`` of ``T`` months has the between
+    sum of squares ``B_k = D_k² · T / (k (T − k))`` with ``D_k`` the cumulative sum
+    of the first ``k`` months, and ``W_k = (T − 2) · B_k / (TSS − B_k)``: increasing
+    in ``B_k``, so the largest ``W`` is that of the largest ``B``. Algebraically
+    the same statistic as :func:`_sup_wald` (it differs in rounding only); used for
+    the simulated null, where the arg-max is not needed.
+    """
+    t = y.shape[0]
+    e = y - y.mean(axis=0)
+    tss = np.einsum("t...,t...->...", e, e)
+    # the running sum over months, one row of series at a time (in place: a
+    # cumulative sum over a whole block is several times slower)
+    acc = np.zeros_like(tss)
+    bmax = np.zeros_like(tss)
+    b = np.empty_like(tss)
+    for i in range(hi):
+        acc += e[i]
+        k = i + 1
+        if k >= lo:
+            np.multiply(acc, acc, out=b)
+            b *= t / (k * (t - k))
+            np.maximum(bmax, b, out=bmax)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (t - 2) * bmax / (tss - bmax)
+    return np.where(np.isfinite(w), w, 0.0)
+
+
 def _ar1_null(e: FloatArray, noise: FloatArray) -> tuple[float, float]:
     """AR(1) variance and coefficient of a series' persistent part, net of the
     sampling noise of each month's mean (``noise``: its variance per month), with
@@ -319,6 +352,67 @@ def _ar1_null(e: FloatArray, noise: FloatArray) -> tuple[float, float]:
     phi = min(max(g1 / var_a, 0.0), 0.9)
     phi = min(phi + (1 + 3 * phi) / t, 0.95)
     return var_a, phi
+
+
+def _break_range(t: int, trim: float, min_side: int) -> tuple[int, int]:
+    lo = max(min_side, math.ceil(trim * t))
+    return lo, t - lo
+
+
+#: Simulated series per block of the batched null (bounds the memory of a block:
+#: about 8 bytes × this × months per array)
+_BLOCK = 16_000
+
+
+def _shift_block(
+    ys: FloatArray,
+    noises: FloatArray,
+    z: FloatArray,
+    z_noise: FloatArray,
+    lo: int,
+    hi: int,
+    phi: float,
+    var_a: float,
+) -> list[Shift]:
+    """:func:`shift_test` for the rows of ``ys`` (series × T, one length), all
+    with the same null AR(1) (``phi``, ``var_a``) and the same standard normal
+    draws ``z`` (the AR(1) part) and ``z_noise`` (the sampling noise), reps × T
+    each: the AR(1) part of the simulated series is computed once for all rows."""
+    reps, t = z.shape
+    stat, k = _sup_wald(ys, lo, hi)
+    a = np.empty((reps, t))
+    a[:, 0] = z[:, 0] * math.sqrt(var_a)
+    scale = math.sqrt(var_a * (1 - phi * phi))
+    for i in range(1, t):
+        a[:, i] = phi * a[:, i - 1] + scale * z[:, i]
+    # months first (T × series × reps): the sums over months add whole rows
+    sd = np.sqrt(np.maximum(noises, 0.0)).T[:, :, None]
+    z_noise, a = z_noise.T[:, None, :], a.T[:, None, :]
+    step = max(1, _BLOCK // reps)
+    null = np.empty((len(ys), reps))
+    for start in range(0, len(ys), step):
+        sim = z_noise * sd[:, start : start + step]
+        sim += a
+        null[start : start + step] = _sup_wald_max(sim, lo, hi)
+    exceed = (null >= stat[:, None]).sum(axis=1)
+    p = (1 + exceed) / (reps + 1)
+    # beyond the simulated range (fewer than 5 exceedances): a gamma matched to
+    # the simulated null's mean and variance gives the far tail (a p-value floor
+    # of 1/(reps + 1) would make Benjamini-Hochberg over hundreds of accounts
+    # unreachable)
+    mean, var = null.mean(axis=1), null.var(axis=1)
+    tail = (exceed < 5) & (var > 0)
+    if tail.any():
+        p[tail] = stats.gamma.sf(
+            stat[tail], mean[tail] ** 2 / var[tail], scale=var[tail] / mean[tail]
+        )
+    out = []
+    for row, (y, k0) in enumerate(zip(ys, k.tolist(), strict=True)):
+        before, after = float(y[:k0].mean()), float(y[k0:].mean())
+        out.append(Shift(k=k0, shift=after - before, before=before, after=after,
+                         sup_wald=float(stat[row]), p=float(p[row]), phi=phi,
+                         months=t))  # fmt: skip
+    return out
 
 
 def shift_test(
@@ -351,17 +445,14 @@ def shift_test(
     portfolio's accounts with :func:`pooled_ar1`, far more precise than one
     series' estimate); otherwise it is estimated from this series alone. ``var_a``
     likewise is the variance of the AR(1) part (:func:`pooled_ar1_params`).
+    Many series at once: :func:`shift_tests`.
     """
     y = np.asarray(y, dtype=float)
     noise = np.asarray(noise, dtype=float)
     t = len(y)
-    lo = max(min_side, math.ceil(trim * t))
-    hi = t - lo
+    lo, hi = _break_range(t, trim, min_side)
     if hi < lo:
         return None
-    stat, k = _sup_wald(y[None, :], lo, hi)
-    k0 = int(k[0])
-    before, after = float(y[:k0].mean()), float(y[k0:].mean())
     # the null's persistence is estimated under the null (around one mean): a
     # break would otherwise soak up the slow part of an AR(1) and make the
     # simulated null too light-tailed (measured: 11-14 % size at phi = 0.6)
@@ -370,24 +461,76 @@ def shift_test(
     var_a = own_var if var_a is None else var_a
     rng = rng or np.random.default_rng(0)
     z = rng.standard_normal((reps, t))
-    a = np.empty((reps, t))
-    a[:, 0] = z[:, 0] * math.sqrt(var_a)
-    scale = math.sqrt(var_a * (1 - phi * phi))
-    for i in range(1, t):
-        a[:, i] = phi * a[:, i - 1] + scale * z[:, i]
-    sim = a + rng.standard_normal((reps, t)) * np.sqrt(np.maximum(noise, 0.0))
-    null, _ = _sup_wald(sim, lo, hi)
-    exceed = int((null >= stat[0]).sum())
-    p = float((1 + exceed) / (reps + 1))
-    if exceed < 5:
-        # beyond the simulated range: a gamma matched to the simulated null's mean
-        # and variance gives the far tail (a p-value floor of 1/(reps + 1) would
-        # make Benjamini-Hochberg over hundreds of accounts unreachable)
-        mean, var = float(null.mean()), float(null.var())
-        if var > 0:
-            p = float(stats.gamma.sf(stat[0], mean * mean / var, scale=var / mean))
-    return Shift(k=k0, shift=after - before, before=before, after=after,
-                 sup_wald=float(stat[0]), p=p, phi=phi, months=t)  # fmt: skip
+    z_noise = rng.standard_normal((reps, t))
+    return _shift_block(y[None, :], noise[None, :], z, z_noise, lo, hi, phi, var_a)[0]
+
+
+def shift_tests(
+    series: Sequence[npt.ArrayLike],
+    noises: Sequence[npt.ArrayLike],
+    *,
+    seed: int,
+    reps: int = 999,
+    trim: float = 0.15,
+    min_side: int = 3,
+    phi: float | None = None,
+    var_a: float | None = None,
+) -> list[Shift | None]:
+    """:func:`shift_test` for many series, each with its own generator
+    ``np.random.default_rng(seed)``: the same results as
+    ``[shift_test(y, v, rng=np.random.default_rng(seed), ...) for y, v in ...]``
+    (up to the rounding of the simulated statistics), computed together.
+
+    Series of one length then draw the same normals, and with a common ``phi``
+    and ``var_a`` (a portfolio's pooled AR(1)) share the AR(1) part of the
+    simulated null; only each series' sampling noise is its own. The normals are
+    drawn once per length and the statistics over blocks of series at once.
+
+    Parameters
+    ----------
+    series, noises
+        Monthly means of each series in time order, and the sampling variance of
+        each month's mean (as for :func:`shift_test`).
+    seed
+        Seed of each series' generator.
+    reps, trim, min_side, phi, var_a
+        As for :func:`shift_test`; without ``phi`` or ``var_a`` each series' own
+        estimate is used.
+
+    Returns
+    -------
+    list of Shift or None
+        One per series, in order; None for a series too short to test.
+    """
+    ys = [np.asarray(y, dtype=float) for y in series]
+    vs = [np.asarray(v, dtype=float) for v in noises]
+    if len(ys) != len(vs):
+        raise ValueError("series and noises differ in length")
+    out: list[Shift | None] = [None] * len(ys)
+    groups: dict[tuple[int, float, float], list[int]] = {}
+    for i, (y, v) in enumerate(zip(ys, vs, strict=True)):
+        lo, hi = _break_range(len(y), trim, min_side)
+        if hi < lo:
+            continue
+        if phi is None or var_a is None:
+            own_var, own_phi = _ar1_null(y - y.mean(), v)
+            key = (len(y), own_phi if phi is None else phi, own_var if var_a is None else var_a)
+        else:
+            key = (len(y), phi, var_a)
+        groups.setdefault(key, []).append(i)
+    draws: dict[int, tuple[FloatArray, FloatArray]] = {}
+    for (t, g_phi, g_var), rows in groups.items():
+        if t not in draws:
+            rng = np.random.default_rng(seed)
+            draws[t] = (rng.standard_normal((reps, t)), rng.standard_normal((reps, t)))
+        lo, hi = _break_range(t, trim, min_side)
+        block = _shift_block(
+            np.stack([ys[i] for i in rows]), np.stack([vs[i] for i in rows]),
+            *draws[t], lo, hi, g_phi, g_var,
+        )  # fmt: skip
+        for i, res in zip(rows, block, strict=True):
+            out[i] = res
+    return out
 
 
 def pooled_ar1(series: list[FloatArray], noises: list[FloatArray]) -> float:
