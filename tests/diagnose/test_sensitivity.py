@@ -282,3 +282,29 @@ def test_block_reaches_the_json(world: Path) -> None:
     assert "C5" in block["not_assessed"]
     assert only_c4["sensitivity"]["challenges"] == []
     assert [len(c["accounts"]) for c in one["sensitivity"]["challenges"]] == [1, 1]
+
+
+def test_account_sentences_in_plain_words() -> None:
+    from b2bcx.diagnose.sensitivity import account_sentences, account_values
+
+    people = pd.DataFrame({
+        "stakeholder_id": ["S1", "S2", "S3", "S4"], "account_id": ["A"] * 3 + ["C"],
+        "function": ["it", "it", "hr", None], "score": [60.0, 62, 40, 50],
+    })  # fmt: skip
+    table = _c2_table([("A", "it", 2, 6.0, 0.5), ("A", "hr", 1, 11.0, 0.5)])
+    skipped = [Skipped("C3", "A", "fewer than 2 people rated the buying stages (1)")]
+    block = assess(_prep(people, ["A", "C"]), DiagnoseOptions(), {"C2": table,
+                   "C3": pd.DataFrame({"account_id": ["C"], "gap": [3.0], "se": [5.0],
+                                       "p": [0.5], "p_adj": [0.5], "test": ["z"]})},
+                   skipped).to_dict()  # fmt: skip
+    lines = account_sentences(block, "A")
+    c2 = next(c for c in block["challenges"] if c["challenge"] == "C2")
+    value = c2["accounts"][0]["mde_points"]
+    assert lines[0].startswith(f"C2: a silo smaller than {value:.0f} points")
+    assert "hr (1 person) would need" in lines[0]
+    why = skipped[0].reason
+    assert (
+        lines[1] == f"C3: a gap between the buying and usage stages could not be looked for: {why}."
+    )
+    assert account_values(block, "A") == {"C2": value, "C3": None}
+    assert account_sentences(block, "nobody") == [] and account_sentences(None, "A") == []
