@@ -257,8 +257,9 @@ def _group_vs_rest_gls(
     # the account's own scale of those variances: weighted residuals around the
     # group means, moderated towards the portfolio's (Smyth 2004), so an account
     # whose people disagree more than the pooled components say is judged on it
-    fitted = g.set_index(["account_id", dim]).index.map((cell.ws / cell.w).to_dict())
-    g = g.assign(wr=g.w * (g.score - np.asarray(fitted, dtype=float)) ** 2)
+    by = g.groupby(["account_id", dim])
+    fitted = (by.ws.transform("sum") / by.w.transform("sum")).to_numpy(dtype=float)
+    g = g.assign(wr=g.w * (g.score - fitted) ** 2)
     acc = cell.groupby(level="account_id").agg(n=("size", "sum"), k=("size", "size"),
                                                  w=("w", "sum"), ws=("ws", "sum"))  # fmt: skip
     acc["ss"] = g.groupby("account_id").wr.sum()
@@ -308,8 +309,9 @@ def _group_vs_rest_gls(
     })  # fmt: skip
     out["df"] = dof
     means = g.groupby(["account_id", dim]).score.mean()
-    groups = {str(a): {str(k): round(float(v), 1) for k, v in m.droplevel(0).items()}
-              for a, m in means.groupby(level="account_id")}  # fmt: skip
+    groups: dict[str, dict[str, float]] = {}
+    for (a, k), v in zip(means.index, means.to_numpy(dtype=float).tolist(), strict=True):
+        groups.setdefault(str(a), {})[str(k)] = round(v, 1)
     out["groups"] = pd.Series([groups[a] for a in out.account_id], index=out.index, dtype=object)
     out["dimension"] = dim
     result: pd.DataFrame = out[np.isfinite(out.p)].reset_index(drop=True)
