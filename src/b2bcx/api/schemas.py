@@ -76,6 +76,16 @@ class Me(BaseModel):
     accounts: list[str] | None
 
 
+#: The ``verdict`` field's description (the values of :data:`b2bcx.measures.verdict.VERDICTS`).
+VERDICT_DESCRIPTION = (
+    "Whether the people's experiences form one collective experience: 'collective & "
+    "aligned' (rwg >= .70 and more alike than random groups, chance p <= .05), "
+    "'agreement not proven' (rwg >= .70 but no more alike than random groups of the "
+    "portfolio: neither collective nor diverse), 'diverse & unaligned' (rwg < .70, or AD "
+    "over its limit), 'too few respondents' (fewer than 3 people); null without ratings."
+)
+
+
 class AccountSummary(BaseModel):
     """An account with its collective CX, agreement, verdict and risk."""
 
@@ -93,7 +103,7 @@ class AccountSummary(BaseModel):
     cx: float | None = None
     nps: float | None = None
     rwg: float | None = None
-    verdict: str | None = None
+    verdict: str | None = Field(default=None, description=VERDICT_DESCRIPTION)
     risk: float | None = None
     risk_reasons: list[str] = []
     findings: int = 0
@@ -117,7 +127,7 @@ class GroupSummary(BaseModel):
     cx: float | None = None
     nps: float | None = None
     rwg: float | None = None
-    verdict: str | None = None
+    verdict: str | None = Field(default=None, description=VERDICT_DESCRIPTION)
 
 
 class SavedAnswers(BaseModel):

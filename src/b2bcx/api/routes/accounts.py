@@ -51,7 +51,13 @@ def list_accounts(
     state: State,
     paging: Paging,
     segment: str | None = None,
-    verdict: str | None = None,
+    verdict: Annotated[
+        str | None,
+        Query(
+            description="Only accounts with this verdict: 'collective & aligned', "
+            "'agreement not proven', 'diverse & unaligned' or 'too few respondents'."
+        ),
+    ] = None,
     account_manager: str | None = None,
     q: Annotated[str | None, Query(description="Search in the account's name and id.")] = None,
     sort: Annotated[str | None, sort_query(ACCOUNT_SORTS, "-risk")] = None,

@@ -29,7 +29,9 @@ def units(
     ),
 ) -> dict[str, Any]:
     """Each unit's collective CX (0–100), NPS, rwg, AD and verdict (*collective &
-    aligned* or *diverse & unaligned*), and the portfolio's ICC(1), ICC(2) and NPS
+    aligned*; *agreement not proven*: its people agree, but no more than random
+    groups of the portfolio do; *diverse & unaligned*; or *too few respondents*),
+    and the portfolio's ICC(1), ICC(2) and NPS
     (the portfolio only for tokens that see every account). ``group``: corporate
     groups (accounts rolled up ``parent_account_id``), for tokens that see every
     account."""
