@@ -12,26 +12,18 @@ import pytest
 import b2bcx
 from b2bcx.diagnose import AtRisk, Diagnosis, Finding, Priority, diagnose
 from b2bcx.diagnose.options import DiagnoseOptions
+from demo_workspace import demo_workspace, forbidden
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
-    from b2bcx.demo import generate_world
-
-    folder = tmp_path_factory.mktemp("reuse")
-    generate_world(folder / "bundle", size=1500, seed=5)
-    ws = b2bcx.open_workspace(folder / "ws.duckdb")
-    ws.import_bundle(folder / "bundle")
-    ws.backend.execute("SET threads TO 1")  # float sums identical between runs
-    yield ws
-    ws.close()
+    yield from demo_workspace(tmp_path_factory.mktemp("reuse"))
 
 
 OPTIONS = DiagnoseOptions(min_ratings=3)
 
 
-def _boom(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("recomputed although it was given")
+_boom = forbidden("recomputed although it was given")
 
 
 def _same(a: Any, b: Any, where: str = "") -> None:

@@ -25,23 +25,15 @@ from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.measures.frame import experience_frame
 from b2bcx.measures.individual import DecayOptions, resolve_as_of
 from b2bcx.model.enums import BUYING_STAGES, USAGE_STAGES
+from demo_workspace import demo_workspace, forbidden
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
-    from b2bcx.demo import generate_world
-
-    folder = tmp_path_factory.mktemp("shared")
-    generate_world(folder / "bundle", size=1500, seed=5)
-    ws = b2bcx.open_workspace(folder / "ws.duckdb")
-    ws.import_bundle(folder / "bundle")
-    ws.backend.execute("SET threads TO 1")  # float sums identical between runs
-    yield ws
-    ws.close()
+    yield from demo_workspace(tmp_path_factory.mktemp("shared"))
 
 
-def _boom(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("the experience frame was built again")
+_boom = forbidden("the experience frame was built again")
 
 
 def test_the_measures_read_the_shared_frame_not_a_new_one(

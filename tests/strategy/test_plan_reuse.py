@@ -15,6 +15,7 @@ import pytest
 import b2bcx
 from b2bcx.strategy import Answers, assess, load_answers, plan, profile
 from b2bcx.strategy.plan import Decision, Monitor, PlanStep, TrajectoryStep, Trigger
+from demo_workspace import demo_workspace, forbidden
 
 ROOT = Path(__file__).resolve().parents[2]
 # the module (``b2bcx.strategy.plan`` as an attribute is the function)
@@ -23,19 +24,10 @@ plan_module = importlib.import_module("b2bcx.strategy.plan")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
-    from b2bcx.demo import generate_world
-
-    folder = tmp_path_factory.mktemp("reuse")
-    generate_world(folder / "bundle", size=1500, seed=5)
-    ws = b2bcx.open_workspace(folder / "ws.duckdb")
-    ws.import_bundle(folder / "bundle")
-    ws.backend.execute("SET threads TO 1")  # float sums identical between runs
-    yield ws
-    ws.close()
+    yield from demo_workspace(tmp_path_factory.mktemp("reuse"))
 
 
-def _boom(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("recomputed although it was given")
+_boom = forbidden("recomputed although it was given")
 
 
 def test_given_results_are_used_not_recomputed(
