@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -233,18 +233,23 @@ class _Months:
 
     names: npt.NDArray[np.object_]  # account ids, sorted; ``code`` indexes them
     code: npt.NDArray[np.int64]
-    month: npt.NDArray[np.datetime64]
+    distinct: npt.NDArray[np.datetime64]  # the months present, sorted
+    at: npt.NDArray[np.int64]  # each row's month as an index into ``distinct``
     s: FloatArray  # raw mean × ratings
     n: npt.NDArray[np.int64]
+    cache: dict[tuple[int, int, int], pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
     def of(cls, monthly: pd.DataFrame) -> _Months:
         m = monthly.dropna(subset=["raw"])
         code, names = pd.factorize(m.account_id.astype(str), sort=True)
+        month = pd.to_datetime(m.month).to_numpy().astype("datetime64[us]")
+        distinct, at = np.unique(month, return_inverse=True)
         return cls(
             names=np.asarray(names, dtype=object),
             code=code.astype(np.int64),
-            month=pd.to_datetime(m.month).to_numpy().astype("datetime64[us]"),
+            distinct=distinct,
+            at=at.astype(np.int64).reshape(-1),
             s=(m.raw * m.n).to_numpy(dtype=float),
             n=m.n.to_numpy(dtype=np.int64),
         )
@@ -252,11 +257,22 @@ class _Months:
     def window_change(self, day: pd.Timestamp, window: int) -> pd.DataFrame:
         """Per account: mean raw CX in the ``window`` days before and after ``day``
         (ratings-weighted) and their difference (accounts with both sides only),
-        indexed by account id in sorted order."""
+        indexed by account id in sorted order.
+
+        Which months fall before, after and outside is all that matters, so dates
+        that split the months alike share one computation (the frame is cached:
+        do not change it)."""
         d = pd.Timestamp(day).to_datetime64().astype("datetime64[us]")
         span = np.timedelta64(window, "D")
-        inside = (self.month >= d - span) & (self.month < d + span)
-        key = self.code[inside] * 2 + (self.month[inside] >= d)  # 2 · account + after
+        bounds = np.searchsorted(self.distinct, [d - span, d, d + span], side="left")
+        key3 = (int(bounds[0]), int(bounds[1]), int(bounds[2]))
+        if key3 not in self.cache:
+            self.cache[key3] = self._change(*key3)
+        return self.cache[key3]
+
+    def _change(self, lo: int, mid: int, hi: int) -> pd.DataFrame:
+        inside = (self.at >= lo) & (self.at < hi)
+        key = self.code[inside] * 2 + (self.at[inside] >= mid)  # 2 · account + after
         if len(key) == 0:
             return pd.DataFrame(columns=["before", "after", "change"])
         # pandas' grouped sum (compensated) in the months' order, as a frame's
@@ -291,17 +307,19 @@ def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, An
     (accounts as clusters: a t statistic for one new draw from their distribution)."""
     if treated not in change.index:
         return None
-    comp = change.loc[~change.index.isin(list(excluded)), "change"]
+    diffs = change["change"].to_numpy(dtype=float)
+    comp = diffs[~change.index.isin(list(excluded))]
     if len(comp) < 5:
         return None
-    sd = float(comp.to_numpy(dtype=float).std(ddof=1))
-    own = {str(k): float(cast(float, v)) for k, v in change.loc[treated].items()}
-    did = own["change"] - float(comp.to_numpy(dtype=float).mean())
+    sd = float(comp.std(ddof=1))
+    at = change.index.get_loc(treated)
+    own = {k: float(change[k].to_numpy(dtype=float)[at]) for k in ("before", "after", "change")}
+    centre = float(comp.mean())
+    did = own["change"] - centre
     se = sd * math.sqrt(1 + 1 / len(comp))
     p = float(2 * stats.t.sf(abs(did / se), len(comp) - 1)) if se > 0 else float("nan")
-    return {"cx_before": float(own["before"]), "cx_after": float(own["after"]),
-            "change": float(own["change"]),
-            "comparison_change": float(comp.mean()), "did": did, "did_se": se,
+    return {"cx_before": own["before"], "cx_after": own["after"], "change": own["change"],
+            "comparison_change": centre, "did": did, "did_se": se,
             "comparison_accounts": len(comp), "p": p}  # fmt: skip
 
 
@@ -322,10 +340,14 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
         ["account_id", "_from"], na_position="first"
     )
     events = []
-    for account, g in rel.groupby("account_id"):
-        for before, after in itertools.pairwise(g.to_dict("records")):
+    as_of = pd.Timestamp(prep.as_of)
+    # one pass over the versions, sorted by account then date (an account's
+    # consecutive versions are the pairs)
+    records = [r for r in rel.to_dict("records") if not pd.isna(r["account_id"])]
+    for account, versions in itertools.groupby(records, key=lambda r: r["account_id"]):
+        for before, after in itertools.pairwise(versions):
             day = after["_from"]
-            if pd.isna(day) or day > pd.Timestamp(prep.as_of):
+            if pd.isna(day) or day > as_of:
                 continue
             changes = {
                 k: (before[k], after[k])
@@ -338,14 +360,13 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
         return []
     months = _Months.of(prep.monthly)
     window = options.change_window_days
-    changed: dict[str, list[pd.Timestamp]] = {}
-    for account, day, _, _ in events:
-        changed.setdefault(account, []).append(day)
+    who = np.array([e[0] for e in events], dtype=object)
+    when = np.array([pd.Timestamp(e[1]).to_datetime64() for e in events]).astype("datetime64[us]")
     rows = []
-    for account, day, changes, after in events:
+    for (account, day, changes, after), d in zip(events, when, strict=True):
         # comparison accounts: no change of their own within the window
-        near = {a for a, days in changed.items()
-                if any(abs((d - day).days) <= window for d in days)}  # fmt: skip
+        apart = (when - d) // np.timedelta64(1, "D")
+        near = {str(a) for a in who[np.abs(apart) <= window]}
         did = _did(months.window_change(day, window), account, near)
         rows.append((account, day, changes, after, did))
     ps = bh_adjust([r[4]["p"] if r[4] else np.nan for r in rows])

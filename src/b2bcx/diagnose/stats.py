@@ -361,7 +361,7 @@ def _break_range(t: int, trim: float, min_side: int) -> tuple[int, int]:
 
 #: Simulated series per block of the batched null (bounds the memory of a block:
 #: about 8 bytes × this × months per array)
-_BLOCK = 16_000
+_BLOCK = 8_000
 
 
 def _shift_block(
