@@ -16,6 +16,7 @@ The steps of :func:`import_bundle`:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import datetime as _dt
 import difflib
@@ -132,22 +133,30 @@ def plain_rules(today: _dt.date | None = None) -> st.PlainRules:
 #: (:func:`_stage_plain`); tests turn it off to compare with the Arrow path.
 ENGINE_CSV = True
 
+#: Whether a first import (every table of a plain bundle still empty in the
+#: workspace) loads its plain CSV files straight into their tables, inside the
+#: import's transaction (:func:`_import` with ``direct``); tests turn it off to
+#: compare with the staging path.
+DIRECT_LOAD = True
 
-def _stage_plain(
-    backend: Backend, source: SourceFile, spec: TableSpec, options: ImportOptions
-) -> tuple[int, list[str]] | None:
-    """Stage one CSV file of a plain bundle with the engine's reader, all checks in
-    one SQL pass: (rows, header) when every row is certainly valid, else ``None``
-    and nothing staged — the file then goes through the Arrow reader and
-    :func:`~b2bcx.bundle.checks.check_batch`, which name each problem.
 
-    Only the plain case takes this path: a UTF-8 CSV ending in a line break whose
-    header has every required column and nothing else, on DuckDB. Anything else
-    (another encoding, extra columns, a value the SQL checks are unsure of, a
-    file the engine cannot parse) is left to the validation, so rejects, errors
-    and warnings are exactly what it says.
+class _NotDirect(Exception):
+    """The direct load of a first import met something it leaves to the staging path
+    (a value the SQL checks are unsure of, a reject, a workspace table with rows)."""
+
+
+def _plain_header(
+    source: SourceFile, spec: TableSpec, options: ImportOptions
+) -> tuple[list[str], str] | None:
+    """The header (names, delimiter) of a file the engine's reader may take, or ``None``.
+
+    Only the plain case qualifies: a UTF-8 CSV ending in a line break whose
+    header has every required column and nothing else, of a table without list
+    columns. Anything else (another encoding, extra columns, a file the engine
+    cannot parse) is left to the validation, so rejects, errors and warnings
+    are exactly what it says.
     """
-    if not ENGINE_CSV or backend.kind != "duckdb" or not st.plain_csv_supported(spec):
+    if not st.plain_csv_supported(spec):
         return None
     path = source.path
     if path.suffix.lower() != ".csv":
@@ -167,16 +176,67 @@ def _stage_plain(
         return None
     if not set(names) <= set(spec.column_names) or missing_required_columns(spec, names):
         return None
+    return names, delimiter
+
+
+def _stage_plain(
+    backend: Backend, source: SourceFile, spec: TableSpec, options: ImportOptions
+) -> tuple[int, list[str]] | None:
+    """Stage one CSV file of a plain bundle with the engine's reader, all checks in
+    one SQL pass: (rows, header) when every row is certainly valid, else ``None``
+    and nothing staged — the file then goes through the Arrow reader and
+    :func:`~b2bcx.bundle.checks.check_batch`, which name each problem.
+
+    Only the plain case takes this path (:func:`_plain_header`), on DuckDB.
+    """
+    if not ENGINE_CSV or backend.kind != "duckdb":
+        return None
+    header = _plain_header(source, spec, options)
+    if header is None:
+        return None
+    names, delimiter = header
     n = st.stage_plain_csv(
         backend,
         spec,
-        str(path),
+        str(source.path),
         file=source.name,
         names=names,
         delimiter=delimiter,
         rules=plain_rules(),
     )
     return None if n is None else (n, names)
+
+
+def _load_plain(
+    backend: Backend,
+    source: SourceFile,
+    spec: TableSpec,
+    options: ImportOptions,
+    batch_id: str,
+    progress: Progress,
+) -> int | None:
+    """A first import: one plain CSV file (:func:`_plain_header`) straight into its
+    empty workspace table, checked in the same SQL statement; the rows inserted, or
+    ``None`` when the file is not plain (it is then staged and validated). Raises
+    :class:`_NotDirect` when a row fails a check or the engine cannot read it (the
+    transaction must be rolled back)."""
+    header = _plain_header(source, spec, options)
+    if header is None:
+        return None
+    names, delimiter = header
+    progress.start(f"Reading {source.name}")
+    n = st.load_plain_csv(
+        backend,
+        spec,
+        str(source.path),
+        names=names,
+        delimiter=delimiter,
+        rules=plain_rules(),
+        batch_id=batch_id,
+    )
+    if n is None:
+        raise _NotDirect
+    return n
 
 
 def _mapped_batches(
@@ -242,6 +302,18 @@ def import_bundle(
 
         mapping = load_mapping(options.mapping)
     try:
+        if mapping is None and ENGINE_CSV and DIRECT_LOAD and backend.kind == "duckdb":
+            # a first import of a plain bundle: straight into the tables, in one
+            # transaction; on anything it is unsure of (a reject, an error) it rolls
+            # back and the staging path below imports the bundle, naming each problem
+            try:
+                return _import(
+                    backend, path, options, None, rejects_dir=rejects_dir, progress=progress,
+                    started=started, started_at=started_at, batch_id=batch_id, warnings=[],
+                    direct=True,
+                )  # fmt: skip
+            except (_NotDirect, B2bcxError):
+                pass
         return _import(
             backend, path, options, mapping, rejects_dir=rejects_dir, progress=progress,
             started=started, started_at=started_at, batch_id=batch_id, warnings=warnings,
@@ -291,12 +363,18 @@ def _import(
     started_at: _dt.datetime,
     batch_id: str,
     warnings: list[str],
+    direct: bool = False,
 ) -> ImportResult:
+    """The import; with ``direct`` (a plain bundle, no mapping, DuckDB) the files
+    of tables still empty in the workspace are loaded straight into them, every
+    step runs in one transaction, and :class:`_NotDirect` is raised (all rolled
+    back) when a table already has rows or anything would be rejected."""
     effective = options.effective_date or _dt.date.today()
     rejects: list[Reject] = []
     read: dict[str, int] = defaultdict(int)
     present: dict[str, set[str]] = defaultdict(set)
     staged: set[str] = set()
+    loaded: set[str] = set()  # tables loaded straight into the workspace (direct)
     seen_files: set[str] = set()
     skipped: list[str] = []
     if mapping is not None:
@@ -306,126 +384,159 @@ def _import(
         wanted = _is_table_file
     st.drop_stages(backend)
     try:
-        with open_source(path, wanted=wanted, skipped=skipped) as files:
-            if mapping is None:
-                warnings.extend(_not_a_table(name) for name in skipped)
-            if mapping is not None:
-                batches = _mapped_batches(files, mapping, options, warnings)
-            else:
-                left = []
-                for table, file in _bundle_files(files, warnings):
-                    plain = _stage_plain(backend, file, TABLES[table], options)
-                    if plain is None:
-                        left.append((table, file))
-                        continue
-                    n_plain, header = plain
-                    progress.start(f"Reading {file.name}")
-                    seen_files.add(file.name)
-                    staged.add(table)
-                    read[table] += n_plain
-                    present[table] |= set(header)
-                    progress.advance(f"Reading {file.name}", n_plain)
-                batches = _bundle_batches(left, options, warnings)
-            for batch in batches:
-                spec = TABLES[batch.table]
-                task = f"Reading {batch.file}"
-                if batch.file not in seen_files:
-                    seen_files.add(batch.file)
-                    _check_header(batch, spec)
-                    progress.start(task)
-                if spec.name not in staged:
-                    st.create_stage(backend, spec)
-                    staged.add(spec.name)
-                checked = check_batch(batch, spec, options.date_formats)
-                st.stage_rows(backend, spec, checked.valid)
-                rejects.extend(checked.rejects)
-                read[spec.name] += batch.num_rows
-                names = set(batch.data.column_names)
-                present[spec.name] |= names & set(spec.column_names)
-                if names - set(spec.column_names):
-                    present[spec.name].add(ATTRIBUTES_COLUMN)
-                progress.advance(task, batch.num_rows)
-        progress.start("Checking keys and references", total=len(staged))
-        rejected_by_table: dict[str, list[Reject]] = defaultdict(list)
-        for r in rejects:
-            rejected_by_table[r.table].append(r)
-        for spec in TABLES.values():
-            if spec.name not in staged:
-                continue
-            new = _whole_bundle_rejects(backend, spec, staged, rejected_by_table)
-            rejected_by_table[spec.name].extend(new)
-            rejects.extend(new)
-            progress.advance("Checking keys and references")
-        rejected_rows = {(r.table, r.file, r.row) for r in rejects}
-        per_table_rejected: dict[str, int] = defaultdict(int)
-        for table, _, _ in rejected_rows:
-            per_table_rejected[table] += 1
-        n_rejected = len(rejected_rows)
-        source = options.source_name or str(path)
-        opts = {
-            k: v
-            for k, v in dataclasses.asdict(options).items()
-            if v not in (None, (), False) and k != "source_name"
-        }
-        rejects_path = None
-        where_note = ""
-        if rejects:
-            target = options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
-            rejects_path, where_note = _write_rejects(rejects, target, batch_id)
-            if where_note:
-                warnings.append(where_note)
-
-        def log(status: str) -> None:
-            log_batch(
-                backend,
-                batch_id=batch_id,
-                started_at=started_at,
-                source=source,
-                status=status,
-                n_rows=sum(read.values()),
-                rejects=rejects,
-                n_rejected=n_rejected,
-                options=opts,
-            )
-
-        if rejects and not options.allow_rejects:
-            log("rejected")
-            shown = "\n".join(
-                f"  - {r.reason}" for r in sorted(rejects, key=lambda r: (r.file, r.row))[:_SHOWN]
-            )
-            more = f"\n  … and {len(rejects) - _SHOWN} more" if len(rejects) > _SHOWN else ""
-            raise DataRejected(
-                f"{n_rejected} row(s) rejected, so nothing was imported:\n{shown}{more}\n"
-                f"{where_note + chr(10) if where_note else ''}"
-                f"Every rejected row is in {rejects_path or 'the workspace (import_rejects)'} "
-                "with its reason. Fix them and "
-                "import again, or use --allow-rejects to import the valid rows.",
-                n_rejected=n_rejected,
-                rejects_path=rejects_path,
-            )
-        counts: dict[str, TableCounts] = {}
-        progress.start("Merging", total=len(staged))
-        with backend.transaction():
+        with backend.transaction() if direct else contextlib.nullcontext():
+            with open_source(path, wanted=wanted, skipped=skipped) as files:
+                if mapping is None:
+                    warnings.extend(_not_a_table(name) for name in skipped)
+                if mapping is not None:
+                    batches = _mapped_batches(files, mapping, options, warnings)
+                else:
+                    left = []
+                    table_files = _bundle_files(files, warnings)
+                    if direct and not all(st.table_is_empty(backend, t) for t, _ in table_files):
+                        raise _NotDirect
+                    for table, file in table_files:
+                        if direct:
+                            n_loaded = _load_plain(
+                                backend, file, TABLES[table], options, batch_id, progress
+                            )
+                            if n_loaded is None:
+                                left.append((table, file))
+                                continue
+                            seen_files.add(file.name)
+                            loaded.add(table)
+                            read[table] += n_loaded
+                            progress.advance(f"Reading {file.name}", n_loaded)
+                            continue
+                        plain = _stage_plain(backend, file, TABLES[table], options)
+                        if plain is None:
+                            left.append((table, file))
+                            continue
+                        n_plain, header = plain
+                        progress.start(f"Reading {file.name}")
+                        seen_files.add(file.name)
+                        staged.add(table)
+                        read[table] += n_plain
+                        present[table] |= set(header)
+                        progress.advance(f"Reading {file.name}", n_plain)
+                    batches = _bundle_batches(left, options, warnings)
+                for batch in batches:
+                    spec = TABLES[batch.table]
+                    task = f"Reading {batch.file}"
+                    if batch.file not in seen_files:
+                        seen_files.add(batch.file)
+                        _check_header(batch, spec)
+                        progress.start(task)
+                    if spec.name not in staged:
+                        st.create_stage(backend, spec)
+                        staged.add(spec.name)
+                    checked = check_batch(batch, spec, options.date_formats)
+                    st.stage_rows(backend, spec, checked.valid)
+                    rejects.extend(checked.rejects)
+                    read[spec.name] += batch.num_rows
+                    names = set(batch.data.column_names)
+                    present[spec.name] |= names & set(spec.column_names)
+                    if names - set(spec.column_names):
+                        present[spec.name].add(ATTRIBUTES_COLUMN)
+                    progress.advance(task, batch.num_rows)
+            if direct and rejects:
+                raise _NotDirect
+            progress.start("Checking keys and references", total=len(staged) + len(loaded))
+            rejected_by_table: dict[str, list[Reject]] = defaultdict(list)
+            for r in rejects:
+                rejected_by_table[r.table].append(r)
             for spec in TABLES.values():
                 if spec.name not in staged:
                     continue
-                merged = st.merge_stage(
+                new = _whole_bundle_rejects(backend, spec, staged, rejected_by_table)
+                rejected_by_table[spec.name].extend(new)
+                rejects.extend(new)
+                progress.advance("Checking keys and references")
+            if direct and rejects:
+                raise _NotDirect
+            for spec in TABLES.values():
+                if spec.name in loaded:
+                    if st.loaded_problem(backend, spec, staged) or _loaded_loops(backend, spec):
+                        raise _NotDirect
+                    progress.advance("Checking keys and references")
+            rejected_rows = {(r.table, r.file, r.row) for r in rejects}
+            per_table_rejected: dict[str, int] = defaultdict(int)
+            for table, _, _ in rejected_rows:
+                per_table_rejected[table] += 1
+            n_rejected = len(rejected_rows)
+            source = options.source_name or str(path)
+            opts = {
+                k: v
+                for k, v in dataclasses.asdict(options).items()
+                if v not in (None, (), False) and k != "source_name"
+            }
+            rejects_path = None
+            where_note = ""
+            if rejects:
+                target = options.rejects_path or rejects_dir / f"{batch_id}.rejects.csv"
+                rejects_path, where_note = _write_rejects(rejects, target, batch_id)
+                if where_note:
+                    warnings.append(where_note)
+
+            def log(status: str) -> None:
+                log_batch(
                     backend,
-                    spec,
                     batch_id=batch_id,
-                    present=present[spec.name],
-                    effective=effective,
-                    staged=staged,
+                    started_at=started_at,
+                    source=source,
+                    status=status,
+                    n_rows=sum(read.values()),
+                    rejects=rejects,
+                    n_rejected=n_rejected,
+                    options=opts,
                 )
-                counts[spec.name] = TableCounts(
-                    read=read[spec.name],
-                    inserted=merged.inserted,
-                    updated=merged.updated,
-                    unchanged=merged.unchanged,
-                    rejected=per_table_rejected[spec.name],
+
+            if rejects and not options.allow_rejects:
+                log("rejected")
+                shown = "\n".join(
+                    f"  - {r.reason}"
+                    for r in sorted(rejects, key=lambda r: (r.file, r.row))[:_SHOWN]
                 )
-                progress.advance("Merging")
-            log("committed")
+                more = f"\n  … and {len(rejects) - _SHOWN} more" if len(rejects) > _SHOWN else ""
+                raise DataRejected(
+                    f"{n_rejected} row(s) rejected, so nothing was imported:\n{shown}{more}\n"
+                    f"{where_note + chr(10) if where_note else ''}"
+                    f"Every rejected row is in {rejects_path or 'the workspace (import_rejects)'} "
+                    "with its reason. Fix them and "
+                    "import again, or use --allow-rejects to import the valid rows.",
+                    n_rejected=n_rejected,
+                    rejects_path=rejects_path,
+                )
+            counts: dict[str, TableCounts] = {}
+            progress.start("Merging", total=len(staged) + len(loaded))
+            with backend.transaction():
+                for spec in TABLES.values():
+                    if spec.name in loaded:  # inserted already: every row is new
+                        n = read[spec.name]
+                        counts[spec.name] = TableCounts(
+                            read=n, inserted=n, updated=0, unchanged=0, rejected=0
+                        )
+                        progress.advance("Merging")
+                        continue
+                    if spec.name not in staged:
+                        continue
+                    merged = st.merge_stage(
+                        backend,
+                        spec,
+                        batch_id=batch_id,
+                        present=present[spec.name],
+                        effective=effective,
+                        staged=staged,
+                    )
+                    counts[spec.name] = TableCounts(
+                        read=read[spec.name],
+                        inserted=merged.inserted,
+                        updated=merged.updated,
+                        unchanged=merged.unchanged,
+                        rejected=per_table_rejected[spec.name],
+                    )
+                    progress.advance("Merging")
+                log("committed")
     finally:
         st.drop_stages(backend)
     return ImportResult(
@@ -510,6 +621,19 @@ def _whole_bundle_rejects(
         st.remove_staged(backend, spec, ((p.file, p.row) for p in dangling))
         if not dangling or not refers_to_itself:
             return out
+
+
+def _loaded_loops(backend: Backend, spec: TableSpec) -> bool:
+    """Whether a table loaded straight into the workspace (its own rows only) has a
+    reference to itself that loops."""
+    if len(spec.key) != 1:
+        return False
+    own = f"{spec.name}.{spec.key[0]}"
+    return any(
+        walk_chains(st.loaded_references(backend, spec, col.name)).loops
+        for col in spec.columns
+        if col.references == own
+    )
 
 
 def _loop_rows(backend: Backend, spec: TableSpec) -> list[st.StagedProblem]:

@@ -465,31 +465,14 @@ def _typed_and_ok(col: Column, v: str, rules: PlainRules) -> tuple[str, str]:
     return f"CAST({typed} AS {_SQL_TYPES[kind]})", " AND ".join(ok) or "true"
 
 
-def stage_plain_csv(
-    backend: Backend,
-    spec: TableSpec,
-    path: str,
-    *,
-    file: str,
-    names: Sequence[str],
-    delimiter: str,
-    rules: PlainRules,
-) -> int | None:
-    """Stage a plain UTF-8 CSV file with the engine's own reader, checked in one pass.
-
-    The file is read once by DuckDB's ``read_csv`` into ``spec``'s staging table
-    (which must not exist yet), every value typed and checked in the same SQL
-    statement; the source row number is the record's position (the header is row
-    1). Returns the number of rows staged when every row is certainly valid;
-    otherwise (a value the SQL checks do not accept, a file the engine cannot
-    read) the staging table is removed and ``None`` returned, and the caller
-    validates the file itself, which names each problem and its fix.
-    """
-    if backend.kind != "duckdb" or not plain_csv_supported(spec):
-        return None
-    stage = quote(stage_name(spec.name))
+def _plain_parts(
+    spec: TableSpec, path: str, names: Sequence[str], delimiter: str, rules: PlainRules
+) -> tuple[list[str], str, str]:
+    """The SQL of reading a plain CSV file with the engine: each column's typed
+    value (``expr AS name``, in ``spec``'s order), the condition under which a
+    row is certainly valid, and the ``FROM`` source of the blanked text columns."""
     columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
-    source = (
+    reader = (
         f"read_csv({_lit(path)}, header = true, delim = {_lit(delimiter)}, quote = '\"', "
         f"escape = '\"', columns = {columns}, auto_detect = false, encoding = 'utf-8', "
         "strict_mode = true, null_padding = false, allow_quoted_nulls = true)"
@@ -516,10 +499,37 @@ def stage_plain_csv(
                 f"NOT (coalesce({quote(other)} = {_lit(wanted)}, false) "
                 f"AND {quote(col.name)} IS NULL)"
             )
+    return typed, " AND ".join(checks), f"(SELECT {blanked} FROM {reader})"
+
+
+def stage_plain_csv(
+    backend: Backend,
+    spec: TableSpec,
+    path: str,
+    *,
+    file: str,
+    names: Sequence[str],
+    delimiter: str,
+    rules: PlainRules,
+) -> int | None:
+    """Stage a plain UTF-8 CSV file with the engine's own reader, checked in one pass.
+
+    The file is read once by DuckDB's ``read_csv`` into ``spec``'s staging table
+    (which must not exist yet), every value typed and checked in the same SQL
+    statement; the source row number is the record's position (the header is row
+    1). Returns the number of rows staged when every row is certainly valid;
+    otherwise (a value the SQL checks do not accept, a file the engine cannot
+    read) the staging table is removed and ``None`` returned, and the caller
+    validates the file itself, which names each problem and its fix.
+    """
+    if backend.kind != "duckdb" or not plain_csv_supported(spec):
+        return None
+    stage = quote(stage_name(spec.name))
+    typed, checks, source = _plain_parts(spec, path, names, delimiter, rules)
     sql = (
         f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(typed)}, "
         f"CAST(NULL AS VARCHAR) AS {quote(ATTRIBUTES_COLUMN)}, {_lit(file)} AS _file, "
-        f"({' AND '.join(checks)}) AS _ok FROM (SELECT {blanked} FROM {source})"
+        f"({checks}) AS _ok FROM {source}"
     )
     backend.execute(f"DROP TABLE IF EXISTS {stage}")
     try:
@@ -536,3 +546,85 @@ def stage_plain_csv(
     backend.execute(f"ALTER TABLE {stage} ADD COLUMN _row BIGINT")
     backend.execute(f"UPDATE {stage} SET _row = rowid + 2")
     return int(n)
+
+
+# -- a first import: plain CSV files straight into their empty tables --------------
+def table_is_empty(backend: Backend, table: str) -> bool:
+    """Whether the workspace table ``table`` has no rows."""
+    return not backend.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+
+
+def load_plain_csv(
+    backend: Backend,
+    spec: TableSpec,
+    path: str,
+    *,
+    names: Sequence[str],
+    delimiter: str,
+    rules: PlainRules,
+    batch_id: str,
+) -> int | None:
+    """Insert a plain UTF-8 CSV file straight into ``spec``'s empty workspace table,
+    read by the engine and checked in the same statement (call inside a transaction).
+
+    The checks are :func:`stage_plain_csv`'s; the first row that fails one stops
+    the statement. Returns the number of rows inserted, or ``None`` when a row
+    fails a check or the engine cannot read the file: the transaction is then
+    unusable and the caller must roll it back (and import the bundle through the
+    staging tables, which name each problem). No staging table is written, so
+    the rows are read, typed and stored once.
+    """
+    if backend.kind != "duckdb" or not plain_csv_supported(spec):
+        return None
+    typed, checks, source = _plain_parts(spec, path, names, delimiter, rules)
+    first = spec.columns[0].name
+    # the first column's value is an error for a row the checks do not accept
+    typed[0] = (
+        f"CASE WHEN {checks} THEN {typed[0].removesuffix(f' AS {quote(first)}')} "
+        f"ELSE error('b2bcx: a value the SQL checks leave to the validation') END "
+        f"AS {quote(first)}"
+    )
+    sql = (
+        f"INSERT INTO {quote(spec.name)} ({_q(_cols(spec))}, {quote(BATCH_COLUMN)}) "
+        f"SELECT {', '.join(typed)}, CAST(NULL AS VARCHAR), {_lit(batch_id)} FROM {source}"
+    )
+    try:
+        return int(backend.execute(sql)[0][0])
+    except WorkspaceError:
+        return None
+
+
+def loaded_problem(backend: Backend, spec: TableSpec, staged: set[str]) -> bool:
+    """Whether a table filled by :func:`load_plain_csv` has a repeated key or a
+    reference found neither in the workspace nor in the staging tables of
+    ``staged`` (a yes/no for the whole table: the caller then imports the bundle
+    through the staging tables, which name each row)."""
+    table = quote(spec.name)
+    key = _q(spec.key)
+    if backend.execute(f"SELECT 1 FROM {table} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"):
+        return True
+    for col in spec.columns:
+        if not col.references:
+            continue
+        target, target_col = col.references.split(".")
+        c, tc = quote(col.name), quote(target_col)
+        where = [
+            f"s.{c} IS NOT NULL",
+            f"NOT EXISTS (SELECT 1 FROM {quote(target)} t WHERE t.{tc} = s.{c})",
+        ]
+        if target in staged:
+            where.append(
+                f"NOT EXISTS (SELECT 1 FROM {quote(stage_name(target))} t WHERE t.{tc} = s.{c})"
+            )
+        sql = f"SELECT 1 FROM {table} s WHERE {' AND '.join(where)} LIMIT 1"
+        if backend.execute(sql):
+            return True
+    return False
+
+
+def loaded_references(backend: Backend, spec: TableSpec, column: str) -> dict[str, str | None]:
+    """A table's column that refers to the table itself, as key → reference, for
+    the loop check of a table filled by :func:`load_plain_csv`."""
+    (key,) = spec.key
+    rows = backend.execute(f"SELECT {quote(key)}, {quote(column)} FROM {quote(spec.name)}")
+    return {str(k): None if v is None else str(v) for k, v in rows}
