@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats as _stats
 
@@ -487,6 +488,21 @@ def assess(
     return Sensitivity(power=POWER, challenges=tuple(blocks), not_assessed=missing)
 
 
+def _mdes(
+    se: npt.NDArray[np.float64], p_crit: float, df: npt.NDArray[np.float64],
+    is_t: npt.NDArray[np.bool_], threshold: float,
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    """:func:`mde` of many tests at once (t quantiles where ``is_t`` and df is finite)."""
+    use_t = is_t & np.isfinite(df)
+    safe_df = np.where(use_t, df, 1.0)
+    with np.errstate(invalid="ignore"):
+        crit = np.where(use_t, _stats.t.isf(p_crit / 2, safe_df), _stats.norm.isf(p_crit / 2))
+        q = np.where(use_t, _stats.t.isf(1 - POWER, safe_df), _stats.norm.isf(1 - POWER))
+        out = np.maximum(crit * se, threshold) + q * se
+    ok = np.isfinite(se) & (se >= 0) & np.isfinite(crit)
+    return np.where(ok, out, np.nan)
+
+
 def _row_mde(se: float, p_crit: float, df: float, test: str, threshold: float) -> float:
     if test == "t" and math.isfinite(df):
         crit = float(_stats.t.isf(p_crit / 2, df))
@@ -541,15 +557,27 @@ def _c2(
     threshold = float(options.silo_gap)
     df = table.df.to_numpy(dtype=float) if "df" in table else np.full(len(table), np.nan)
     test = [str(t) for t in table.test] if "test" in table else ["z"] * len(table)
+    df = np.asarray(df, dtype=np.float64)
     se = table.se.to_numpy(dtype=float)
-    points = [_row_mde(s, p_crit, d, t, threshold) for s, d, t in zip(se, df, test, strict=True)]
+    points = _mdes(se, p_crit, df, np.asarray(test) == "t", threshold)
     frame = pd.DataFrame({
         "account_id": table.account_id.astype(str).to_numpy(),
         "group": table.group.astype(str).to_numpy(),
         "people": table.group_n.astype(int).to_numpy(), "se": se, "mde": points,
     })  # fmt: skip
     frame = frame[np.isfinite(frame.mde)].sort_values(["account_id", "mde", "group"])
-    by_account = {str(a): g for a, g in frame.groupby("account_id", sort=False)}
+    by_account: dict[str, list[GroupSensitivity]] = {}
+    for acc, grp, n, s_e, value in zip(frame.account_id, frame.group, frame.people, frame.se,
+                                       frame.mde, strict=True):  # fmt: skip
+        by_account.setdefault(str(acc), []).append(
+            GroupSensitivity(
+                group=str(grp),
+                people=int(n),
+                se=float(s_e),
+                mde_points=float(value),
+                mde_sd=_per_sd(float(value), sd),
+            )
+        )
     people = prep.people
     rated = (
         people.dropna(subset=["function"])
@@ -561,8 +589,8 @@ def _c2(
     functions = rated.groupby(rated.account_id.astype(str)).function.nunique()
     rows: list[AccountSensitivity] = []
     for account in accounts:
-        g = by_account.get(account)
-        if g is None or g.empty:
+        found = by_account.get(account)
+        if not found:
             k = int(functions.get(account, 0))
             if k == 0:
                 reason = "no rated stakeholder of this account has a function"
@@ -576,16 +604,7 @@ def _c2(
             rows.append(AccountSensitivity(account_id=account, mde_points=None, mde_sd=None,
                                            se=None, reason=reason))  # fmt: skip
             continue
-        groups = tuple(
-            GroupSensitivity(
-                group=str(r.group),
-                people=int(r.people),
-                se=float(r.se),
-                mde_points=float(r.mde),
-                mde_sd=_per_sd(float(r.mde), sd),
-            )
-            for r in g.itertuples(index=False)
-        )
+        groups = tuple(found)
         best = groups[0]
         rows.append(
             AccountSensitivity(
