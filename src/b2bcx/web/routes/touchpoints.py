@@ -3,17 +3,29 @@ partner scorecards."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from b2bcx.model.tables import RATING_SCALES
 from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
-from b2bcx.server.views import scorecards_by_harm
+from b2bcx.server.views import (
+    AccountFilters,
+    account_rows,
+    filter_accounts,
+    filter_options,
+    filtered_activity,
+    partner_options,
+    scorecards_by_harm,
+    touchpoint_options,
+)
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import catalogue_names, render
+from b2bcx.web.routes.portfolio import read_filters
 from b2bcx.web.xlsx import plain_sheet, xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -24,41 +36,168 @@ def touchpoints(
     request: Request,
     visitor: Visitor,
     state: State,
+    verdict: Annotated[str, Query(max_length=100)] = "",
+    segment: Annotated[str, Query(max_length=200)] = "",
+    country: Annotated[str, Query(max_length=100)] = "",
+    account_manager: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[str, Query(max_length=20)] = "",
+    until: Annotated[str, Query(max_length=20)] = "",
+    touchpoint: Annotated[str, Query(max_length=200)] = "",
     partner: Annotated[str, Query(max_length=200)] = "",
     format: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """The touchpoints and partners page (``?partner=`` shows one partner's
-    scorecard; ``?format=xlsx`` downloads the tables)."""
+    """The touchpoints and partners page under the portfolio's filters (the same
+    URL parameters; ``?partner=`` shows one partner's scorecard; ``?format=xlsx``
+    downloads the tables).
+
+    Under filters the figures made of interactions are summed again from the
+    additive activity cells, as on the portfolio: the performance by controller,
+    the touchpoints' scores and each partner's score. Account filters keep the
+    listed accounts' interactions, touchpoint and partner those there, the
+    months those in the period. The key drivers (a model fitted to the whole
+    portfolio) are not refitted: the page says so.
+    """
     if visitor.is_restricted:
         return render(request, "restricted.html", what="Touchpoint and partner performance")
+    filters, notices = read_filters(
+        "", verdict, segment, country, account_manager, since, until, touchpoint, partner
+    )
+    every = account_rows(state.results, visitor)
+    cells = filtered_cells(state, every, filters)
     by_controller = state.results.get("split:controller")
     drivers = state.results.get("drivers:touchpoints")
     cards = scorecards_by_harm(state.results)
     if partner:
         cards = [c for c in cards if c["partner_id"] == partner]
+    elif touchpoint:
+        cards = [
+            c for c in cards if any(t["touchpoint_id"] == touchpoint for t in c["touchpoints"])
+        ]
+    names = catalogue_names(state)
+    shown_controllers: Any = by_controller
+    if cells is not None:
+        shown_controllers = controller_rows(cells)
+    elif not isinstance(by_controller, Unavailable):
+        shown_controllers = by_controller.to_dict("records")
+    filtered_touchpoints = None if cells is None else touchpoint_rows(cells, names)
+    partner_scores = {} if cells is None else partner_rows(cells)
     driver_rows = [] if isinstance(drivers, Unavailable) else drivers.table.to_dict("records")
     if format == "xlsx":
-        return xlsx_response(
-            "touchpoints",
-            {
-                "Partner scorecards": [_card_row(c) for c in cards],
-                "Touchpoint drivers": plain_sheet(driver_rows, DRIVER_COLUMNS),
-            },
-        )
+        sheets = {
+            "Partner scorecards": [_card_row(c) for c in cards],
+            "Touchpoint drivers": plain_sheet(driver_rows, DRIVER_COLUMNS),
+        }
+        if filtered_touchpoints is not None:
+            sheets["Touchpoints (filtered)"] = plain_sheet(filtered_touchpoints, FILTERED_COLUMNS)
+        return xlsx_response("touchpoints", sheets)
     return render(
         request,
         "touchpoints.html",
-        by_controller=by_controller
-        if isinstance(by_controller, Unavailable)
-        else by_controller.to_dict("records"),
+        by_controller=shown_controllers,
         drivers=drivers if isinstance(drivers, Unavailable) else driver_rows,
         cards=cards,
         partner=partner,
-        names=catalogue_names(state),
+        names=names,
+        filters=filters,
+        notices=notices,
+        filtered=cells is not None,
+        filtered_touchpoints=filtered_touchpoints,
+        partner_scores=partner_scores,
+        options=filter_options(state.results, every),
+        touchpoints=touchpoint_options(state.results),
+        partners=partner_options(state.results),
+        filter_action="/touchpoints",
+        all_partners_href="/touchpoints?" + replace(filters, partner="").query() + "#partners",
         catalogue=state.results.get("catalogue:touchpoints"),
-        download_href="/touchpoints?"
-        + urlencode([("partner", partner)] * bool(partner) + [("format", "xlsx")]),
+        download_href=f"/touchpoints?{filters.query(format='xlsx')}",
     )
+
+
+#: The account fields of the filters (they pick the listed accounts).
+ACCOUNT_FIELDS = ("verdict", "segment", "country", "account_manager")
+
+
+def filtered_cells(
+    state: Any, every: list[dict[str, Any]], filters: AccountFilters
+) -> pd.DataFrame | None:
+    """The activity cells under ``filters`` (the portfolio's approach: account
+    filters keep the listed accounts, touchpoint and partner their cells, the
+    months theirs); None when no filter is set or the workspace cannot give
+    the cells (the page then shows the unfiltered results)."""
+    if not filters.active:
+        return None
+    scope = None
+    if any(getattr(filters, k) for k in ACCOUNT_FIELDS):
+        only = AccountFilters(**{k: getattr(filters, k) for k in ACCOUNT_FIELDS})
+        scope = {str(r["account_id"]) for r in filter_accounts(state.results, every, only)}
+    return filtered_activity(state.results, filters, scope)
+
+
+def _figures(part: pd.DataFrame, low: float, high: float) -> dict[str, Any]:
+    """The 0–100 score (mean rating rescaled) and response-level NPS of summed cells."""
+    rated, answered = float(part["n_rated"].sum()), float(part["n_nps"].sum())
+    score = (float(part["total"].sum()) / rated - low) / (high - low) * 100 if rated else None
+    nps = (
+        100 * float(part["promoters"].sum() - part["detractors"].sum()) / answered
+        if answered
+        else None
+    )
+    return {"score": score, "nps": nps, "n_interactions": int(part["n_interactions"].sum()),
+            "n_rated": int(rated), "n_nps": int(answered)}  # fmt: skip
+
+
+def _scale(cells: pd.DataFrame) -> tuple[float, float]:
+    scale = RATING_SCALES[str(cells.attrs.get("metric") or "cx")]
+    return float(scale.low), float(scale.high)
+
+
+def controller_rows(cells: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per touchpoint controller (as at the interaction; None: no touchpoint
+    recorded): the score, NPS and counts of ``cells``, in the order of the
+    unfiltered split (by controller). Unfiltered, the same numbers as
+    ``Analyses.split("controller")``."""
+    low, high = _scale(cells)
+    key = cells["controller"].astype(object).where(cells["controller"].notna(), None)
+    out = []
+    for controller in sorted(set(key), key=lambda c: (c is None, str(c))):
+        part = cells[key.isna()] if controller is None else cells[key == controller]
+        row = _figures(part, low, high)
+        if row["n_interactions"]:
+            out.append({"controller": controller, **row})
+    return out
+
+
+def touchpoint_rows(cells: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per touchpoint met in ``cells``: its name, score, NPS and counts, the
+    lowest score first (touchpoints without a rating last)."""
+    low, high = _scale(cells)
+    known = cells[cells["touchpoint_id"].notna()]
+    out = []
+    for tp, part in known.groupby("touchpoint_id", sort=True):
+        row = _figures(part, low, high)
+        if row["n_interactions"]:
+            out.append({"touchpoint_id": str(tp), "name": names.get(str(tp), str(tp)), **row})
+    out.sort(key=lambda r: (r["score"] is None, r["score"] or 0.0, r["name"]))
+    return out
+
+
+def partner_rows(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Partner id → the score, NPS and counts of its cells (the touchpoints it
+    ran at the time of each interaction)."""
+    low, high = _scale(cells)
+    known = cells[cells["partner_id"].notna()]
+    return {str(p): _figures(part, low, high) for p, part in known.groupby("partner_id")}
+
+
+#: The filtered touchpoints' columns in the download (key → header).
+FILTERED_COLUMNS = {
+    "name": "Touchpoint",
+    "touchpoint_id": "Touchpoint ID",
+    "score": "Score (0-100), filtered",
+    "nps": "NPS of the answers, filtered",
+    "n_rated": "Ratings",
+    "n_interactions": "Interactions",
+}
 
 
 #: The touchpoint drivers' columns in the download (key → header).
