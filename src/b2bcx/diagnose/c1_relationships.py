@@ -241,6 +241,7 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
     importance = latest.dropna(subset=["importance"])
     acc_imp = importance.groupby(["account_id", "goal"]).importance.mean()
     portfolio_imp = acc_imp.groupby(level="goal").mean()
+    imp_of = acc_imp.to_dict()  # (account, goal) → mean importance, one lookup each
     rows: list[dict[str, Any]] = []
     values = perf[goals].to_numpy(dtype=float)
     counts = perf[[f"{g}_n" for g in goals]].to_numpy(dtype=float)
@@ -266,16 +267,17 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
         with np.errstate(invalid="ignore", divide="ignore"):
             t = (acc["mean"].to_numpy() - reference) / se
         p = np.asarray(_stats.t.cdf(t, acc["size"].to_numpy() - 1), dtype=float)
+        norm = float(portfolio_imp.get(goal, np.nan))
+        means, sizes = acc["mean"].to_numpy(dtype=float), acc["size"].to_numpy()
         for k, account in enumerate(acc.index):
-            imp = acc_imp.get((account, goal), np.nan)
-            norm = float(portfolio_imp.get(goal, np.nan))
+            imp = imp_of.get((account, goal), np.nan)
             if not (has(imp) and imp >= norm):
                 continue  # not a goal this account values more than others do
             rows.append({
                 "account_id": str(account), "goal": goal, "importance": float(imp),
-                "importance_portfolio": norm, "contrast": float(acc["mean"].iloc[k]),
-                "contrast_portfolio": reference, "people": int(acc["size"].iloc[k]),
-                "shortfall": (reference - float(acc["mean"].iloc[k])) * _GOAL_POINTS,
+                "importance_portfolio": norm, "contrast": float(means[k]),
+                "contrast_portfolio": reference, "people": int(sizes[k]),
+                "shortfall": (reference - float(means[k])) * _GOAL_POINTS,
                 "p": float(p[k]) if np.isfinite(p[k]) else np.nan,
             })  # fmt: skip
     if not rows:

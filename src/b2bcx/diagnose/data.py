@@ -174,12 +174,14 @@ def shared_frame(
         base = base.filter(base.account_id == account_id)
     commented = base.comment.notnull() & base.stage.notnull()
     low = base.comment.lower()
-    made = low.re_search(PROMISE_MADE) & base.stage.isin([s.value for s in BUYING_STAGES])
-    broken = low.re_search(PROMISE_BROKEN) & base.stage.isin([s.value for s in USAGE_STAGES])
+    buying = commented & base.stage.isin([s.value for s in BUYING_STAGES])
+    usage = commented & base.stage.isin([s.value for s in USAGE_STAGES])
+    # each pattern is searched only where its answer can count (the costliest part of
+    # the frame): a promise made in a buying stage, one broken in a usage stage
     flagged = base.mutate(
         _commented=commented,
-        _made=ibis.ifelse(commented, made, ibis.literal(False)),
-        _broken=ibis.ifelse(commented, broken, ibis.literal(False)),
+        _made=ibis.ifelse(buying, low.re_search(PROMISE_MADE), ibis.literal(False)),
+        _broken=ibis.ifelse(usage, low.re_search(PROMISE_BROKEN), ibis.literal(False)),
     )
     unread = [c for c in (*_NOT_SHARED, *PERSON_ONLY) if c in base.columns and c != metric]
     return flagged.drop(*unread).cache()

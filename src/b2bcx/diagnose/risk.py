@@ -203,13 +203,13 @@ def at_risk(
     table = _components(prep, findings, rwg, as_of, prep.monthly)
     values = prep.accounts.set_index(prep.accounts.account_id.astype(str)).annual_value
     out = []
-    for a, row in table.iterrows():
-        a = str(a)
+    # plain records, not a Series per account (iterrows)
+    for a, row in zip(table.index.astype(str), records_of(table), strict=True):
         if pd.isna(row.cx) and row.ratings == 0 and pd.isna(row.last_seen):
             continue  # never met: not in the portfolio's experience data
         value = float(values[a]) if a in values.index and not pd.isna(values[a]) else 0.0
         why = _unknown(row, as_of, options)
-        comps = {name: float(row[name]) if not pd.isna(row[name]) else 0.0
+        comps = {name: float(v) if not pd.isna(v := getattr(row, name)) else 0.0
                  for name in PRIOR_WEIGHTS}  # fmt: skip
         components = {
             name: {"value": comps[name], "weight": model.weights.get(name, 0.0),
@@ -416,7 +416,28 @@ def priorities(
     latest = f.filter(f.nps.notnull())
     w = ibis.window(group_by=latest.stakeholder_id, order_by=latest.occurred_at.desc())
     latest = latest.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
-    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id")
+    # the detractors (a window over every rating) are read by up to five queries: once
+    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id").cache()
+    try:
+        return _priorities(
+            backend, prep, options, f, full, detractors, touchpoint_weights, goal_weights
+        )
+    finally:
+        detractors.release()
+
+
+def _priorities(
+    backend: Backend,
+    prep: Prepared,
+    options: DiagnoseOptions,
+    f: ir.Table,
+    full: ir.Table,
+    detractors: ir.Table,
+    touchpoint_weights: dict[str, float],
+    goal_weights: dict[str, float],
+) -> list[Priority]:
+    """:func:`priorities` on the frame ``f`` (``full`` for the comments' text) and
+    the ``detractors`` (one ``det_id`` per stakeholder whose latest NPS is ≤ 6)."""
     d = f.inner_join(detractors, f.stakeholder_id == detractors.det_id)
     # every goal's ratings and poor ratings per cell in one pass, one row per goal after
     keys = ["touchpoint_id", "stage", "controller", "account_id"]
