@@ -23,6 +23,9 @@ rows/s, peak RSS and the ratios to the baseline's median from the same run.
 Usage::
 
     python benchmarks/import_bench.py --sizes 1000000 10000000 --repeat 3
+
+``--bundles DIR ...`` times bundles that already exist (e.g. a 10 M world, whose
+generation takes minutes) instead of generating them; they are left in place.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -98,23 +102,31 @@ def _peak_rss_of(code: str, bundle: Path, workdir: Path) -> tuple[float, int, fl
 
 
 def bench_size(
-    size: int, repeat: int, seed: int, workdir: Path, before_src: Path | None = None
+    size: int,
+    repeat: int,
+    seed: int,
+    workdir: Path,
+    before_src: Path | None = None,
+    existing: Path | None = None,
 ) -> dict[str, object]:
-    """Generate one world of ``size`` interactions and time the importers on it:
-    b2bcx, the baseline and (with ``before_src``) b2bcx from that source tree."""
-    from b2bcx.demo import generate_world
+    """Generate one world of ``size`` interactions (or take the bundle ``existing``)
+    and time the importers on it: b2bcx, the baseline and (with ``before_src``)
+    b2bcx from that source tree."""
+    rows: dict[str, object] = {"size": size}
+    if existing is None:
+        from b2bcx.demo import generate_world
 
-    bundle = workdir / f"bundle-{size}"
-    t = time.perf_counter()
-    summary = generate_world(bundle, size=size, seed=seed)
-    gen_seconds = time.perf_counter() - t
-    rows: dict[str, object] = {
-        "size": size,
-        "interactions": summary.rows.get("interactions"),
-        "total_rows": sum(summary.rows.values()),
-        "generate_seconds": round(gen_seconds, 2),
-        "bundle_mib": round(sum(f.stat().st_size for f in bundle.iterdir()) / 2**20, 1),
-    }
+        bundle = workdir / f"bundle-{size}"
+        t = time.perf_counter()
+        summary = generate_world(bundle, size=size, seed=seed)
+        rows["interactions"] = summary.rows.get("interactions")
+        rows["total_rows"] = sum(summary.rows.values())
+        rows["generate_seconds"] = round(time.perf_counter() - t, 2)
+    else:
+        bundle = existing
+        rows["bundle"] = str(existing)
+    rows["bundle_mib"] = round(sum(f.stat().st_size for f in bundle.iterdir()) / 2**20, 1)
+    rows["load_average_start"] = [round(x, 2) for x in os.getloadavg()]
     children = {"b2bcx": _CHILD_B2BCX, "baseline": _CHILD_BASELINE}
     if before_src is not None:
         children["before"] = _CHILD_BEFORE.format(src=str(before_src.resolve()))
@@ -126,6 +138,10 @@ def bench_size(
     for _ in range(repeat):
         for name, code in children.items():
             all_runs[name].append(_peak_rss_of(code, bundle, workdir))
+    rows["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    if existing is not None:  # the rows as b2bcx read them
+        first = all_runs["b2bcx"][0]
+        rows["total_rows"] = first[1]
     for name, runs in all_runs.items():
         secs = [r[0] for r in runs]
         med = statistics.median(secs)
@@ -153,8 +169,22 @@ def bench_size(
         rows["cpu_ratio_before_to_baseline"] = round(
             before["cpu_seconds_median"] / base["cpu_seconds_median"], 2
         )
-    shutil.rmtree(bundle)
+    if existing is None:
+        shutil.rmtree(bundle)
     return rows
+
+
+def _interactions_of(bundle: Path) -> int:
+    """The size of an existing bundle: its interactions (records, not lines), rounded
+    to two significant digits."""
+    import duckdb
+
+    path = str(bundle / "interactions.csv").replace("'", "''")
+    row = duckdb.sql(f"SELECT count(*) FROM read_csv('{path}', all_varchar=true)").fetchone()
+    assert row is not None
+    n = int(row[0])
+    digits = max(len(str(n)) - 2, 0)
+    return round(n, -digits)
 
 
 def growth(results: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -190,11 +220,26 @@ def main(argv: list[str] | None = None) -> None:
         help="a b2bcx source tree (its src/ folder, e.g. from `git archive`) to time as "
         "'before' in the same run",
     )
+    parser.add_argument(
+        "--bundles",
+        type=Path,
+        nargs="+",
+        help="existing bundle folders to time instead of generating --sizes (named by "
+        "their interactions, rounded)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        results = [
-            bench_size(s, args.repeat, args.seed, Path(tmp), args.before_src) for s in args.sizes
-        ]
+        if args.bundles:
+            results = [
+                bench_size(_interactions_of(b), args.repeat, args.seed, Path(tmp),
+                           args.before_src, existing=b)
+                for b in args.bundles
+            ]  # fmt: skip
+        else:
+            results = [
+                bench_size(s, args.repeat, args.seed, Path(tmp), args.before_src)
+                for s in args.sizes
+            ]
     report: dict[str, object] = {"import": results}
     if len(results) > 1:
         report["growth"] = growth(results)

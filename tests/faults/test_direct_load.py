@@ -205,3 +205,17 @@ def test_a_first_import_is_exactly_the_staging_paths(
     with tempfile.TemporaryDirectory() as tmp:
         bundle = _plain(Path(tmp) / "b", files)
         assert _snapshot(bundle, True, monkeypatch) == _snapshot(bundle, False, monkeypatch)
+
+
+def test_inside_an_open_transaction_the_staging_path_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A direct load rolls back by itself when unsure, so it needs its own transaction."""
+    spy = _Spy(monkeypatch)
+    with b2bcx.open_workspace(":memory:") as ws:
+        with ws.backend.transaction():
+            result = ws.import_bundle(_plain(tmp_path / "b"))
+        assert staging.in_transaction(ws.backend) is False
+    assert spy.loaded == []
+    assert "interactions" in spy.staged
+    assert result.tables["interactions"].inserted == 5

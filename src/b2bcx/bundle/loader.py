@@ -302,7 +302,13 @@ def import_bundle(
 
         mapping = load_mapping(options.mapping)
     try:
-        if mapping is None and ENGINE_CSV and DIRECT_LOAD and backend.kind == "duckdb":
+        if (
+            mapping is None
+            and ENGINE_CSV
+            and DIRECT_LOAD
+            and backend.kind == "duckdb"
+            and not st.in_transaction(backend)
+        ):
             # a first import of a plain bundle: straight into the tables, in one
             # transaction; on anything it is unsure of (a reject, an error) it rolls
             # back and the staging path below imports the bundle, naming each problem

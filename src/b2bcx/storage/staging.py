@@ -554,6 +554,12 @@ def table_is_empty(backend: Backend, table: str) -> bool:
     return not backend.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")
 
 
+def in_transaction(backend: Backend) -> bool:
+    """Whether a transaction is open on ``backend`` (a direct load needs its own: its
+    rollback must undo everything it wrote)."""
+    return bool(getattr(backend, "_tx_depth", 0))
+
+
 def load_plain_csv(
     backend: Backend,
     spec: TableSpec,
