@@ -232,6 +232,15 @@ def job_connection(state: Any) -> Callable[[], AbstractContextManager[Backend]]:
     return own
 
 
+def comment_counts(state: Any) -> tuple[int, int]:
+    """The served workspace's comments and how many are analysed (on a request
+    connection of ``state``, the server's :class:`~b2bcx.server.state.AppState`)."""
+    from b2bcx.storage import textstore
+
+    with state.db() as backend:
+        return textstore.comment_counts(backend)
+
+
 def estimate_seconds(pending: int) -> float:
     """Roughly how long scoring ``pending`` comments takes here (plus model loading)."""
     return 5.0 + pending / TYPICAL_RATE

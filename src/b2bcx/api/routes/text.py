@@ -11,9 +11,8 @@ from b2bcx.api.deps import Analyst, State, Viewer, require_all_accounts
 from b2bcx.api.errors import ERROR_RESPONSES
 from b2bcx.api.schemas import Open, TextJobOut
 from b2bcx.server.convert import records
-from b2bcx.server.text_job import TextJobStatus, job_connection, text_job
+from b2bcx.server.text_job import TextJobStatus, comment_counts, job_connection, text_job
 from b2bcx.server.views import json_result, result
-from b2bcx.storage import textstore
 
 router = APIRouter(prefix=f"{API_PREFIX}/text", tags=["text"], responses=ERROR_RESPONSES)
 
@@ -34,8 +33,7 @@ def topics(caller: Viewer, state: State) -> list[dict[str, Any]]:
 
 
 def _job_out(state: Any, job: TextJobStatus, *, started: bool = False) -> dict[str, Any]:
-    with state.db() as backend:
-        comments, analysed = textstore.comment_counts(backend)
+    comments, analysed = comment_counts(state)
     return {**job.to_dict(), "comments": comments, "analysed": analysed, "started": started}
 
 

@@ -13,8 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from b2bcx.server.http import State
 from b2bcx.server.sessions import csrf_ok
-from b2bcx.server.text_job import estimate_seconds, job_connection, text_job
-from b2bcx.storage import textstore
+from b2bcx.server.text_job import comment_counts, estimate_seconds, job_connection, text_job
 from b2bcx.web.deps import AnalystVisitor, refuse_forged_form
 
 router = APIRouter(include_in_schema=False)
@@ -46,8 +45,7 @@ def job_context(request: Request, state: Any) -> dict[str, Any]:
     """What the text page shows of the analysis job: its status, the workspace's
     comment counts and a rough duration for the comments still to do."""
     job = text_job(request.app).status()
-    with state.db() as backend:
-        comments, analysed = textstore.comment_counts(backend)
+    comments, analysed = comment_counts(state)
     pending = max(0, comments - analysed)
     return {
         "job": job,
