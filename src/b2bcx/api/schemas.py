@@ -186,6 +186,15 @@ class Priority(Open):
     rank: int
 
 
+class Sensitivity(Open):
+    """What the diagnosis could not have seen: minimal detectable effects of C2
+    and C3 per account (the ``sensitivity`` block of ``docs/diagnose.md``)."""
+
+    power: float
+    challenges: list[dict[str, Any]] = []
+    not_assessed: dict[str, str] = {}
+
+
 class Comment(BaseModel):
     """A comment with who wrote it, where and how they rated it."""
 
