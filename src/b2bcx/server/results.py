@@ -339,16 +339,13 @@ class ResultCache:
         or a request holds the compute connection. For figures a page shows
         when they are ready instead of waiting for them (and that must not hold
         up the results the page needs now: while warming or refreshing, those
-        go first). Within :meth:`partial`, a key not ready counts as pending
-        (the page reloads itself until it is there)."""
+        go first). A page that shows one says it is being computed; it does not
+        count as pending within :meth:`partial` (the page is complete without it)."""
         version = self._current_version()
         entry = self._values.get(key)
         if entry is not None and entry.version == version:
             return entry.value
         self._schedule([key], "last")
-        waiting = _NOT_WAITING.get()
-        if waiting is not None:
-            waiting.append(key)
         return None
 
     def derived(self, key: str, build: Callable[[], Any]) -> Any:
