@@ -43,7 +43,9 @@ def test_evidence_is_a_sentence_without_raw_keys(page: str) -> None:
     findings = _findings(page)
     assert findings, "the demo world's partner has findings"
     for block in findings:
-        ev = re.search(r'<p class="evidence-sentence muted" data-evidence>(.*?)(?: <span|</p>)', block, re.S)
+        ev = re.search(
+            r'<p class="evidence-sentence muted" data-evidence>(.*?)(?: <span|</p>)', block, re.S
+        )
         assert ev, block
         sentence = html.unescape(ev.group(1))
         assert sentence[0].isupper() and sentence.endswith(".")
