@@ -17,7 +17,7 @@ import pandas as pd
 from b2bcx.convert import plain
 
 if TYPE_CHECKING:
-    from b2bcx.diagnose.sensitivity import Sensitivity
+    from b2bcx.diagnose.sensitivity_model import Sensitivity
 
 #: The five B2B CEM challenges of Witell et al. (2020, section 3, Table 3).
 CHALLENGES: dict[str, str] = {
