@@ -308,7 +308,10 @@ def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, An
     if treated not in change.index:
         return None
     diffs = change["change"].to_numpy(dtype=float)
-    comp = diffs[~change.index.isin(list(excluded))]
+    keep = np.ones(len(diffs), dtype=bool)
+    at_excluded = change.index.get_indexer(pd.Index(list(excluded), dtype=object))
+    keep[at_excluded[at_excluded >= 0]] = False
+    comp = diffs[keep]
     if len(comp) < 5:
         return None
     sd = float(comp.std(ddof=1))
