@@ -166,3 +166,14 @@ def test_the_download_keeps_the_filters(client: TestClient, seen: pd.DataFrame) 
     sheet: Any = book["Touchpoints (filtered)"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Touchpoint" and len(rows) > 1
+
+
+def test_without_the_cells_a_filtered_page_says_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import b2bcx.web.routes.touchpoints as route
+
+    monkeypatch.setattr(route, "filtered_activity", lambda *a, **k: None)
+    page = client.get("/touchpoints", params={"partner": "P-SRV-1"}).text
+    assert "cannot be computed from this workspace yet" in page
+    assert 'id="filtered-touchpoints"' not in page and "Under the filters:" not in page

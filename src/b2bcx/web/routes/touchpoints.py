@@ -77,6 +77,10 @@ def touchpoints(
     shown_controllers: Any = by_controller
     if cells is not None:
         shown_controllers = controller_rows(cells)
+    elif filters.active:  # never the unfiltered figures under a filter
+        shown_controllers = Unavailable(
+            "the figures under these filters cannot be computed from this workspace yet"
+        )
     elif not isinstance(by_controller, Unavailable):
         shown_controllers = by_controller.to_dict("records")
     filtered_touchpoints = None if cells is None else touchpoint_rows(cells, names)
@@ -100,7 +104,7 @@ def touchpoints(
         names=names,
         filters=filters,
         notices=notices,
-        filtered=cells is not None,
+        filtered=filters.active,
         filtered_touchpoints=filtered_touchpoints,
         partner_scores=partner_scores,
         options=filter_options(state.results, every),
