@@ -18,7 +18,7 @@ from api_world import SECRET, World, build_world, sign_in
 
 from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
-from b2bcx.server.views import AccountFilters, account_tiles, filter_accounts
+from b2bcx.server.views import AccountFilters, account_order, account_tiles, filter_accounts
 from b2bcx.web.app import mount_dashboard
 
 ROWS = [
@@ -99,3 +99,16 @@ def test_verdict_choices_are_the_badges(client: tuple[TestClient, World]) -> Non
         page = c.get("/", params={"verdict": choice.replace("&amp;", "&")})
         assert f'<option value="{choice}" selected' in page.text
         assert "Macro" not in page.text
+
+
+def test_default_order_opens_on_risk_then_findings_then_people_heard() -> None:
+    rows = [
+        {"account_id": "single-review", "risk": None, "findings": 0, "n_stakeholders": 1},
+        {"account_id": "crowd", "risk": None, "findings": 0, "n_stakeholders": 7},
+        {"account_id": "flagged", "risk": None, "findings": 2, "n_stakeholders": 3},
+        {"account_id": "low", "risk": 0.1, "findings": 0, "n_stakeholders": None},
+        {"account_id": "high", "risk": 0.9, "findings": 1, "n_stakeholders": 2},
+        {"account_id": "aa-unheard", "risk": None, "findings": 0, "n_stakeholders": None},
+    ]
+    ordered = [r["account_id"] for r in sorted(rows, key=account_order)]
+    assert ordered == ["high", "low", "flagged", "crowd", "single-review", "aa-unheard"]

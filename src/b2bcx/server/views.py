@@ -77,6 +77,18 @@ def visible(
     return [r for r in rows if r.get(key) is not None and r[key] in principal.accounts]
 
 
+def account_order(row: dict[str, Any]) -> tuple[float, int, int, str]:
+    """The accounts' default order: most at risk first (unknown risk last); among
+    equals the most findings, then the most people heard, then the id."""
+    risk = row.get("risk")
+    return (
+        -(float(risk) if risk is not None else -1.0),
+        -int(row.get("findings") or 0),
+        -int(row.get("n_stakeholders") or 0),
+        str(row["account_id"]),
+    )
+
+
 def _all_account_rows(cache: ResultCache) -> list[dict[str, Any]]:
     accounts = cache.get("catalogue:accounts")
     measured = cache.get("accounts")
@@ -109,8 +121,10 @@ def _all_account_rows(cache: ResultCache) -> list[dict[str, Any]]:
             "verdict": m.get("verdict"), "risk": plain(r.get("risk")),
             "risk_reasons": r.get("reasons", []), "findings": counts.get(a["account_id"], 0),
         })  # fmt: skip
-    # most at risk first (the default order of the API and the portfolio page)
-    rows.sort(key=lambda r: (-(r["risk"] if r["risk"] is not None else -1.0), r["account_id"]))
+    # most at risk first (the default order of the API and the portfolio page);
+    # among equals (e.g. every risk unknown), the accounts with most findings,
+    # then the most people heard, so the list opens on what can be read
+    rows.sort(key=account_order)
     return rows
 
 
