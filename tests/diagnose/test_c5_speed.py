@@ -42,8 +42,8 @@ from b2bcx.diagnose.detector_common import Detected, fmt, severity
 from b2bcx.diagnose.findings import Finding, Skipped, records_of
 from b2bcx.diagnose.stats import (
     Shift,
+    _null_sup_wald,
     _sup_wald,
-    _sup_wald_max,
     bh_adjust,
     pooled_ar1_params,
     robust_ar1_params,
@@ -500,19 +500,18 @@ def _noisy(rng: np.random.Generator, t: int, step: float = 0.0) -> tuple[FloatAr
     return y, noise
 
 
-def test_sup_wald_max_is_the_sup_wald_statistic() -> None:
+def test_null_sup_wald_is_the_sup_wald_statistic() -> None:
     rng = np.random.default_rng(11)
-    for t, lo, hi in [(30, 5, 25), (12, 1, 11), (12, 6, 6), (7, 3, 4)]:
-        y = rng.normal(size=(40, t)) * rng.uniform(0.5, 20, (40, 1)) + 70
-        want, _ = _sup_wald(y, lo, hi)
-        got = _sup_wald_max(np.ascontiguousarray(y.T), lo, hi)
-        np.testing.assert_allclose(got, want, rtol=1e-10)
-        # any leading shape after the months
-        got3 = _sup_wald_max(y.T.reshape(t, 4, 10), lo, hi)
-        np.testing.assert_allclose(got3.reshape(-1), want, rtol=1e-10)
-    # a constant series has no shift: 0, as _sup_wald gives (0/0 is not a statistic)
-    flat = np.zeros((12, 3))
-    assert _sup_wald_max(flat, 3, 9).tolist() == [0.0] * 3 == _sup_wald(flat.T, 3, 9)[0].tolist()
+    for t, lo, hi, series in [(30, 5, 25, 70), (12, 1, 11, 3), (12, 6, 6, 1), (7, 3, 4, 40)]:
+        z = rng.normal(size=(t, 50))
+        a = rng.normal(size=(t, 50)) * rng.uniform(0.5, 20) + rng.uniform(-50, 50)
+        sd = rng.uniform(0.0, 9.0, (series, t))
+        sd[0] = 0.0  # no sampling noise: the AR(1) part alone
+        got = _null_sup_wald(z, a, sd, lo, hi)
+        assert got.shape == (series, 50)
+        for row in range(series):
+            want, _ = _sup_wald((a + z * sd[row][:, None]).T, lo, hi)
+            np.testing.assert_allclose(got[row], want, rtol=1e-9)
 
 
 @pytest.mark.parametrize("common", [True, False])

@@ -309,36 +309,50 @@ def _sup_wald(y: FloatArray, lo: int, hi: int) -> tuple[FloatArray, FloatArray]:
     return w.max(axis=1), ks[best]
 
 
-def _sup_wald_max(y: FloatArray, lo: int, hi: int) -> FloatArray:
-    """The statistic of :func:`_sup_wald` only (no arg-max), for series along the
-    FIRST axis of ``y`` (T × any shape: the sums run over whole rows of series at
-    once), with fewer passes over the data.
+def _null_sup_wald(z: FloatArray, a: FloatArray, sd: FloatArray, lo: int, hi: int) -> FloatArray:
+    """The sup-Wald statistic of :func:`_sup_wald` (the maximum only) of the
+    simulated series ``a + z · sd`` for every row of ``sd`` (series × T, the
+    sampling noise's SD per month) and every column of ``z`` and ``a`` (T × reps,
+    standard normals and the AR(1) part): series × reps.
 
-    Around the series' mean, a break after ``k`` of ``T`` months has the between
-    sum of squares ``B_k = D_k² · T / (k (T − k))`` with ``D_k`` the cumulative sum
-    of the first ``k`` months, and ``W_k = (T − 2) · B_k / (TSS − B_k)``: increasing
-    in ``B_k``, so the largest ``W`` is that of the largest ``B``. Algebraically
-    the same statistic as :func:`_sup_wald` (it differs in rounding only); used for
-    the simulated null, where the arg-max is not needed.
+    Around a series' mean, a break after ``k`` of ``T`` months has the between
+    sum of squares ``B_k = D_k² · T / (k (T − k))``, ``D_k`` the sum of the first
+    ``k`` months' deviations, and ``W_k = (T − 2) · B_k / (TSS − B_k)``: increasing
+    in ``B_k``, so the largest ``W`` is that of the largest ``B``. The means and
+    total sums of squares come from sums of products over the months
+    (``Σ (z sd + a)² = Σ sd² z² + 2 Σ sd z a + Σ a²``), the ``D_k`` from a running
+    sum one month at a time over a block of series. Algebraically the statistic
+    of :func:`_sup_wald`; it differs in rounding only.
     """
-    t = y.shape[0]
-    e = y - y.mean(axis=0)
-    tss = np.einsum("t...,t...->...", e, e)
-    # the running sum over months, one row of series at a time (in place: a
-    # cumulative sum over a whole block is several times slower)
-    acc = np.zeros_like(tss)
-    bmax = np.zeros_like(tss)
-    b = np.empty_like(tss)
-    for i in range(hi):
-        acc += e[i]
-        k = i + 1
-        if k >= lo:
-            np.multiply(acc, acc, out=b)
-            b *= t / (k * (t - k))
-            np.maximum(bmax, b, out=bmax)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = (t - 2) * bmax / (tss - bmax)
-    return np.where(np.isfinite(w), w, 0.0)
+    t, reps = z.shape
+    z2, za = z * z, z * a
+    a_sum, a2_sum = a.sum(axis=0), (a * a).sum(axis=0)
+    step = max(1, _BLOCK // reps)
+    out = np.empty((len(sd), reps))
+    for start in range(0, len(sd), step):
+        s = sd[start : start + step]
+        # einsum's own loops, not a threaded BLAS (which costs CPU time on a busy machine)
+        mean = (np.einsum("ct,tr->cr", s, z) + a_sum) / t
+        tss = np.einsum("ct,tr->cr", s * s, z2) + 2 * np.einsum("ct,tr->cr", s, za)
+        tss += a2_sum - t * mean * mean
+        acc = np.zeros_like(mean)
+        bmax = np.zeros_like(mean)
+        row = np.empty_like(mean)
+        cols = s.T[:, :, None]
+        for i in range(hi):
+            np.multiply(z[i], cols[i], out=row)
+            row += a[i]
+            row -= mean
+            acc += row
+            k = i + 1
+            if k >= lo:
+                np.multiply(acc, acc, out=row)
+                row *= t / (k * (t - k))
+                np.maximum(bmax, row, out=bmax)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = (t - 2) * bmax / (tss - bmax)
+        out[start : start + step] = np.where(np.isfinite(w), w, 0.0)
+    return out
 
 
 def _ar1_null(e: FloatArray, noise: FloatArray) -> tuple[float, float]:
@@ -360,8 +374,8 @@ def _break_range(t: int, trim: float, min_side: int) -> tuple[int, int]:
 
 
 #: Simulated series per block of the batched null (bounds the memory of a block:
-#: about 8 bytes × this × months per array)
-_BLOCK = 8_000
+#: about 8 bytes × this per array)
+_BLOCK = 32_000
 
 
 def _shift_block(
@@ -385,15 +399,8 @@ def _shift_block(
     scale = math.sqrt(var_a * (1 - phi * phi))
     for i in range(1, t):
         a[:, i] = phi * a[:, i - 1] + scale * z[:, i]
-    # months first (T × series × reps): the sums over months add whole rows
-    sd = np.sqrt(np.maximum(noises, 0.0)).T[:, :, None]
-    z_noise, a = z_noise.T[:, None, :], a.T[:, None, :]
-    step = max(1, _BLOCK // reps)
-    null = np.empty((len(ys), reps))
-    for start in range(0, len(ys), step):
-        sim = z_noise * sd[:, start : start + step]
-        sim += a
-        null[start : start + step] = _sup_wald_max(sim, lo, hi)
+    sd = np.sqrt(np.maximum(noises, 0.0))
+    null = _null_sup_wald(np.ascontiguousarray(z_noise.T), np.ascontiguousarray(a.T), sd, lo, hi)
     exceed = (null >= stat[:, None]).sum(axis=1)
     p = (1 + exceed) / (reps + 1)
     # beyond the simulated range (fewer than 5 exceedances): a gamma matched to
