@@ -172,7 +172,7 @@ class ResultCache:
         self._refresher: threading.Thread | None = None
         self._local = threading.local()
         # the one background worker and what it still has to compute: what
-        # pages asked for first, then what warming scheduled
+        # pages asked for first, then what warming scheduled, then ready() figures
         self._worker: threading.Thread | None = None
         self._asked: list[str] = []
         self._scheduled: list[str] = []
