@@ -240,3 +240,35 @@ def test_a_page_asking_while_warming_gets_the_on_demand_key(ws: b2bcx.Workspace)
     gate.set()
     worker.join(timeout=30)
     assert calls == ["a", "later"] and cache.ready("k:later") == "value later"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        ([], None, 2_000_000),
+        (["--warm-earlier-up-to", "0"], None, 0),
+        ([], "123", 123),
+        (["--warm-earlier-up-to", "9"], "123", 9),  # the option wins over the variable
+    ],
+)
+def test_serve_passes_the_size_on(
+    argv: list[str], env: str | None, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import b2bcx.api.app
+    from b2bcx.cli import app
+    from b2bcx.server.settings import ServerSettings
+
+    seen: list[ServerSettings] = []
+    monkeypatch.setattr(b2bcx.api.app, "create_app", lambda s, mount=(): seen.append(s))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setenv("B2BCX_SECRET", "s" * 40)
+    if env is None:
+        monkeypatch.delenv("B2BCX_WARM_EARLIER_UP_TO", raising=False)
+    else:
+        monkeypatch.setenv("B2BCX_WARM_EARLIER_UP_TO", env)
+    result = CliRunner().invoke(app, ["serve", "-w", ":memory:", *argv])
+    assert result.exit_code == 0, result.output
+    assert [s.warm_earlier_up_to for s in seen] == [expected]
