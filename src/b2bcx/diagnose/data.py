@@ -111,6 +111,10 @@ class Prepared:
     frame: ir.Table | None = field(default=None, repr=False, compare=False)
     #: whether ``frame`` holds every account (not one ``account_id``'s rows only)
     frame_is_portfolio: bool = field(default=False, repr=False, compare=False)
+    #: per stakeholder: individual CX on the metric's own scale with the agreement's
+    #: moments (``individual_cx_expr(moments=True)`` on the shared frame), fetched
+    #: with ``people`` for the risk score's agreement (``measure_units(people=...)``)
+    people_moments: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     _by_account: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     def frame_with_people(self, backend: Backend) -> ir.Table | None:
@@ -151,6 +155,9 @@ _NOT_SHARED = ("comment", "interaction_id", "solicited", "csat", "ces")
 #: ``account_id``: one value per person, so they are joined back to the shared
 #: frame where needed (:func:`with_people`) instead of being materialized per row.
 PERSON_ONLY = ("function", "level", "center", "decision_maker", "segment", "annual_value")
+
+#: The columns ``individual_cx_expr(moments=True)`` adds (kept out of ``Prepared.people``).
+_MOMENTS = ("m_eff_inv", "ss_within", "df_within")
 
 
 def shared_frame(
@@ -323,15 +330,20 @@ def _prepare(
         made=ibis._._made.sum(), broken=ibis._._broken.sum(), comments=ibis._.count()
     )  # fmt: skip
 
+    # with the moments the agreement needs: one query serves the detectors and the
+    # risk score's agreement (measure_units(people=...)), which would run it again
     people = individual_cx_expr(
-        backend, metric=metric, decay=DecayOptions(as_of=stamp), frame=with_people(backend, base)
-    )
+        backend, metric=metric, decay=DecayOptions(as_of=stamp), moments=True,
+        frame=with_people(backend, base),
+    )  # fmt: skip
     if account_id is not None:
         people = people.filter(people.account_id == account_id)
     units = backend.table("stakeholders").select(sid="stakeholder_id", unit="unit")
     people = people.left_join(units, people.stakeholder_id == units.sid).drop("sid")
     scale = RATING_SCALES[metric]
     people_df = _df(people)
+    people_moments = people_df.drop(columns=["unit"])
+    people_df = people_df.drop(columns=list(_MOMENTS))
     people_df["score"] = scale.to_0_100(people_df["score"].to_numpy(dtype=float))
 
     accounts = _df(backend.table("accounts"))
@@ -374,6 +386,7 @@ def _prepare(
             contact_monthly=_df(contact_monthly),
             outcomes=outcomes_df,
             metric=metric,
+            people_moments=people_moments,
         )
     finally:
         f.release()

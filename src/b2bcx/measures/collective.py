@@ -230,6 +230,7 @@ def measure_units(
     items: Sequence[str] | None = None,
     role_weights: RoleWeights | None = None,
     frame: ir.Table | None = None,
+    people: pd.DataFrame | None = None,
 ) -> CollectiveResult:
     """Collective CX per unit (``by``), with agreement, reliability, verdict and NPS.
 
@@ -260,6 +261,12 @@ def measure_units(
     ``frame``: the experience frame at the same as-of date, already built (a
     diagnosis materializes it once in the engine), read instead of building it
     again; items are always read from the workspace.
+
+    ``people``: the individual CX already fetched, as
+    ``individual_cx_expr(backend, metric=metric, decay=decay, by=breakdown,
+    moments=True, frame=frame).execute()`` gives it (a diagnosis fetches it once
+    for its detectors and its risk score's agreement); used as given, not checked,
+    and ignored with ``items``.
     """
     if by not in UNITS:
         raise ConfigurationError(f"--by must be one of {', '.join(UNITS)} (got {by!r})")
@@ -272,6 +279,8 @@ def measure_units(
     breakdown = [_BREAKDOWN[by]] if by in _BREAKDOWN else []
     if items:
         metric, people, item_cols = _item_people(backend, items, decay, breakdown)
+    elif people is not None:
+        item_cols = []
     else:
         people = individual_cx_expr(
             backend, metric=metric, decay=decay, by=breakdown, moments=True, frame=frame
