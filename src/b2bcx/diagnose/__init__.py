@@ -213,6 +213,7 @@ def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -
         # only rwg is read: no chance p-values, no bootstrap interval
         agreement=AgreementOptions(chance_reps=0, interval_reps=0),
         frame=prep.frame_with_people(backend) if prep.frame_is_portfolio else None,
+        people=prep.people_moments if prep.frame_is_portfolio else None,
     )
 
 
