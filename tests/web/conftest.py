@@ -3,24 +3,21 @@ by uvicorn in a thread, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 
 from api_world import SECRET, World, build_world
+from browser_setup import chromium, new_tab, serve_dashboard
 from case_world import CaseFacts, add_cases
 
 import b2bcx
-from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
-from b2bcx.web.app import mount_dashboard
 
 
 @pytest.fixture(scope="session")
@@ -47,27 +44,27 @@ def web_cases(web_setup: tuple[World, CaseFacts]) -> CaseFacts:
     return web_setup[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(web_world: World) -> Iterator[str]:
     """The dashboard on http://127.0.0.1:PORT, results computed before the first test."""
-    import uvicorn
-
-    port = _free_port()
     settings = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=True)
-    app = create_app(settings, mount=(mount_dashboard,))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_dashboard(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, one per test module (skips without Playwright)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A tab on the live dashboard (1300 × 900); the test fails if a request of
+    the page failed. A module may define its own ``page``."""
+    failed: list[str] = []
+    with new_tab(browser, live_server) as tab:
+        tab.on("requestfailed", lambda r: failed.append(r.url))
+        yield tab
+    assert not failed, f"requests failed: {failed}"

@@ -7,35 +7,15 @@ the comments behind it, and saves screenshots under ``build/screenshots/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from api_world import World
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import shot as _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, base_url=live_server)
-    tab = context.new_page()
-    failed: list[str] = []
-    tab.on("requestfailed", lambda r: failed.append(r.url))
-    yield tab
-    context.close()
-    assert not failed, f"requests failed: {failed}"
 
 
 def _sign_in(page: Any, token: str) -> None:
@@ -48,11 +28,6 @@ def _sign_in(page: Any, token: str) -> None:
 
 def _marks(page: Any, chart: str) -> int:
     return int(page.locator(f"svg.chart[data-chart='{chart}'] .mark").count())
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_every_page_draws_its_charts(page: Any, web_world: World) -> None:

@@ -5,13 +5,11 @@ folder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import World
-from browser_setup import CHROMIUM, CHROMIUM_ARGS
 from case_world import CaseFacts
 
 import b2bcx
@@ -20,21 +18,6 @@ from b2bcx.server.tokens import create_token
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture
-def page(live_server: str) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        viewport = {"width": 1300, "height": 900}
-        context = chromium.new_context(viewport=viewport, base_url=live_server)
-        tab = context.new_page()
-        failed: list[str] = []
-        tab.on("requestfailed", lambda r: failed.append(r.url))
-        yield tab
-        context.close()
-        chromium.close()
-        assert not failed, f"requests failed: {failed}"
 
 
 def _shot(page: Any, folder: Path, name: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from api_world import World
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import new_tab, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,20 +49,10 @@ CHECK = """
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, base_url=live_server)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    with new_tab(browser, live_server) as tab:
+        yield tab
 
 
 def test_the_check_finds_overlapping_and_clipped_labels(page: Any) -> None:
@@ -80,17 +70,12 @@ def test_the_check_finds_overlapping_and_clipped_labels(page: Any) -> None:
 
 @pytest.mark.parametrize("path", ["/", "/account", "/touchpoints", "/text", "/strategy"])
 def test_chart_text_neither_overlaps_nor_is_cut(page: Any, web_world: World, path: str) -> None:
-    page.goto("/")
-    page.fill("#token", web_world.admin)
-    page.click("form[action='/signin'] button[type=submit]")
-    page.wait_for_url("**/")
+    sign_in(page, web_world.admin)
     page.goto(f"/accounts/{web_world.own_account}" if path == "/account" else path)
     charts = page.evaluate(CHECK)
     assert charts, f"no chart on {path}"
     assert sum(c["n"] for c in charts) > 0
     bad = [c for c in charts if c["clipped"] or c["overlaps"]]
     if bad:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        name = path.strip("/") or "portfolio"
-        page.screenshot(path=str(SCREENSHOTS / f"charts-bad-{name}.png"), full_page=True)
+        shot(page, f"charts-bad-{path.strip('/') or 'portfolio'}")
     assert not bad, bad

@@ -13,16 +13,13 @@ a workbook.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import World
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import serve_dashboard, shot, sign_in
 from test_chart_text_browser import CHECK
 
 import b2bcx
@@ -42,32 +39,12 @@ SECRET = "walk-secret-" + "z" * 40
 RAW = ("<Macro", "Undefined", " nan ", "None</", ">None<", "{{", "{%")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(path: Path) -> Iterator[str]:
-    import uvicorn
-
-    from b2bcx.api.app import create_app
     from b2bcx.server.settings import load_server_settings
-    from b2bcx.web.app import mount_dashboard
 
-    port = _free_port()
     settings = load_server_settings(workspace=str(path), secret=SECRET, warm=True)
-    app = create_app(settings, mount=(mount_dashboard,))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_dashboard(settings, start_within=60) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -82,31 +59,17 @@ def g2_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return path, token
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def _signed_in(browser: Any, base: str, token: str, width: int = 1300) -> Any:
     context = browser.new_context(viewport={"width": width, "height": 900}, base_url=base,
                                   accept_downloads=True)  # fmt: skip
     tab = context.new_page()
     tab.set_default_timeout(180_000)
-    tab.goto("/")
-    tab.fill("#token", token)
-    tab.click("form[action='/signin'] button[type=submit]")
-    tab.wait_for_url("**/")
+    sign_in(tab, token)
     return tab
 
 
 def _shot(tab: Any, world: str, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    out = SCREENSHOTS / f"walk-{world}-{name}.png"
-    tab.screenshot(path=str(out), full_page=True)
-    return out
+    return shot(tab, f"walk-{world}-{name}")
 
 
 def _check_page(tab: Any, world: str, name: str) -> None:

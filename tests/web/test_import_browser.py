@@ -8,75 +8,44 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import SECRET
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import chromium, new_tab, serve_dashboard, shot
 from test_import_wizard import SAMPLES, SURVEY, _expected
 
 import b2bcx
-from b2bcx.api.app import create_app
 from b2bcx.server.settings import load_server_settings
 from b2bcx.server.tokens import create_token
-from b2bcx.web.app import mount_dashboard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """An empty workspace served on a loopback port: (URL, analyst token, path)."""
-    import uvicorn
-
     path = tmp_path / "ws" / "b2bcx.duckdb"
     path.parent.mkdir()
     with b2bcx.open_workspace(path) as ws:
         token = create_token(ws.backend, role="analyst", name="importer").token
-    port = _free_port()
     settings = load_server_settings(workspace=str(path), secret=SECRET, warm=False)
-    app = create_app(settings, mount=(mount_dashboard,))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}", token, path
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_dashboard(settings) as url:
+        yield url, token, path
 
 
 @pytest.fixture
 def page(served: tuple[str, str, Path]) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = chromium.new_context(
-            viewport={"width": 1300, "height": 900}, base_url=served[0], accept_downloads=True
-        )
-        tab = context.new_page()
+    with chromium() as browser, new_tab(browser, served[0], accept_downloads=True) as tab:
         yield tab
-        context.close()
-        chromium.close()
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"import-{name}.png"), full_page=True)
+    shot(page, f"import-{name}")
 
 
 def test_the_wizard_in_chromium(page: Any, served: tuple[str, str, Path], tmp_path: Path) -> None:

@@ -12,10 +12,7 @@ Screenshots go to ``build/screenshots/portfolio-*.png``.
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import chromium, new_tab, serve_dashboard, shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,10 +35,8 @@ from benchmarks.worlds import WorldSpec, generate_world  # noqa: E402
 
 import b2bcx  # noqa: E402
 from b2bcx.analyses import Analyses  # noqa: E402
-from b2bcx.api.app import create_app  # noqa: E402
 from b2bcx.server.settings import load_server_settings  # noqa: E402
 from b2bcx.server.tokens import create_token  # noqa: E402
-from b2bcx.web.app import mount_dashboard  # noqa: E402
 
 SECRET = "portfolio-secret-" + "y" * 40
 N_ACCOUNTS = 250
@@ -82,50 +77,23 @@ def big_world(tmp_path_factory: pytest.TempPathFactory) -> BigWorld:
     return BigWorld(path, accounts, activity, verdicts, token)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def big_server(big_world: BigWorld) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
     settings = load_server_settings(workspace=str(big_world.path), secret=SECRET, warm=True)
-    app = create_app(settings, mount=(mount_dashboard,))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_dashboard(settings, start_within=60) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(big_server: str, big_world: BigWorld) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=big_server)
-        tab = context.new_page()
+    with chromium() as browser, new_tab(browser, big_server, width=1400) as tab:
         tab.set_default_timeout(180_000)  # the first page waits for the results of 250 accounts
-        tab.goto("/")
-        tab.fill("#token", big_world.token)
-        tab.click("form[action='/signin'] button[type=submit]")
-        tab.wait_for_url("**/")
+        sign_in(tab, big_world.token)
         yield tab
-        context.close()
-        browser.close()
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portfolio-{name}.png"), full_page=True)
+    shot(page, f"portfolio-{name}")
 
 
 def _listed(page: Any) -> list[str]:

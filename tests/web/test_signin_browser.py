@@ -6,19 +6,18 @@ screenshots under ``build/screenshots/``."""
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_world import SECRET, World, build_world
-from browser_setup import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from browser_setup import new_tab, serve_dashboard
+from browser_setup import shot as _shot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider, free_port, running_provider
+from oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider, running_provider
 
 import b2bcx
 from b2bcx.server.users import create_user, get_user
@@ -51,13 +50,8 @@ def provider() -> Iterator[TestProvider]:
 
 @pytest.fixture(scope="module")
 def server(world: World, provider: TestProvider) -> Iterator[str]:
-    import uvicorn
-
-    from b2bcx.api.app import create_app
     from b2bcx.server.settings import load_server_settings
-    from b2bcx.web.app import mount_dashboard
 
-    port = free_port()
     settings = load_server_settings(
         workspace=str(world.path),
         secret=SECRET,
@@ -72,38 +66,14 @@ def server(world: World, provider: TestProvider) -> Iterator[str]:
         oidc_role_map={"cx-view": "viewer"},
         oidc_label="Test IdP",
     )
-    app = create_app(settings, mount=(mount_dashboard,))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serve_dashboard(settings) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, base_url=server)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    with new_tab(browser, server, width=1200) as tab:
+        yield tab
 
 
 def _session_cookie(page: Any) -> dict[str, Any]:
