@@ -289,7 +289,8 @@ class _Months:
             mean = total / n
         before, after = mean[0::2], mean[1::2]
         both = (rows[0::2] > 0) & (rows[1::2] > 0) & ~np.isnan(before) & ~np.isnan(after)
-        index = pd.Index(self.names[both], name="account_id")
+        # object ids: the DiD looks accounts up in it for every event
+        index = pd.Index(self.names[both], name="account_id", dtype=object)
         return pd.DataFrame(
             {"before": before[both], "after": after[both], "change": after[both] - before[both]},
             index=index,

@@ -413,13 +413,19 @@ def _shift_block(
         p[tail] = stats.gamma.sf(
             stat[tail], mean[tail] ** 2 / var[tail], scale=var[tail] / mean[tail]
         )
-    out = []
-    for row, (y, k0) in enumerate(zip(ys, k.tolist(), strict=True)):
-        before, after = float(y[:k0].mean()), float(y[k0:].mean())
-        out.append(Shift(k=k0, shift=after - before, before=before, after=after,
-                         sup_wald=float(stat[row]), p=float(p[row]), phi=phi,
-                         months=t))  # fmt: skip
-    return out
+    # the means before and after each series' break, series with one break
+    # month together (row sums: the same sums as each series' own)
+    before, after = np.empty(len(ys)), np.empty(len(ys))
+    for k0 in np.unique(k).tolist():
+        rows = np.flatnonzero(k == k0)
+        before[rows] = ys[rows, :k0].sum(axis=1) / k0
+        after[rows] = ys[rows, k0:].sum(axis=1) / (t - k0)
+    return [
+        Shift(k=k0, shift=a1 - b1, before=b1, after=a1, sup_wald=w, p=p1, phi=phi, months=t)
+        for k0, b1, a1, w, p1 in zip(
+            k.tolist(), before.tolist(), after.tolist(), stat.tolist(), p.tolist(), strict=True
+        )
+    ]
 
 
 def shift_test(
