@@ -23,6 +23,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args(argv)
     results = []
+    load_before = [round(x, 2) for x in os.getloadavg()]
     for size in args.sizes:
         ws = _workspace(size, args.seed, args.workdir)
         row: dict[str, Any] = {"size": size}
@@ -171,7 +173,13 @@ def main(argv: list[str] | None = None) -> None:
             row["diagnose_steps"] = _run(_STEPS, ws)["steps"]
         results.append(row)
         print(json.dumps(row), flush=True)
-    report = {"note": args.note, "diagnose": results, "growth": growth(results)}
+    report = {
+        "note": args.note,
+        # 1, 5 and 15 minute load averages when the runs began and ended (others' work)
+        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+        "diagnose": results,
+        "growth": growth(results),
+    }
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
