@@ -421,6 +421,25 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
     return out
 
 
+#: A re-asked account whose own change of a goal's importance has a p-value
+#: above this (one-sample t) serves as a comparison account without an event.
+GOAL_REFERENCE_P = 0.2
+
+
+def _own_change_p(ok: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """Two-sided one-sample t p-value of each account's mean change (0 when the
+    people agree exactly on a non-zero change, 1 on no change at all)."""
+    mean = ok["mean"].to_numpy(dtype=float)
+    var = ok["var"].fillna(0.0).to_numpy(dtype=float)
+    size = ok["size"].to_numpy(dtype=float)
+    se = np.sqrt(np.where(var > 0, var, 0.0) / size)
+    out = np.where(mean != 0, 0.0, 1.0)
+    has = se > 0
+    t = np.abs(mean[has]) / se[has]
+    out[has] = 2 * stats.t.sf(t, np.maximum(size[has] - 1, 1))
+    return out
+
+
 def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     """Each account's mean change of a goal's importance against the other accounts'."""
     w = prep.goal_waves
@@ -434,21 +453,27 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     rows = []
     for _goal, g in per.groupby("goal"):
         ok = g[g["size"] >= options.min_people]
-        if len(ok) < 5:
-            # too few accounts re-asked to compare with: the people's own changes
-            # (one-sample t), which cannot rule out a portfolio-wide shift
-            for r in records_of(ok):
+        own_p = _own_change_p(ok)
+        # the comparison accounts are those without an event of their own: re-asked
+        # accounts whose own change is not even weakly significant. When every
+        # re-asked account shifted (a survey re-run only where priorities moved),
+        # their median is no reference for "no shift".
+        without = ok[own_p > GOAL_REFERENCE_P]
+        if len(without) < 5:
+            # too few accounts without an event to compare with: the people's own
+            # changes (one-sample t), which cannot rule out a portfolio-wide shift
+            for r, p in zip(records_of(ok), own_p, strict=True):
                 se = math.sqrt(r.var / r.size) if r.var > 0 else 0.0
                 t = r.mean / se if se > 0 else (math.inf if r.mean else 0.0)
-                p = float(2 * stats.t.sf(abs(t), r.size - 1)) if np.isfinite(t) else 0.0
-                rows.append({**vars(r), "others": None, "did": r.mean, "z": t, "p": p})
+                rows.append({**vars(r), "others": None, "did": r.mean, "z": t, "p": float(p)})
             continue
         within = float((ok["var"].fillna(0) * (ok["size"] - 1)).sum() / (ok["size"] - 1).sum())
-        # the other accounts' centre and spread, robustly (median, MAD), so that
-        # accounts with shifts of their own do not mask this one; the between-account
-        # variance is what the spread shows beyond sampling
+        # the centre of the accounts without an event, and the spread of all,
+        # robustly (median, MAD), so that accounts with shifts of their own do
+        # not mask this one; the between-account variance is what the spread
+        # shows beyond sampling
         means = ok["mean"].to_numpy(dtype=float)
-        centre = float(np.median(means))
+        centre = float(np.median(without["mean"].to_numpy(dtype=float)))
         spread2 = (1.4826 * float(np.median(np.abs(means - centre)))) ** 2
         tau2 = max(0.0, spread2 - float((within / ok["size"]).median()))
         count = len(ok)
