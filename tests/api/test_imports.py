@@ -157,3 +157,16 @@ def test_refresh_recomputes(own: tuple[World, TestClient]) -> None:
     world, client = own
     r = client.post("/api/v1/results/refresh", headers=auth(world.analyst))
     assert r.status_code == 202 and "diagnosis" in r.json()["scheduled"]
+    assert "earlier:3" in r.json()["scheduled"]  # a small workspace warms "then" too
+
+
+def test_refresh_does_not_announce_what_waits_for_a_page(own: tuple[World, TestClient]) -> None:
+    world, _ = own
+    settings = load_server_settings(
+        workspace=str(world.path), secret=SECRET, warm=False, warm_earlier_up_to=0
+    )
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/v1/results/refresh", headers=auth(world.analyst))
+        scheduled = r.json()["scheduled"]
+        assert r.status_code == 202 and "diagnosis" in scheduled
+        assert "earlier:3" not in scheduled

@@ -82,7 +82,8 @@ def refresh(caller: Analyst, state: State) -> dict[str, Any]:
         target="results",
         status=202,
     )
-    return {"scheduled": list(WARM_KEYS)}
+    later = state.results.on_demand()  # e.g. the "then" diagnosis of a large workspace
+    return {"scheduled": [k for k in WARM_KEYS if k not in later]}
 
 
 @router.get("/results", response_model=ResultsStatus, summary="How warm the server is")
