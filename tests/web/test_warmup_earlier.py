@@ -39,7 +39,9 @@ def _warmed(cache: ResultCache, limit: float = 600.0) -> None:
 
 
 def _interactions(world: World) -> int:
-    with b2bcx.open_workspace(world.path, read_only=True) as ws:
+    # not read-only: the session's live server may hold the file open for
+    # writing, and DuckDB refuses a second connection with other settings
+    with b2bcx.open_workspace(world.path) as ws:
         return interaction_count(ws.backend)
 
 
