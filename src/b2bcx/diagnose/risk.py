@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from b2bcx.convert import plain
 from b2bcx.diagnose.data import Prepared
@@ -285,7 +286,8 @@ def risk_model(prep: Prepared, options: DiagnoseOptions) -> RiskModel:
     level, trend, silence); the label is whether the account churned in the
     following ``risk_horizon_days`` (accounts that churned earlier are left out).
     With at least ``risk_min_events`` of each class, a logistic regression is
-    fitted; AUC, Brier score and a reliability curve come from 5-fold stratified
+    fitted (L2 penalty, C = 1, solved by Newton–Raphson: :func:`logistic_fit`);
+    AUC, Brier score and a reliability curve come from 5-fold stratified
     cross-validation (one row per account, so folds never share an account; the
     training window ends before every outcome it predicts: a time split).
     Otherwise the a-priori index is used.
@@ -319,19 +321,20 @@ def risk_model(prep: Prepared, options: DiagnoseOptions) -> RiskModel:
             "of each to fit weights): an a-priori risk index",
             events,
         )
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    x = rows[list(FITTED_COMPONENTS)].to_numpy(dtype=float)
-    x = np.nan_to_num(x)
-    fit = LogisticRegression(C=1.0, max_iter=1000)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    p = cross_val_predict(fit, x, y, cv=folds, method="predict_proba")[:, 1]
-    fit.fit(x, y)
+    x = np.nan_to_num(rows[list(FITTED_COMPONENTS)].to_numpy(dtype=float))
+    # out-of-fold probabilities (scikit-learn's cross_val_predict with
+    # StratifiedKFold(5, shuffle=True, random_state=0): the same folds)
+    folds = stratified_folds(y, _FOLDS, seed=0)
+    p = np.empty(len(y))
+    for fold in range(_FOLDS):
+        test = folds == fold
+        b0, b = logistic_fit(x[~test], y[~test], c=1.0)
+        p[test] = expit(b0 + x[test] @ b)
+    intercept, coef = logistic_fit(x, y, c=1.0)
     return RiskModel(
         kind="fitted",
-        intercept=float(fit.intercept_[0]),
-        weights={k: float(v) for k, v in zip(FITTED_COMPONENTS, fit.coef_[0], strict=True)}
+        intercept=intercept,
+        weights={k: float(v) for k, v in zip(FITTED_COMPONENTS, coef, strict=True)}
         | {"alignment": 0.0, "findings": 0.0},
         reason=f"logistic regression fitted to {events['churned']} churned and "
         f"{events['retained']} retained accounts (≥ {options.risk_min_events} of each)",
@@ -340,6 +343,92 @@ def risk_model(prep: Prepared, options: DiagnoseOptions) -> RiskModel:
         horizon_days=options.risk_horizon_days,
         validation=calibration(y, p),
     )
+
+
+#: Cross-validation folds of the fitted risk model.
+_FOLDS = 5
+
+
+def logistic_fit(
+    x: npt.ArrayLike, y: npt.ArrayLike, *, c: float = 1.0, tol: float = 1e-12, max_iter: int = 100
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """L2-penalised logistic regression by Newton–Raphson (IRLS).
+
+    Minimises ``Σ log(1 + e^η) − y·η + ‖w‖² / (2c)`` with ``η = intercept + x·w``
+    (the intercept is not penalised): the objective of scikit-learn's
+    ``LogisticRegression(C=c)``, solved to convergence (its default L-BFGS stops
+    at a gradient tolerance of 1e-4) without importing scikit-learn.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, k)
+        Predictors.
+    y : array_like, shape (n,)
+        0/1 labels; both classes must occur.
+    c : float
+        Inverse penalty strength (scikit-learn's ``C``).
+    tol : float
+        Stop when no coefficient moves by more than ``tol`` × (1 + its size).
+    max_iter : int
+        Most Newton steps.
+
+    Returns
+    -------
+    intercept : float
+    weights : ndarray, shape (k,)
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    a = np.column_stack([np.ones(len(ya)), xa])
+    penalty = np.full(a.shape[1], 1.0 / c)
+    penalty[0] = 0.0
+    beta = np.zeros(a.shape[1])
+
+    def objective(b: npt.NDArray[np.float64]) -> float:
+        eta = a @ b
+        return float(np.sum(np.logaddexp(0.0, eta) - ya * eta) + 0.5 * np.sum(penalty * b * b))
+
+    value = objective(beta)
+    for _ in range(max_iter):
+        p = expit(a @ beta)
+        gradient = a.T @ (p - ya) + penalty * beta
+        hessian = (a * (p * (1.0 - p))[:, None]).T @ a + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        # backtracking (Armijo) keeps every step a descent far from the optimum
+        t, decrease = 1.0, float(gradient @ step)
+        while True:
+            trial = beta - t * step
+            new = objective(trial)
+            if new <= value - 1e-4 * t * decrease or t < 1e-10:
+                break
+            t /= 2.0
+        moved = np.abs(trial - beta)
+        beta, value = trial, new
+        if np.all(moved <= tol * (1.0 + np.abs(beta))):
+            break
+    return float(beta[0]), beta[1:].copy()
+
+
+def stratified_folds(y: npt.ArrayLike, n_splits: int, *, seed: int) -> npt.NDArray[np.int_]:
+    """The test fold of each row: scikit-learn's ``StratifiedKFold(n_splits,
+    shuffle=True, random_state=seed)`` assignment (classes numbered in order of
+    first appearance, dealt round-robin, then shuffled within each class)."""
+    ya = np.asarray(y)
+    _, first, inverse = np.unique(ya, return_index=True, return_inverse=True)
+    _, order = np.unique(first, return_inverse=True)
+    encoded = order[inverse]
+    n_classes = len(first)
+    ranked = np.sort(encoded)
+    allocation = np.asarray(
+        [np.bincount(ranked[i::n_splits], minlength=n_classes) for i in range(n_splits)]
+    )
+    rng = np.random.RandomState(seed)
+    folds = np.empty(len(ya), dtype=int)
+    for k in range(n_classes):
+        per_class = np.arange(n_splits).repeat(allocation[:, k])
+        rng.shuffle(per_class)
+        folds[encoded == k] = per_class
+    return folds
 
 
 def calibration(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 5) -> dict[str, Any]:
