@@ -108,6 +108,11 @@ class ServerSettings(BaseSettings):
     oidc_redirect_url:
         The callback URL registered at the provider; by default the server's
         own ``/signin/oidc/callback`` as the request reached it.
+    currency:
+        The currency of the workspace's money figures (annual and contract
+        values; one currency per workspace), as the dashboard writes it beside
+        them: an ISO code such as ``EUR`` or a symbol such as ``€``
+        (``B2BCX_CURRENCY``); none: the figures are shown without one.
     """
 
     model_config = SettingsConfigDict(env_prefix="B2BCX_", extra="ignore")
@@ -143,6 +148,7 @@ class ServerSettings(BaseSettings):
     oidc_accounts_claim: str | None = None
     oidc_label: str = "single sign-on"
     oidc_redirect_url: str | None = None
+    currency: str | None = Field(default=None, max_length=8)
 
     @field_validator("oidc_role_map")
     @classmethod
