@@ -13,6 +13,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from b2bcx.diagnose.data import Prepared, prepare
@@ -155,8 +156,11 @@ def diagnose(
     findings.sort(key=lambda f: (f.challenge, -f.severity, f.account_id or "", f.subject_id))
     # deterministic order whatever order the detectors met the accounts in
     skipped.sort(key=lambda s: (s.challenge, s.account_id or "", s.reason))
-    units = (account_units or _account_units(backend, options, prep)).units
-    rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    if account_units is not None:
+        units = account_units.units
+        rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    else:
+        rwg = _account_rwg(backend, options, prep)
     # for the risk score every account's findings count, even with challenges filtered
     risk_findings = findings
     if set(wanted) != set(CHALLENGES):
@@ -215,6 +219,37 @@ def _account_units(backend: Backend, options: DiagnoseOptions, prep: Prepared) -
         frame=prep.frame_with_people(backend) if prep.frame_is_portfolio else None,
         people=prep.people_moments if prep.frame_is_portfolio else None,
     )
+
+
+def _account_rwg(backend: Backend, options: DiagnoseOptions, prep: Prepared) -> dict[str, float]:
+    """Each account's rwg at the diagnosis date, the one value of the account units
+    the risk score reads: :func:`~b2bcx.measures.consensus.unit_variance` on the
+    people's moments ``prepare`` fetched, exactly as ``measure_units(by="account")``
+    computes it (people in stakeholder order, NaN where an account has no variance
+    to judge), without the units' NPS, chance test, interval and portfolio."""
+    from b2bcx.measures.collective import AgreementOptions, scale_options
+    from b2bcx.measures.consensus import unit_variance
+
+    people = prep.people_moments
+    if people is None:  # a Prepared made without the moments: the full measure
+        units = _account_units(backend, options, prep).units
+        return {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    people = people.sort_values("stakeholder_id", kind="stable").dropna(subset=["account_id"])
+    if people.empty:
+        return {}
+    null_var = AgreementOptions().variance(scale_options(options.metric))
+    codes = people.groupby("account_id", sort=True).ngroup().to_numpy()
+    labels, v = unit_variance(
+        people.score.to_numpy(dtype=float), codes,
+        m_eff_inv=people.m_eff_inv.to_numpy(dtype=float),
+        ss_within=people.ss_within.to_numpy(dtype=float),
+        df_within=people.df_within.to_numpy(dtype=float),
+    )  # fmt: skip
+    accounts = people.account_id.astype(str).to_numpy()[np.unique(codes, return_index=True)[1]]
+    s2 = pd.Series(v.var_response, index=labels).reindex(np.arange(len(accounts))).to_numpy()
+    with np.errstate(invalid="ignore"):
+        rwg = np.where(np.isnan(s2), np.nan, np.clip(1 - s2 / null_var, 0.0, None))
+    return {a: float(r) for a, r in zip(accounts, rwg, strict=True)}
 
 
 def _shares(

@@ -1,0 +1,113 @@
+"""The steps after the detectors, made cheaper for issue 22, give what the full
+computations give: the risk score's agreement (``_account_rwg``) equals
+``measure_units(by="account")``'s rwg."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+import b2bcx
+from b2bcx.diagnose import _account_rwg, _account_units
+from b2bcx.diagnose.data import prepare
+from b2bcx.diagnose.options import DiagnoseOptions
+from demo_workspace import demo_workspace
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b2bcx.Workspace]:
+    yield from demo_workspace(tmp_path_factory.mktemp("risksteps"), size=800, seed=4)
+
+
+def _same_rwg(got: dict[str, float], want: dict[str, float], rel: float = 0.0) -> None:
+    assert list(got) == list(want)
+    for a, w in want.items():
+        if math.isnan(w):
+            assert math.isnan(got[a]), a
+        else:
+            assert got[a] == pytest.approx(w, rel=rel, abs=0.0), a
+
+
+@pytest.mark.parametrize("metric", ["cx", "nps"])
+def test_account_rwg_is_the_account_units_rwg(demo: b2bcx.Workspace, metric: str) -> None:
+    options = DiagnoseOptions(metric=metric)
+    prep = prepare(demo.backend, options, keep_frame=True)
+    try:
+        units = _account_units(demo.backend, options, prep).units
+        got = _account_rwg(demo.backend, options, prep)
+    finally:
+        prep.release()
+    want = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    assert len(want) > 10 and any(0 < v < 1 for v in want.values())
+    _same_rwg(got, want)  # bit for bit: the same rows in the same order
+
+
+def test_account_rwg_of_one_account(demo: b2bcx.Workspace) -> None:
+    options = DiagnoseOptions()
+    account = "ACC-00003"
+    prep = prepare(demo.backend, options, keep_frame=True, account_id=account)
+    try:
+        units = _account_units(demo.backend, options, prep).units
+        got = _account_rwg(demo.backend, options, prep)
+    finally:
+        prep.release()
+    want = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    assert list(got) == [account]
+    # the units of the whole workspace were summed over more rows: last digits only
+    _same_rwg(got, {account: want[account]}, rel=1e-12)
+
+
+def test_account_rwg_with_one_respondent_and_missing_scores(demo: b2bcx.Workspace) -> None:
+    from b2bcx.measures.collective import AgreementOptions, measure_units
+    from b2bcx.measures.individual import DecayOptions
+
+    options = DiagnoseOptions()
+    prep = prepare(demo.backend, options, keep_frame=True)
+    try:
+        moments = prep.people_moments
+        assert moments is not None
+        ordered = moments.sort_values("stakeholder_id")
+        first, second = sorted(ordered.account_id.unique())[:2]
+        # one account left with one respondent, another with a missing score
+        alone = ordered[ordered.account_id == first].index[1:]
+        missing = ordered[ordered.account_id == second].index[0]
+        people = moments.drop(index=alone)
+        people.loc[missing, "score"] = float("nan")
+        prep.people_moments = people
+        got = _account_rwg(demo.backend, options, prep)
+        units = measure_units(
+            demo.backend, by="account", metric=options.metric,
+            decay=DecayOptions(as_of=prep.as_of),
+            agreement=AgreementOptions(chance_reps=0, interval_reps=0),
+            frame=prep.frame_with_people(demo.backend), people=people,
+        ).units  # fmt: skip
+    finally:
+        prep.release()
+    want = {str(a): float(v) for a, v in zip(units.account_id, units.rwg, strict=True)}
+    assert int(units.set_index("account_id").n_stakeholders[first]) == 1
+    _same_rwg(got, want)
+
+
+def test_account_rwg_without_moments_or_people(demo: b2bcx.Workspace) -> None:
+    options = DiagnoseOptions()
+    prep = prepare(demo.backend, options, keep_frame=True)
+    try:
+        full = _account_rwg(demo.backend, options, prep)
+        moments = prep.people_moments
+        assert moments is not None
+        prep.people_moments = None  # made without the moments: the full measure
+        _same_rwg(_account_rwg(demo.backend, options, prep), full, rel=1e-12)
+        prep.people_moments = moments.iloc[:0]
+        assert _account_rwg(demo.backend, options, prep) == {}
+        # no variance at all: every rating equal makes rwg 1 where people are several
+        flat = moments.assign(score=5.0, ss_within=0.0)
+        prep.people_moments = flat
+        ones = _account_rwg(demo.backend, options, prep)
+        several = flat.groupby("account_id").size()
+        assert all(ones[str(a)] == 1.0 for a in several[several >= 2].index)
+    finally:
+        prep.release()
+    assert isinstance(moments, pd.DataFrame)
