@@ -406,8 +406,11 @@ def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.Dat
     out["low"], out["low_mean"], out["low_n"] = low[dim], low["mean"], low["size"]
     out["high"], out["high_mean"], out["high_n"] = high[dim], high["mean"], high["size"]
     out["gap"] = out.high_mean - out.low_mean
-    groups = {a: {str(k): round(float(v), 1) for k, v in zip(c[dim], c["mean"], strict=True)}
-              for a, c in cell.groupby("account_id")}  # fmt: skip
+    # one pass over the (account, group) rows, which come sorted by account and group
+    groups: dict[str, dict[str, float]] = {}
+    for a, k, v in zip(cell.account_id.tolist(), cell[dim].tolist(), cell["mean"].tolist(),
+                       strict=True):  # fmt: skip
+        groups.setdefault(a, {})[str(k)] = round(float(v), 1)
     out["groups"] = pd.Series([groups[a] for a in out.index], index=out.index, dtype=object)
     out["dimension"] = dim
     return out.reset_index()
@@ -434,14 +437,14 @@ def _adjusted_people(prep: Prepared) -> pd.DataFrame:
         return people.dropna(subset=["score"])
     scores: dict[str, float] = {}
     if not prep.person_tp.empty:
-        scores = dict(zip(prep.person_tp.stakeholder_id.astype(str), prep.person_tp["mean"],
-                          strict=True))  # fmt: skip
+        scores = dict(zip(prep.person_tp.stakeholder_id.astype(str).tolist(),
+                          prep.person_tp["mean"].tolist(), strict=True))  # fmt: skip
     if not ps.empty:
         rows, persons = pd.factorize(ps.stakeholder_id.astype(str))
         cols, _ = pd.factorize(ps.account_id.astype(str) + "\x1f" + ps.stage.astype(str))
         person = _person_effects(rows, cols, ps.n.to_numpy(dtype=float),
                                  ps["mean"].to_numpy(dtype=float))  # fmt: skip
-        scores |= dict(zip(persons, person[: len(persons)], strict=True))
+        scores |= dict(zip(persons.tolist(), person[: len(persons)].tolist(), strict=True))
     out = people.assign(score=people.stakeholder_id.astype(str).map(scores))
     return out.dropna(subset=["score"])
 
