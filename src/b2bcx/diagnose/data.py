@@ -302,6 +302,8 @@ def _prepare(
         # a review on a review site is not contact in a relationship (risk recency)
         last_relationship=ibis._.occurred_at.max(where=_relationship_source(base)),
         last_review=ibis._.occurred_at.max(where=~_relationship_source(base)),
+        # the promise counts, in the same pass (split off below into ``promises``)
+        **{f"_p_{k}": v for k, v in _promise_counts(base).items()},
     )  # fmt: skip
     contact_monthly = base.mutate(month=base.occurred_at.truncate("M")).group_by(
         ["account_id", "month"]
@@ -326,16 +328,13 @@ def _prepare(
     )  # fmt: skip
     contact = everyone.left_join(after, "account_id").drop("account_id_right")
 
-    promises = base.filter(base._commented).group_by("account_id").aggregate(
-        made=ibis._._made.sum(), broken=ibis._._broken.sum(), comments=ibis._.count()
-    )  # fmt: skip
-
     # with the moments the agreement needs: one query serves the detectors and the
-    # risk score's agreement (measure_units(people=...)), which would run it again
+    # risk score's agreement (measure_units(people=...)), which would run it again;
+    # on the shared frame itself, so the person's columns are joined per person
+    # after the group-by, not per interaction before it
     people = individual_cx_expr(
-        backend, metric=metric, decay=DecayOptions(as_of=stamp), moments=True,
-        frame=with_people(backend, base),
-    )  # fmt: skip
+        backend, metric=metric, decay=DecayOptions(as_of=stamp), moments=True, frame=base
+    )
     if account_id is not None:
         people = people.filter(people.account_id == account_id)
     units = backend.table("stakeholders").select(sid="stakeholder_id", unit="unit")
@@ -350,12 +349,17 @@ def _prepare(
     if account_id is not None:
         accounts = accounts[accounts.account_id == account_id]
     relationships = _df(backend.table("relationships"))
-    goal_waves = _goal_waves(backend, stamp, account_id)
-    goal_latest = _goal_latest(backend, stamp, account_id)
+    goal_waves, goal_latest = _goal_tables(backend, stamp, account_id)
     person_goals = _person_goals(base)
     catalogue = _df(backend.table("touchpoints"))
     control_changes = _control_changes(f, catalogue, options)
     grand_value = f.x.mean().execute()
+    contact_df = _df(contact)
+    promise_cols = [c for c in contact_df.columns if c.startswith("_p_")]
+    promises_df = contact_df.loc[contact_df["_p_comments"] > 0, ["account_id", *promise_cols]]
+    promises_df = promises_df.rename(columns={c: c.removeprefix("_p_") for c in promise_cols})
+    promises_df = promises_df.reset_index(drop=True)
+    contact_df = contact_df.drop(columns=promise_cols)
     outcomes = backend.table("outcomes")
     outcomes = outcomes.filter(outcomes.occurred_at <= ibis.literal(stamp.date()))
     if account_id is not None:
@@ -372,11 +376,11 @@ def _prepare(
             touchpoints_within_people=touchpoint_effects(
                 _df(person_cells).rename(columns={"stakeholder_id": "account_id"})
             ),
-            contact=_df(contact),
+            contact=contact_df,
             monthly=_df(monthly),
             relationships=relationships,
             goal_waves=goal_waves,
-            promises=_df(promises),
+            promises=promises_df,
             control_changes=control_changes,
             catalogue=catalogue,
             grand_mean=float(grand_value) if grand_value is not None else float("nan"),
@@ -393,6 +397,16 @@ def _prepare(
     return prepared
 
 
+def _promise_counts(base: ir.Table) -> dict[str, ir.IntegerScalar]:
+    """Per group: promises made, promises broken and comments at a known stage
+    (the shared frame's flags), as integer sums that are 0, not null, without any."""
+    return {
+        "made": ibis.ifelse(base._commented, base._made, False).cast("int64").sum(),
+        "broken": ibis.ifelse(base._commented, base._broken, False).cast("int64").sum(),
+        "comments": base._commented.cast("int64").sum(),
+    }
+
+
 def _relationship_source(t: ir.Table) -> ir.BooleanValue:
     """Interactions that are contact in the relationship: any source but ``review``
     (a review on a review site says nothing about whether the relationship lapsed)."""
@@ -402,37 +416,42 @@ def _relationship_source(t: ir.Table) -> ir.BooleanValue:
     return result
 
 
-def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
-    """Per stakeholder and goal with two or more answers: the first and the latest."""
+def _goal_tables(
+    backend: Backend, as_of: _dt.datetime, account_id: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_goal_waves` and :func:`_goal_latest` from one group-by (the same
+    stakeholder × goal cells): the goals are joined and grouped once, not twice."""
     g = backend.table("goals")
     g = g.filter(g.asked_at.isnull() | (g.asked_at <= ibis.literal(as_of.date())))
     sh = backend.table("stakeholders").select("stakeholder_id", "account_id")
     g = g.inner_join(sh, "stakeholder_id")
     if account_id is not None:
         g = g.filter(g.account_id == account_id)
-    waves = g.group_by(["account_id", "stakeholder_id", "goal"]).aggregate(
+    cells = _df(g.group_by(["account_id", "stakeholder_id", "goal"]).aggregate(
         answers=g.asked_at.nunique(),
         first=g.importance.argmin(g.asked_at),
         last=g.importance.argmax(g.asked_at),
         first_at=g.asked_at.min(),
         last_at=g.asked_at.max(),
-    )
-    return _df(waves.filter(waves.answers >= 2))
+        importance=g.importance.argmax(g.asked_at.coalesce(ibis.literal(_dt.date(1900, 1, 1)))),
+    ))  # fmt: skip
+    waves = cells.loc[cells.answers >= 2, list(_WAVE_COLUMNS)].reset_index(drop=True)
+    latest = cells[["account_id", "stakeholder_id", "goal", "importance", "last_at"]]
+    return waves, latest.rename(columns={"last_at": "asked_at"})
+
+
+_WAVE_COLUMNS = ("account_id", "stakeholder_id", "goal", "answers", "first", "last",
+                 "first_at", "last_at")  # fmt: skip
+
+
+def _goal_waves(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
+    """Per stakeholder and goal with two or more answers: the first and the latest."""
+    return _goal_tables(backend, as_of, account_id)[0]
 
 
 def _goal_latest(backend: Backend, as_of: _dt.datetime, account_id: str | None) -> pd.DataFrame:
     """Per stakeholder and goal: the latest importance answer (one answer is enough)."""
-    g = backend.table("goals")
-    g = g.filter(g.asked_at.isnull() | (g.asked_at <= ibis.literal(as_of.date())))
-    sh = backend.table("stakeholders").select("stakeholder_id", "account_id")
-    g = g.inner_join(sh, "stakeholder_id")
-    if account_id is not None:
-        g = g.filter(g.account_id == account_id)
-    latest = g.group_by(["account_id", "stakeholder_id", "goal"]).aggregate(
-        importance=g.importance.argmax(g.asked_at.coalesce(ibis.literal(_dt.date(1900, 1, 1)))),
-        asked_at=g.asked_at.max(),
-    )
-    return _df(latest)
+    return _goal_tables(backend, as_of, account_id)[1]
 
 
 def _person_goals(base: ir.Table) -> pd.DataFrame:

@@ -156,7 +156,10 @@ def individual_cx_expr(
     ``frame``: an experience frame at the same as-of date already built (for
     instance materialized once in the engine for a whole diagnosis) to read
     instead of building one; it needs the columns of
-    :func:`~b2bcx.measures.frame.experience_frame` used here.
+    :func:`~b2bcx.measures.frame.experience_frame` used here, except that the
+    person's and account's columns (:data:`~b2bcx.measures.frame.PERSON_COLUMNS`)
+    it lacks are joined to the per-person result after the group-by (one row
+    per person, not per interaction), with the same values and column order.
     """
     check_metric(metric)
     unknown = [b for b in by if b not in BREAKDOWNS]
@@ -177,7 +180,8 @@ def individual_cx_expr(
         weight = (age_days * (-math.log(2) / decay.half_life_days)).exp()
     x = frame[metric].cast("float64")
     frame = frame.mutate(_w=weight, _wx=weight * x)
-    keys = ["stakeholder_id", *PERSON_COLUMNS, *by]
+    missing = [c for c in PERSON_COLUMNS if c not in frame.columns]
+    keys = ["stakeholder_id", *[c for c in PERSON_COLUMNS if c not in missing], *by]
     extra = (
         {"_w2": (frame._w * frame._w).sum(), "_sx": x.sum(), "_sx2": (x * x).sum()}
         if moments
@@ -191,6 +195,8 @@ def individual_cx_expr(
         **extra,
     )
     out = grouped.mutate(score=grouped._wx / grouped.weight).drop("_wx")
+    if missing:
+        out = _join_person_columns(backend, out, missing)
     if not moments:
         return out
     nf = out.n.cast("float64")
@@ -201,6 +207,28 @@ def individual_cx_expr(
         df_within=out.n - 1,
     )
     return out.drop("_w2", "_sx", "_sx2")
+
+
+def _join_person_columns(backend: Backend, out: ir.Table, missing: Sequence[str]) -> ir.Table:
+    """``out`` (one row per stakeholder and breakdown) with the ``missing`` columns of
+    :data:`PERSON_COLUMNS` joined from the stakeholders and accounts as
+    :func:`~b2bcx.measures.frame.experience_frame` joins them, in its column order."""
+    order = [
+        "stakeholder_id",
+        *PERSON_COLUMNS,
+        *[c for c in out.columns if c != "stakeholder_id" and c not in PERSON_COLUMNS],
+    ]
+    sh_cols = [c for c in ("account_id", "function", "level", "center", "decision_maker")
+               if c in missing]  # fmt: skip
+    sh = backend.table("stakeholders")
+    sh = sh.select(_sid=sh.stakeholder_id, **{c: sh[c] for c in sh_cols})
+    joined = out.inner_join(sh, out.stakeholder_id == sh._sid).drop("_sid")
+    acc_cols = [c for c in ("segment", "annual_value") if c in missing]
+    if acc_cols:
+        acc = backend.table("accounts")
+        acc = acc.select(_acc=acc.account_id, **{c: acc[c] for c in acc_cols})
+        joined = joined.left_join(acc, joined.account_id == acc._acc).drop("_acc")
+    return joined.select(*order)
 
 
 #: ``individual_cx(per=...)`` names → breakdown columns.
