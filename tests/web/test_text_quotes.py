@@ -191,3 +191,74 @@ def test_quotes_name_their_account_and_person(page: str, web_world: World) -> No
         assert html.unescape(person.group(2)) == label[person.group(1)]
         checked += 1
     assert checked >= 5
+
+
+# -- an import's field labels and emotions without a quote (issue 20) -----------------
+
+
+def _g2_labels() -> list[str]:
+    """The field labels the G2 mapping's comment template writes ("Liked best:", ...)."""
+    from pathlib import Path
+
+    import yaml
+
+    mapping = Path(__file__).resolve().parents[2] / "examples" / "mappings" / "g2-reviews.yaml"
+    template = str(yaml.safe_load(mapping.read_text(encoding="utf-8"))["tables"]["interactions"]
+                   ["columns"]["comment"]["template"])  # fmt: skip
+    return re.findall(r"(?:^|\n)([^{}\n]+?:)\s*\{", template)
+
+
+def test_the_g2_template_has_field_labels() -> None:
+    assert {"Liked best:", "Disliked:", "Benefits:", "Recommendations:"} <= set(_g2_labels())
+
+
+@pytest.mark.parametrize("label", _g2_labels())
+def test_an_imports_field_label_is_dropped_from_the_quote(label: str) -> None:
+    assert without_opener(f"{label} {SENTENCE}") == SENTENCE
+    assert without_opener(f"{label} easy to use.") == "Easy to use."
+    # a label and an opener: both go
+    assert without_opener(f"{label} Overall: {SENTENCE}") == SENTENCE
+    # the label stays where the answer alone would not say what it is about
+    assert without_opener(f"{label} Nothing.") == f"{label} Nothing."
+
+
+def test_a_label_inside_the_sentence_stays() -> None:
+    text = "The part we liked best: the reports."
+    assert without_opener(text) == text
+    assert without_opener("What we liked best: the reports.") == "The reports."
+    assert without_opener("Support: slow to answer.") == "Support: slow to answer."
+
+
+def test_quotes_with_and_without_a_field_label_are_alike() -> None:
+    assert alike("Liked best: The reports are clear.", "The reports are clear.")
+    kept = distinct_quotes([{"sentence": "Disliked: The price is too high."},
+                            {"sentence": "The price is too high."}])  # fmt: skip
+    assert [k["shown"] for k in kept] == ["The price is too high."]
+    assert kept[0]["alike"] == 1
+
+
+def test_an_emotion_without_a_quote_has_no_heading(
+    web_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b2bcx.web.routes import text as route
+
+    original = route.shown_insights
+
+    def with_an_empty_emotion(insights: dict[str, object]) -> dict[str, object]:
+        out = original(insights)
+        rows = list(out["ekman"])
+        out["ekman"] = [{"emotion": "quoteless-emotion", "share": 0.01, "examples": []}, *rows]
+        return out
+
+    monkeypatch.setattr(route, "shown_insights", with_an_empty_emotion)
+    settings = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=False)
+    with TestClient(create_app(settings, mount=(mount_dashboard,))) as c:
+        sign_in(c, web_world.admin)
+        r = c.get("/text")
+    assert r.status_code == 200
+    section = r.text.split('id="emotion-quotes"', 1)[1].split("</section>", 1)[0]
+    assert "quoteless-emotion" not in section
+    headings = re.findall(r"<h3>(.*?)</h3>", section)
+    assert headings  # the emotions with quotes keep theirs
+    for part in section.split("<h3>")[1:]:
+        assert _QUOTE.search(part), part[:80]

@@ -13,6 +13,38 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
+#: The field labels an import's comment template writes before each answer
+#: ("Liked best: Easy to use.", from ``examples/mappings/g2-reviews.yaml``, and
+#: the pros and cons of other review exports): only at the start, before ":".
+FIELD_LABEL = re.compile(
+    r"^\s*(?:liked best|liked|likes|disliked|dislikes|dislike|pros|cons|benefits|"
+    r"recommendations|what (?:i|we) (?:like|liked|dislike|disliked)(?: (?:best|most|least))?|"
+    r"problems solved|title|comments?)\s*:\s+",
+    re.IGNORECASE,
+)
+
+
+def without_field_label(sentence: str, *, min_words: int = 2) -> str:
+    """``sentence`` without a leading field label of an import ("Liked best:",
+    "Disliked:", :data:`FIELD_LABEL`), its first letter capitalised, when at
+    least ``min_words`` words remain (else the label is the context left).
+
+    >>> without_field_label("Liked best: easy to use.")
+    'Easy to use.'
+    >>> without_field_label("Disliked: Nothing.")
+    'Disliked: Nothing.'
+    >>> without_field_label("Support: slow to answer.")
+    'Support: slow to answer.'
+    """
+    found = FIELD_LABEL.match(sentence)
+    if found is None:
+        return sentence
+    rest = sentence[found.end() :]
+    if len(rest.split()) < min_words:
+        return sentence
+    return rest[:1].upper() + rest[1:]
+
+
 def split_sentences(text: str, *, min_words: int = 2) -> list[str]:
     """The sentences of ``text`` (at least ``min_words`` words each), in order.
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from b2bcx.errors import ConfigurationError
 from b2bcx.storage import Backend, textstore
-from b2bcx.text.sentences import comment_sentences
+from b2bcx.text.sentences import comment_sentences, without_field_label
 
 _WORD = re.compile(r"[a-z][a-z'-]{2,}")
 STOPWORDS = frozenset(
@@ -81,7 +81,7 @@ def _phrases(text: str) -> list[str]:
     neither start nor end with a stop word nor hold a one-letter word."""
     out = []
     for sentence in comment_sentences(text):
-        words = _TOKEN.findall(sentence.lower())
+        words = _TOKEN.findall(without_field_label(sentence, min_words=1).lower())
         for n in (2, 3):
             for k in range(len(words) - n + 1):
                 gram = words[k : k + n]

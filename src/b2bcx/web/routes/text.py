@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
+from b2bcx.text.sentences import without_field_label
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import catalogue_names, render
 from b2bcx.web.routes.text_jobs import JOB_REFRESH_SECONDS, job_context
@@ -81,7 +82,8 @@ _NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "nor", "without
 
 
 def without_opener(text: str) -> str:
-    """``text`` without a leading discourse opener, its first letter capitalised.
+    """``text`` without a leading field label of the import ("Liked best:",
+    "Disliked:") or discourse opener, its first letter capitalised.
 
     >>> without_opener("In short: Procurement liked the quote.")
     'Procurement liked the quote.'
@@ -89,7 +91,12 @@ def without_opener(text: str) -> str:
     'They handled our portal without fuss.'
     >>> without_opener("Overall: fine.")  # too little would remain
     'Overall: fine.'
+    >>> without_opener("Liked best: easy to use.")
+    'Easy to use.'
+    >>> without_opener("Disliked: Nothing.")  # the label is all the context left
+    'Disliked: Nothing.'
     """
+    text = without_field_label(text)
     found = _OPENER.match(text)
     if found is None:
         return text
