@@ -121,6 +121,21 @@ class Analyses:
             raise value
         return value  # type: ignore[no-any-return]
 
+    def using(self, backend: Backend) -> Analyses:
+        """These analyses computed through another connection to the same
+        workspace: the same options and the same kept results (what either
+        computes, both have; each result still computed once), queries sent on
+        ``backend``. For computing two results at once, one per connection
+        (DuckDB runs one query on both cores, but Python-bound steps leave one
+        idle)."""
+        other = Analyses.__new__(Analyses)
+        other.backend = backend
+        other.options = self.options
+        other._memo = self._memo
+        other._locks = self._locks
+        other._guard = self._guard
+        return other
+
     def computed(self) -> list[str]:
         """The keys computed so far (for progress and tests)."""
         return sorted(self._memo)

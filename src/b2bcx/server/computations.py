@@ -106,6 +106,16 @@ WARM_KEYS: tuple[str, ...] = (
     "earlier:3",
 )
 
+#: The computations a second background worker may take on its own connection
+#: (:class:`~b2bcx.server.results.ResultCache` ``engine_keys``): engine queries
+#: (counts, cells, measures) that need no other result than the metric and the
+#: date, so they run while the first worker computes the diagnosis (whose
+#: Python-bound steps leave a core idle). The account units (``accounts``) stay
+#: with the first worker: the diagnosis starts from them.
+ENGINE_KEYS: frozenset[str] = frozenset(
+    {"catalogue", "readiness", "activity", "trend", "map", "split", "groups", "units", "info"}
+)
+
 #: What a server warms only on a workspace of at most
 #: :attr:`~b2bcx.server.settings.ServerSettings.warm_earlier_up_to` interactions:
 #: the diagnosis as of 3 months earlier (the portfolio's "at high risk then") is

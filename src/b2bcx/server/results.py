@@ -23,7 +23,10 @@ pages need now (:meth:`ResultCache.partial`), then what the starting server
 warms (:meth:`ResultCache.warm`), then the figures pages show when they are
 ready (:meth:`ResultCache.ready`); results computed only on demand
 (``on_demand``, e.g. a second full diagnosis on a large workspace) are skipped
-by warming and refreshing.
+by warming and refreshing. Given a second compute connection (``engine``), a
+second worker takes, in the same order, the results that are only engine
+queries (``engine_keys``: counts and cells, no diagnosis), so they are computed
+while the first worker runs the diagnosis' Python-bound steps.
 """
 
 from __future__ import annotations
@@ -141,6 +144,15 @@ class ResultCache:
         refresh skip them. Decided once per data version on the
         ``version_source`` backend, in the background (e.g. by the workspace's
         size); none: every key is warmed.
+    engine:
+        A second backend (another connection to the same workspace) and the
+        lock held while it is used: a second background worker computes the
+        queued results whose name is in ``engine_keys`` on it, while the first
+        computes the others (none: one worker computes everything).
+    engine_keys:
+        The computations (names) the second worker may take: results made of
+        engine queries only, that need no result another may be computing
+        except the shared settings (metric, date).
     """
 
     def __init__(
@@ -154,6 +166,8 @@ class ResultCache:
         refresh_keys: Iterable[str] = (),
         version_source: Callable[[], AbstractContextManager[Backend]] | None = None,
         on_demand: OnDemandRule | None = None,
+        engine: tuple[Backend, threading.RLock] | None = None,
+        engine_keys: Iterable[str] = (),
     ) -> None:
         self.backend = backend
         self.lock = lock
@@ -181,6 +195,11 @@ class ResultCache:
         self._computing: str | None = None
         self._on_demand_rule = on_demand
         self._on_demand: tuple[tuple[Any, ...], frozenset[str]] | None = None
+        # the second worker (engine-only results on a connection of its own)
+        self.engine = engine
+        self.engine_keys = frozenset(engine_keys)
+        self._engine_worker: threading.Thread | None = None
+        self._engine_computing: str | None = None
 
     @contextlib.contextmanager
     def _compute_backend(self) -> Iterator[Backend]:
@@ -309,13 +328,18 @@ class ResultCache:
             name, _, arg = key.partition(":")
             if name not in self.computations:
                 raise KeyError(key)
-            with self.lock:
+            on_engine = getattr(self._local, "engine", False) and self.engine is not None
+            lock = self.engine[1] if on_engine and self.engine else self.lock
+            with lock:
                 if self._closed.is_set():  # the backend is closing: no new query on it
                     return Unavailable("the server is stopping")
                 # timed once the compute connection is ours (not the wait for it)
                 started = time.perf_counter()
+                analyses = self.analyses(version)
+                if on_engine and self.engine:
+                    analyses = analyses.using(self.engine[0])
                 try:
-                    value = self.computations[name](self.analyses(version), arg)
+                    value = self.computations[name](analyses, arg)
                 except B2bcxError as exc:
                     value = Unavailable(str(exc))
                 except ModuleNotFoundError as exc:
@@ -421,7 +445,7 @@ class ResultCache:
             queues = {"asked": self._asked, "warm": self._scheduled, "last": self._last}
             rank = ("asked", "warm", "last").index(order)
             for key in keys:
-                if key == self._computing:
+                if key in (self._computing, self._engine_computing):
                     continue
                 if order != "warm":
                     self._wanted.add(key)
@@ -435,8 +459,23 @@ class ResultCache:
                 self._worker = threading.Thread(target=self._work, name="b2bcx-warm",
                                                 daemon=True)  # fmt: skip
                 self._worker.start()
+            engine_busy = self._engine_worker is not None and self._engine_worker.is_alive()
+            if self.engine is not None and not engine_busy and self._engine_next_index():
+                self._engine_worker = threading.Thread(
+                    target=self._work_engine, name="b2bcx-warm-engine", daemon=True
+                )
+                self._engine_worker.start()
             assert self._worker is not None
             return self._worker
+
+    def _engine_next_index(self) -> tuple[list[str], int] | None:
+        """The queue and place of the first queued key the second worker may take
+        (call holding ``_meta``)."""
+        for queue in (self._asked, self._scheduled, self._last):
+            for i, key in enumerate(queue):
+                if key.partition(":")[0] in self.engine_keys:
+                    return queue, i
+        return None
 
     def _next(self) -> tuple[str, bool] | None:
         with self._meta:
@@ -448,15 +487,43 @@ class ResultCache:
                     q.clear()
                 self._wanted.clear()
                 return None
-            key = queue.pop(0)
+            index = 0
+            engine_busy = self._engine_worker is not None and self._engine_worker.is_alive()
+            if engine_busy:  # leave engine-only results to the second worker
+                found = next(
+                    ((q, i) for q in (self._asked, self._scheduled, self._last)
+                     for i, k in enumerate(q) if k.partition(":")[0] not in self.engine_keys),
+                    None,
+                )  # fmt: skip
+                if found is not None:
+                    queue, index = found
+            key = queue.pop(index)
             self._computing = key
             wanted = key in self._wanted
             self._wanted.discard(key)
             return key, queue is self._scheduled and not wanted
 
-    def _work(self) -> None:
+    def _next_engine(self) -> tuple[str, bool] | None:
+        with self._meta:
+            self._engine_computing = None
+            found = None if self._closed.is_set() else self._engine_next_index()
+            if found is None:
+                self._engine_worker = None
+                return None
+            queue, i = found
+            key = queue.pop(i)
+            self._engine_computing = key
+            wanted = key in self._wanted
+            self._wanted.discard(key)
+            return key, queue is self._scheduled and not wanted
+
+    def _work_engine(self) -> None:
+        self._local.engine = True
+        self._work(self._next_engine)
+
+    def _work(self, take: Callable[[], tuple[str, bool] | None] | None = None) -> None:
         self._local.fresh = True
-        while (found := self._next()) is not None:
+        while (found := (take or self._next)()) is not None:
             key, warming = found  # warming only: no page asked for it
             try:
                 if warming and key in self.on_demand():
@@ -470,7 +537,7 @@ class ResultCache:
     def computing(self) -> tuple[str, ...]:
         """What the background worker computes now and still has to, in order."""
         with self._meta:
-            now = (self._computing,) if self._computing is not None else ()
+            now = tuple(k for k in (self._computing, self._engine_computing) if k is not None)
             return (*now, *self._asked, *self._scheduled, *self._last)
 
     #: How long :meth:`close` waits for a computation in flight.
@@ -481,10 +548,11 @@ class ResultCache:
         for a computation in flight, so the backend is not closed under a running
         query (call before closing the backend)."""
         self._closed.set()
-        if self.lock.acquire(timeout=self.CLOSE_WAIT_SECONDS):
-            self.lock.release()
-        else:
-            log.warning("closing while a computation still runs")
+        for lock in (self.lock, *((self.engine[1],) if self.engine else ())):
+            if lock.acquire(timeout=self.CLOSE_WAIT_SECONDS):
+                lock.release()
+            else:
+                log.warning("closing while a computation still runs")
 
     def _read_aside(self, key: str, version: tuple[Any, ...]) -> Any:
         name, _, arg = key.partition(":")

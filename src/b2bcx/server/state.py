@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from b2bcx.server.computations import COMPUTATIONS, WARM_KEYS, on_demand_keys
+from b2bcx.server.computations import COMPUTATIONS, ENGINE_KEYS, WARM_KEYS, on_demand_keys
 from b2bcx.server.pool import ConnectionPool
 from b2bcx.server.requests import FailureLimiter, note_audited
 from b2bcx.server.results import ResultCache
@@ -23,7 +23,8 @@ class AppState:
     """The running application's state (``app.state.b2bcx``).
 
     ``pool`` serves requests (records, imports, tokens), a connection each;
-    ``results`` computes analyses on its own connection.
+    ``results`` computes analyses on its own connection (and engine-only
+    results on a second one, ``engine_workspace``, with ``compute_workers=2``).
     """
 
     settings: ServerSettings
@@ -31,6 +32,7 @@ class AppState:
     pool: ConnectionPool
     results: ResultCache
     compute_workspace: Workspace | None = None
+    engine_workspace: Workspace | None = None
     limiter: FailureLimiter = field(default_factory=lambda: FailureLimiter(20, 60.0))
 
     @property
@@ -80,10 +82,11 @@ class AppState:
         self.results.warm(WARM_KEYS)
 
     def close(self) -> None:
-        """Close both connections."""
+        """Close every connection."""
         self.results.close()
-        if self.compute_workspace is not None:
-            self.compute_workspace.close()
+        for compute in (self.compute_workspace, self.engine_workspace):
+            if compute is not None:
+                compute.close()
         self.pool.close()
 
 
@@ -126,6 +129,7 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
         pool = ConnectionPool([ws, *extra])
         compute_ws: Workspace | None = open_workspace(ws.url)
         assert compute_ws is not None
+        engine_ws = open_workspace(ws.url) if settings.compute_workers > 1 else None
         cache = ResultCache(
             compute_ws.backend,
             threading.RLock(),
@@ -134,11 +138,13 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             refresh_keys=WARM_KEYS,
             version_source=pool.backend,
             on_demand=on_demand_rule(settings),
+            engine=None if engine_ws is None else (engine_ws.backend, threading.RLock()),
+            engine_keys=ENGINE_KEYS,
         )
     else:
         lock = threading.RLock()
         pool = ConnectionPool([ws], lock=lock)
-        compute_ws = None
+        compute_ws = engine_ws = None
         cache = ResultCache(
             ws.backend,
             lock,
@@ -153,5 +159,6 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
         pool=pool,
         results=cache,
         compute_workspace=compute_ws,
+        engine_workspace=engine_ws,
         limiter=FailureLimiter(settings.auth_failures, settings.auth_window),
     )
