@@ -496,18 +496,27 @@ def priorities(
     once for the diagnosis) when it is kept, else on a fresh experience frame;
     the comment evidence reads the interactions' text from the workspace.
     """
-    full = experience_frame(backend, as_of=prep.as_of)
-    if account_id is not None:
-        full = full.filter(full.account_id == account_id)
-    f = full if prep.frame is None else prep.frame
+
+    def fresh() -> ir.Table:
+        full = experience_frame(backend, as_of=prep.as_of)
+        return full if account_id is None else full.filter(full.account_id == account_id)
+
+    f = fresh() if prep.frame is None else prep.frame
     if account_id is not None and prep.frame is not None:
         f = f.filter(f.account_id == account_id)
     latest = f.filter(f.nps.notnull())
     w = ibis.window(group_by=latest.stakeholder_id, order_by=latest.occurred_at.desc())
     latest = latest.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
+    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id")
+    # the comments' text (not in the shared frame) only where some were analysed
+    text = _has_text_scores(backend)
+    if not text:
+        return _priorities(backend, prep, options, f, None, detractors, touchpoint_weights,
+                           goal_weights)  # fmt: skip
     # the detractors (a window over every rating) are read by up to five queries: once
-    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id").cache()
+    detractors = detractors.cache()
     try:
+        full = f if prep.frame is None else fresh()
         return _priorities(
             backend, prep, options, f, full, detractors, touchpoint_weights, goal_weights
         )
@@ -515,18 +524,26 @@ def priorities(
         detractors.release()
 
 
+def _has_text_scores(backend: Backend) -> bool:
+    """Whether ``b2bcx text analyze`` scored any comment (an existence check)."""
+    if schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return False
+    return bool(int(backend.table(schema.TEXT_SCORES_TABLE).limit(1).count().execute()))
+
+
 def _priorities(
     backend: Backend,
     prep: Prepared,
     options: DiagnoseOptions,
     f: ir.Table,
-    full: ir.Table,
+    full: ir.Table | None,
     detractors: ir.Table,
     touchpoint_weights: dict[str, float],
     goal_weights: dict[str, float],
 ) -> list[Priority]:
-    """:func:`priorities` on the frame ``f`` (``full`` for the comments' text) and
-    the ``detractors`` (one ``det_id`` per stakeholder whose latest NPS is ≤ 6)."""
+    """:func:`priorities` on the frame ``f`` (``full`` for the comments' text, None
+    when no comment was analysed) and the ``detractors`` (one ``det_id`` per
+    stakeholder whose latest NPS is ≤ 6)."""
     d = f.inner_join(detractors, f.stakeholder_id == detractors.det_id)
     # every goal's ratings and poor ratings per cell in one pass, one row per goal after
     keys = ["touchpoint_id", "stage", "controller", "account_id"]
@@ -554,9 +571,10 @@ def _priorities(
     values = prep.accounts.set_index("account_id").annual_value.astype(float).fillna(0.0)
     total_value = float(values.sum()) or 1.0
     cells["value"] = cells.account_id.map(values).fillna(0.0) * (cells.poor > 0)
+    cells["hit"] = (cells.poor > 0).astype("int64")  # an account with poor ratings there
     grouped = cells.groupby(["touchpoint_id", "stage", "controller", "goal"], dropna=False).agg(
         rated=("rated", "sum"), poor=("poor", "sum"), value=("value", "sum"),
-        accounts=("poor", lambda s: int((s > 0).sum())),
+        accounts=("hit", "sum"),
     ).reset_index()  # fmt: skip
     grouped = grouped[grouped.rated >= options.min_ratings]
     if grouped.empty or grouped.poor.sum() == 0:  # no cell has enough ratings
@@ -598,11 +616,14 @@ def _priorities(
     rows.sort(key=lambda x: -x["score"])
     top = rows[: options.max_priorities]
     best = top[0]["score"] if top else 1.0
-    # the text columns (comment, interaction_id) are not in the shared frame
-    d_text = full.inner_join(detractors, full.stakeholder_id == detractors.det_id)
-    cells_top = {(r["touchpoint_id"], _none(r["stage"])) for r in top}
-    voice = _comment_evidence(backend, d_text, cells_top)
-    spoken = _goal_examples(backend, d_text, top) if voice else {}
+    voice: dict[tuple[str, str | None], dict[str, Any]] = {}
+    spoken: dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]] = {}
+    if full is not None:
+        # the text columns (comment, interaction_id) are not in the shared frame
+        d_text = full.inner_join(detractors, full.stakeholder_id == detractors.det_id)
+        cells_top = {(r["touchpoint_id"], _none(r["stage"])) for r in top}
+        voice = _comment_evidence(backend, d_text, cells_top)
+        spoken = _goal_examples(backend, d_text, top) if voice else {}
     for rank, row in enumerate(top, 1):
         row["rank"] = rank
         row["score"] = row["score"] / best if best else 0.0
