@@ -111,3 +111,31 @@ def test_account_rwg_without_moments_or_people(demo: b2bcx.Workspace) -> None:
     finally:
         prep.release()
     assert isinstance(moments, pd.DataFrame)
+
+
+def test_unavailable_drivers_are_not_tried_again(
+    demo: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from b2bcx.diagnose import DriversUnavailable, diagnose
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.measures import keydrivers
+    from demo_workspace import forbidden
+
+    options = DiagnoseOptions(min_ratings=3)
+    tried: list[str] = []
+
+    def failing(*args: object, drivers: str = "goals", **kwargs: object) -> None:
+        tried.append(drivers)
+        raise ConfigurationError("too few people")
+
+    monkeypatch.setattr(keydrivers, "key_drivers", failing)
+    failed = diagnose(demo.backend, options)
+    assert sorted(tried) == ["goals", "touchpoints"]  # tried, failed: equal weights
+    monkeypatch.setattr(keydrivers, "key_drivers", forbidden("tried again"))
+    told = diagnose(
+        demo.backend, options, touchpoint_drivers=DriversUnavailable("too few people"),
+        goal_drivers=DriversUnavailable(),
+    )  # fmt: skip
+    assert told.priorities and told.to_dict() == failed.to_dict()
+    # every driver weighs alike: one driver weight for all priorities
+    assert len({p.driver_weight for p in told.priorities}) == 1

@@ -45,6 +45,7 @@ __all__ = [
     "DiagnoseOptions",
     "Diagnosis",
     "DiagnosisMeta",
+    "DriversUnavailable",
     "Finding",
     "Prepared",
     "Priority",
@@ -54,6 +55,23 @@ __all__ = [
     "diagnose",
     "readiness",
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class DriversUnavailable:
+    """Key drivers the caller already tried and the data could not carry.
+
+    Passed as ``touchpoint_drivers`` or ``goal_drivers`` to :func:`diagnose`, it
+    says "no driver weights" so the diagnosis does not try ``key_drivers`` again
+    (and fail again); the priorities then weigh every touchpoint or goal alike.
+
+    Attributes
+    ----------
+    reason : str
+        Why the drivers could not be computed (the error's message).
+    """
+
+    reason: str = ""
 
 
 def _check(challenges: Iterable[str] | None) -> list[str]:
@@ -77,8 +95,8 @@ def diagnose(
     as_of: _dt.datetime | _dt.date | None = None,
     progress: Progress = NO_PROGRESS,
     account_units: CollectiveResult | None = None,
-    touchpoint_drivers: KeyDriverResult | None = None,
-    goal_drivers: KeyDriverResult | None = None,
+    touchpoint_drivers: KeyDriverResult | DriversUnavailable | None = None,
+    goal_drivers: KeyDriverResult | DriversUnavailable | None = None,
 ) -> Diagnosis:
     """Run the detectors (all, or ``challenges``), score risk and rank priorities.
 
@@ -105,7 +123,9 @@ def diagnose(
     touchpoint_drivers, goal_drivers
         Already computed ``key_drivers(backend, drivers="touchpoints")`` and
         ``key_drivers(backend, drivers="goals")`` at the same date, reused for
-        the priorities' driver weights instead of computing them again.
+        the priorities' driver weights instead of computing them again;
+        :class:`DriversUnavailable` when the caller found the data cannot carry
+        them (they are then not tried again: every driver weighs alike).
 
     Returns
     -------
@@ -253,13 +273,19 @@ def _account_rwg(backend: Backend, options: DiagnoseOptions, prep: Prepared) -> 
 
 
 def _shares(
-    given: KeyDriverResult | None, backend: Backend, prep: Prepared, kind: str
+    given: KeyDriverResult | DriversUnavailable | None,
+    backend: Backend,
+    prep: Prepared,
+    kind: str,
 ) -> dict[str, float]:
     """Share of explained NPS per touchpoint or goal (``kind``), from ``given``
-    key drivers or computed at the diagnosis date (empty when too few people)."""
+    key drivers or computed at the diagnosis date (empty when too few people, or
+    when ``given`` says they are unavailable)."""
     from b2bcx.errors import B2bcxError
     from b2bcx.measures.keydrivers import key_drivers
 
+    if isinstance(given, DriversUnavailable):
+        return {}
     result = given
     if result is None:
         try:
