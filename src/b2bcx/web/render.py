@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 
 from b2bcx.diagnose.risk import HIGH_RISK
+from b2bcx.measures.verdict import TOO_FEW
 from b2bcx.model.enums import STAGE_ORDER, Controller
 from b2bcx.report import charts, figures, summary
 
@@ -19,6 +21,54 @@ from b2bcx.report import charts, figures, summary
 def code_words(value: Any) -> Any:
     """A stored code as people write it (``pre_bid`` → ``pre-bid``); other values unchanged."""
     return value.replace("_", "-") if isinstance(value, str) else value
+
+
+#: Field names the analyses' texts carry, as a page says them (after
+#: :func:`b2bcx.report.summary.plain` has taken out command-line hints).
+_FIELD_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\bspearman_rho\b", "Spearman's ρ"),
+    (r"\btext_share is empty", "the share of comments per goal is unknown"),
+    (r"\btext_share\b", "share of comments"),
+    (r"\bclosed_loop\b", "closed loop"),
+)
+
+
+def page_text(text: Any) -> str:
+    """A text of the analyses as a page shows it: no command-line instructions
+    (:func:`b2bcx.report.summary.plain`) and no field names where words exist.
+
+    >>> page_text("net value change (spearman_rho now -0.05)")
+    "net value change (Spearman's ρ now -0.05)"
+    """
+    out = summary.plain(text)
+    for pattern, replacement in _FIELD_WORDS:
+        out = re.sub(pattern, replacement, out)
+    return out
+
+
+def with_currency(value: Any, currency: str | None) -> str:
+    """A money figure with the workspace's currency: ``EUR 240,300`` for a
+    code, ``€240,300`` for a one-character symbol; without a currency, or for a
+    missing value, the plain figure (``240,300``, ``–``).
+
+    >>> with_currency(240300, "EUR"), with_currency(12.4, "€"), with_currency(None, "EUR")
+    ('EUR\xa0240,300', '€12', '–')
+    """
+    text = figures.num(value, 0)
+    if not currency or text == "–":
+        return text
+    return f"{currency}{text}" if len(currency) == 1 else f"{currency}\u00a0{text}"
+
+
+@pass_context
+def _money(context: Any, value: Any) -> str:
+    """``value|money``: :func:`with_currency` with the page's ``currency``."""
+    return with_currency(value, context.get("currency"))
+
+
+def money_header(label: str, currency: str | None) -> str:
+    """A money column's header: ``Annual value (EUR)``, or the label alone."""
+    return f"{label} ({currency})" if currency else label
 
 
 def _pct(value: Any, digits: int = 0) -> str:
@@ -348,10 +398,11 @@ def environment() -> Environment:
     )
     env.filters["num"] = figures.num
     env.filters["pct"] = _pct
+    env.filters["money"] = _money  # with the workspace currency (B2BCX_CURRENCY)
     env.filters["points"] = figures.points
     env.filters["cells"] = figures.cells
     env.filters["p_value"] = p_value
-    env.filters["plain"] = summary.plain  # no CLI commands or flags in page text
+    env.filters["plain"] = page_text  # no CLI commands, flags or field names in page text
     env.filters["words"] = code_words  # "pre_bid" reads "pre-bid"
     env.filters["named"] = summary.named  # ids → names: ``text|named(names)``
     env.filters["evidence_words"] = summary.evidence_sentence  # the report's evidence sentence
@@ -372,6 +423,8 @@ def environment() -> Environment:
         define=definition,
         MIN_COMPARE=MIN_COMPARE,
         HIGH_RISK=HIGH_RISK,
+        TOO_FEW=TOO_FEW,
+        money_header=money_header,
         explain=explain,
         evidence_terms=evidence_terms,
         is_p=is_p,
@@ -405,6 +458,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         context["metric_label"] = shown_metric(state)
     label = str(context.get("metric_label") or "collective CX")
     context.setdefault("metric_name", label.split(" ", 1)[-1])  # "CX", "NPS", ...
+    settings = getattr(state, "settings", None)
+    context.setdefault("currency", getattr(settings, "currency", None))
     html = (
         environment()
         .get_template(template)

@@ -96,6 +96,19 @@ def _findings_by_challenge(
     return counts
 
 
+def _unchecked(diagnosis: Any) -> dict[str, list[dict[str, str]]]:
+    """Per challenge, the checks the diagnosis could not run on this workspace
+    (``unavailable``: check, missing data, what unlocks it); none while the
+    diagnosis is not available."""
+    out: dict[str, list[dict[str, str]]] = {c: [] for c in CHALLENGES}
+    if isinstance(diagnosis, Unavailable):
+        return out
+    for u in diagnosis.get("unavailable") or []:
+        if u.get("challenge") in out:
+            out[u["challenge"]].append(u)
+    return out
+
+
 def read_filters(
     q: str,
     verdict: str,
@@ -178,6 +191,7 @@ def portfolio(
     per_challenge: dict[str, list[dict[str, Any]]] = {c: [] for c in CHALLENGES}
     if not isinstance(diagnosis, Unavailable):
         per_challenge = _findings_by_challenge(state, visitor, filters, listed, narrowed)
+    unchecked = _unchecked(diagnosis)
     if "priorities" in parts and not isinstance(parts["priorities"], Unavailable):
         kept = [p for g in causes_all(parts, filters, owners, tp_partners) for p in g["rows"]]
         parts["priorities"] = sorted(kept, key=lambda p: p.get("rank") or 0)[:TOP_PRIORITIES]
@@ -234,6 +248,7 @@ def portfolio(
         challenges=CHALLENGES,
         by_challenge={c: len(f) for c, f in per_challenge.items()},
         per_challenge=per_challenge,
+        unchecked=unchecked,
         names={r["account_id"]: r.get("name") or r["account_id"] for r in every},
         diagnosis_reason=diagnosis.reason if isinstance(diagnosis, Unavailable) else None,
         top_risk=[r for r in rows if r["risk"] is not None][:12],
