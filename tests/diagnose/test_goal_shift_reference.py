@@ -22,6 +22,10 @@ class _Prep:
 
     def __init__(self, waves: pd.DataFrame) -> None:
         self.goal_waves = waves
+        # no account-months (the CX before and after is then unknown)
+        self.monthly = pd.DataFrame(
+            {"account_id": [], "month": pd.to_datetime([]), "mean": [], "n": [], "raw": []}
+        )
 
     def monthly_of(self, account: str) -> pd.DataFrame:
         return pd.DataFrame({"month": pd.to_datetime([]), "mean": [], "n": []})

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ from scipy import stats
 
 from b2bcx.diagnose.data import Prepared
 from b2bcx.diagnose.detector_common import Detected, fmt, has, severity
-from b2bcx.diagnose.findings import Finding, Skipped, records_of
+from b2bcx.diagnose.findings import Finding, Skipped
 from b2bcx.diagnose.options import DiagnoseOptions
 from b2bcx.diagnose.stats import (
     FloatArray,
@@ -336,6 +337,51 @@ def _before_after(prep: Prepared, account: str, day: pd.Timestamp, window: int) 
     return {"cx_before": b, "cx_after": a, "change": None if a is None or b is None else a - b}
 
 
+@dataclass(frozen=True)
+class _AccountMonths:
+    """Every account's rows of ``prep.monthly`` (in their order there) as
+    positions into plain arrays, for the before/after means of many accounts
+    (:meth:`before_after`, what :func:`_before_after` gives for one)."""
+
+    rows: dict[str, npt.NDArray[np.intp]]
+    month: npt.NDArray[np.datetime64]
+    raw: FloatArray
+    n: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, monthly: pd.DataFrame) -> _AccountMonths:
+        codes, names = pd.factorize(monthly.account_id)
+        order = np.argsort(codes, kind="stable")
+        ends = np.searchsorted(codes[order], np.arange(len(names)), side="right")
+        starts = np.r_[0, ends[:-1]] if len(names) else ends
+        rows = {str(a): order[s:e] for a, s, e in zip(names.tolist(), starts, ends, strict=True)}
+        return cls(
+            rows=rows,
+            month=pd.to_datetime(monthly.month).to_numpy(),
+            raw=monthly.raw.to_numpy(dtype=float),
+            n=monthly.n.to_numpy(dtype=np.int64),
+        )
+
+    def _wmean(self, at: npt.NDArray[np.intp]) -> float | None:
+        # as pandas sums a frame's columns: NaN products count as 0
+        n = float(self.n[at].sum())
+        if not n:
+            return None
+        prod = self.raw[at] * self.n[at]
+        return float(np.where(np.isnan(prod), 0.0, prod).sum() / n)
+
+    def before_after(self, account: str, day: pd.Timestamp, window: int) -> dict[str, Any]:
+        """:func:`_before_after` of ``account``."""
+        at = self.rows.get(account, np.empty(0, dtype=np.intp))
+        month = self.month[at]
+        lo = (day - pd.Timedelta(days=window)).to_datetime64()
+        hi = (day + pd.Timedelta(days=window)).to_datetime64()
+        d = day.to_datetime64()
+        b = self._wmean(at[(month >= lo) & (month < d)])
+        a = self._wmean(at[(month >= d) & (month < hi)])
+        return {"cx_before": b, "cx_after": a, "change": None if a is None or b is None else a - b}
+
+
 def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     rel = prep.relationships
     if rel.empty or prep.monthly.empty:
@@ -462,10 +508,10 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
         if len(without) < 5:
             # too few accounts without an event to compare with: the people's own
             # changes (one-sample t), which cannot rule out a portfolio-wide shift
-            for r, p in zip(records_of(ok), own_p, strict=True):
-                se = math.sqrt(r.var / r.size) if r.var > 0 else 0.0
-                t = r.mean / se if se > 0 else (math.inf if r.mean else 0.0)
-                rows.append({**vars(r), "others": None, "did": r.mean, "z": t, "p": float(p)})
+            for d, p in zip(ok.to_dict("records"), own_p.tolist(), strict=True):
+                se = math.sqrt(d["var"] / d["size"]) if d["var"] > 0 else 0.0
+                t = d["mean"] / se if se > 0 else (math.inf if d["mean"] else 0.0)
+                rows.append({**d, "others": None, "did": d["mean"], "z": t, "p": float(p)})
             continue
         within = float((ok["var"].fillna(0) * (ok["size"] - 1)).sum() / (ok["size"] - 1).sum())
         # the centre of the accounts without an event, and the spread of all,
@@ -477,39 +523,54 @@ def _goal_shifts(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
         spread2 = (1.4826 * float(np.median(np.abs(means - centre)))) ** 2
         tau2 = max(0.0, spread2 - float((within / ok["size"]).median()))
         count = len(ok)
-        for r in records_of(ok):
+        for d in ok.to_dict("records"):
             others = centre
-            se = math.sqrt(within / r.size + tau2 + (within / r.size + tau2) / (count - 1))
-            z = (r.mean - others) / se if se > 0 else 0.0
-            rows.append({**vars(r), "others": others, "did": r.mean - others, "z": z,
+            se = math.sqrt(within / d["size"] + tau2 + (within / d["size"] + tau2) / (count - 1))
+            z = (d["mean"] - others) / se if se > 0 else 0.0
+            rows.append({**d, "others": others, "did": d["mean"] - others, "z": z,
                          "p": math.erfc(abs(z) / math.sqrt(2))})  # fmt: skip
     if not rows:
         return []
     table = pd.DataFrame(rows)
     table["p_adj"] = bh_adjust(table.p.to_numpy())
     hits = table[(table.p_adj < options.alpha) & (table.did.abs() >= options.goal_shift)]
-    out = []
-    for account, g in hits.groupby("account_id"):
-        day = pd.Timestamp(g.last_at.max())
-        cx = _before_after(prep, str(account), day, options.change_window_days)
-        changes = {str(r.goal): round(float(r.did), 2) for r in records_of(g)}
+    out: list[Finding] = []
+    if hits.empty:
+        return out
+    # each account's hits (in the table's order) and their extremes, in one pass
+    by_account: dict[str, list[dict[Hashable, Any]]] = {}
+    for d in hits.to_dict("records"):
+        by_account.setdefault(str(d["account_id"]), []).append(d)
+    per = hits.assign(_abs=hits.did.abs()).groupby("account_id").agg(
+        last_at=("last_at", "max"), worst=("_abs", "max"), p_adj=("p_adj", "min"),
+        size=("size", "max"),
+    )  # fmt: skip
+    series = _AccountMonths.of(prep.monthly)
+    for account, last_at, worst, p_min, people in zip(
+        per.index.tolist(), per.last_at.tolist(), per.worst.tolist(), per.p_adj.tolist(),
+        per["size"].tolist(), strict=True,
+    ):  # fmt: skip
+        found = by_account[str(account)]
+        day = pd.Timestamp(last_at)
+        cx = series.before_after(str(account), day, options.change_window_days)
+        changes = {str(r["goal"]): round(float(r["did"]), 2) for r in found}
         out.append(
             Finding(
                 challenge="C5",
                 account_id=str(account),
                 subject_kind="account",
                 subject_id=str(account),
-                severity=severity(float(g.did.abs().max()), options.goal_shift),
+                severity=severity(float(worst), options.goal_shift),
                 evidence={
                     "date": day.date(),
                     "goal_importance_change": changes,
-                    "own_change": {str(r.goal): round(float(r.mean), 2) for r in records_of(g)},
+                    "own_change": {str(r["goal"]): round(float(r["mean"]), 2) for r in found},
                     "others_change": {
-                        str(r.goal): None if r.others is None else round(float(r.others), 2)
-                        for r in records_of(g)
+                        str(r["goal"]): None if (o := r["others"]) is None else round(float(o), 2)
+                        for r in found
                     },
-                    "p_adjusted": float(g.p_adj.min()),
-                    "people": int(g["size"].max()),
+                    "p_adjusted": float(p_min),
+                    "people": int(people),
                     "test": "account's mean change against the accounts' median change "
                     "(random-effects z with a robust between-account spread; accounts as "
                     "clusters)",
