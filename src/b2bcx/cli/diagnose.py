@@ -169,5 +169,7 @@ def _show_sensitivity(block: dict[str, Any] | None) -> None:
     if not block or not block.get("challenges"):
         return
     console.print(Text("What this diagnosis could not have seen (80 % power):", style="bold"))
-    for c in block["challenges"]:
-        console.print(Text(f"  {c['summary']}"))
+    from b2bcx.cli.app import print_wrapped
+
+    for c in block["challenges"]:  # wrapped within 100 columns like the tables
+        print_wrapped(str(c["summary"]), indent="  ", hang="    ")
