@@ -308,3 +308,28 @@ def test_account_sentences_in_plain_words() -> None:
     )
     assert account_values(block, "A") == {"C2": value, "C3": None}
     assert account_sentences(block, "nobody") == [] and account_sentences(None, "A") == []
+
+
+def test_mdes_equal_the_row_by_row_mde() -> None:
+    """The vectorized MDEs (C2's and C3's blocks) are :func:`_row_mde` of each
+    test exactly: t tests with finite df, z tests, missing df, missing or
+    negative standard errors and a critical p of NaN."""
+    from b2bcx.diagnose.sensitivity import _mdes, _row_mde
+
+    rng = np.random.default_rng(3)
+    n = 400
+    se = rng.uniform(0.0, 12.0, n)
+    se[::17] = np.nan
+    se[5::23] = -1.0
+    se[7::29] = 0.0
+    df = rng.uniform(1.0, 80.0, n)
+    df[3::11] = np.nan
+    df[4::13] = np.inf
+    test = np.where(rng.uniform(size=n) < 0.5, "t", "z")
+    for p_crit in (0.0004, 0.01, 0.05, float("nan")):
+        for threshold in (0.0, 10.0):
+            got = _mdes(se, p_crit, df, test == "t", threshold)
+            want = [_row_mde(float(s), p_crit, float(d), str(t), threshold)
+                    for s, d, t in zip(se, df, test, strict=True)]  # fmt: skip
+            np.testing.assert_array_equal(got, np.asarray(want))
+    assert np.isfinite(_mdes(se, 0.01, df, test == "t", 10.0)).sum() > 300

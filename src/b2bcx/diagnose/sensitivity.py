@@ -400,16 +400,23 @@ def _c3(
 ) -> ChallengeSensitivity:  # fmt: skip
     p_crit = critical_p(table.p, table.p_adj, options.alpha)
     threshold = float(options.journey_gap)
-    tested = {str(r.account_id): r for r in table.itertuples(index=False)}
+    # every test's MDE at once (:func:`_row_mde` of each row); an account's last row counts
+    n = len(table)
+    ses = table.se.to_numpy(dtype=float) if "se" in table else np.full(n, np.nan)
+    dfs = table.df.to_numpy(dtype=float) if "df" in table else np.full(n, np.nan)
+    is_t = np.asarray([str(t) == "t" for t in table.test]) if "test" in table else np.zeros(n, bool)
+    values = _mdes(ses, p_crit, dfs, is_t, threshold)
+    tested = {
+        str(a): (s, v)
+        for a, s, v in zip(table.account_id.tolist(), ses.tolist(), values.tolist(), strict=True)
+    }
     rows: list[AccountSensitivity] = []
     for account in accounts:
         r = tested.get(account)
         value = math.nan
         se = math.nan
         if r is not None:
-            se = float(getattr(r, "se", math.nan))
-            df = float(getattr(r, "df", math.nan))
-            value = _row_mde(se, p_crit, df, str(getattr(r, "test", "z")), threshold)
+            se, value = r
         if not math.isfinite(value):
             reason = reasons.get(account) or (
                 "the test had no standard error (no variance between people)"
