@@ -311,7 +311,9 @@ def pairwise_relative_weights(
         c = nearest_correlation(r, floor=1e-3)
         return _rw_from_corr(c[:-1, :-1], c[:-1, -1])
 
-    _, n = pairwise_correlation(np.column_stack([xa, ya]))
+    # the correlations are computed once: their counts check the drivers, the
+    # matrix itself is the estimate's
+    r_all, n = pairwise_correlation(np.column_stack([xa, ya]))
     thin = np.flatnonzero(n[:-1, -1] < 3)
     if thin.size:
         label = _names(names, xa.shape[1])
@@ -319,7 +321,7 @@ def pairwise_relative_weights(
             "drivers with fewer than 3 rows that also have the target: "
             + ", ".join(label[i] for i in thin)
         )
-    eps, sign = estimate(xa, ya)
+    eps, sign = estimate_from_r(r_all)
     lower = upper = boot = None
     if n_boot > 0:
         rng = np.random.default_rng(seed)

@@ -47,6 +47,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -319,15 +320,16 @@ def _touchpoint_drivers(
 ) -> KeyDriverResult:
     f = experience_frame(backend, as_of=resolve_as_of(backend, as_of)) if frame is None else frame
     rated = f.filter(f.cx.notnull() & f.touchpoint_id.notnull())
-    cells: pd.DataFrame = (
-        rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean()).execute()
-    )
-    ys: pd.DataFrame = (
-        f.group_by(["stakeholder_id", "account_id"]).aggregate(_y=f[target].mean()).execute()
-    )
-    ys = ys.dropna(subset=["_y"])
-    cells = cells[cells.stakeholder_id.isin(ys.stakeholder_id)]
-    raters = cells.groupby("touchpoint_id").size()
+    cells = rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean())
+    ys = f.group_by(["stakeholder_id", "account_id"]).aggregate(_y=f[target].mean())
+    ys = ys.filter(ys._y.notnull())
+    # each person's mean cx per touchpoint beside their target, for the people with
+    # the target only: joined in the engine, one fetch, no string matching in pandas
+    rows: pd.DataFrame = cells.inner_join(ys, "stakeholder_id").select(
+        "stakeholder_id", "account_id", "_y", "touchpoint_id", "x"
+    ).execute()  # fmt: skip
+    tp_code, tp_ids = pd.factorize(rows.touchpoint_id, sort=True)
+    raters = pd.Series(np.bincount(tp_code, minlength=len(tp_ids)), index=tp_ids.astype(str))
     chosen = raters[raters >= min_raters].sort_values(ascending=False).head(max_touchpoints)
     if len(chosen) < 2:
         raise ConfigurationError(
@@ -335,14 +337,9 @@ def _touchpoint_drivers(
             f"also have {target}; touchpoint drivers need more data (or a lower --min-raters)"
         )
     names = sorted(chosen.index.astype(str))
-    wide = cells[cells.touchpoint_id.isin(names)].pivot(
-        index="stakeholder_id", columns="touchpoint_id", values="x"
-    )
-    wide = wide.reindex(columns=names).join(ys.set_index("stakeholder_id"), how="inner")
-    clusters = wide["account_id"].astype(str).to_numpy()
+    wide, clusters, y = _touchpoint_matrix(rows, tp_code, tp_ids.astype(str), names)
     result = pairwise_relative_weights(
-        wide[names].to_numpy(float), wide["_y"].to_numpy(float), names=names,
-        n_boot=n_boot, seed=seed, clusters=clusters,
+        wide.to_numpy(float), y, names=names, n_boot=n_boot, seed=seed, clusters=clusters,
     )  # fmt: skip
     table = result.to_frame()
     catalogue = backend.table("touchpoints").select("touchpoint_id", "name").execute()
@@ -350,7 +347,7 @@ def _touchpoint_drivers(
     table.insert(1, "label", [labels.get(n, n) for n in names])
     table["raters"] = chosen.reindex(names).to_numpy()
     table["performance"] = (
-        (wide[names].mean().to_numpy() - CX_SCALE.low) / (CX_SCALE.high - CX_SCALE.low) * 100
+        (wide.mean().to_numpy() - CX_SCALE.low) / (CX_SCALE.high - CX_SCALE.low) * 100
     )
     table = _importance_test(table, result.boot, alpha)
     return KeyDriverResult(
@@ -364,3 +361,29 @@ def _touchpoint_drivers(
         n_clusters=len(np.unique(clusters)),
         methods=_methods("relative_weights", n_boot, alpha, seed, "touchpoints"),
     )
+
+
+def _touchpoint_matrix(
+    rows: pd.DataFrame, tp_code: npt.NDArray[np.intp], tp_ids: pd.Index, names: list[str]
+) -> tuple[pd.DataFrame, npt.NDArray[Any], npt.NDArray[np.float64]]:
+    """People × ``names`` mean cx (NaN where not met), their accounts and targets.
+
+    ``rows``: one per person and touchpoint met (``stakeholder_id``, ``account_id``,
+    ``_y``, ``touchpoint_id``, ``x``), ``tp_code`` the rows' touchpoint codes into
+    ``tp_ids``. People who met none of ``names`` are left out; the rest come in
+    ``stakeholder_id`` order (the row order the bootstrap draws from)."""
+    column = np.full(len(tp_ids), -1, dtype=np.intp)  # each code's column in names, or -1
+    for i, name in enumerate(names):
+        column[tp_ids.get_loc(name)] = i
+    where = column[tp_code]
+    keep = where >= 0
+    sub = rows[keep]
+    person, people = pd.factorize(sub.stakeholder_id, sort=True)
+    matrix = np.full((len(people), len(names)), np.nan)
+    matrix[person, where[keep]] = sub.x.to_numpy(dtype=float)
+    _, first = np.unique(person, return_index=True)  # a row of each person
+    clusters = sub.account_id.astype(str).to_numpy()[first]
+    y = sub._y.to_numpy(dtype=float)[first]
+    wide = pd.DataFrame(matrix, index=pd.Index(people.astype(str), name="stakeholder_id"),
+                        columns=names)  # fmt: skip
+    return wide, clusters, y
