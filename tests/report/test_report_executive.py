@@ -4,6 +4,7 @@ beside its HTML, the tables as an Excel workbook."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 import shutil
@@ -254,3 +255,75 @@ def test_print_pdf_refuses_to_print_a_file_over_itself(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="overwrite"):
         print_pdf(page, tmp_path / "." / "x.pdf", chromium="/bin/false")
     assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def _first_per_place(priorities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Independently of the report: the top priority at each touchpoint and
+    controller, in rank order."""
+    seen: set[tuple[Any, Any]] = set()
+    out = []
+    for p in sorted(priorities, key=lambda p: p["rank"]):
+        key = (p["touchpoint_id"], p["controller"])
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def test_three_actions_at_three_places_grouped_as_on_the_dashboard(
+    html: str, gathered: Any
+) -> None:
+    """UX #8: one action per touchpoint and who runs it, not three rows of one
+    touchpoint; the other goals served poorly there are named with it."""
+    priorities = gathered.data.get("diagnosis")["priorities"]
+    firsts = _first_per_place(priorities)
+    assert len(firsts) >= 3 and len(priorities) > len(firsts)  # some place has several goals
+    summary = _summary(html)
+    actions = re.findall(r"<li>(.*?)</li>", re.findall(r'data-list="actions">(.*?)</ol>',
+                                                       summary, re.S)[0], re.S)  # fmt: skip
+    assert len(actions) == 3
+    for text, top in zip(actions, firsts[:3], strict=True):
+        words = _visible(text).replace("&#39;", "'")
+        assert _visible(top["action"])[:40] in words
+        others = [p["goal"] for p in priorities
+                  if (p["touchpoint_id"], p["controller"]) == (top["touchpoint_id"],
+                                                              top["controller"])][1:]  # fmt: skip
+        if others:
+            assert f"Also served poorly there: {', '.join(others)}." in words
+    # the root-cause table: one row per place, in the same order
+    table = html[html.index('data-table="priorities"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r'data-group="([^"]*)"', table)
+    assert rows == [p["touchpoint_id"] for p in firsts][: len(rows)]
+    assert len(rows) == len(set(rows)) == min(8, len(firsts))
+
+
+def test_the_at_risk_table_orders_unknown_risks_by_people_and_hides_missing_values(
+    gathered: Any,
+) -> None:
+    """On a review export every risk is unknown and no account has a value: the
+    organizations with most people come first (the dashboard's order) and the
+    table has no column of zeros."""
+    data = copy.deepcopy(gathered.data)
+    diagnosis = data.get("diagnosis")
+    for r in diagnosis["at_risk"]:
+        r["risk"] = None
+        r["annual_value"] = None
+    diagnosis["findings"] = []
+    people = {str(u["account_id"]): int(u["n_stakeholders"])
+              for u in data.get("accounts").units.to_dict("records")}  # fmt: skip
+
+    def order(r: dict[str, Any]) -> tuple[int, str]:
+        return (-people.get(r["account_id"], 0), r["account_id"])
+
+    expected = sorted(diagnosis["at_risk"], key=order)[:10]
+    rendered = render_report(data)
+    section = rendered[rendered.index("Accounts most at risk") :]
+    section = section[: section.index("</table>")]
+    assert "Annual value" not in section
+    names = data.names
+    shown = re.findall(r'<td class="name">(.*?)</td>', section)
+    assert [s.replace("&#39;", "'") for s in shown] == [
+        names.get(r["account_id"], r["account_id"]) for r in expected
+    ]
+    assert "Annual value" in render_report(gathered.data)  # the demo world has values

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,10 @@ from b2bcx.report import charts, figures
 from b2bcx.report.summary import (
     evidence_sentence,
     executive_summary,
+    group_priorities,
     load_names,
     named,
+    order_at_risk,
     percent,
     plain,
 )
@@ -218,7 +220,8 @@ def _view(data: ReportData) -> dict[str, Any]:
     measured = data.get("accounts")
     accounts = _records(measured.units) if measured is not None else []
     diagnosis = data.get("diagnosis") or {"findings": [], "at_risk": [], "priorities": []}
-    at_risk = diagnosis["at_risk"][:10]
+    people = {str(a["account_id"]): int(a.get("n_stakeholders") or 0) for a in accounts}
+    at_risk = order_at_risk(diagnosis["at_risk"], diagnosis["findings"], people)[:10]
     by_challenge = {
         c: [f for f in diagnosis["findings"] if f["challenge"] == c] for c in CHALLENGES
     }
@@ -252,6 +255,11 @@ def _view(data: ReportData) -> dict[str, Any]:
         "by_challenge": by_challenge,
         "challenges": CHALLENGES,
         "priorities": diagnosis["priorities"][:10],
+        # the ranked list grouped by touchpoint and controller, as on the dashboard
+        "priority_groups": group_priorities(diagnosis["priorities"], data.names)[:8],
+        "n_priorities": len(diagnosis["priorities"]),
+        # contract values exist (else the at-risk table has no "annual value" column)
+        "has_values": any(r.get("annual_value") for r in diagnosis["at_risk"]),
         "map_cells": cells,
         "stages": [s.value for s in STAGE_ORDER],
         "controllers": [c.value for c in Controller],
@@ -268,7 +276,9 @@ def _view(data: ReportData) -> dict[str, Any]:
     }
 
 
-def _sensitivity_view(diagnosis: dict[str, Any], at_risk: list[dict[str, Any]]) -> dict[str, Any]:
+def _sensitivity_view(
+    diagnosis: dict[str, Any], at_risk: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """The diagnosis' minimal detectable effects for the appendix: the portfolio's
     lines, and the values of the accounts most at risk (issue 16)."""
     block = diagnosis.get("sensitivity") or {}

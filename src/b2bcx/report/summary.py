@@ -190,6 +190,118 @@ class Trend:
 
 
 @dataclass(frozen=True)
+class PriorityGroup:
+    """The diagnosis' ranked priorities at one touchpoint and controller (the
+    dashboard's grouping): one action per place, the goals served poorly there."""
+
+    #: the best (lowest) rank of the group's priorities
+    rank: int
+    touchpoint_id: str
+    #: the touchpoint's name
+    touchpoint: str
+    stage: str
+    controller: str
+    #: the goals served poorly there, in rank order
+    goals: tuple[str, ...]
+    #: the most accounts behind one of the group's priorities
+    accounts: int
+    #: the top priority's action, in words (names, no commands)
+    action: str
+    #: the group's priorities, ranked (the diagnosis' rows)
+    rows: tuple[Mapping[str, Any], ...]
+
+    @property
+    def sentence(self) -> str:
+        """The action, and the other goals served poorly at the same place."""
+        others = self.goals[1:]
+        if not others:
+            return self.action
+        return f"{self.action} Also served poorly there: {', '.join(others)}."
+
+
+def group_priorities(
+    priorities: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> tuple[PriorityGroup, ...]:
+    """The ranked priorities grouped by touchpoint and controller, in the order
+    of each group's best rank (the list the dashboard shows: one row per place,
+    not five rows of the same touchpoint).
+
+    >>> rows = [{"rank": 1, "touchpoint_id": "T1", "controller": "partner", "goal": "a",
+    ...          "accounts": 3, "action": "Fix T1."},
+    ...         {"rank": 2, "touchpoint_id": "T2", "controller": "supplier", "goal": "b",
+    ...          "accounts": 5, "action": "Fix T2."},
+    ...         {"rank": 3, "touchpoint_id": "T1", "controller": "partner", "goal": "c",
+    ...          "accounts": 4, "action": "Fix T1 for c."}]
+    >>> [(g.touchpoint, g.goals, g.accounts) for g in group_priorities(rows, {"T1": "Visit"})]
+    [('Visit', ('a', 'c'), 4), ('T2', ('b',), 5)]
+    >>> group_priorities(rows)[0].sentence
+    'Fix T1. Also served poorly there: c.'
+    """
+    names = names or {}
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for p in sorted(priorities, key=lambda p: int(p.get("rank") or 0)):
+        key = (str(p.get("touchpoint_id") or ""), str(p.get("controller") or ""))
+        groups.setdefault(key, []).append(p)
+    out: list[PriorityGroup] = []
+    for (tp, controller), rows in groups.items():
+        top = rows[0]
+        goals: list[str] = []
+        for r in rows:
+            goal = str(r.get("goal") or "")
+            if goal and goal not in goals:
+                goals.append(goal)
+        out.append(
+            PriorityGroup(
+                rank=int(top.get("rank") or 0),
+                touchpoint_id=tp,
+                touchpoint=str(top.get("touchpoint") or names.get(tp, tp)),
+                stage=str(top.get("stage") or ""),
+                controller=controller,
+                goals=tuple(goals),
+                accounts=max(int(r.get("accounts") or 0) for r in rows),
+                action=plain(named(top.get("action") or "", names)),
+                rows=tuple(rows),
+            )
+        )
+    return tuple(out)
+
+
+def order_at_risk(
+    at_risk: Sequence[Mapping[str, Any]],
+    findings: Sequence[Mapping[str, Any]] = (),
+    people: Mapping[str, int] | None = None,
+) -> list[Mapping[str, Any]]:
+    """The accounts in the dashboard's order: most at risk first, unknown risk
+    last; among equals the most findings, then the most people heard, then the
+    id (on a review export where every risk is unknown, the organizations with
+    most reviewers come first, not single anonymous reviews).
+
+    >>> rows = [{"account_id": "a", "risk": None}, {"account_id": "b", "risk": None},
+    ...         {"account_id": "c", "risk": 0.2}]
+    >>> [r["account_id"] for r in order_at_risk(rows, [], {"b": 3, "a": 1})]
+    ['c', 'b', 'a']
+    """
+    people = people or {}
+    counts: dict[str, int] = {}
+    for f in findings:
+        if f.get("account_id") is not None:
+            counts[str(f["account_id"])] = counts.get(str(f["account_id"]), 0) + 1
+
+    def key(r: Mapping[str, Any]) -> tuple[float, int, int, str]:
+        risk = r.get("risk")
+        ident = str(r.get("account_id"))
+        known = isinstance(risk, int | float) and risk == risk
+        return (
+            -float(risk) if known and risk is not None else 1.0,
+            -counts.get(ident, 0),
+            -int(people.get(ident) or 0),
+            ident,
+        )
+
+    return sorted(at_risk, key=key)
+
+
+@dataclass(frozen=True)
 class ExecutiveSummary:
     """The first page: a headline, the biggest risks, the first actions, the trend."""
 
@@ -254,9 +366,8 @@ def executive_summary(
         for r in known[:3]
     )
     priorities = list((diagnosis or {}).get("priorities") or [])
-    actions = tuple(
-        plain(named(p.get("action") or "", names)) for p in priorities[:3] if p.get("action")
-    )
+    # one action per place: the first three touchpoints of the grouped ranked list
+    actions = tuple(g.sentence for g in group_priorities(priorities, names) if g.action)[:3]
     trend = period_trend(trend_rows)
     label = metric_label[:1].upper() + metric_label[1:]
     head = [f"{label} is {portfolio_score:.1f} of 100" if portfolio_score is not None else label]
