@@ -268,6 +268,8 @@ def _measure_table(
     shown, note = top_rows(frame, top, show_all)
     cols = measure_columns(list(frame.columns), by, columns)
     order = "stages in journey order" if by == "stage" else "lowest first"
+    if by != "stage" and bool(getattr(too_few, "any", lambda: False)()):
+        order += ", too few respondents last"  # the sort above puts them after the rest
     title = f"{label[:1].upper()}{label[1:]} (0–100) by {by}: {note} units, {order}"
     print_frame(
         shown[cols], title, digits=2, digits_by={"cx": 1, "nps": 0, "nps_role": 0},
@@ -285,7 +287,7 @@ def _measure_table(
     p = result.portfolio
     if p:
         nps_kind = "value-weighted" if weighted else "mean of accounts"
-        console.print(
+        print_wrapped(
             f"Portfolio: {label} {_one(p.get('cx'))}/100, NPS {_one(p.get('nps'))} ({nps_kind}), "
             f"ICC(1) {p['icc1'] if p['icc1'] is None else round(p['icc1'], 3)}, "
             f"ICC(2) {p['icc2'] if p['icc2'] is None else round(p['icc2'], 3)}"
@@ -295,6 +297,15 @@ def _measure_table(
             "accounts; ICC(2): how reliably each account's score tells accounts apart.",
             style="dim",
         )
+
+
+#: What ``breakdown``'s NPS is, and why it differs from the portfolio NPS of ``measure``.
+NPS_OF_ANSWERS = (
+    "nps: the NPS of the answers in each row (% promoters − % detractors of every answer "
+    "given there); the portfolio NPS of measure and the dashboard is per account (each "
+    "person's latest answer), then averaged over accounts (value-weighted where accounts "
+    "have contract values), so the two differ."
+)
 
 
 def _one(value: float | None) -> str:
@@ -553,6 +564,8 @@ def breakdown(
         headers={"n_interactions": "interactions", "n_stakeholders": "people",
                  "n_rated": "rated", "n_nps": "NPS answers", "score": f"{metric} score"},
     )  # fmt: skip
+    if "nps" in table.columns:  # UX #6: say which NPS this is, beside the others
+        print_wrapped(NPS_OF_ANSWERS, style="dim")
 
 
 @app.command()

@@ -76,8 +76,12 @@ def cannot_show_yet(unavailable: list[dict[str, Any]]) -> None:
     if not unavailable:
         return
     console.print(Text("What the data cannot show yet", style="bold"))
-    for u in unavailable:
-        console.print(
-            Text(f"- {u['challenge']} {u['check']}: {u['missing']}. To unlock: {u['unlock']}.")
+    from b2bcx.cli.app import print_wrapped
+
+    for u in unavailable:  # wrapped to the terminal, at most 100 columns
+        print_wrapped(
+            f"{u['challenge']} {u['check']}: {u['missing']}. To unlock: {u['unlock']}.",
+            indent="- ",
+            hang="  ",
         )
     console.print(Text("b2bcx readiness lists every analysis and what it needs.", style="dim"))

@@ -208,16 +208,21 @@ def profile_cmd(
             str(r["n"]),
         )
     console.print(table)
+    print_wrapped(
+        "sought: how important people say the goal is; got: how they rate the goal (both 1–5); "
+        "text: share of the unit's analysed comments that speak of the goal; gap: sought − got "
+        "(above 0: the goal is served below its importance); n: people who rated its importance.",
+        style="dim",
+    )
     conflicts = data["conflicts"]
     if conflicts:
         console.print(f"Goal conflicts ({len(conflicts)}):")
-        import textwrap
-
         for c in conflicts[:10]:
-            line = f"  • {c['summary']} (strength {c['strength']:.1f})"
-            console.print(textwrap.fill(line, width=100, subsequent_indent="    "))
+            print_wrapped(
+                f"{c['summary']} (strength {c['strength']:.1f})", indent="  • ", hang="    "
+            )
     for note in result.notes:
-        console.print(note, style="dim")
+        print_wrapped(str(note), style="dim")
 
 
 def _num(value: Any, digits: int = 2) -> str:
