@@ -4,6 +4,7 @@ where screenshots go: one copy for every ``*_browser.py`` module (and the
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -26,8 +27,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-#: Saved as CI artifacts.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+#: Saved as CI artifacts; ``B2BCX_SCREENSHOTS`` puts them elsewhere (a tmp folder).
+SCREENSHOTS = Path(
+    os.environ.get("B2BCX_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 
 
 def free_port() -> int:

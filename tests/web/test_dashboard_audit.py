@@ -183,3 +183,33 @@ def test_every_closed_loop_tile_is_defined(client: TestClient) -> None:
     panel = page.split('id="closed-loop"', 1)[1].split("</section>", 1)[0]
     tiles = re.findall(r'<div class="kpi"( title="[^"]+")?>', panel)
     assert len(tiles) == 5 and all(tiles)
+
+
+@pytest.mark.parametrize(("who", "named"), [("admin", True), ("viewer", False)])
+def test_comments_name_their_writer_for_who_may_contact_them(
+    web_world: World, who: str, named: bool
+) -> None:
+    """UX #3: "you can't call the detractor": the account page's comments name
+    the person (from the bundle's stakeholders) to analysts, admins and the
+    account's own tokens, as the Cases page does; a viewer sees function and level."""
+    with b2bcx.open_workspace(web_world.path) as ws:  # the names the cases' world gave them
+        people = ws.backend.table("stakeholders").execute()
+    account = web_world.own_account
+    loaded = load_server_settings(workspace=str(web_world.path), secret=SECRET, warm=False)
+    with TestClient(create_app(loaded, mount=(mount_dashboard,))) as c:
+        sign_in(c, getattr(web_world, who))
+        page = c.get(f"/accounts/{account}").text
+    comments = re.findall(
+        r'<div class="comment" data-stakeholder="([^"]*)">.*?<span class="muted">([^<]*)</span>',
+        page,
+        re.S,
+    )
+    assert comments, "the account has comments"
+    names = {s: n for s, n in zip(people["stakeholder_id"], people["name"], strict=True) if n}
+    mine = set(people.loc[people["account_id"] == account, "stakeholder_id"])
+    for sid, meta in comments:
+        if named:
+            assert sid in mine and f" · {names[sid]}, " in html_lib.unescape(meta)
+        else:
+            assert sid == ""
+            assert not any(n in html_lib.unescape(meta) for n in names.values())

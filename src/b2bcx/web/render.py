@@ -71,6 +71,19 @@ def money_header(label: str, currency: str | None) -> str:
     return f"{label} ({currency})" if currency else label
 
 
+def field_words(value: Any) -> Any:
+    """A lower-case code made of words and underscores as words
+    (``usage_worse`` → ``usage worse``); anything else unchanged (ids such as
+    ``P-SRV-1`` or ``ACC_7`` keep their form).
+
+    >>> field_words("usage_worse"), field_words("ACC_7"), field_words(3)
+    ('usage worse', 'ACC_7', 3)
+    """
+    if isinstance(value, str) and re.fullmatch(r"[a-z]+(?:_[a-z]+)+", value):
+        return value.replace("_", " ")
+    return value
+
+
 def _pct(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -404,6 +417,7 @@ def environment() -> Environment:
     env.filters["p_value"] = p_value
     env.filters["plain"] = page_text  # no CLI commands, flags or field names in page text
     env.filters["words"] = code_words  # "pre_bid" reads "pre-bid"
+    env.filters["field_words"] = field_words  # "usage_worse" reads "usage worse"
     env.filters["named"] = summary.named  # ids → names: ``text|named(names)``
     env.filters["evidence_words"] = summary.evidence_sentence  # the report's evidence sentence
     env.globals.update(figures.template_globals())

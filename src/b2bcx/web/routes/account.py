@@ -137,6 +137,15 @@ def account(
             limit=COMMENTS_PER_PAGE,
             offset=(page - 1) * COMMENTS_PER_PAGE,
         )
+        # who wrote each comment, by name, for those who may contact the account's people
+        writers: dict[str, str] = {}
+        if shown and visitor.may_contact(account_id):
+            wanted = {c.get("stakeholder_id") for c in shown}
+            writers = {
+                str(r["stakeholder_id"]): str(r["name"])
+                for r in all_records(backend, "stakeholders", {"account_id": account_id})
+                if r["stakeholder_id"] in wanted and r.get("name")
+            }
     cache = state.results
     findings = _or_reason(lambda: account_findings(cache, account_id))
     people = _or_reason(lambda: unit_rows(cache, "function_level").get(account_id, []))
@@ -165,6 +174,7 @@ def account(
         comment_filter=comment_filter,
         journeys=journeys,
         comments=shown,
+        writers=writers,
         n_comments=n_comments,
         page=page,
         pages=max(1, -(-n_comments // COMMENTS_PER_PAGE)),
