@@ -83,9 +83,8 @@ def detect_c3_tested(
     if not table.empty:
         table["p_adj"] = bh_adjust(table.p.to_numpy())
         stage_means = _stage_means(prep.person_stage)
-        for r in records_of(table):
-            if not (abs(r.gap) >= options.journey_gap and r.p_adj < options.alpha):
-                continue
+        hit = (table.gap.abs() >= options.journey_gap) & (table.p_adj < options.alpha)
+        for r in records_of(table[hit.to_numpy()]):
             broken = int(promises.broken.get(r.account_id, 0)) if promises is not None else 0
             made = int(promises.made.get(r.account_id, 0)) if promises is not None else 0
             findings.append(_phase_finding(r, stage_means.get(r.account_id, {}), made, broken,
@@ -123,7 +122,7 @@ def _variance_components(
     if dof.sum() < 30:
         return None
     within = float((tp["var"].to_numpy(dtype=float) * dof).sum() / dof.sum())
-    if phase.empty or set(phase.phase) != {"early", "late"}:
+    if phase.empty or set(phase.phase.unique().tolist()) != {"early", "late"}:
         return None  # a portfolio without one of the phases has nothing to compare
     wide = phase.pivot_table(index=["account_id", "stakeholder_id"], columns="phase",
                              values=["mean", "n"])  # fmt: skip
@@ -169,10 +168,12 @@ def _phase_gls(
     enough = (counts.early >= options.min_people) & (counts.late >= options.min_people)
     if int(enough.sum()) < MIN_ACCOUNTS_POOLED:
         return None
-    for account in counts.index[~enough.to_numpy()]:
+    few = counts[~enough.to_numpy()]
+    for account, early, late in zip(few.index.tolist(), few.early.tolist(), few.late.tolist(),
+                                    strict=True):  # fmt: skip
         reason = (
             f"fewer than {options.min_people} people rated the buying stages "
-            f"({counts.early[account]}) or the usage stages ({counts.late[account]})"
+            f"({early}) or the usage stages ({late})"
         )
         skipped.append(Skipped("C3", str(account), reason))
     cells = phase[phase.account_id.isin(counts.index[enough.to_numpy()])]
@@ -335,10 +336,10 @@ def _stage_means(person_stage: pd.DataFrame) -> dict[str, dict[str, float]]:
     g = ps.groupby(["account_id", "stage"])[["s", "n"]].sum()
     g["m"] = g.s / g.n
     out: dict[str, dict[str, float]] = {}
-    for record in g.reset_index().to_dict("records"):
-        out.setdefault(str(record["account_id"]), {})[str(record["stage"])] = round(
-            float(record["m"]), 2
-        )
+    flat = g.reset_index()
+    for a, stage, m in zip(flat.account_id.tolist(), flat.stage.tolist(), flat.m.tolist(),
+                           strict=True):  # fmt: skip
+        out.setdefault(str(a), {})[str(stage)] = round(float(m), 2)
     return out
 
 
@@ -364,9 +365,11 @@ def _journeys(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     hi = per.groupby("account_id").last()
     k = per.groupby("account_id").size()
     _, p = welch(hi["mean"], hi["std"], hi["size"], lo["mean"], lo["std"], lo["size"])
-    journeys = {a: {str(j): round(float(m), 1) for j, m in zip(g.journey_id, g["mean"],
-                                                                strict=True)}
-                for a, g in per.groupby("account_id")}  # fmt: skip
+    # one pass over the (account, journey) rows, sorted by account and mean
+    journeys: dict[Any, dict[str, float]] = {}
+    for a, j, m in zip(per.account_id.tolist(), per.journey_id.tolist(), per["mean"].tolist(),
+                       strict=True):  # fmt: skip
+        journeys.setdefault(a, {})[str(j)] = round(float(m), 1)
     table = pd.DataFrame({
         "account_id": hi.index, "high": hi.journey_id.to_numpy(), "low": lo.journey_id.to_numpy(),
         "p": np.asarray(p) * k.to_numpy(), "gap": (hi["mean"] - lo["mean"]).to_numpy(),
