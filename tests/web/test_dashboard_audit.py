@@ -213,3 +213,30 @@ def test_comments_name_their_writer_for_who_may_contact_them(
         else:
             assert sid == ""
             assert not any(n in html_lib.unescape(meta) for n in names.values())
+
+
+def test_the_worst_partner_says_its_score_under_the_filters(
+    client: TestClient, accounts: pd.DataFrame
+) -> None:
+    """Issue 19 item 2 (every widget obeys the filters): partners are ranked over
+    the portfolio, so under a filter the portfolio says so and gives the partner's
+    score there — the same figure as its scorecard's on the touchpoints page
+    under the same filters (checked against the bundle in test_touchpoints_filters)."""
+    assert 'data-filtered-partner="' not in client.get("/").text.split('id="attention-partner"')[1]
+    segment = str(accounts["segment"].value_counts().index[-1])
+    page = client.get("/", params={"segment": segment}).text
+    said = re.search(r'data-filtered-partner="([^"]+)">Ranked over the whole portfolio\. '
+                     r"Under these filters: ([^<]+)\.<", page)  # fmt: skip
+    assert said, "the worst partner's score under the filters"
+    partner, text = said.groups()
+    cards = client.get("/touchpoints", params={"segment": segment}).text
+    scored = rf'data-filtered-partner="{re.escape(partner)}">Under the filters: (.+?)\.</p>'
+    card = re.search(scored, cards, re.S)
+    assert card
+    plain = re.sub(r"</?strong>", "", card.group(1))
+    score = re.match(r"([\d.]+)/100 from ([\d,]+) ratings", plain)
+    assert (
+        score
+        and text
+        == f"{float(score.group(1)):.0f}/100 from {score.group(2)} ratings at its touchpoints"
+    )

@@ -220,6 +220,13 @@ def portfolio(
     elif filters.touchpoint:
         tp = filters.touchpoint
         cards = [c for c in cards if any(t["touchpoint_id"] == tp for t in c["touchpoints"])]
+    worst = cards[0] if cards and cards[0]["harm"] is not None else None
+    # the partners are ranked over the whole portfolio; under filters its own score there
+    worst_filtered = None
+    if worst is not None and cells is not None:
+        from b2bcx.web.routes.touchpoints import partner_rows  # it imports this module
+
+        worst_filtered = partner_rows(cells).get(str(worst["partner_id"])) or {"n_rated": 0}
     trend = state.results.get("trend")
     stage_map = state.results.get("map")
     if cells is None and not everything:  # filtered (or a restricted token's): never all's
@@ -254,7 +261,8 @@ def portfolio(
         top_risk=[r for r in rows if r["risk"] is not None][:12],
         at_risk=at_risk,
         causes=causes,
-        worst=cards[0] if cards and cards[0]["harm"] is not None else None,
+        worst=worst,
+        worst_filtered=worst_filtered,
         scorecards_reason=_reason_of(state.results.get("scorecards")),
         change=change,
         then=then,
