@@ -197,16 +197,21 @@ def _expected_from_goals(prep: Prepared, options: DiagnoseOptions) -> dict[str, 
     per = rel.groupby("account_id").importance.agg(["mean", "std", "size"])
     out: dict[str, ExpectedFromGoals] = {}
     cut = options.relational_importance
-    for account, r in zip(per.index, records_of(per), strict=True):
-        n = int(r.size)
+    quantile: dict[int, float] = {}  # the t quantile of each group size, computed once
+    for account, mean, std, size in zip(per.index.tolist(), per["mean"].tolist(),
+                                        per["std"].tolist(), per["size"].tolist(),
+                                        strict=True):  # fmt: skip
+        n = int(size)
         if n < options.min_people:
             continue
-        sd = float(r.std) if has(r.std) else 0.0
-        half = float(_stats.t.ppf(1 - options.alpha / 2, n - 1)) * sd / math.sqrt(n)
-        low, high = float(r.mean) - half, float(r.mean) + half
+        sd = float(std) if has(std) else 0.0
+        if n not in quantile:
+            quantile[n] = float(_stats.t.ppf(1 - options.alpha / 2, n - 1))
+        half = quantile[n] * sd / math.sqrt(n)
+        low, high = float(mean) - half, float(mean) + half
         call = "relational" if low > cut else "transactional" if high < cut else None
         out[str(account)] = ExpectedFromGoals(
-            call=call, mean=float(r.mean), low=low, high=high, people=n,
+            call=call, mean=float(mean), low=low, high=high, people=n,
             rwg=max(0.0, 1.0 - sd**2 / 2.0),
         )  # fmt: skip
     return out
@@ -346,10 +351,11 @@ def _customer_power(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
         return []
     out: list[Finding] = []
     rows = contact.dropna(subset=["customer_share"]).sort_values("account_id")
-    for r in records_of(rows):
+    keep = (rows.n_controlled >= options.min_ratings) & (
+        rows.customer_share >= options.customer_control_share
+    )
+    for r in records_of(rows[keep.to_numpy()]):
         s, n = float(r.customer_share), int(r.n_controlled)
-        if n < options.min_ratings or s < options.customer_control_share:
-            continue
         out.append(
             Finding(
                 challenge="C1",
