@@ -56,17 +56,56 @@ def test_each_analysis_is_computed_once_and_shared(
     _count(monkeypatch, diagnose_pkg, "diagnose", calls)
 
     a = world.analyses()
-    first = (a.units("account"), a.diagnosis, a.plan, a.assessment, a.profile)
-    again = (a.units("account"), a.diagnosis, a.plan, a.assessment, a.profile)
+    drivers = (a.units("account"), a.drivers("touchpoints"), a.drivers("goals"))
+    first = (*drivers, a.diagnosis, a.plan, a.assessment, a.profile)
+    again = (a.units("account"), a.drivers("touchpoints"), a.drivers("goals"), a.diagnosis,
+             a.plan, a.assessment, a.profile)  # fmt: skip
     assert all(x is y for x, y in zip(first, again, strict=True))
-    # the diagnosis used the account units and both driver kinds computed above,
-    # and the plan the assessment and profile: nothing was computed twice
+    # the diagnosis used both driver kinds computed above, and the plan the
+    # assessment and profile: nothing was computed twice
     assert calls["measure_units"] == 1
     assert calls["key_drivers"] == 2  # touchpoints and goals, once each
     assert calls["diagnose"] == 1
     assert calls["assess"] == 1  # no saved answers: no previous assessment
     assert calls["profile"] == 1
     assert {"units:account", "diagnosis", "plan", "assessment", "profile"} <= set(a.computed())
+
+
+def test_the_diagnosis_waits_for_no_measure_and_no_bootstrap(
+    world: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import b2bcx.measures.collective as collective
+    import b2bcx.measures.keydrivers as keydrivers
+
+    boots: list[int] = []
+    real = keydrivers.key_drivers
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        boots.append(kwargs["n_boot"])
+        return real(*args, **kwargs)
+
+    calls: Counter[str] = Counter()
+    _count(monkeypatch, collective, "measure_units", calls)
+    monkeypatch.setattr(keydrivers, "key_drivers", recorded)
+    alone = world.analyses()
+    found = alone.diagnosis
+    # a diagnosis asked for first computes neither the account measures nor the
+    # drivers' resamples: the drivers' point estimates alone, once per kind
+    assert calls["measure_units"] == 0 and boots == [0, 0]
+    assert "units:account" not in alone.computed()
+    # the shares (all the diagnosis reads of them) are those of the bootstrapped
+    # drivers bit for bit: the priorities are the same whichever came first
+    given = world.analyses()
+    for kind in ("touchpoints", "goals"):
+        full = given.drivers(kind).table.set_index("driver").share
+        points = alone._diagnosis_drivers(kind)
+        assert points is not None
+        assert points.table.set_index("driver").share.to_dict() == full.to_dict()
+    assert boots == [0, 0, 100, 100]
+    assert [p.to_dict() for p in given.diagnosis.priorities] == [
+        p.to_dict() for p in found.priorities
+    ]
+    assert given._diagnosis_drivers("touchpoints") is given.drivers("touchpoints")
 
 
 def _rounded(value: Any) -> Any:

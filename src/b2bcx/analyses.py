@@ -4,8 +4,8 @@ An :class:`Analyses` is bound to one workspace, one date and one set of
 options (:class:`AnalysisOptions`: the metric, the diagnosis thresholds, the
 strategy options and answers). Each standard analysis is one attribute or
 method, computed at most once and then kept; the diagnosis and the plan are
-given what is already computed (account units, key drivers, the assessment and
-the profile) instead of computing it again. It holds no logic of its own: every
+given what is already computed (key drivers, the assessment and the profile)
+instead of computing it again. It holds no logic of its own: every
 member is a one-line delegation to the library function that does the work.
 
 The CLI, the REST API, the dashboard and the management report take their
@@ -258,9 +258,31 @@ class Analyses:
 
     # -- diagnosis -------------------------------------------------------------
 
+    def _diagnosis_drivers(self, kind: str) -> KeyDriverResult | None:
+        """The key drivers the diagnosis weighs its priorities with: those already
+        computed (:meth:`drivers`), else their point estimates alone (``n_boot=0``,
+        kept): the diagnosis reads only each driver's share, which the bootstrap
+        does not change (bit for bit), so it never waits for the resamples."""
+        from b2bcx.measures.keydrivers import key_drivers
+
+        found = self._memo.get(f"drivers:{kind}")
+        if found is not None and found[0]:
+            return found[1]  # type: ignore[no-any-return]
+        try:
+            return self._once(
+                f"driver_shares:{kind}",
+                lambda: key_drivers(
+                    self.backend, target="nps", drivers=kind, n_boot=0, as_of=self.as_of
+                ),
+            )
+        except B2bcxError:
+            return None
+
     @property
     def diagnosis(self) -> Diagnosis:
-        """Challenges C1–C5, at-risk accounts and priorities, from the units and drivers above."""
+        """Challenges C1–C5, at-risk accounts and priorities, with the drivers' shares
+        above (the account units are not waited for: the risk score's agreement
+        comes from what the diagnosis already read)."""
         from b2bcx.diagnose import diagnose
 
         return self._once(
@@ -269,9 +291,8 @@ class Analyses:
                 self.backend,
                 self.diagnose_options,
                 as_of=self.as_of,
-                account_units=self.units("account"),
-                touchpoint_drivers=self._drivers_or_none("touchpoints"),
-                goal_drivers=self._drivers_or_none("goals"),
+                touchpoint_drivers=self._diagnosis_drivers("touchpoints"),
+                goal_drivers=self._diagnosis_drivers("goals"),
             ),
         )
 

@@ -15,7 +15,7 @@ import pytest
 
 import b2bcx
 from b2bcx.analyses import Analyses
-from b2bcx.server.computations import COMPUTATIONS, ENGINE_KEYS, PORTFOLIO_KEYS, WARM_KEYS
+from b2bcx.server.computations import COMPUTATIONS, PORTFOLIO_KEYS, SECOND_WORKER_KEYS, WARM_KEYS
 from b2bcx.server.results import Pending, ResultCache
 from b2bcx.server.settings import load_server_settings
 from b2bcx.server.state import build_state
@@ -163,13 +163,15 @@ def test_analyses_using_another_connection_share_what_is_kept(tmp_path: Path) ->
         main.close()
 
 
-def test_engine_keys_need_no_diagnosis() -> None:
-    # every engine key is a computation; none is one the diagnosis or plan make
-    assert set(COMPUTATIONS) >= ENGINE_KEYS
-    first_only = {"diagnosis", "scorecards", "plan", "assessment", "earlier", "accounts", "drivers"}
-    assert not ENGINE_KEYS & first_only
+def test_second_worker_keys_need_no_diagnosis() -> None:
+    # every such key is a computation; none is one made from the diagnosis
+    assert set(COMPUTATIONS) >= SECOND_WORKER_KEYS
+    assert not SECOND_WORKER_KEYS & {"diagnosis", "scorecards", "plan", "assessment", "earlier"}
     names = {k.partition(":")[0] for k in (*PORTFOLIO_KEYS, *WARM_KEYS)}
-    assert {"activity", "trend", "map", "readiness"} <= ENGINE_KEYS & names
+    expected = {"accounts", "drivers", "activity", "trend", "map", "readiness"}
+    assert expected <= SECOND_WORKER_KEYS & names
+    # the scorecards' drivers are among the portfolio's results, before the diagnosis
+    assert PORTFOLIO_KEYS.index("drivers:touchpoints") < PORTFOLIO_KEYS.index("diagnosis")
 
 
 def test_the_setting_and_the_server_state(

@@ -78,6 +78,7 @@ PORTFOLIO_KEYS: tuple[str, ...] = (
     "catalogue:partners",
     "readiness",
     "accounts",
+    "drivers:touchpoints",
     "diagnosis",
     "activity",
     "trend",
@@ -86,8 +87,8 @@ PORTFOLIO_KEYS: tuple[str, ...] = (
 )
 
 #: What a server computes when it starts, in the order pages need them: first
-#: everything the portfolio page shows (the first page people open), with the
-#: diagnosis straight after the account measures it reuses; then the other pages.
+#: everything the portfolio page shows (the first page people open; the touchpoint
+#: drivers for its partner scorecards), then the other pages.
 WARM_KEYS: tuple[str, ...] = (
     *PORTFOLIO_KEYS,
     "trend:accounts",
@@ -97,7 +98,6 @@ WARM_KEYS: tuple[str, ...] = (
     "units:center",
     "units:group",
     "split:controller",
-    "drivers:touchpoints",
     "text",
     "profile",
     "assessment",
@@ -107,14 +107,14 @@ WARM_KEYS: tuple[str, ...] = (
 )
 
 #: The computations a second background worker may take on its own connection
-#: (:class:`~b2bcx.server.results.ResultCache` ``engine_keys``): engine queries
-#: (counts, cells, measures) that need no other result than the metric and the
-#: date, so they run while the first worker computes the diagnosis (whose
-#: Python-bound steps leave a core idle). The account units (``accounts``) stay
-#: with the first worker: the diagnosis starts from them.
-ENGINE_KEYS: frozenset[str] = frozenset(
-    {"catalogue", "readiness", "activity", "trend", "map", "split", "groups", "units", "info"}
-)
+#: (:class:`~b2bcx.server.results.ResultCache` ``engine_keys``): results that
+#: need no diagnosis, only the metric and the date (the account and other units,
+#: counts and cells, the touchpoint drivers' bootstrap), so they are computed
+#: while the first worker runs the diagnosis, which waits for none of them.
+SECOND_WORKER_KEYS: frozenset[str] = frozenset(
+    {"catalogue", "readiness", "accounts", "units", "drivers", "activity", "trend", "map",
+     "split", "groups", "info"}
+)  # fmt: skip
 
 #: What a server warms only on a workspace of at most
 #: :attr:`~b2bcx.server.settings.ServerSettings.warm_earlier_up_to` interactions:

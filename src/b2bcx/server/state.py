@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from b2bcx.server.computations import COMPUTATIONS, ENGINE_KEYS, WARM_KEYS, on_demand_keys
+from b2bcx.server.computations import COMPUTATIONS, SECOND_WORKER_KEYS, WARM_KEYS, on_demand_keys
 from b2bcx.server.pool import ConnectionPool
 from b2bcx.server.requests import FailureLimiter, note_audited
 from b2bcx.server.results import ResultCache
@@ -139,7 +139,7 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             version_source=pool.backend,
             on_demand=on_demand_rule(settings),
             engine=None if engine_ws is None else (engine_ws.backend, threading.RLock()),
-            engine_keys=ENGINE_KEYS,
+            engine_keys=SECOND_WORKER_KEYS,
         )
     else:
         lock = threading.RLock()
