@@ -12,6 +12,12 @@ sentiment head trained on the coded G2 sentences.
   review score is the mean of its sentences' scores (the comment roll-up of
   ``text analyze``), each review scored by heads trained on folds without it
   (grouped by review, so no review is scored by a head that saw its sentences).
+- **Other roll-ups and the uncertainty**: the review level by other field-blind
+  roll-ups of the same held-out sentence probabilities (neutral sentences
+  down-weighted, complaints counted twice or three times, the lowest sentence,
+  the GoEmotions sentence sentiment added), compared, not chosen; and paired
+  bootstrap intervals (reviews resampled within detractors, passives and
+  promoters) of the differences in ρ and AUC against VADER and GoEmotions.
 - **Emotions on praise**: the share of positive coded sentences with disgust or
   fear among their decided GoEmotions labels, before and after the gate by the
   business sentiment (``b2bcx.text.model.gate_emotions``), and the share of
@@ -76,6 +82,53 @@ def review_stats(score: np.ndarray, nps: np.ndarray) -> dict[str, object]:
                      "promoter": round(float(promoter.mean()), 3)}}  # fmt: skip
 
 
+def rollups(
+    rows: list[np.ndarray], p: np.ndarray, goemo: np.ndarray, nps: np.ndarray
+) -> dict[str, object]:
+    """The review from its sentences' held-out probabilities by other field-blind
+    roll-ups than the mean ``text analyze`` uses (does the mean dilute a review's
+    complaint, do neutral sentences?). Fixed rules, none fitted on the recommend
+    score: they are compared, not chosen, here."""
+    s = p[:, 2] - p[:, 0]
+
+    def weighted(w: np.ndarray) -> np.ndarray:
+        return np.array([(s[r] * w[r]).sum() / max(w[r].sum(), 1e-12) for r in rows])
+
+    variants = {
+        "mean_shipped": np.array([s[r].mean() for r in rows]),
+        "weighted_by_non_neutral": weighted(1.0 - p[:, 1]),
+        "negative_sentences_twice": weighted(np.where(s < 0, 2.0, 1.0)),
+        "negative_sentences_three_times": weighted(np.where(s < 0, 3.0, 1.0)),
+        "lowest_sentence": np.array([s[r].min() for r in rows]),
+        "mean_and_lowest_halved": np.array([(s[r].mean() + s[r].min()) / 2 for r in rows]),
+        "mean_plus_goemotions_sentence_mean": np.array([s[r].mean() + goemo[r].mean()
+                                                        for r in rows]),
+    }  # fmt: skip
+    return {k: review_stats(v, nps) for k, v in variants.items()}
+
+
+def paired_bootstrap(
+    a: np.ndarray, b: np.ndarray, nps: np.ndarray, *, n: int = 2000, seed: int = 0
+) -> dict[str, object]:
+    """95 % intervals of ρ(a) − ρ(b) and AUC(a) − AUC(b) over reviews resampled
+    within detractors, passives and promoters (the same resample for both)."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(seed)
+    groups = [np.where(nps <= 6)[0], np.where((nps >= 7) & (nps <= 8))[0], np.where(nps >= 9)[0]]
+    d_rho, d_auc = [], []
+    for _ in range(n):
+        k = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        y = nps[k]
+        d_rho.append(spearmanr(a[k], y)[0] - spearmanr(b[k], y)[0])
+        d_auc.append(auc(a[k][y >= 9], a[k][y <= 6]) - auc(b[k][y >= 9], b[k][y <= 6]))
+    return {"rho_difference": round(float(np.mean(d_rho)), 3),
+            "rho_difference_95": [round(float(v), 3) for v in np.percentile(d_rho, [2.5, 97.5])],
+            "auc_difference": round(float(np.mean(d_auc)), 3),
+            "auc_difference_95": [round(float(v), 3) for v in np.percentile(d_auc, [2.5, 97.5])],
+            "resamples": n}  # fmt: skip
+
+
 def main() -> None:
     """Run every comparison and write the results."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -101,6 +154,7 @@ def main() -> None:
     # held-out business sentiment for the coded sentences, and out-of-fold heads for reviews
     new_coded = np.zeros(len(coded))
     new_all = np.zeros(len(every))
+    p_all = np.zeros((len(every), 3))  # held-out P(negative, neutral, positive)
     heldout_pos = np.zeros(len(every))  # held-out P(positive) of the coded sentences
     review_of = np.array([r["review_id"] for r in every])
     for tr, te in folds(c_groups):
@@ -112,12 +166,14 @@ def main() -> None:
         mask = np.array([rv in held_reviews for rv in review_of])
         pa = m.predict_proba(x_all[mask])
         new_all[mask] = pa[:, 2] - pa[:, 0]
+        p_all[mask] = pa
     trained = set(c_groups.tolist())
     rest = np.array([rv not in trained for rv in review_of])
     if rest.any():  # reviews with no coded sentence: a head trained on all coded sentences
         m = sentiment_model().fit(x_all[c_rows], s)
         pa = m.predict_proba(x_all[rest])
         new_all[rest] = pa[:, 2] - pa[:, 0]
+        p_all[rest] = pa
     raw = head.predict(emo)
     goemo_all = emotion_sentiment(raw)
     vader_all = np.array([vader.polarity_scores(r["sentence"])["compound"] for r in every])
@@ -161,6 +217,18 @@ def main() -> None:
             emotion_sentiment(head.predict(whole_emo))[keep], nps_k),
         "goemotions_sentence_mean": review_stats(mean_of(goemo_all), nps_k),
         "business_head_sentence_mean_heldout": review_stats(mean_of(new_all), nps_k),
+    }  # fmt: skip
+    review["business_head_rollups_heldout"] = rollups(
+        [np.array(by_review[reviews[j]["review_id"]]) for j in keep], p_all, goemo_all, nps_k
+    )
+    review["paired_bootstrap_business_head_sentence_mean_minus"] = {
+        name: paired_bootstrap(mean_of(new_all), other, nps_k)
+        for name, other in (
+            ("vader_whole_review", np.array([vader.polarity_scores(whole[j])["compound"]
+                                             for j in keep])),
+            ("vader_sentence_mean", mean_of(vader_all)),
+            ("goemotions_before_whole_review", emotion_sentiment(head.predict(whole_emo))[keep]),
+        )
     }  # fmt: skip
     # emotions on praise, before and after the gate
     from b2bcx.text.goals import GoalHeads
