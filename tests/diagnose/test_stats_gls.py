@@ -152,3 +152,62 @@ def test_hierarchical_fdr_equals_the_per_family_loop() -> None:
     only_nan = hierarchical_fdr(np.array(["x", "x", "y"]), np.array([np.nan, np.nan, 0.01]), 0.05)
     assert np.isnan(only_nan[0][:2]).all() and np.isnan(only_nan[1][:2]).all()
     assert only_nan[1][2] == pytest.approx(0.01)
+
+
+def test_robust_ar1_params_equal_one_series_at_a_time() -> None:
+    """The per-series AR(1) estimates, computed by length as matrix rows, are
+    ``pooled_ar1_params([y], [v])`` of each series exactly (short series left
+    out, a series with NaN and one without noise included)."""
+    from b2bcx.diagnose.stats import _ar1_params_each, pooled_ar1_params, robust_ar1_params
+
+    rng = np.random.default_rng(11)
+    for trial in range(100):
+        k = int(rng.integers(1, 50))
+        ys = [rng.normal(0, rng.uniform(0.1, 20), int(rng.integers(1, 40))) for _ in range(k)]
+        vs = [rng.uniform(0, 30, len(y)) * float(rng.uniform() < 0.8) for y in ys]
+        if trial % 10 == 0 and len(ys[0]) >= 3:
+            ys[0][1] = np.nan
+        per = [pooled_ar1_params([y], [v]) for y, v in zip(ys, vs, strict=True) if len(y) >= 3]
+        var_obs, phi = _ar1_params_each(ys, vs)
+        np.testing.assert_array_equal(var_obs, [p[0] for p in per])
+        np.testing.assert_array_equal(phi, [p[1] for p in per])
+        want = (
+            (float(np.median([p[0] for p in per])), float(np.median([p[1] for p in per])))
+            if per
+            else (0.0, 0.0)
+        )
+        np.testing.assert_array_equal(robust_ar1_params(ys, vs), want)
+    assert robust_ar1_params([np.ones(2)], [np.ones(2)]) == (0.0, 0.0)
+
+
+def _pooled_ar1_loop(series: list[np.ndarray], noises: list[np.ndarray]) -> tuple[float, float]:
+    """Reference: pooled_ar1_params as one pass per series (before issue 22)."""
+    g0 = g1 = noise_sum = 0.0
+    lengths = []
+    for y, v in zip(series, noises, strict=True):
+        if len(y) < 3:
+            continue
+        e = y - y.mean()
+        g0 += float((e * e).sum())
+        g1 += float((e[1:] * e[:-1]).sum())
+        noise_sum += float(np.asarray(v, dtype=float).sum())
+        lengths.append(len(y))
+    if not lengths:
+        return 0.0, 0.0
+    var_a = max(g0 - noise_sum, 0.05 * g0, 1e-12)
+    phi = min(max(g1 / var_a, 0.0), 0.9)
+    t = float(np.mean(lengths))
+    phi = min(phi + (1 + 3 * phi) / t, 0.95)
+    var_obs = var_a / sum(lengths) / max(0.2, 1 - (1 + phi) / ((1 - phi) * t))
+    return float(var_obs), float(phi)
+
+
+def test_pooled_ar1_params_equal_the_per_series_loop() -> None:
+    from b2bcx.diagnose.stats import pooled_ar1_params
+
+    rng = np.random.default_rng(12)
+    for _ in range(100):
+        k = int(rng.integers(0, 50))
+        ys = [rng.normal(0, rng.uniform(0.1, 20), int(rng.integers(1, 40))) for _ in range(k)]
+        vs = [rng.uniform(0, 30, len(y)) for y in ys]
+        assert pooled_ar1_params(ys, vs) == _pooled_ar1_loop(ys, vs)
