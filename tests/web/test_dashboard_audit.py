@@ -240,3 +240,26 @@ def test_the_worst_partner_says_its_score_under_the_filters(
         and text
         == f"{float(score.group(1)):.0f}/100 from {score.group(2)} ratings at its touchpoints"
     )
+
+
+@pytest.mark.parametrize("world", ["demo", "no relationships"])
+def test_root_causes_say_once_that_comments_wait_for_the_analysis(
+    request: pytest.FixtureRequest, world: str
+) -> None:
+    """The demo's comments are analysed (the conftest), the copy's are not: the
+    root-cause table then drops the empty column and says why once, instead of
+    the same sentence in every row."""
+    chosen: World = request.getfixturevalue("web_world" if world == "demo" else "no_relationships")
+    with b2bcx.open_workspace(chosen.path) as ws:
+        analysed = ws.backend.table("text_scores").count().execute()
+    page = ""
+    for c in _client(chosen):
+        page = c.get("/").text
+    table = page.split('id="priorities"', 1)[1].split("</section>", 1)[0]
+    rows = table.count("<tr>") - 1
+    assert rows > 0
+    if analysed:
+        assert table.count('class="said"') == rows and 'data-empty="said"' not in table
+    else:
+        assert 'class="said"' not in table and "<th>What detractors wrote there</th>" not in table
+        assert table.count('data-empty="said"') == 1
