@@ -327,3 +327,30 @@ def test_the_at_risk_table_orders_unknown_risks_by_people_and_hides_missing_valu
         names.get(r["account_id"], r["account_id"]) for r in expected
     ]
     assert "Annual value" in render_report(gathered.data)  # the demo world has values
+
+
+def test_evidence_says_what_was_seen_before_how_sure(html: str, gathered: Any) -> None:
+    """Deliver 3: statistics after the plain evidence, explained in the appendix."""
+    from b2bcx.report.summary import STATISTIC_KEYS, evidence_parts
+
+    findings = gathered.data.get("diagnosis")["findings"]
+    with_stats = [f for f in findings if STATISTIC_KEYS & set(f["evidence"])]
+    assert with_stats  # else nothing is tested
+    names = gathered.data.names
+    for f in with_stats:
+        seen, sure = evidence_parts(f["evidence"], names)
+        whole = evidence_sentence(f["evidence"], names)
+        stats = STATISTIC_KEYS & set(f["evidence"])
+        labels = {k.replace("_", " ").replace("p adjusted", "p (adjusted)") for k in stats}
+        labels = {x.replace("omega2", "ω²").replace("eta2", "η²") for x in labels}
+        heads = tuple(f"{label} " for label in labels)  # a label, then its value
+        assert not any(f"; {h}" in f"; {seen.lower()}" for h in heads), seen
+        assert all(f"; {h}" in f"; {sure.lower()}" for h in heads), sure
+        assert not sure.startswith(("Ω", "Η"))  # a Greek symbol keeps its case
+        # nothing lost: every part of the whole sentence is in one of the two
+        for part in whole.rstrip(".").split("; "):
+            assert part.lower() in seen.lower() or part.lower() in sure.lower(), part
+    assert html.count("data-stats") >= min(5, len(with_stats))
+    appendix = html[html.index('id="reading-evidence"') :]
+    for word in ("p (adjusted)", "ω²", "sup Wald"):
+        assert word in appendix

@@ -28,6 +28,7 @@ from b2bcx.errors import B2bcxError
 from b2bcx.measures.verdict import ALIGNED, NOT_PROVEN, UNALIGNED
 from b2bcx.report import charts, figures
 from b2bcx.report.summary import (
+    evidence_parts,
     evidence_sentence,
     executive_summary,
     group_priorities,
@@ -203,6 +204,7 @@ def _environment() -> Any:
     env.globals["pct"] = percent
     env.filters["named"] = lambda text, names: named(text, names)
     env.filters["evidence"] = lambda ev, names: evidence_sentence(ev, names)
+    env.filters["evidence_parts"] = lambda ev, names: evidence_parts(ev, names)
     env.globals.update(figures.template_globals())
     env.globals.update(
         gap_bars=figures.gap_bars,

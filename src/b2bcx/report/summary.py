@@ -146,11 +146,14 @@ def _value(key: str, value: Any, names: Mapping[str, str]) -> str:
     return number(value)
 
 
-def evidence_sentence(evidence: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+def evidence_sentence(
+    evidence: Mapping[str, Any], names: Mapping[str, str] | None = None, *, capital: bool = True
+) -> str:
     """A finding's evidence as one sentence of labelled, formatted values (no
     raw Python: nested values are worded, ids named, numbers rounded).
 
     An interval key ``ci95`` follows the value before it as "(95% interval a to b)".
+    ``capital``: start with a capital letter (not a Greek symbol such as ω²).
     """
     names = names or {}
     parts: list[str] = []
@@ -165,7 +168,33 @@ def evidence_sentence(evidence: Mapping[str, Any], names: Mapping[str, str] | No
     if not parts:
         return ""
     sentence = "; ".join(parts)
-    return sentence[:1].upper() + sentence[1:] + "."
+    if capital and sentence[:1].isascii():  # "ω²" stays ω², never Ω²
+        sentence = sentence[:1].upper() + sentence[1:]
+    return sentence + "."
+
+
+#: Evidence keys that say how sure a finding is (tests, p-values, effect sizes)
+#: rather than what was seen: the report prints them after the plain evidence, in
+#: smaller type, and explains them in the appendix ("Reading the evidence").
+STATISTIC_KEYS = frozenset({
+    "p", "p_adjusted", "p_bonferroni", "p_rise_adjusted", "omega2", "eta2", "test",
+    "ar1_phi", "sup_wald", "did_se",
+})  # fmt: skip
+
+
+def evidence_parts(
+    evidence: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """A finding's evidence split in two sentences: what was seen (counts,
+    scores, gaps, dates) and how sure it is (the test, p-values, effect sizes:
+    :data:`STATISTIC_KEYS`); either may be empty.
+
+    >>> evidence_parts({"gap": 35.9, "p_adjusted": 0.0041, "people": 14, "omega2": 0.78})
+    ('Gap 35.9; people 14.', 'p (adjusted) 0.0041; ω² 0.78.')
+    """
+    seen = {k: v for k, v in evidence.items() if k not in STATISTIC_KEYS}
+    sure = {k: v for k, v in evidence.items() if k in STATISTIC_KEYS}
+    return evidence_sentence(seen, names), evidence_sentence(sure, names, capital=False)
 
 
 @dataclass(frozen=True)
