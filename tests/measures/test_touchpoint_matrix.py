@@ -12,7 +12,7 @@ import b2bcx
 from b2bcx.demo import generate_world
 from b2bcx.measures.drivers import pairwise_relative_weights
 from b2bcx.measures.frame import experience_frame
-from b2bcx.measures.keydrivers import _touchpoint_matrix, key_drivers
+from b2bcx.measures.keydrivers import _met_codes, _touchpoint_matrix, key_drivers
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +56,21 @@ def test_touchpoint_drivers_equal_the_pivoted_matrix(ws: b2bcx.Workspace, n_boot
 
 
 def test_touchpoint_matrix_edge_cases() -> None:
-    rows = pd.DataFrame({
-        "stakeholder_id": ["p2", "p1", "p1", "p3", "p2"],
-        "account_id": ["A", "A", "A", "B", "A"],
-        "_y": [6.0, 9.0, 9.0, 3.0, 6.0],
-        "touchpoint_id": ["t1", "t1", "t2", "t3", "t3"],
-        "x": [5.0, 7.0, 8.0, 2.0, 4.0],
-    })  # fmt: skip
-    code, ids = pd.factorize(rows.touchpoint_id, sort=True)
-    wide, clusters, y = _touchpoint_matrix(rows, code, pd.Index(ids.astype(str)), ["t1", "t2"])
+    import pyarrow as pa
+
+    # the engine numbered people in its own order (_p), not Python's
+    people = pd.DataFrame({"stakeholder_id": ["p2", "p1", "p3"], "account_id": ["A", "A", "B"],
+                           "_y": [6.0, 9.0, 3.0], "_p": [3, 1, 2]})  # fmt: skip
+    met = pa.table({"_p": [3, 1, 1, 2, 3], "touchpoint_id": ["t1", "t1", "t2", "t3", "t3"],
+                    "x": [5.0, 7.0, 8.0, 2.0, 4.0]})  # fmt: skip
+    rows = _met_codes(people, met)
+    assert list(rows.tp_ids) == ["t1", "t2", "t3"]
+    wide, clusters, y = _touchpoint_matrix(rows, ["t1", "t2"])
     # p3 met neither chosen touchpoint: left out; people in id order; NaN where not met
     assert list(wide.index) == ["p1", "p2"]
     np.testing.assert_array_equal(wide.to_numpy(), [[7.0, 8.0], [5.0, np.nan]])
     assert list(clusters) == ["A", "A"] and list(y) == [9.0, 6.0]
     # one respondent only
-    one, cl, yy = _touchpoint_matrix(rows.iloc[[3]], np.array([0]), pd.Index(["t3"]), ["t3"])
-    assert one.shape == (1, 1) and list(cl) == ["B"] and list(yy) == [3.0]
+    one = _met_codes(people.iloc[[2]], met.slice(3, 1))
+    w1, cl, yy = _touchpoint_matrix(one, ["t3"])
+    assert w1.shape == (1, 1) and list(cl) == ["B"] and list(yy) == [3.0]

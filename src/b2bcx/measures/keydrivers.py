@@ -45,6 +45,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
@@ -323,13 +324,20 @@ def _touchpoint_drivers(
     cells = rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean())
     ys = f.group_by(["stakeholder_id", "account_id"]).aggregate(_y=f[target].mean())
     ys = ys.filter(ys._y.notnull())
-    # each person's mean cx per touchpoint beside their target, for the people with
-    # the target only: joined in the engine, one fetch, no string matching in pandas
-    rows: pd.DataFrame = cells.inner_join(ys, "stakeholder_id").select(
-        "stakeholder_id", "account_id", "_y", "touchpoint_id", "x"
-    ).execute()  # fmt: skip
-    tp_code, tp_ids = pd.factorize(rows.touchpoint_id, sort=True)
-    raters = pd.Series(np.bincount(tp_code, minlength=len(tp_ids)), index=tp_ids.astype(str))
+    # the people with the target, numbered in the engine (kept there for the join)
+    ys = ys.mutate(_p=ibis.row_number().over(order_by=ys.stakeholder_id)).cache()
+    try:
+        people: pd.DataFrame = ys.execute()
+        # each person's mean cx per touchpoint met, people with the target only:
+        # joined in the engine and fetched as numbers (no string per row but the
+        # touchpoint's, dictionary-encoded)
+        met = backend.to_arrow(
+            cells.inner_join(ys, "stakeholder_id").select("_p", "touchpoint_id", "x")
+        )
+    finally:
+        ys.release()
+    rows = _met_codes(people, met)
+    raters = pd.Series(np.bincount(rows.tp, minlength=len(rows.tp_ids)), index=rows.tp_ids)
     chosen = raters[raters >= min_raters].sort_values(ascending=False).head(max_touchpoints)
     if len(chosen) < 2:
         raise ConfigurationError(
@@ -337,7 +345,7 @@ def _touchpoint_drivers(
             f"also have {target}; touchpoint drivers need more data (or a lower --min-raters)"
         )
     names = sorted(chosen.index.astype(str))
-    wide, clusters, y = _touchpoint_matrix(rows, tp_code, tp_ids.astype(str), names)
+    wide, clusters, y = _touchpoint_matrix(rows, names)
     result = pairwise_relative_weights(
         wide.to_numpy(float), y, names=names, n_boot=n_boot, seed=seed, clusters=clusters,
     )  # fmt: skip
@@ -363,27 +371,59 @@ def _touchpoint_drivers(
     )
 
 
+@dataclass(frozen=True)
+class _Met:
+    """Person × touchpoint means as codes: ``person`` indexes ``people`` (the
+    people with the target in ``stakeholder_id`` order, with ``account_id`` and
+    ``_y``), ``tp`` indexes ``tp_ids`` (sorted), ``x`` the person's mean cx there."""
+
+    person: npt.NDArray[np.intp]
+    tp: npt.NDArray[np.intp]
+    x: npt.NDArray[np.float64]
+    people: pd.DataFrame
+    tp_ids: pd.Index
+
+
+def _met_codes(people: pd.DataFrame, met: Any) -> _Met:
+    """``met`` (Arrow: the engine's person number ``_p``, ``touchpoint_id``, ``x``)
+    as codes in Python's order of the ids, whatever order the engine sorts
+    strings in (its collation)."""
+    people = people.sort_values("stakeholder_id", kind="stable").reset_index(drop=True)
+    rank = np.zeros(int(people._p.max()) + 1 if len(people) else 0, dtype=np.intp)
+    rank[people._p.to_numpy(dtype=np.intp)] = np.arange(len(people))
+    encoded = met.column("touchpoint_id").combine_chunks().dictionary_encode()
+    ids = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(ids, kind="stable")
+    position = np.empty(len(ids), dtype=np.intp)
+    position[order] = np.arange(len(ids))
+    return _Met(
+        person=rank[met.column("_p").to_numpy().astype(np.intp)],
+        tp=position[encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)],
+        x=met.column("x").to_numpy().astype(float),
+        people=people,
+        tp_ids=pd.Index([str(i) for i in ids[order]]),
+    )
+
+
 def _touchpoint_matrix(
-    rows: pd.DataFrame, tp_code: npt.NDArray[np.intp], tp_ids: pd.Index, names: list[str]
+    rows: _Met, names: list[str]
 ) -> tuple[pd.DataFrame, npt.NDArray[Any], npt.NDArray[np.float64]]:
     """People × ``names`` mean cx (NaN where not met), their accounts and targets.
 
-    ``rows``: one per person and touchpoint met (``stakeholder_id``, ``account_id``,
-    ``_y``, ``touchpoint_id``, ``x``), ``tp_code`` the rows' touchpoint codes into
-    ``tp_ids``. People who met none of ``names`` are left out; the rest come in
+    People who met none of ``names`` are left out; the rest come in
     ``stakeholder_id`` order (the row order the bootstrap draws from)."""
-    column = np.full(len(tp_ids), -1, dtype=np.intp)  # each code's column in names, or -1
+    column = np.full(len(rows.tp_ids), -1, dtype=np.intp)  # each code's column in names, or -1
     for i, name in enumerate(names):
-        column[tp_ids.get_loc(name)] = i
-    where = column[tp_code]
+        column[rows.tp_ids.get_loc(name)] = i
+    where = column[rows.tp]
     keep = where >= 0
-    sub = rows[keep]
-    person, people = pd.factorize(sub.stakeholder_id, sort=True)
-    matrix = np.full((len(people), len(names)), np.nan)
-    matrix[person, where[keep]] = sub.x.to_numpy(dtype=float)
-    _, first = np.unique(person, return_index=True)  # a row of each person
-    clusters = sub.account_id.astype(str).to_numpy()[first]
-    y = sub._y.to_numpy(dtype=float)[first]
-    wide = pd.DataFrame(matrix, index=pd.Index(people.astype(str), name="stakeholder_id"),
-                        columns=names)  # fmt: skip
+    person = rows.person[keep]
+    present = np.unique(person)  # sorted: stakeholder_id order
+    matrix = np.full((len(present), len(names)), np.nan)
+    matrix[np.searchsorted(present, person), where[keep]] = rows.x[keep]
+    chosen = rows.people.iloc[present]
+    clusters = chosen.account_id.astype(str).to_numpy()
+    y = chosen._y.to_numpy(dtype=float)
+    index = pd.Index(chosen.stakeholder_id.astype(str).to_numpy(), name="stakeholder_id")
+    wide = pd.DataFrame(matrix, index=index, columns=names)
     return wide, clusters, y
