@@ -400,10 +400,11 @@ def _prepare(
 def _promise_counts(base: ir.Table) -> dict[str, ir.IntegerScalar]:
     """Per group: promises made, promises broken and comments at a known stage
     (the shared frame's flags), as integer sums that are 0, not null, without any."""
+    # CASE … THEN 1 ELSE 0, not a cast: PostgreSQL casts no boolean to bigint
     return {
-        "made": ibis.ifelse(base._commented, base._made, False).cast("int64").sum(),
-        "broken": ibis.ifelse(base._commented, base._broken, False).cast("int64").sum(),
-        "comments": base._commented.cast("int64").sum(),
+        "made": ibis.ifelse(base._commented & base._made, 1, 0).sum(),
+        "broken": ibis.ifelse(base._commented & base._broken, 1, 0).sum(),
+        "comments": ibis.ifelse(base._commented, 1, 0).sum(),
     }
 
 
@@ -470,7 +471,11 @@ def _person_goals(base: ir.Table) -> pd.DataFrame:
 def _control_changes(
     f: ir.Table, catalogue: pd.DataFrame, options: DiagnoseOptions
 ) -> pd.DataFrame:
-    """Every change of a touchpoint's controller, with r_acc before and after it."""
+    """Every change of a touchpoint's controller, with r_acc before and after it.
+
+    Two queries for all the changes together (the ratings in each change's
+    window joined to a small table of the changes), not two per change.
+    """
     rows: list[dict[str, Any]] = []
     if catalogue.empty or "valid_from" not in catalogue:
         return pd.DataFrame(rows)
@@ -486,34 +491,50 @@ def _control_changes(
             if not changed or pd.isna(after["valid_from"]):
                 continue
             day = pd.Timestamp(after["valid_from"]).to_pydatetime()
-            t = f.filter(
-                (f.touchpoint_id == tid)
-                & (f.occurred_at >= ibis.literal(day - window))
-                & (f.occurred_at < ibis.literal(day + window))
-            )
-            side = ibis.ifelse(t.occurred_at >= ibis.literal(day), "after", "before")
-            stats = _df(t.mutate(side=side).group_by("side").aggregate(
-                n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(),
-                raw=ibis._.x.mean(),
-            ))  # fmt: skip
-            row: dict[str, Any] = {
+            rows.append({
                 "touchpoint_id": tid, "date": day.date(), "name": after.get("name"),
                 "from_controller": before["controller"], "to_controller": after["controller"],
                 "from_partner": before.get("partner_id"), "to_partner": after.get("partner_id"),
-            }  # fmt: skip
-            for rec in stats.to_dict("records"):
-                for k in ("n", "mean", "sd", "raw"):
-                    row[f"{rec['side']}_{k}"] = rec[k]
-            # per account, both sides: the clusters of C5's difference-in-differences
-            per = _df(t.mutate(side=side).group_by(["account_id", "side"]).aggregate(
-                raw=ibis._.x.mean()
-            )).pivot(index="account_id", columns="side", values="raw")  # fmt: skip
-            both = per.dropna() if {"before", "after"} <= set(per.columns) else per.iloc[:0]
-            row["per_account"] = [
-                {"account_id": str(a), "before": float(v.before), "after": float(v.after)}
-                for a, v in both.iterrows()
-            ]
-            rows.append(row)
+                "_day": day,
+            })  # fmt: skip
+    if not rows:
+        return pd.DataFrame(rows)
+    changes = ibis.memtable(
+        pd.DataFrame(
+            {
+                "_k": np.arange(len(rows), dtype="int64"),
+                "_tp": [str(r["touchpoint_id"]) for r in rows],
+                "_day": pd.to_datetime([r["_day"] for r in rows]),
+                "_lo": pd.to_datetime([r["_day"] - window for r in rows]),
+                "_hi": pd.to_datetime([r["_day"] + window for r in rows]),
+            }
+        )
+    )
+    # the touchpoints as literals too, so the engine filters the scan before the join
+    f = f.filter(f.touchpoint_id.isin(sorted({str(r["touchpoint_id"]) for r in rows})))
+    t = f.inner_join(
+        changes,
+        [f.touchpoint_id == changes._tp, f.occurred_at >= changes._lo, f.occurred_at < changes._hi],
+    )
+    t = t.mutate(side=ibis.ifelse(t.occurred_at >= t._day, "after", "before"))
+    stats = _df(t.group_by(["_k", "side"]).aggregate(
+        n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(), raw=ibis._.x.mean(),
+    ))  # fmt: skip
+    # per account, both sides: the clusters of C5's difference-in-differences
+    per = _df(t.group_by(["_k", "account_id", "side"]).aggregate(raw=ibis._.x.mean()))
+    stats_by: dict[Any, pd.DataFrame] = dict(iter(stats.groupby("_k", sort=False)))
+    per_by: dict[Any, pd.DataFrame] = dict(iter(per.groupby("_k", sort=False)))
+    for k, row in enumerate(rows):
+        del row["_day"]
+        for rec in stats_by.get(k, stats.iloc[:0]).to_dict("records"):
+            for name in ("n", "mean", "sd", "raw"):
+                row[f"{rec['side']}_{name}"] = rec[name]
+        wide = per_by.get(k, per.iloc[:0]).pivot(index="account_id", columns="side", values="raw")
+        both = wide.dropna() if {"before", "after"} <= set(wide.columns) else wide.iloc[:0]
+        row["per_account"] = [
+            {"account_id": str(a), "before": float(v.before), "after": float(v.after)}
+            for a, v in both.iterrows()
+        ]
     return pd.DataFrame(rows)
 
 
