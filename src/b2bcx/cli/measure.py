@@ -537,7 +537,12 @@ def breakdown(
     per_account: PerAccountOpt = False,
     output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
-    """Trends by month, or the experience split by solicited, centre, source, ..."""
+    """Trends by month, or the experience split by solicited, centre, source, ...
+
+    The NPS of each row is that of every answer given there (% promoters − %
+    detractors); the portfolio NPS of measure and the dashboard is per account
+    (each person's latest answer), then averaged over accounts, so they differ.
+    """
     from b2bcx.measures.breakdowns import monthly_trend, split
 
     with open_ws(workspace, read_only=True) as ws:
