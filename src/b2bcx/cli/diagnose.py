@@ -129,10 +129,12 @@ def _show(data: dict[str, Any], top: int | None, names: dict[str, str], metric: 
     findings = Table(title=_title("Findings, most severe first", len(shown), len(found)))
     for col in ("challenge", "account", "about", "severity", "summary"):
         findings.add_column(col, overflow="fold")
+    from b2bcx.report.summary import named  # the summary names accounts, as the report does
+
     for f in shown:
         findings.add_row(f["challenge"], _named(f["account_id"], names),
                          f"{f['subject']['kind']} {f['subject']['id']}", f"{f['severity']:.2f}",
-                         f["summary"])  # fmt: skip
+                         named(f["summary"], names))  # fmt: skip
     console.print(findings)
     at_risk = data["at_risk"] if top is None else data["at_risk"][:top]
     risk = Table(title=_title(f"Accounts at risk (from {label})", len(at_risk),
