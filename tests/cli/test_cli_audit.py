@@ -322,3 +322,23 @@ def test_strategy_profile_explains_its_columns(workspaces: dict[str, str]) -> No
     joined = " ".join(text.split())
     for word in ("sought:", "got:", "text:", "gap:", "n:"):
         assert word in joined
+
+
+def test_diagnose_summaries_name_the_accounts(workspaces: dict[str, str]) -> None:
+    """Names beside ids (item 8): a finding's summary reads the account's name, as
+    in the report, where the JSON keeps the id."""
+    ws = workspaces["full"]
+    data = json.loads(runner.invoke(app, ["diagnose", "-w", ws, "-f", "json"]).stdout)
+    with b2bcx.open_workspace(ws, read_only=True) as w:
+        accounts = w.backend.table("accounts").execute()
+    names = dict(zip(accounts["account_id"], accounts["name"], strict=True))
+    top = sorted(data["findings"], key=lambda f: -f["severity"])[:3]
+    with_id = [f for f in top if f["account_id"] and f["account_id"] in f["summary"]]
+    assert with_id  # else nothing is tested
+    text = runner.invoke(
+        app, ["diagnose", "-w", ws, "--no-progress", "--top", "3"], env={"COLUMNS": "400"}
+    ).stdout
+    for f in with_id:
+        expected = f["summary"].replace(f["account_id"], names[f["account_id"]])
+        assert expected[:40] in text
+        assert f["summary"][:40] not in text or f["summary"][:40] == expected[:40]
