@@ -101,3 +101,24 @@ def test_c3_finds_large_mismatches_both_ways(planted: tuple[Prepared, dict[str, 
     test = phase[0].evidence["test"]
     assert test["name"].startswith("GLS") and test["null_scale"] >= 1.0
     assert set(test["variance_components"]) == {"within", "extra", "between"}
+
+
+def test_pair_codes_equal_factorizing_the_joined_strings() -> None:
+    """C2's account-stage codes (first appearance, which fixes the order the
+    person-effects fit sums in) are those of the joined strings, NaN included."""
+    import numpy as np
+    import pandas as pd
+
+    from b2bcx.diagnose.c2_silos import _pair_codes
+
+    rng = np.random.default_rng(2)
+    first = pd.Series(rng.choice(["A-1", "A-2", "A-10", "B"], 500)).astype(str)
+    second = pd.Series(rng.choice(["pre_bid", "negotiation", "operations"], 500)).astype(str)
+    want, _ = pd.factorize(first + "\x1f" + second)
+    np.testing.assert_array_equal(_pair_codes(first, second), want)
+    with_na = second.copy()
+    with_na.iloc[3] = None
+    want_na, _ = pd.factorize(first + "\x1f" + with_na)
+    np.testing.assert_array_equal(_pair_codes(first, with_na), want_na)
+    one = pd.Series(["x"]).astype(str)
+    np.testing.assert_array_equal(_pair_codes(one, one), [0])

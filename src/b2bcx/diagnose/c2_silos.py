@@ -411,7 +411,9 @@ def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.Dat
     for a, k, v in zip(cell.account_id.tolist(), cell[dim].tolist(), cell["mean"].tolist(),
                        strict=True):  # fmt: skip
         groups.setdefault(a, {})[str(k)] = round(float(v), 1)
-    out["groups"] = pd.Series([groups[a] for a in out.index], index=out.index, dtype=object)
+    out["groups"] = pd.Series(
+        [groups[a] for a in out.index.tolist()], index=out.index, dtype=object
+    )
     out["dimension"] = dim
     return out.reset_index()
 
@@ -441,12 +443,24 @@ def _adjusted_people(prep: Prepared) -> pd.DataFrame:
                           prep.person_tp["mean"].tolist(), strict=True))  # fmt: skip
     if not ps.empty:
         rows, persons = pd.factorize(ps.stakeholder_id.astype(str))
-        cols, _ = pd.factorize(ps.account_id.astype(str) + "\x1f" + ps.stage.astype(str))
+        cols = _pair_codes(ps.account_id.astype(str), ps.stage.astype(str))
         person = _person_effects(rows, cols, ps.n.to_numpy(dtype=float),
                                  ps["mean"].to_numpy(dtype=float))  # fmt: skip
         scores |= dict(zip(persons.tolist(), person[: len(persons)].tolist(), strict=True))
     out = people.assign(score=people.stakeholder_id.astype(str).map(scores))
     return out.dropna(subset=["score"])
+
+
+def _pair_codes(first: pd.Series, second: pd.Series) -> npt.NDArray[np.int64]:
+    """Codes of the ``(first, second)`` pairs in order of first appearance: those of
+    ``pd.factorize(first + "\\x1f" + second)``, without building the strings."""
+    if first.isna().any() or second.isna().any():
+        codes, _ = pd.factorize(first + "\x1f" + second)
+        return codes.astype(np.int64)
+    a, _ = pd.factorize(first)
+    b, seconds = pd.factorize(second)
+    codes, _ = pd.factorize(a.astype(np.int64) * max(len(seconds), 1) + b)
+    return codes.astype(np.int64)
 
 
 def _person_effects(
