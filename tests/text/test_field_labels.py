@@ -41,10 +41,26 @@ def test_a_label_is_matched_only_at_the_start() -> None:
     assert without_field_label("Disliked: nothing", min_words=1) == "Nothing"
 
 
-def test_the_splitter_keeps_the_label_with_its_answer() -> None:
-    # the stored sentences are what was written; only phrases and the display drop it
-    review = _review("Great tool", "The account manager is great.", "Nothing at all.", "Leads.")
-    assert comment_sentences(review)[1] == "Liked best: The account manager is great."
+def test_sentences_are_scored_without_the_label() -> None:
+    # the coded corpus was split field by field, without labels: the scored units match it
+    review = _review("Great tool", "The account manager is great.", "Nothing.", "More leads.")
+    assert comment_sentences(review) == [
+        "Great tool", "The account manager is great.", "Nothing.", "More leads."]  # fmt: skip
+    # a word that only looks like a label stays
+    assert comment_sentences("Support: slow to answer.") == ["Support: slow to answer."]
+
+
+def test_the_model_scores_a_labelled_comment_like_its_answers() -> None:
+    from b2bcx.text import HashingEncoder, TextModel
+    from b2bcx.text.model import HEADS_VERSION
+
+    model = TextModel(HashingEncoder())
+    labelled = _review("Solid", "Reports are great.", "Support never answers.", "Fewer calls.")
+    plain = "Solid\nReports are great.\nSupport never answers.\nFewer calls."
+    a, b = model.score([labelled, plain])
+    assert [s["text"] for s in a["sentences"]] == [s["text"] for s in b["sentences"]]
+    assert a["sentiment"] == b["sentiment"] and a["goals"] == b["goals"]
+    assert f"heads{HEADS_VERSION}+" in model.name
 
 
 def test_phrases_leave_the_field_labels_out() -> None:

@@ -34,8 +34,9 @@ from b2bcx.text.labels import (
 )
 from b2bcx.text.sentences import MAIN_WEIGHT, comment_sentences, contrast_clauses
 
-#: Version of the heads and the scoring rules; part of the stored model name.
-HEADS_VERSION = "3"
+#: Version of the heads and the scoring rules; part of the stored model name
+#: (4: sentences are scored without an import's field label, "Disliked: ...").
+HEADS_VERSION = "4"
 #: A comment matches a touchpoint when its similarity to the touchpoint's
 #: description (name and cues) reaches this (cosine, MiniLM space).
 TOUCHPOINT_MATCH = 0.35

@@ -63,14 +63,19 @@ def split_sentences(text: str, *, min_words: int = 2) -> list[str]:
 
 def comment_sentences(text: str) -> list[str]:
     """The units a comment is scored in: its sentences (one word is enough
-    here), or the whole comment (stripped) when it has no word at all.
+    here), each without a leading field label of an import
+    (:func:`without_field_label`: "Disliked: The price." is scored as "The
+    price.", as the coded corpus's fields were), or the whole comment
+    (stripped) when it has no word at all.
 
     >>> comment_sentences("Fast. But the invoices are always wrong.")
     ['Fast.', 'But the invoices are always wrong.']
+    >>> comment_sentences("Great tool\nLiked best: Easy to use.\nDisliked: Nothing.")
+    ['Great tool', 'Easy to use.', 'Nothing.']
     >>> comment_sentences("  :-)  ")
     [':-)']
     """
-    found = split_sentences(text, min_words=1)
+    found = [without_field_label(s, min_words=1) for s in split_sentences(text, min_words=1)]
     return found or [text.strip()]
 
 
