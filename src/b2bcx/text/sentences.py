@@ -70,7 +70,7 @@ def comment_sentences(text: str) -> list[str]:
 
     >>> comment_sentences("Fast. But the invoices are always wrong.")
     ['Fast.', 'But the invoices are always wrong.']
-    >>> comment_sentences("Great tool\nLiked best: Easy to use.\nDisliked: Nothing.")
+    >>> comment_sentences("Great tool\\nLiked best: Easy to use.\\nDisliked: Nothing.")
     ['Great tool', 'Easy to use.', 'Nothing.']
     >>> comment_sentences("  :-)  ")
     [':-)']
