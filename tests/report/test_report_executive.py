@@ -354,3 +354,23 @@ def test_evidence_says_what_was_seen_before_how_sure(html: str, gathered: Any) -
     appendix = html[html.index('id="reading-evidence"') :]
     for word in ("p (adjusted)", "ω²", "sup Wald"):
         assert word in appendix
+
+
+def test_without_a_known_risk_page_one_names_the_accounts_heard_most(gathered: Any) -> None:
+    """'Done when': page 1 names accounts even where every risk is unknown (a
+    review export): those with most people heard, with why the risk is unknown."""
+    data = copy.deepcopy(gathered.data)
+    for r in data.get("diagnosis")["at_risk"]:
+        r["risk"] = None
+        r["unknown_reason"] = "known only through reviews"
+    data.get("diagnosis")["findings"] = []
+    people = {str(u["account_id"]): int(u["n_stakeholders"])
+              for u in data.get("accounts").units.to_dict("records")}  # fmt: skip
+    most = sorted((a for a in people if people[a] >= 2), key=lambda a: (-people[a], a))[:3]
+    summary = _summary(render_report(data))
+    assert 'data-list="risks"' not in summary
+    watch = re.findall(r'data-list="watch">(.*?)</ol>', summary, re.S)[0]
+    shown = re.findall(r"<li><strong>(.*?)</strong>: (.*?)</li>", watch, re.S)
+    assert [n.replace("&#39;", "'") for n, _ in shown] == [data.names[a] for a in most]
+    for (_, why), a in zip(shown, most, strict=True):
+        assert why.startswith(f"{people[a]} people heard") and "known only through reviews" in why

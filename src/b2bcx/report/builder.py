@@ -242,6 +242,7 @@ def _view(data: ReportData) -> dict[str, Any]:
         portfolio_score=(measured.portfolio or {}).get("cx") if measured is not None else None,
         n_accounts=len(accounts),
         scorecards=data.get("scorecards"),
+        people=people,
     )
     return {
         "data": data,

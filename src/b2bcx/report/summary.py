@@ -341,6 +341,9 @@ class ExecutiveSummary:
     metric_label: str
     #: the partner whose touchpoints score lowest, as a sentence (``None``: no partner scored)
     partner: str | None = None
+    #: where no account has a known risk: the accounts heard from most (the
+    #: dashboard's order), each with why its risk is unknown (``risk`` None)
+    watch: tuple[Risk, ...] = ()
 
 
 def period_trend(rows: Sequence[Mapping[str, Any]], *, months: int = 3) -> Trend | None:
@@ -380,6 +383,7 @@ def executive_summary(
     portfolio_score: float | None = None,
     n_accounts: int = 0,
     scorecards: Sequence[Mapping[str, Any]] | None = None,
+    people: Mapping[str, int] | None = None,
 ) -> ExecutiveSummary:
     """The executive summary from the diagnosis (accounts at risk, ranked
     priorities: the dashboard's list) and the monthly trend."""
@@ -418,9 +422,39 @@ def executive_summary(
         where = first.get("touchpoint") or first.get("touchpoint_id") or ""
         head.append(f"fix first: {named(where, names)}")
     headline = "; ".join(head) + "."
+    watch: tuple[Risk, ...] = ()
+    if not risks and at_risk:  # name the accounts heard from most, and why risk is unknown
+        findings = list((diagnosis or {}).get("findings") or [])
+        count = {str(k): int(v) for k, v in (people or {}).items()}
+        heard = [
+            r
+            for r in order_at_risk(at_risk, findings, count)
+            if count.get(str(r["account_id"]), 0) >= 2
+        ]
+        watch = tuple(
+            Risk(
+                account_id=str(r["account_id"]),
+                name=names.get(str(r["account_id"]), str(r["account_id"])),
+                risk=None,
+                reason=_watch_reason(r, count.get(str(r["account_id"]), 0), metric_label),
+            )
+            for r in heard[:3]
+        )
     return ExecutiveSummary(
-        headline, risks, actions, trend, metric_label, worst_partner(scorecards or [])
+        headline, risks, actions, trend, metric_label, worst_partner(scorecards or []), watch
     )
+
+
+def _watch_reason(row: Mapping[str, Any], people: int, metric_label: str) -> str:
+    """ "5 people heard, collective NPS 96; risk unknown: <why>"."""
+    score = row.get("cx_recent")
+    recent = (
+        f", {metric_label} {float(score):.0f}"
+        if isinstance(score, int | float) and score == score
+        else ""
+    )
+    why = row.get("unknown_reason") or "too few recent ratings"
+    return plain(f"{people} people heard{recent}; risk unknown: {why}")
 
 
 def worst_partner(scorecards: Sequence[Mapping[str, Any]]) -> str | None:
