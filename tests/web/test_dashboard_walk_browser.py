@@ -228,5 +228,11 @@ def test_g2_walk(browser: Any, g2_world: tuple[Path, str]) -> None:
             said = tab.locator(f"[data-unchecked='{challenge}']")
             assert said.count() == 1 and "to unlock" in said.text_content()
         assert {"verdict", "since", "until"} <= set(_every_filter(tab, "g2"))
+        # no contract values in reviews: no empty "Annual value –" tile on an account
+        tab.goto(account)
+        assert tab.locator("[data-kpi='value']").count() == 0
+        few = tab.locator("#people tr.few details")
+        if few.count() and tab.locator("#people thead").count() == 0:
+            assert few.get_attribute("open") is not None  # nothing else to show: open
         tab.context.close()
         _phone(browser, base, token, "g2", account)
