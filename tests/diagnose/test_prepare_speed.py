@@ -274,3 +274,28 @@ def test_one_person_with_one_rating(demo: b2bcx.Workspace) -> None:
     assert rec.m_eff_inv == pytest.approx(1.0) and rec.ss_within == 0 and rec.df_within == 0
     sh = b.table("stakeholders").to_pandas().set_index("stakeholder_id").loc[row.stakeholder_id]
     assert rec.account_id == sh.account_id and rec.function == sh.function
+
+
+# --- fetching through Arrow ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", ["all", "none"])
+def test_fetch_through_arrow_gives_the_frame_to_pandas_gives(
+    demo: b2bcx.Workspace, rows: str
+) -> None:
+    """Strings (with missing values), integers and floats: the same frame, dtypes
+    included, also when nothing matches; other types still go through ``to_pandas``."""
+    it = demo.backend.table("interactions")
+    if rows == "none":
+        it = it.filter(it.stakeholder_id == "nobody")
+    cells = it.group_by(["stakeholder_id", "journey_id", "touchpoint_id"]).aggregate(
+        n=ibis._.count(), mean=ibis._.cx.mean(), nps=ibis._.nps.max(),
+        comment=ibis._.comment.min(),
+    )  # fmt: skip
+    got, expected = data._df(cells), cells.to_pandas()
+    assert (len(got) > 100) == (rows == "all")
+    if rows == "all":
+        assert got.comment.isna().any() and got["mean"].isna().any()
+    pd.testing.assert_frame_equal(got, expected)
+    dated = it.group_by("stakeholder_id").aggregate(last=ibis._.occurred_at.max())
+    pd.testing.assert_frame_equal(data._df(dated), dated.to_pandas())
