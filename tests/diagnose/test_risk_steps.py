@@ -139,3 +139,56 @@ def test_unavailable_drivers_are_not_tried_again(
     assert told.priorities and told.to_dict() == failed.to_dict()
     # every driver weighs alike: one driver weight for all priorities
     assert len({p.driver_weight for p in told.priorities}) == 1
+
+
+def _long_frame_cells(wide: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """The priorities' cells as a long frame grouped by pandas (the former code)."""
+    from b2bcx.model.enums import Goal
+
+    keys = ["touchpoint_id", "stage", "controller", "account_id"]
+    parts = [
+        wide[keys].assign(goal=g.value, rated=wide[f"rated__{g.value}"],
+                          poor=wide[f"poor__{g.value}"])
+        for g in Goal
+    ]  # fmt: skip
+    cells = pd.concat(parts, ignore_index=True)
+    cells = cells[cells.rated > 0].reset_index(drop=True)
+    cells["poor"] = cells.poor.fillna(0).astype("int64")
+    cells["value"] = cells.account_id.map(values).fillna(0.0) * (cells.poor > 0)
+    return cells.groupby(["touchpoint_id", "stage", "controller", "goal"], dropna=False).agg(
+        rated=("rated", "sum"), poor=("poor", "sum"), value=("value", "sum"),
+        accounts=("poor", lambda s: int((s > 0).sum())),
+    ).reset_index()  # fmt: skip
+
+
+def test_goal_cells_equal_the_long_frame_group_by() -> None:
+    import numpy as np
+
+    from b2bcx.diagnose.risk import _goal_cells
+    from b2bcx.model.enums import Goal
+
+    rng = np.random.default_rng(5)
+    n = 400
+    wide = pd.DataFrame({
+        "touchpoint_id": rng.choice(["tp-b", "tp-a", "tp-c"], n),
+        # a missing stage and a missing controller make cells of their own
+        "stage": pd.Series(rng.choice(["use", "buy", None], n), dtype="str"),
+        "controller": pd.Series(rng.choice(["supplier", "partner", None], n), dtype="str"),
+        "account_id": rng.choice([f"A{i}" for i in range(30)], n),
+    })  # fmt: skip
+    for g in Goal:
+        rated = rng.integers(0, 4, n)
+        wide[f"rated__{g.value}"] = rated
+        poor = np.minimum(rated, rng.integers(0, 3, n)).astype(float)
+        poor[rated == 0] = np.nan  # no rating: the engine's sum is NULL
+        wide[f"poor__{g.value}"] = poor
+    # values with cents: the sums' order and compensation matter to the last digit
+    values = pd.Series(rng.uniform(1e3, 1e6, 30).round(2), index=[f"A{i}" for i in range(30)])
+    want = _long_frame_cells(wide, values)
+    got = _goal_cells(wide, values)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=True)
+    # nobody rated a goal poorly anywhere: no cells
+    for g in Goal:
+        wide[f"poor__{g.value}"] = 0.0
+    assert _goal_cells(wide, values).empty
+    assert _goal_cells(wide.iloc[:0], values).empty

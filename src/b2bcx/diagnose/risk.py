@@ -555,27 +555,11 @@ def _priorities(
         # PG: bool → int4 only
         aggs[f"poor__{goal.value}"] = (col <= options.poor_goal_rating).cast("int32").sum()
     wide = pd.DataFrame(rated.group_by(keys).aggregate(**aggs).to_pandas())
-    parts = [
-        wide[keys].assign(
-            goal=goal.value, rated=wide[f"rated__{goal.value}"], poor=wide[f"poor__{goal.value}"]
-        )
-        for goal in Goal
-    ]
-    cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if not cells.empty:
-        cells = cells[cells.rated > 0].reset_index(drop=True)
-        cells["rated"] = cells.rated.astype("int64")
-        cells["poor"] = cells.poor.fillna(0).astype("int64")
-    if cells.empty or cells.poor.sum() == 0:
-        return []
     values = prep.accounts.set_index("account_id").annual_value.astype(float).fillna(0.0)
     total_value = float(values.sum()) or 1.0
-    cells["value"] = cells.account_id.map(values).fillna(0.0) * (cells.poor > 0)
-    cells["hit"] = (cells.poor > 0).astype("int64")  # an account with poor ratings there
-    grouped = cells.groupby(["touchpoint_id", "stage", "controller", "goal"], dropna=False).agg(
-        rated=("rated", "sum"), poor=("poor", "sum"), value=("value", "sum"),
-        accounts=("hit", "sum"),
-    ).reset_index()  # fmt: skip
+    grouped = _goal_cells(wide, values)
+    if grouped.empty:
+        return []
     grouped = grouped[grouped.rated >= options.min_ratings]
     if grouped.empty or grouped.poor.sum() == 0:  # no cell has enough ratings
         return []
@@ -636,6 +620,51 @@ def _priorities(
                                        "most_negative": example}}  # fmt: skip
         row["text"] = found
     return [Priority(**row) for row in top]
+
+
+def _goal_cells(wide: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Touchpoint × stage × controller × goal cells from the per-account ``wide``
+    counts (``rated__<goal>``, ``poor__<goal>``): ratings, poor ratings, the annual
+    value of the accounts with poor ratings there (``values``) and how many they
+    are; sorted by those keys (a missing stage last), cells nobody rated left out;
+    empty when no goal was rated poorly anywhere.
+
+    Every goal's cells come from one grouping of the accounts' rows (integer codes,
+    not a long frame of strings per goal); each sum adds the same rows in the same
+    order as a group-by of the long frame would (pandas' compensated sum)."""
+    cell_keys = ["touchpoint_id", "stage", "controller"]
+    if wide.empty:
+        return pd.DataFrame()
+    code = wide.groupby(cell_keys, dropna=False, sort=True).ngroup().to_numpy()
+    n_cells = int(code.max()) + 1
+    _, first = np.unique(code, return_index=True)
+    account_value = wide.account_id.map(values).fillna(0.0).to_numpy(dtype=float)
+    goals = sorted(g.value for g in Goal)
+    rated = np.zeros((n_cells, len(goals)), dtype=np.int64)
+    poor = np.zeros((n_cells, len(goals)), dtype=np.int64)
+    value = np.zeros((n_cells, len(goals)))
+    accounts = np.zeros((n_cells, len(goals)), dtype=np.int64)
+    for j, goal in enumerate(goals):
+        r = wide[f"rated__{goal}"].to_numpy(dtype=np.int64)
+        p = wide[f"poor__{goal}"].fillna(0).to_numpy(dtype=np.int64)
+        use = r > 0  # the accounts that rated the goal there
+        c = code[use]
+        rated[:, j] = np.bincount(c, weights=r[use], minlength=n_cells).astype(np.int64)
+        poor[:, j] = np.bincount(c, weights=p[use], minlength=n_cells).astype(np.int64)
+        hit = p[use] > 0
+        accounts[:, j] = np.bincount(c, weights=hit, minlength=n_cells).astype(np.int64)
+        sums = pd.Series(account_value[use] * hit).groupby(c).sum()
+        value[sums.index.to_numpy(), j] = sums.to_numpy()
+    if int(poor.sum()) == 0:
+        return pd.DataFrame()
+    keep = (rated > 0).ravel()  # cell-major, goal-minor: the long frame's sort order
+    out = wide[cell_keys].iloc[np.repeat(first, len(goals))[keep]].reset_index(drop=True)
+    out["goal"] = np.tile(np.asarray(goals, dtype=object), n_cells)[keep]
+    out["rated"] = rated.ravel()[keep]
+    out["poor"] = poor.ravel()[keep]
+    out["value"] = value.ravel()[keep]
+    out["accounts"] = accounts.ravel()[keep]
+    return out
 
 
 #: A comment speaks of a goal when the text head gives it at least this.
