@@ -177,9 +177,9 @@ def test_second_worker_keys_need_no_diagnosis() -> None:
 def test_the_setting_and_the_server_state(
     tmp_path: Path, small_bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert load_server_settings().compute_workers == 2
-    monkeypatch.setenv("B2BCX_COMPUTE_WORKERS", "1")
     assert load_server_settings().compute_workers == 1
+    monkeypatch.setenv("B2BCX_COMPUTE_WORKERS", "2")
+    assert load_server_settings().compute_workers == 2
     with pytest.raises(ValueError):
         load_server_settings(compute_workers=3)
     monkeypatch.delenv("B2BCX_COMPUTE_WORKERS")
@@ -201,7 +201,7 @@ def test_the_setting_and_the_server_state(
                     assert state.results.get("activity").equals(alone.activity())
         finally:
             state.close()
-    memory = build_state(load_server_settings(workspace=":memory:", dev=True))
+    memory = build_state(load_server_settings(workspace=":memory:", dev=True, compute_workers=2))
     try:
         assert memory.engine_workspace is None and memory.results.engine is None
     finally:

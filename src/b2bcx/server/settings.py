@@ -74,11 +74,12 @@ class ServerSettings(BaseSettings):
     db_connections:
         Connections serving requests (a DuckDB file or PostgreSQL workspace).
     compute_workers:
-        Background workers computing results, each on a connection of its own
-        (``B2BCX_COMPUTE_WORKERS``, 1 or 2, default 2; a DuckDB file or
-        PostgreSQL workspace): with 2, a second worker computes the results
-        that are engine queries only (counts, cells, measures) while the first
-        runs the diagnosis; 1: one worker computes everything in turn.
+        Background workers computing results (``B2BCX_COMPUTE_WORKERS``, 1 or
+        2, default 1): with 2 (a DuckDB file or PostgreSQL workspace), a second
+        worker on a connection of its own computes the results that need no
+        diagnosis (measures, counts, cells, the drivers' bootstrap) while the
+        first runs the diagnosis; it uses the core the diagnosis' Python-bound
+        steps leave idle, and more memory (two large queries at once).
     webhook_url:
         Where the ``case.opened``/``case.updated`` events of cases opened and
         changed through the server are sent (``B2BCX_WEBHOOK_URL``; queued in the
@@ -138,7 +139,7 @@ class ServerSettings(BaseSettings):
     auth_failures: int = Field(default=20, ge=1)
     auth_window: float = Field(default=60.0, gt=0)
     db_connections: int = Field(default=3, ge=1, le=32)
-    compute_workers: int = Field(default=2, ge=1, le=2)
+    compute_workers: int = Field(default=1, ge=1, le=2)
     webhook_url: str | None = None
     password_time_cost: int = Field(default=3, ge=1, le=100)
     password_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
