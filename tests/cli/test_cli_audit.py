@@ -342,3 +342,12 @@ def test_diagnose_summaries_name_the_accounts(workspaces: dict[str, str]) -> Non
         expected = f["summary"].replace(f["account_id"], names[f["account_id"]])
         assert expected[:40] in text
         assert f["summary"][:40] not in text or f["summary"][:40] == expected[:40]
+
+
+def test_drivers_explain_every_column_in_words(workspaces: dict[str, str]) -> None:
+    text = runner.invoke(app, ["drivers", "-w", workspaces["full"], "--boot", "5"], env=WIDE).stdout
+    assert text.splitlines()[0].startswith("Drivers of NPS (goals, relative weights)")
+    joined = " ".join(text.split())
+    explained = {"low": "low–high:", "high": "low–high:"}
+    for header in _header(text)[1:]:  # every column but the driver's name is explained
+        assert explained.get(header, f"{header}:") in joined, header

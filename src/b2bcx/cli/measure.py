@@ -299,6 +299,25 @@ def _measure_table(
         )
 
 
+#: The key-drivers table's columns in words (under the table).
+DRIVERS_LEGEND = (
+    "share %: the driver's share of the explained variance (R²); weight: its part of R², "
+    "low–high: the weight's interval; +/−: whether better ratings of the driver go with a "
+    "higher (+) or lower (−) target; perf.: how well it performs, 0–100; quadrant: fix "
+    "first / keep up only for drivers credibly above an equal share, else 'cannot be told "
+    "apart'."
+)
+
+
+def metric_name(metric: str) -> str:
+    """A rating's name for a title: NPS, CX, CSAT, CES; other ratings as they are.
+
+    >>> metric_name("nps"), metric_name("efficiency")
+    ('NPS', 'efficiency')
+    """
+    return {"cx": "CX", "nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(metric, metric)
+
+
 #: What ``breakdown``'s NPS is, and why it differs from the portfolio NPS of ``measure``.
 NPS_OF_ANSWERS = (
     "nps: the NPS of the answers in each row (% promoters − % detractors of every answer "
@@ -617,7 +636,10 @@ def drivers(
         return
     r2 = result.r2
     fit = f"R² {r2:.2f}" if r2 is not None and r2 == r2 else "R² not computed"
-    title = f"Drivers of {target} ({by}, {method}): {fit}, n = {result.n:,}"
+    title = (
+        f"Drivers of {metric_name(target)} ({by}, {method.replace('_', ' ')}): {fit}, "
+        f"n = {result.n:,}"
+    )
     # the weight's interval beside the weight; the share as %; the rest on request (json/csv)
     shown = frame.assign(
         share=frame["share"] * 100,
@@ -636,6 +658,6 @@ def drivers(
         headers={"share": "share %", "lower": "low", "upper": "high", "direction": "+/−",
                  "performance": "perf."},
     )  # fmt: skip
-    console.print("low–high: the weight's interval; perf.: performance on 0–100.")
+    print_wrapped(DRIVERS_LEGEND, style="dim")
     if len(shown) < len(frame):
         err_console.print(f"{len(frame) - len(shown):,} more drivers: --all shows every one.")
