@@ -322,7 +322,9 @@ def _touchpoint_drivers(
     f = experience_frame(backend, as_of=resolve_as_of(backend, as_of)) if frame is None else frame
     rated = f.filter(f.cx.notnull() & f.touchpoint_id.notnull())
     cells = rated.group_by(["stakeholder_id", "touchpoint_id"]).aggregate(x=rated.cx.mean())
-    ys = f.group_by(["stakeholder_id", "account_id"]).aggregate(_y=f[target].mean())
+    # each person's mean target, over the rows that have it (the others add nothing)
+    answered = f.filter(f[target].notnull())
+    ys = answered.group_by(["stakeholder_id", "account_id"]).aggregate(_y=answered[target].mean())
     ys = ys.filter(ys._y.notnull())
     # the people with the target, numbered in the engine (kept there for the join)
     ys = ys.mutate(_p=ibis.row_number().over(order_by=ys.stakeholder_id)).cache()
