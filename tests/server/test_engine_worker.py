@@ -206,3 +206,39 @@ def test_the_setting_and_the_server_state(
         assert memory.engine_workspace is None and memory.results.engine is None
     finally:
         memory.close()
+
+
+def test_a_prerequisite_is_queued_before_what_reuses_it(ws: b2bcx.Workspace) -> None:
+    calls: list[str] = []
+    gate = threading.Event()
+
+    def compute(a: Analyses, arg: str) -> str:
+        calls.append(arg)
+        if arg == "first":
+            assert gate.wait(timeout=30)
+        return arg
+
+    cache = ResultCache(
+        ws.backend,
+        threading.RLock(),
+        {"k": compute},
+        prerequisites={"k:diag": ("k:drivers",), "k:other": ("k:done",)},
+    )
+    assert cache.get("k:done") == "done"  # computed already: not queued again
+    cache.warm(["k:first"])
+    _wait_for(lambda: calls == ["done", "first"])
+    with cache.partial():  # a page asks for the diagnosis before the drivers
+        assert isinstance(cache.get("k:diag"), Pending)
+        assert isinstance(cache.get("k:other"), Pending)
+        assert isinstance(cache.get("k:drivers"), Pending)
+    assert cache.computing() == ("k:first", "k:drivers", "k:diag", "k:other")
+    gate.set()
+    _join_all(cache)
+    assert calls == ["done", "first", "drivers", "diag", "other"]  # each once
+
+
+def test_the_server_queues_the_drivers_before_the_diagnosis() -> None:
+    from b2bcx.server.computations import PREREQUISITES
+
+    assert PREREQUISITES["diagnosis"] == ("drivers:touchpoints",)
+    assert WARM_KEYS.index("drivers:touchpoints") < WARM_KEYS.index("diagnosis")

@@ -116,6 +116,12 @@ SECOND_WORKER_KEYS: frozenset[str] = frozenset(
      "split", "groups", "info"}
 )  # fmt: skip
 
+#: Results a computation reuses when they are there, queued just before it
+#: (:class:`~b2bcx.server.results.ResultCache` ``prerequisites``): the diagnosis
+#: takes the bootstrapped touchpoint drivers (which the scorecards need anyway)
+#: instead of computing their point estimates, whatever order a page asks in.
+PREREQUISITES: dict[str, tuple[str, ...]] = {"diagnosis": ("drivers:touchpoints",)}
+
 #: What a server warms only on a workspace of at most
 #: :attr:`~b2bcx.server.settings.ServerSettings.warm_earlier_up_to` interactions:
 #: the diagnosis as of 3 months earlier (the portfolio's "at high risk then") is

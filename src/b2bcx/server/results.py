@@ -153,6 +153,10 @@ class ResultCache:
         The computations (names) the second worker may take: results made of
         engine queries only, that need no result another may be computing
         except the shared settings (metric, date).
+    prerequisites:
+        Key → keys it reuses when they are there: queued just before it when it
+        is queued and they are not computed (so one worker computes them first,
+        and a second worker can compute them beside it).
     """
 
     def __init__(
@@ -168,6 +172,7 @@ class ResultCache:
         on_demand: OnDemandRule | None = None,
         engine: tuple[Backend, threading.RLock] | None = None,
         engine_keys: Iterable[str] = (),
+        prerequisites: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.backend = backend
         self.lock = lock
@@ -198,6 +203,7 @@ class ResultCache:
         # the second worker (engine-only results on a connection of its own)
         self.engine = engine
         self.engine_keys = frozenset(engine_keys)
+        self.prerequisites = dict(prerequisites or {})
         self._engine_worker: threading.Thread | None = None
         self._engine_computing: str | None = None
 
@@ -444,7 +450,15 @@ class ResultCache:
                 self.lock.release()
             queues = {"asked": self._asked, "warm": self._scheduled, "last": self._last}
             rank = ("asked", "warm", "last").index(order)
+            expanded: list[str] = []
             for key in keys:
+                for pre in (*self.prerequisites.get(key, ()), key):
+                    done = self._values.get(pre)
+                    if pre != key and done is not None and done.version == self._version:
+                        continue
+                    if pre not in expanded:
+                        expanded.append(pre)
+            for key in expanded:
                 if key in (self._computing, self._engine_computing):
                     continue
                 if order != "warm":

@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from b2bcx.server.computations import COMPUTATIONS, SECOND_WORKER_KEYS, WARM_KEYS, on_demand_keys
+from b2bcx.server.computations import (
+    COMPUTATIONS,
+    PREREQUISITES,
+    SECOND_WORKER_KEYS,
+    WARM_KEYS,
+    on_demand_keys,
+)
 from b2bcx.server.pool import ConnectionPool
 from b2bcx.server.requests import FailureLimiter, note_audited
 from b2bcx.server.results import ResultCache
@@ -140,6 +146,7 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             on_demand=on_demand_rule(settings),
             engine=None if engine_ws is None else (engine_ws.backend, threading.RLock()),
             engine_keys=SECOND_WORKER_KEYS,
+            prerequisites=PREREQUISITES,
         )
     else:
         lock = threading.RLock()
@@ -152,6 +159,7 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             options=options,
             refresh_keys=WARM_KEYS,
             on_demand=on_demand_rule(settings),
+            prerequisites=PREREQUISITES,
         )
     return AppState(
         settings=settings,
