@@ -35,6 +35,7 @@ from b2bcx.strategy.assess import ARCHETYPES, Assessment, assess
 from b2bcx.strategy.options import DEFAULT_OPTIONS, StrategyOptions
 from b2bcx.strategy.playbook_activities import (
     Decision,
+    act_first_lines,
     choose_metrics,
     decide_activities,
     decision_text,
@@ -236,7 +237,7 @@ def plan(
     items = (
         _step_goals(prof),
         argument,
-        [decision_text(d) for d in decisions] + metric_lines,
+        [decision_text(d) for d in decisions] + act_first_lines(ranked, decisions) + metric_lines,
         [m.text for m in monitor] + [t.text for t in triggers],
     )
     steps = tuple(

@@ -163,6 +163,51 @@ def _field(p: Any, name: str) -> Any:
     return p.get(name) if isinstance(p, dict) else getattr(p, name, None)
 
 
+def act_first_lines(
+    priorities: Sequence[Any], decided: Sequence[Decision], limit: int = 3
+) -> list[str]:
+    """Step 3's lines naming where the diagnosis says to act first, when no start
+    came from its priorities (no to-be archetype yet, or one that starts nothing).
+
+    The diagnosis' one ranked list, grouped by touchpoint in rank order (the
+    dashboard's and the report's grouping): up to ``limit`` touchpoints, each
+    with its best rank, the goals served poorly there and what the firm can do
+    (act where it runs the touchpoint, influence where a partner, the customer
+    or a third party runs it). Empty when a start already names a priority.
+    """
+    if not priorities or any(d.priority_rank is not None for d in decided):
+        return []
+    groups: dict[str, list[Any]] = {}
+    for p in sorted(priorities, key=lambda p: int(_field(p, "rank") or 0)):
+        groups.setdefault(str(_field(p, "touchpoint_id")), []).append(p)
+    lines: list[str] = []
+    for cells in list(groups.values())[:limit]:
+        first = cells[0]
+        ctrl = _field(first, "controller")
+        label = _field(first, "touchpoint") or _field(first, "touchpoint_id")
+        goals = ", ".join(dict.fromkeys(str(_field(c, "goal")) for c in cells))
+        ranks = [int(_field(c, "rank")) for c in cells]
+        where = (
+            f"priority {ranks[0]}"
+            if len(ranks) == 1
+            else (f"priorities {', '.join(str(r) for r in ranks[:-1])} and {ranks[-1]}")
+        )
+        if controlled(ctrl):
+            how = f"the firm runs it: {_field(first, 'action')}"
+        else:
+            how = f"{ctrl}-run, so {INFLUENCE.get(str(ctrl), INFLUENCE['external'])}"
+        lines.append(
+            f"act first: '{label}' ({where} of the diagnosis; served poorly for detractors: "
+            f"{goals}) — {how}"
+        )
+    if lines:
+        lines.append(
+            "these become started activities once the to-be archetype is set "
+            "(the impact assessment decides how many the archetype carries)"
+        )
+    return lines
+
+
 def controlled(controller: Any) -> bool:
     """Whether the firm controls a touchpoint (supplier-run, or not said)."""
     return controller in (None, "supplier") or (
