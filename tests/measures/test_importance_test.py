@@ -90,3 +90,9 @@ def test_alpha_is_checked(alpha: float) -> None:
 
     with pytest.raises(ConfigurationError, match="alpha"):
         key_drivers(None, alpha=alpha)  # type: ignore[arg-type]
+
+
+def test_no_driver_at_all_is_an_empty_table_not_a_division_by_zero() -> None:
+    table = pd.DataFrame({"driver": [], "share": [], "performance": []})
+    out = _quadrants(_importance_test(table, np.empty((10, 0)), 0.05))
+    assert out.empty

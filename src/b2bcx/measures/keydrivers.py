@@ -252,7 +252,7 @@ def _shapley_boot(
 def _importance_test(table: pd.DataFrame, boot: np.ndarray | None, alpha: float) -> pd.DataFrame:
     """Each share against equal importance 1/p: bootstrap SE, one-sided z, Bonferroni."""
     p = len(table)
-    equal = 1.0 / p
+    equal = 1.0 / p if p else float("nan")  # no driver at all: nothing to compare
     table["equal_share"] = equal
     if boot is None or p < 2:
         table["share_se"] = np.nan
