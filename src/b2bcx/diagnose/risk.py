@@ -145,6 +145,7 @@ def _components(
     out["cx"] = level.reindex(out.index)
     out["ratings"] = count.reindex(out.index).fillna(0)
     out["slope"] = trend.reindex(out.index).fillna(0.0)
+    out["trend_months"] = _trend_months(monthly, as_of).reindex(out.index).fillna(0)
     agree = pd.Series(rwg, dtype=float).reindex(out.index)
     out["rwg"] = agree
     out["level"] = 60.0 - out.cx
@@ -232,7 +233,7 @@ def at_risk(
             if comps["level"] > 0:
                 reasons.append(f"CX {cx:.0f} over the last 6 months (below 60)")
             if slope < -5:
-                reasons.append(f"falling {-slope:.0f} points a year")
+                reasons.append(_falling(slope, int(row.trend_months)))
             if comps["alignment"] >= 0.3:
                 reasons.append(
                     f"people disagree (rwg {agree:.2f})"
@@ -450,6 +451,30 @@ def calibration(y: npt.ArrayLike, p: npt.ArrayLike, bins: int = 5) -> dict[str, 
     ]  # fmt: skip
     return {"auc": auc, "brier": float(((p - y) ** 2).mean()), "base_rate": float(y.mean()),
             "accounts": len(y), "reliability": curve, "cv": "5-fold stratified"}  # fmt: skip
+
+
+def _trend_months(monthly: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Per account: the rated months of the last year the trend's slope is fitted on
+    (first to last, inclusive)."""
+    m = monthly.dropna(subset=["raw"])
+    month = pd.to_datetime(m.month)
+    year = m.assign(month=month)[month >= as_of - pd.Timedelta(days=365)]
+    if year.empty:
+        return pd.Series(dtype=float)
+    g = year.groupby("account_id").month
+    first, last = g.min(), g.max()
+    months: pd.Series = (last.dt.year - first.dt.year) * 12 + (last.dt.month - first.dt.month) + 1
+    return months.astype(float)
+
+
+def _falling(slope: float, months: int) -> str:
+    """The trend reason in words: a year's fall when the line spans most of a year,
+    else the fall the fitted line makes over the months it spans (a 3-month drop of
+    34 points is not "135 points a year" on a 0–100 scale)."""
+    if months >= 10 or months < 2:
+        return f"falling {-slope:.0f} points a year"
+    change = -slope * (months - 1) / 12.0
+    return f"falling {change:.0f} points over the last {months} months"
 
 
 def _level_and_trend(
