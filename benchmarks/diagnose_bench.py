@@ -85,10 +85,28 @@ try:  # the frame kept for the later steps (before it was shared: rebuilt by eac
 except TypeError:
     prep = step("prepare", lambda: prepare(ws.backend, o))
 found = []
-for name, detect in DETECTORS.items():
-    found += step(f"detect {name}", lambda: detect(prep, o))[0]
-units = step("risk agreement (account units)", lambda: _account_units(ws.backend, o, prep)).units
-rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg)}
+try:  # as diagnose() runs them since issue 16: with each detector's tests for the MDEs
+    from b2bcx.diagnose.sensitivity import assess, run_detector
+except ImportError:
+    run_detector = None
+if run_detector is None:
+    for name, detect in DETECTORS.items():
+        found += step(f"detect {name}", lambda: detect(prep, o))[0]
+else:
+    tests, skipped = {}, []
+    for name, detect in DETECTORS.items():
+        run = lambda: run_detector(name, detect, prep, o)  # noqa: E731
+        here, skip, tests[name] = step(f"detect {name}", run)
+        found += here
+        skipped += skip
+    step("sensitivity", lambda: assess(prep, o, tests, skipped))
+try:  # since issue 22: rwg alone, from the people's moments prepare fetched
+    from b2bcx.diagnose import _account_rwg
+    rwg = step("risk agreement (rwg)", lambda: _account_rwg(ws.backend, o, prep))
+except ImportError:  # before: the whole account measure, of which rwg was read
+    whole = lambda: _account_units(ws.backend, o, prep)  # noqa: E731
+    units = step("risk agreement (account units)", whole).units
+    rwg = {str(a): float(v) for a, v in zip(units.account_id, units.rwg)}
 model = step("risk model", lambda: risk_model(prep, o))
 step("at risk", lambda: at_risk(prep, found, rwg, options=o, model=model))
 tw = step("key drivers (touchpoints)", lambda: _shares(None, ws.backend, prep, "touchpoints"))
