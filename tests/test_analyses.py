@@ -15,7 +15,7 @@ import pytest
 import b2bcx
 from b2bcx.analyses import Analyses, AnalysisOptions
 from b2bcx.demo.generate import generate_world
-from b2bcx.diagnose import DiagnoseOptions, diagnose
+from b2bcx.diagnose import DiagnoseOptions, DriversUnavailable, diagnose
 from b2bcx.errors import B2bcxError, ConfigurationError
 
 
@@ -99,7 +99,7 @@ def test_the_diagnosis_waits_for_no_measure_and_no_bootstrap(
     for kind in ("touchpoints", "goals"):
         full = given.drivers(kind).table.set_index("driver").share
         points = alone._diagnosis_drivers(kind)
-        assert points is not None
+        assert not isinstance(points, DriversUnavailable)
         assert points.table.set_index("driver").share.to_dict() == full.to_dict()
     assert boots == [0, 0, 100, 100]
     assert [p.to_dict() for p in given.diagnosis.priorities] == [
@@ -185,3 +185,25 @@ def test_an_empty_workspace_gives_empty_results_not_errors() -> None:
 def test_analyses_is_reached_from_the_package_root(tmp_path: Path) -> None:
     assert b2bcx.Analyses is Analyses
     assert b2bcx.AnalysisOptions is AnalysisOptions
+
+
+def test_drivers_the_data_cannot_carry_are_tried_once(
+    world: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the key drivers fail, the diagnosis is told so (DriversUnavailable)
+    instead of trying key_drivers again and failing again."""
+    import b2bcx.measures.keydrivers as keydrivers
+
+    tried: list[str] = []
+
+    def fails(*args: Any, drivers: str = "goals", **kwargs: Any) -> Any:
+        tried.append(drivers)
+        raise ConfigurationError("too few people rated touchpoints")
+
+    monkeypatch.setattr(keydrivers, "key_drivers", fails)
+    found = world.analyses().diagnosis
+    # each kind tried once, by the front door; never again inside diagnose()
+    assert sorted(tried) == ["goals", "touchpoints"]
+    assert found.meta.accounts > 0
+    said = world.analyses()._diagnosis_drivers("touchpoints")
+    assert isinstance(said, DriversUnavailable) and "too few" in said.reason

@@ -34,7 +34,7 @@ from b2bcx.errors import B2bcxError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from b2bcx.diagnose import DiagnoseOptions, Diagnosis
+    from b2bcx.diagnose import DiagnoseOptions, Diagnosis, DriversUnavailable
     from b2bcx.info import WorkspaceInfo
     from b2bcx.measures.collective import CollectiveResult
     from b2bcx.measures.keydrivers import KeyDriverResult
@@ -258,11 +258,12 @@ class Analyses:
 
     # -- diagnosis -------------------------------------------------------------
 
-    def _diagnosis_drivers(self, kind: str) -> KeyDriverResult | None:
+    def _diagnosis_drivers(self, kind: str) -> KeyDriverResult | DriversUnavailable:
         """The key drivers the diagnosis weighs its priorities with: those already
         computed (:meth:`drivers`), else their point estimates alone (``n_boot=0``,
         kept): the diagnosis reads only each driver's share, which the bootstrap
         does not change (bit for bit), so it never waits for the resamples."""
+        from b2bcx.diagnose import DriversUnavailable
         from b2bcx.measures.keydrivers import key_drivers
 
         found = self._memo.get(f"drivers:{kind}")
@@ -275,8 +276,9 @@ class Analyses:
                     self.backend, target="nps", drivers=kind, n_boot=0, as_of=self.as_of
                 ),
             )
-        except B2bcxError:
-            return None
+        except B2bcxError as error:
+            # said once: the diagnosis does not try key_drivers again (and fail again)
+            return DriversUnavailable(str(error))
 
     @property
     def diagnosis(self) -> Diagnosis:
