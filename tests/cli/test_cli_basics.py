@@ -72,13 +72,16 @@ def test_measure_without_the_metric_names_the_ratings_there_are(tmp_path: Path) 
     assert runner.invoke(app, ["import", str(bundle), "-w", ws]).exit_code == 0
     nps = int((interactions.nps != "").sum())
 
+    # without cx it falls back to the rating there is, as diagnose and the report do
+    # (UX review #10), and says so with the ratings there are
     table = runner.invoke(app, ["measure", "-w", ws])
     assert table.exit_code == 0, table.output
-    assert "No cx ratings in this workspace" in table.stderr
+    assert "No cx ratings in this workspace: shown on nps" in table.stderr
     assert f"nps ({nps:,})" in table.stderr and "--metric" in table.stderr
-    assert "units)" not in table.stdout  # no empty table
+    assert table.stdout.startswith("Collective NPS (0–100) by account")  # the table, on NPS
 
     as_json = runner.invoke(app, ["measure", "-w", ws, "--format", "json"])
-    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["units"] == []
     by_nps = runner.invoke(app, ["measure", "-w", ws, "--metric", "nps", "--format", "json"])
-    assert json.loads(by_nps.stdout)["units"] and not by_nps.stderr
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["units"]
+    assert json.loads(as_json.stdout) == json.loads(by_nps.stdout)
+    assert not by_nps.stderr

@@ -219,3 +219,26 @@ def test_strategy_profile_lists_the_widest_gap_first(workspaces: dict[str, str])
     goals = [r[1] for r in _table_rows(table.stdout) if r[1] in gaps]
     assert goals == sorted(gaps, key=lambda g: -gaps[g])
     assert max(len(line) for line in table.stdout.splitlines()) <= 100
+
+
+def test_diagnose_table_says_what_a_finding_is_about_and_which_value(
+    workspaces: dict[str, str],
+) -> None:
+    """The 'about' column does not repeat the account beside it, and with a risk
+    index (no fitted churn model) the money column is the value exposed, not an
+    empty 'value at risk' on every row."""
+    from b2bcx.cli.diagnose import _about
+
+    assert _about({"kind": "account", "id": "ACC-1"}, "ACC-1") == "the account"
+    assert _about({"kind": "unit", "id": "ACC-1:function"}, "ACC-1") == "unit function"
+    assert _about({"kind": "touchpoint", "id": "TP-9"}, None) == "touchpoint TP-9"
+    ws = workspaces["full"]
+    data = json.loads(runner.invoke(app, ["diagnose", "-w", ws, "-f", "json"]).stdout)
+    table = runner.invoke(app, ["diagnose", "-w", ws, "--no-progress"], env={"COLUMNS": "160"})
+    assert table.exit_code == 0, table.output
+    fitted = any(r["value_at_risk"] is not None for r in data["at_risk"])
+    assert ("value at risk" if fitted else "value exposed") in table.stdout
+    assert not re.search(r"account ACC-\d+", table.stdout)
+    exposed = [r["value_exposed"] for r in data["at_risk"][:10] if r.get("value_exposed")]
+    if not fitted and exposed:
+        assert f"{exposed[0]:,.0f}" in table.stdout

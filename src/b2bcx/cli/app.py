@@ -127,7 +127,11 @@ ThresholdsOpt = Annotated[
     typer.Option(help="YAML file of thresholds (names as in docs/diagnose.md)."),
 ]
 MetricOpt = Annotated[
-    str, typer.Option(help="The rating: cx, nps, csat, ces or a goal (efficiency, ...).")
+    str,
+    typer.Option(
+        help="The rating: cx, nps, csat, ces or a goal (efficiency, ...); "
+        "cx falls back to the one there is."
+    ),
 ]
 
 

@@ -112,6 +112,17 @@ def _named(account_id: str | None, names: dict[str, str]) -> str:
     return f"{name} ({account_id})" if name and name != account_id else account_id
 
 
+def _about(subject: dict[str, Any], account_id: str | None) -> str:
+    """What a finding is about, without repeating the account beside it:
+    "the account", "unit function" (not "unit ACC-00007:function"), "touchpoint TP-1"."""
+    kind, ident = str(subject.get("kind")), str(subject.get("id"))
+    if kind == "account" and ident == account_id:
+        return "the account"
+    if account_id and ident.startswith(f"{account_id}:"):
+        ident = ident[len(account_id) + 1 :]
+    return f"{kind} {ident}"
+
+
 def _title(what: str, shown: int, total: int) -> str:
     return f"{what} ({total})" if shown >= total else f"{what} (top {shown} of {total})"
 
@@ -133,19 +144,23 @@ def _show(data: dict[str, Any], top: int | None, names: dict[str, str], metric: 
 
     for f in shown:
         findings.add_row(f["challenge"], _named(f["account_id"], names),
-                         f"{f['subject']['kind']} {f['subject']['id']}", f"{f['severity']:.2f}",
+                         _about(f["subject"], f["account_id"]), f"{f['severity']:.2f}",
                          named(f["summary"], names))  # fmt: skip
     console.print(findings)
     at_risk = data["at_risk"] if top is None else data["at_risk"][:top]
     risk = Table(title=_title(f"Accounts at risk (from {label})", len(at_risk),
                               len(data["at_risk"])))  # fmt: skip
-    for col in ("account", "risk", "value at risk", "reasons"):
+    # a churn probability gives a value at risk; a risk index gives the annual value
+    # exposed (accounts at high risk), so the column says which it is
+    fitted = any(r.get("value_at_risk") is not None for r in data["at_risk"])
+    value_key = "value_at_risk" if fitted else "value_exposed"
+    for col in ("account", "risk", "value at risk" if fitted else "value exposed", "reasons"):
         risk.add_column(col, overflow="fold")
     for r in at_risk:
-        value = r.get("value_at_risk")
+        value = r.get(value_key)
         risk.add_row(_named(r["account_id"], names),
                      "–" if r["risk"] is None else f"{r['risk'] * 100:.0f}%",
-                     "–" if value is None else f"{value:,.0f}",
+                     "–" if not value else f"{value:,.0f}",
                      "; ".join(r["reasons"]))  # fmt: skip
     console.print(risk)
     priorities = data["priorities"] if top is None else data["priorities"][:top]

@@ -173,6 +173,9 @@ def measure(
         and role_weights == RoleWeights()
     )
     with open_ws(workspace, read_only=True) as ws:
+        fell_back = None
+        if item_list is None:
+            metric, fell_back = fallback_metric(ws.backend, metric)
         result: CollectiveResult
         if standard:  # the front door's standard analysis
             result = ws.analyses(AnalysisOptions(metric=metric, as_of=as_of)).units(by)
@@ -186,6 +189,8 @@ def measure(
         )
         names = account_names(ws.backend) if output is MeasureFormat.table else {}
         weighted = output is MeasureFormat.table and _has_contract_values(ws.backend)
+    if fell_back:
+        err_console.print(fell_back)
     if empty_note:
         err_console.print(empty_note)
         if output is MeasureFormat.table:
@@ -410,6 +415,25 @@ def no_ratings_note(backend: Backend, metrics: list[str]) -> str:
     return f"No {what} ratings in this workspace. It has: {have}. Choose one with --metric."
 
 
+def fallback_metric(backend: Backend, metric: str) -> tuple[str, str | None]:
+    """The rating to summarise: ``metric``, or, when it is ``cx`` and the workspace
+    has no cx ratings, the rating it has (nps, csat, then ces), as ``diagnose``, the
+    report and the dashboard fall back (UX review #10), with a note saying so."""
+    from b2bcx.measures.individual import default_metric, rating_counts
+
+    if metric != "cx":
+        return metric, None
+    chosen = default_metric(backend)
+    if chosen == metric:
+        return metric, None
+    counts = rating_counts(backend)
+    have = ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+    return chosen, (
+        f"No cx ratings in this workspace: shown on {chosen}, the rating it has "
+        f"(it has {have}; another with --metric)."
+    )
+
+
 @app.command()
 @handle_errors
 def individual(
@@ -441,11 +465,14 @@ def individual(
 
     decay = DecayOptions(half_life_days=half_life, as_of=as_of)
     with open_ws(workspace, read_only=True) as ws:
+        metric, fell_back = fallback_metric(ws.backend, metric)
         frame = individual_cx(ws.backend, metric=metric, decay=decay, per=per, account_id=account)
         table_out = output is MeasureFormat.table
         names = account_names(ws.backend) if table_out else {}
         places = touchpoint_names(ws.backend) if table_out and per == "touchpoint" else {}
         empty_note = no_ratings_note(ws.backend, [metric]) if table_out and frame.empty else None
+    if fell_back:
+        err_console.print(fell_back)
     if output is MeasureFormat.json:
         out = frame.astype(object).where(frame.notna(), None)
         out["last_at"] = frame["last_at"].map(lambda t: t.isoformat())
@@ -486,7 +513,10 @@ def individual(
 @handle_errors
 def stage_map(
     workspace: WorkspaceOpt = None,
-    metric: Annotated[str, typer.Option(help="The rating to show in each cell.")] = "cx",
+    metric: Annotated[
+        str,
+        typer.Option(help="The rating to show in each cell (cx falls back to the one there is)."),
+    ] = "cx",
     per_account: PerAccountOpt = False,
     output: MeasureFormatOpt = MeasureFormat.table,
 ) -> None:
@@ -497,12 +527,15 @@ def stage_map(
     from b2bcx.measures.maps import stage_control_map
 
     with open_ws(workspace, read_only=True) as ws:
+        metric, fell_back = fallback_metric(ws.backend, metric)
         result = stage_control_map(ws.backend, metric=metric, per_account=per_account)
         empty_note = (
             None
             if (result.to_frame().get("n_rated", pd.Series(dtype=float)).fillna(0) > 0).any()
             else _empty_map_note(ws.backend, metric)
         )
+    if fell_back:
+        err_console.print(fell_back)
     if output is MeasureFormat.json:
         print_json(result.to_dict())
         return

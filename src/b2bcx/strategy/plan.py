@@ -365,7 +365,8 @@ def _step_goals(prof: Profile) -> list[str]:
     if not text.empty:
         t = text.sort_values("text_share", ascending=False).iloc[0]
         items.append(
-            f"Comments speak most of {t.goal} ({t.text_share:.0%} of {t.n_text} analysed comments)."
+            f"Comments speak most of {t.goal} ({t.text_share:.0%} of {int(t.n_text):,} "
+            "analysed comments)."
         )
     for c in prof.conflicts.head(2).itertuples():
         items.append(
