@@ -20,7 +20,7 @@ from b2bcx.api.app import create_app
 from b2bcx.model.tables import RATING_SCALES
 from b2bcx.server.settings import load_server_settings
 from b2bcx.web.app import mount_dashboard
-from b2bcx.web.routes.touchpoints import controller_rows, partner_rows, touchpoint_rows
+from b2bcx.web.cells import controller_rows, partner_rows, touchpoint_rows
 
 
 @pytest.fixture(scope="module")

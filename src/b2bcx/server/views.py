@@ -23,6 +23,7 @@ from b2bcx.server.results import JSON_VIEW, ResultCache, Unavailable
 from b2bcx.server.tokens import Principal, Role
 from b2bcx.storage import Backend
 from b2bcx.storage.records import all_records
+from b2bcx.text.sentences import without_field_label
 
 #: Builds shared views over every account (each caller's limit applies after).
 _EVERYONE = Principal(token_id="", name="", role=Role.viewer)
@@ -711,3 +712,10 @@ def has_contract_values(cache: ResultCache) -> bool:
     if isinstance(accounts, Unavailable):
         return False
     return any((a.get("annual_value") or 0) > 0 for a in accounts)
+
+
+def quote_text(text: str) -> str:
+    """A comment's sentence as a page quotes it: without an import's field label
+    ("Liked best:", "Disliked:"; :func:`b2bcx.text.sentences.without_field_label`),
+    for the dashboard, which takes no text internals itself."""
+    return without_field_label(text)

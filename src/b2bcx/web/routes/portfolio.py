@@ -224,7 +224,7 @@ def portfolio(
     # the partners are ranked over the whole portfolio; under filters its own score there
     worst_filtered = None
     if worst is not None and cells is not None:
-        from b2bcx.web.routes.touchpoints import partner_rows  # it imports this module
+        from b2bcx.web.cells import partner_rows
 
         worst_filtered = partner_rows(cells).get(str(worst["partner_id"])) or {"n_rated": 0}
     trend = state.results.get("trend")

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from b2bcx.server.http import State
 from b2bcx.server.results import Unavailable
-from b2bcx.text.sentences import without_field_label
+from b2bcx.server.views import quote_text
 from b2bcx.web.deps import Visitor
 from b2bcx.web.render import catalogue_names, render
 from b2bcx.web.routes.text_jobs import JOB_REFRESH_SECONDS, job_context
@@ -96,7 +96,7 @@ def without_opener(text: str) -> str:
     >>> without_opener("Disliked: Nothing.")  # the label is all the context left
     'Disliked: Nothing.'
     """
-    text = without_field_label(text)
+    text = quote_text(text)
     found = _OPENER.match(text)
     if found is None:
         return text
