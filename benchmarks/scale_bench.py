@@ -3,7 +3,13 @@
 For each size it builds (or reuses, under ``--workdir``) a demo world
 (``b2bcx demo``), imports it into a DuckDB file, writes the typed Parquet layout
 for Spark (:func:`b2bcx.storage.spark.write_tables`) and, for the PostgreSQL
-sizes, imports it into a database of a throwaway cluster started for the run.
+sizes, imports it into a database of a PostgreSQL cluster kept in
+``WORKDIR/pg`` (started for the run and stopped after it, never removed, so a
+later run reuses the imported databases). Everything prepared is reused: a
+timing-only run prepares nothing. The DuckDB world of ``measure_bench.py`` and
+``diagnose_bench.py`` (``measure-SIZE-SEED.duckdb``, and its bundle
+``measure-bundle-SIZE``) is reused when it lies in ``--workdir``.
+``--prepare-only`` prepares without timing anything.
 Then, in a fresh child process per engine and task, it times:
 
 - ``measures``: ``measure_units(by="account")`` — individual CX of every
@@ -13,16 +19,29 @@ Then, in a fresh child process per engine and task, it times:
 Reported per run: wall seconds of the call (connecting — e.g. starting the
 SparkSession — is timed apart as ``connect_seconds``), the CPU seconds of the
 child process (DuckDB's threads included, not Spark's JVM nor the PostgreSQL
-server), and peak resident memory
-of everything the run used, sampled every 0.2 s: the child process and its
-children (Spark's JVM) plus, for PostgreSQL, the server's processes. ``growth``
-gives, per engine and task, the exponent ``b`` of ``time ∝ size^b`` between
-consecutive sizes (1 = linear).
+server), the CPU seconds of the
+engine's other processes (``engine_cpu_seconds``: Spark's JVM from its start,
+the connection included; the PostgreSQL server and its backends), the load
+averages (1, 5, 15 minutes) at the start and end of the run
+(``load_start``, ``load_end``: a loaded machine shows there), and peak
+resident memory of everything the run used, sampled every 0.2 s: the child
+process and its children (Spark's JVM) plus, for PostgreSQL, the server's
+processes. ``growth`` gives, per engine and task, the exponent ``b`` of
+``time ∝ size^b`` between consecutive sizes (1 = linear).
+
+With ``--out FILE --key KEY`` the report goes under ``KEY`` in ``FILE`` (other
+keys are kept) and its runs are merged with the runs already there (a cell run
+again replaces its row), so cells run one invocation at a time add up to one
+table.
 
 Usage::
 
     python benchmarks/scale_bench.py --sizes 1000000 10000000 --pg-sizes 1000000 \\
         --workdir /tmp/scale-bench --out benchmarks/results/scale.json
+
+    # one cell per invocation, merged under a key
+    python benchmarks/scale_bench.py --engines spark --sizes 1000000 --tasks diagnose \\
+        --workdir /tmp/scale-bench --out benchmarks/results/scale_engines.json --key idle
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -87,6 +107,33 @@ def _tree_rss(pids: list[int]) -> int:
     return total
 
 
+def _tree_cpu(pids: list[int], skip: int) -> dict[int, float]:
+    """CPU seconds of each process of the trees of ``pids`` but ``skip``.
+
+    A process's reaped children are counted with it (``children_user``), so a
+    server's finished backends are not lost between two samples.
+    """
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for p in procs:
+            if p.pid == skip:
+                continue
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system + t.children_user + t.children_system
+    return out
+
+
+def _load() -> list[float]:
+    """The 1, 5 and 15 minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def run_child(
     url: str,
     task: str,
@@ -96,6 +143,8 @@ def run_child(
     timeout: float = 7200,
 ) -> dict[str, Any]:
     """Run one task in a fresh process; its result with the peak RSS of the run."""
+    load_start = _load()
+    cpu_before = _tree_cpu(list(extra_pids), skip=-1)
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, url, task],
         stdout=subprocess.PIPE,
@@ -104,12 +153,14 @@ def run_child(
         env={**os.environ, **(env or {})},
     )
     peak = 0
+    cpu_seen: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss([proc.pid, *extra_pids]))
+            cpu_seen.update(_tree_cpu([proc.pid, *extra_pids], skip=proc.pid))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -123,6 +174,8 @@ def run_child(
     finally:
         done.set()
     sampler.join()
+    cpu_seen.update(_tree_cpu(list(extra_pids), skip=proc.pid))
+    load_end = _load()
     if proc.returncode != 0:
         raise RuntimeError(f"{task} on {url} failed:\n{err[-4000:]}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -132,12 +185,20 @@ def run_child(
     # this process's CPU (the engine's threads included; not Spark's JVM or the
     # PostgreSQL server): comparable between runs when the machine is shared
     result["cpu_seconds"] = round(result["cpu_seconds"], 2)
+    # the engine's own processes (Spark's JVM, the PostgreSQL server), sampled
+    engine = sum(cpu_seen.values()) - sum(cpu_before.get(pid, 0.0) for pid in cpu_seen) + 0.0
+    result["engine_cpu_seconds"] = round(engine, 2)
+    result["load_start"] = load_start
+    result["load_end"] = load_end
     return result
 
 
 def world(size: int, workdir: Path, seed: int) -> Path:
     """The demo bundle of ``size`` interactions (generated once)."""
     folder = workdir / f"world-{size}"
+    theirs = workdir / f"measure-bundle-{size}"  # measure_bench's (generate_world)
+    if not (folder / "truth.json").exists() and (theirs / "truth.json").exists():
+        return theirs
     if not (folder / "truth.json").exists():
         subprocess.run(
             [str(Path(sys.executable).parent / "b2bcx"), "demo", "--size", str(size),
@@ -152,6 +213,9 @@ def duckdb_workspace(size: int, workdir: Path, seed: int) -> tuple[Path, float |
     import b2bcx
 
     path = workdir / f"scale-{size}.duckdb"
+    theirs = workdir / f"measure-{size}-{seed}.duckdb"  # measure_bench's, same world
+    if not path.exists() and theirs.exists():
+        return theirs, None
     if path.exists():
         return path, None
     bundle = world(size, workdir, seed)
@@ -173,6 +237,77 @@ def parquet_folder(size: int, workdir: Path, duck: Path) -> tuple[Path, float | 
     with b2bcx.open_workspace(duck) as ws:
         write_tables(ws.backend, folder)
     return folder, time.perf_counter() - t
+
+
+class PgKept:
+    """A PostgreSQL cluster in ``root`` that outlives the run.
+
+    Created (``initdb``) the first time, started on a free port for each run
+    and stopped after it; its databases stay, so a later run reuses them.
+    The throwaway cluster of the tests (``pgcluster``) supplies the binaries,
+    the ``postgres`` user when running as root, and the server options.
+    """
+
+    def __init__(self, root: Path) -> None:
+        from pgcluster import PgCluster, find_pg_bin, free_port
+
+        as_postgres = os.geteuid() == 0
+        root.mkdir(parents=True, exist_ok=True)
+        if as_postgres:
+            shutil.chown(root, user="postgres", group="postgres")
+        self.cluster = PgCluster(find_pg_bin(), root, free_port(), "b2bcx", as_postgres)
+        self.root = root
+
+    def start(self) -> None:
+        """Create the cluster if needed, then start it (a stale server is stopped)."""
+        c = self.cluster
+        if not (c.data / "PG_VERSION").exists():
+            shutil.rmtree(c.data, ignore_errors=True)
+            c.start()
+            return
+        if (c.data / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                c._run("pg_ctl", "-D", str(c.data), "-m", "fast", "-w", "stop")
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {c.port} "
+            f"-c unix_socket_directories={c.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        c._run(
+            "pg_ctl", "-D", str(c.data), "-l", str(c.root / "server.log"),
+            "-o", opts, "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop the server; the cluster's folder stays."""
+        c = self.cluster
+        with contextlib.suppress(Exception):
+            c._run("pg_ctl", "-D", str(c.data), "-m", "fast", "-w", "stop")
+
+    def postmaster(self) -> int:
+        """The server's process id."""
+        return int((self.cluster.data / "postmaster.pid").read_text().split()[0])
+
+    def database(self, size: int, bundle: Path) -> tuple[str, float | None]:
+        """The URL of the database holding ``bundle``; the import seconds if made now."""
+        import psycopg
+
+        import b2bcx
+
+        name = f"scale{size}"
+        marker = self.root / f"imported-{name}"
+        url = self.cluster.url(name)
+        if marker.exists():
+            return url, None
+        with psycopg.connect(self.cluster.url("postgres"), autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}"')  # a failed import's
+        self.cluster.create_database(name)
+        t = time.perf_counter()
+        with b2bcx.open_workspace(url) as ws:
+            ws.import_bundle(bundle)
+        took = time.perf_counter() - t
+        marker.write_text(f"{bundle}\n", encoding="utf-8")
+        return url, took
 
 
 def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -199,6 +334,31 @@ def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _merge(out: Path, key: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``report`` into ``out[key]``: its runs replace the same cells'."""
+    whole: dict[str, Any] = {}
+    if out.exists():
+        whole = json.loads(out.read_text(encoding="utf-8"))
+    old = whole.get(key, {})
+    cells = {(r["engine"], r["size"], r["task"]) for r in report["runs"]}
+    runs = [r for r in old.get("runs", []) if (r["engine"], r["size"], r["task"]) not in cells]
+    runs += report["runs"]
+    runs.sort(key=lambda r: (r["size"], r["engine"], r["task"]))
+    prepared = dict(old.get("prepared", {}))
+    for size, prep in report["prepared"].items():
+        kept = prepared.get(size, {})
+        # a reused item (None) keeps the seconds an earlier run measured
+        prepared[size] = {**kept, **{k: v for k, v in prep.items() if v is not None}}
+        prepared[size].update({k: v for k, v in prep.items() if k not in prepared[size]})
+    whole[key] = {
+        "machine": report["machine"],
+        "prepared": prepared,
+        "runs": runs,
+        "growth": _growth(runs),
+    }
+    return whole
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark; print and optionally save the results as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -213,14 +373,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=7200, help="seconds per cell")
     parser.add_argument("--note", default="one run per cell", help="how the machine was used")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--key", help="save the report under this key of --out, merged with its runs"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="prepare every cell, time nothing"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     prepared: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     spark_env = {"SPARK_LOCAL_IP": "127.0.0.1"}
-    cluster = None
+    cluster: PgKept | None = None
+    pg_sizes = set(args.pg_sizes) if "postgres" in args.engines else set()
     try:
-        for size in sorted(set(args.sizes) | set(args.pg_sizes)):
+        for size in sorted(set(args.sizes) | pg_sizes):
             duck, import_s = duckdb_workspace(size, args.workdir, args.seed)
             prep: dict[str, Any] = {"duckdb_import_seconds": import_s}
             targets: dict[str, tuple[str, tuple[int, ...]]] = {}
@@ -234,23 +401,18 @@ def main(argv: list[str] | None = None) -> None:
                     f"&spark.driver.memory={args.spark_driver_memory}"
                 )
                 targets["spark"] = (url, ())
-            if "postgres" in args.engines and size in args.pg_sizes:
-                from pgcluster import start_cluster
-
-                import b2bcx
-
+            if size in pg_sizes:
                 if cluster is None:
-                    cluster = start_cluster()
-                url = cluster.create_database(f"scale{size}")
-                t = time.perf_counter()
-                with b2bcx.open_workspace(url) as ws:
-                    ws.import_bundle(world(size, args.workdir, args.seed))
-                prep["postgres_import_seconds"] = round(time.perf_counter() - t, 1)
-                postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-                targets["postgres"] = (url, (postmaster,))
+                    cluster = PgKept(args.workdir / "pg")
+                    cluster.start()
+                url, import_pg = cluster.database(size, world(size, args.workdir, args.seed))
+                prep["postgres_import_seconds"] = import_pg
+                targets["postgres"] = (url, (cluster.postmaster(),))
             prepared[str(size)] = {
                 k: (round(v, 1) if isinstance(v, float) else v) for k, v in prep.items()
             }
+            if args.prepare_only:
+                continue
             for engine, (url, extra) in targets.items():
                 for task in args.tasks:
                     try:
@@ -270,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "spark_master": args.spark_master,
+            "spark_driver_memory": args.spark_driver_memory,
             "note": args.note,
         },
         "prepared": prepared,
@@ -280,6 +444,8 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        if args.key:
+            text = json.dumps(_merge(args.out, args.key, report), indent=2)
         args.out.write_text(text + "\n", encoding="utf-8")
 
 
