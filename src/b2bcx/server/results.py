@@ -491,6 +491,19 @@ class ResultCache:
                     return queue, i
         return None
 
+    def _claim(self, queue: list[str], index: int, *, engine: bool) -> tuple[str, bool]:
+        """Take ``queue[index]`` for a worker (the second one if ``engine``): mark it
+        being computed and settle whether a page wanted it (call holding ``_meta``).
+        Returns the key and whether it is only being warmed (no page asked)."""
+        key = queue.pop(index)
+        if engine:
+            self._engine_computing = key
+        else:
+            self._computing = key
+        wanted = key in self._wanted
+        self._wanted.discard(key)
+        return key, queue is self._scheduled and not wanted
+
     def _next(self) -> tuple[str, bool] | None:
         with self._meta:
             self._computing = None
@@ -511,11 +524,7 @@ class ResultCache:
                 )  # fmt: skip
                 if found is not None:
                     queue, index = found
-            key = queue.pop(index)
-            self._computing = key
-            wanted = key in self._wanted
-            self._wanted.discard(key)
-            return key, queue is self._scheduled and not wanted
+            return self._claim(queue, index, engine=False)
 
     def _next_engine(self) -> tuple[str, bool] | None:
         with self._meta:
@@ -524,12 +533,7 @@ class ResultCache:
             if found is None:
                 self._engine_worker = None
                 return None
-            queue, i = found
-            key = queue.pop(i)
-            self._engine_computing = key
-            wanted = key in self._wanted
-            self._wanted.discard(key)
-            return key, queue is self._scheduled and not wanted
+            return self._claim(*found, engine=True)
 
     def _work_engine(self) -> None:
         self._local.engine = True
