@@ -204,24 +204,26 @@ def at_risk(
             kinds.setdefault(f.account_id, []).append(f.challenge)
     table = _components(prep, findings, rwg, as_of, prep.monthly)
     values = prep.accounts.set_index(prep.accounts.account_id.astype(str)).annual_value
+    ids = table.index.astype(str)
+    worth = pd.to_numeric(values.reindex(ids), errors="coerce").astype(float).fillna(0.0).tolist()
+    # whole columns as plain floats, not pd.isna and a Series lookup per account and value
+    columns = {name: table[name].astype(float).fillna(0.0).tolist() for name in PRIOR_WEIGHTS}
+    never = (table.cx.isna() & (table.ratings == 0) & table.last_seen.isna()).tolist()
+    cxs, agrees = table.cx.astype(float).tolist(), table.rwg.astype(float).tolist()
     out = []
-    # plain records, not a Series per account (iterrows)
-    for a, row in zip(table.index.astype(str), records_of(table), strict=True):
-        if pd.isna(row.cx) and row.ratings == 0 and pd.isna(row.last_seen):
+    for i, (a, row) in enumerate(zip(ids, records_of(table), strict=True)):
+        if never[i]:
             continue  # never met: not in the portfolio's experience data
-        value = float(values[a]) if a in values.index and not pd.isna(values[a]) else 0.0
+        value = worth[i]
         why = _unknown(row, as_of, options)
-        comps = {name: float(v) if not pd.isna(v := getattr(row, name)) else 0.0
-                 for name in PRIOR_WEIGHTS}  # fmt: skip
+        comps = {name: columns[name][i] for name in PRIOR_WEIGHTS}
         components = {
             name: {"value": comps[name], "weight": model.weights.get(name, 0.0),
                    "contribution": comps[name] * model.weights.get(name, 0.0)}
             for name in PRIOR_WEIGHTS
         }  # fmt: skip
         terms = {name: c["contribution"] for name, c in components.items()}
-        cx = float(row.cx) if not pd.isna(row.cx) else float("nan")
-        slope = float(row.slope)
-        agree = float(row.rwg) if not pd.isna(row.rwg) else float("nan")
+        cx, agree, slope = cxs[i], agrees[i], float(row.slope)  # cx, agree NaN when unknown
         risk: float | None = None
         if why is None:
             s = model.intercept + sum(terms.values())
@@ -529,10 +531,10 @@ def priorities(
     f = fresh() if prep.frame is None else prep.frame
     if account_id is not None and prep.frame is not None:
         f = f.filter(f.account_id == account_id)
-    latest = f.filter(f.nps.notnull())
-    w = ibis.window(group_by=latest.stakeholder_id, order_by=latest.occurred_at.desc())
-    latest = latest.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
-    detractors = latest.filter(latest.nps <= 6).select(det_id="stakeholder_id")
+    rated = f.filter(f.nps.notnull())
+    # each person's latest NPS: one hash aggregate, not a window sorting every rating
+    latest = rated.group_by("stakeholder_id").aggregate(_nps=rated.nps.argmax(rated.occurred_at))
+    detractors = latest.filter(latest._nps <= 6).select(det_id="stakeholder_id")
     # the comments' text (not in the shared frame) only where some were analysed
     text = _has_text_scores(backend)
     if not text:
@@ -569,7 +571,7 @@ def _priorities(
     """:func:`priorities` on the frame ``f`` (``full`` for the comments' text, None
     when no comment was analysed) and the ``detractors`` (one ``det_id`` per
     stakeholder whose latest NPS is ≤ 6)."""
-    d = f.inner_join(detractors, f.stakeholder_id == detractors.det_id)
+    d = f.semi_join(detractors, f.stakeholder_id == detractors.det_id)
     # every goal's ratings and poor ratings per cell in one pass, one row per goal after
     keys = ["touchpoint_id", "stage", "controller", "account_id"]
     rated = d.filter(d.touchpoint_id.notnull())
@@ -629,10 +631,16 @@ def _priorities(
     spoken: dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]] = {}
     if full is not None:
         # the text columns (comment, interaction_id) are not in the shared frame
-        d_text = full.inner_join(detractors, full.stakeholder_id == detractors.det_id)
+        d_text = full.semi_join(detractors, full.stakeholder_id == detractors.det_id)
         cells_top = {(r["touchpoint_id"], _none(r["stage"])) for r in top}
-        voice = _comment_evidence(backend, d_text, cells_top)
-        spoken = _goal_examples(backend, d_text, top) if voice else {}
+        # the top touchpoints' scored detractor comments, read once for every query after
+        scored = _scored_comments(backend, d_text, top)
+        try:
+            voice = _comment_evidence(scored, cells_top)
+            spoken = _goal_examples(scored, top) if voice else {}
+        finally:
+            if scored is not None:
+                scored.release()
     for rank, row in enumerate(top, 1):
         row["rank"] = rank
         row["score"] = row["score"] / best if best else 0.0
@@ -696,22 +704,38 @@ def _goal_cells(wide: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
 GOAL_SPOKEN = 0.5
 
 
-def _goal_examples(
+def _scored_comments(
     backend: Backend, detractor_frame: ir.Table, top: list[dict[str, Any]]
-) -> dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]]:
-    """For each priority's touchpoint × stage × goal: how many detractor comments
-    there speak of the goal (text goal probability ≥ :data:`GOAL_SPOKEN`) and the
-    most negative of them, so the evidence quotes what was said about that goal."""
-    goals = sorted({str(r["goal"]) for r in top if r.get("goal")})
-    columns = [f"goal_{g}" for g in goals]
+) -> ir.Table | None:
+    """The detractors' comments at the ``top`` priorities' touchpoints that ``b2bcx
+    text analyze`` scored, with their scores (sentiment, effort, Ekman labels and
+    the goal probabilities of the top goals), cached in the engine: the evidence's
+    queries read this small table, not the experience frame once each. None when
+    nothing was scored."""
+    if not top or schema.TEXT_SCORES_TABLE not in backend.list_tables():
+        return None
     ts = backend.table(schema.TEXT_SCORES_TABLE)
-    if not goals or any(c not in ts.columns for c in columns):
-        return {}
+    goals = sorted({f"goal_{r['goal']}" for r in top if r.get("goal")})
+    scores = ["sentiment", "effort", "ekman_labels", *(c for c in goals if c in ts.columns)]
     tps = sorted({str(r["touchpoint_id"]) for r in top})
     d = detractor_frame.filter(detractor_frame.touchpoint_id.isin(tps)).select(
         "interaction_id", "touchpoint_id", "stage", "comment"
     )
-    j = d.inner_join(ts.select("interaction_id", "sentiment", *columns), "interaction_id")
+    return d.inner_join(ts.select("interaction_id", *scores), "interaction_id").cache()
+
+
+def _goal_examples(
+    scored: ir.Table | None, top: list[dict[str, Any]]
+) -> dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]]:
+    """For each priority's touchpoint × stage × goal: how many detractor comments
+    there speak of the goal (text goal probability ≥ :data:`GOAL_SPOKEN`) and the
+    most negative of them, so the evidence quotes what was said about that goal
+    (``scored``: :func:`_scored_comments`)."""
+    goals = sorted({str(r["goal"]) for r in top if r.get("goal")})
+    columns = [f"goal_{g}" for g in goals]
+    if scored is None or not goals or any(c not in scored.columns for c in columns):
+        return {}
+    j = scored
     out: dict[tuple[str, str | None, str], tuple[int, dict[str, Any] | None]] = {}
     for goal, column in zip(goals, columns, strict=True):
         about = j.filter(j[column] >= GOAL_SPOKEN)
@@ -737,22 +761,15 @@ _EKMAN_NEGATIVE_FIRST = ("anger", "disgust", "fear", "sadness", "surprise", "joy
 
 
 def _comment_evidence(
-    backend: Backend, detractor_frame: ir.Table, cells: set[tuple[str, str | None]]
+    scored: ir.Table | None, cells: set[tuple[str, str | None]]
 ) -> dict[tuple[str, str | None], dict[str, Any]]:
     """What detractors wrote at each touchpoint × stage cell, from ``b2bcx text
-    analyze`` (empty when no comment was analysed): comments, mean sentiment and
-    effort, the share of negative comments, the Ekman emotions' shares and the most
-    negative comment."""
-    if not cells or schema.TEXT_SCORES_TABLE not in backend.list_tables():
+    analyze`` (``scored``: :func:`_scored_comments`; empty when no comment was
+    analysed): comments, mean sentiment and effort, the share of negative comments,
+    the Ekman emotions' shares and the most negative comment."""
+    if not cells or scored is None:
         return {}
-    ts = backend.table(schema.TEXT_SCORES_TABLE).select(
-        "interaction_id", "sentiment", "effort", "ekman_labels"
-    )
-    tps = sorted({tp for tp, _ in cells})
-    d = detractor_frame.filter(detractor_frame.touchpoint_id.isin(tps)).select(
-        "interaction_id", "touchpoint_id", "stage", "comment"
-    )
-    j = d.inner_join(ts, "interaction_id")
+    j = scored
     aggs: dict[str, Any] = {
         "comments": j.interaction_id.count(),
         "sentiment": j.sentiment.mean(),
