@@ -253,7 +253,8 @@ def group_priorities(
 ) -> tuple[PriorityGroup, ...]:
     """The ranked priorities grouped by touchpoint and controller, in the order
     of each group's best rank (the list the dashboard shows: one row per place,
-    not five rows of the same touchpoint).
+    not five rows of the same touchpoint): :func:`b2bcx.diagnose.priority_groups.
+    group_priorities` with the report's words (names for ids, plain numbers).
 
     >>> rows = [{"rank": 1, "touchpoint_id": "T1", "controller": "partner", "goal": "a",
     ...          "accounts": 3, "action": "Fix T1."},
@@ -266,33 +267,29 @@ def group_priorities(
     >>> group_priorities(rows)[0].sentence
     'Fix T1. Also served poorly there: c.'
     """
+    # the one grouping of the dashboard, the report and the plan
+    from b2bcx.diagnose.priority_groups import group_priorities as grouped
+    from b2bcx.diagnose.priority_groups import priority_field
+
     names = names or {}
-    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-    for p in sorted(priorities, key=lambda p: int(p.get("rank") or 0)):
-        key = (str(p.get("touchpoint_id") or ""), str(p.get("controller") or ""))
-        groups.setdefault(key, []).append(p)
-    out: list[PriorityGroup] = []
-    for (tp, controller), rows in groups.items():
-        top = rows[0]
-        goals: list[str] = []
-        for r in rows:
-            goal = str(r.get("goal") or "")
-            if goal and goal not in goals:
-                goals.append(goal)
-        out.append(
-            PriorityGroup(
-                rank=int(top.get("rank") or 0),
-                touchpoint_id=tp,
-                touchpoint=str(top.get("touchpoint") or names.get(tp, tp)),
-                stage=str(top.get("stage") or ""),
-                controller=controller,
-                goals=tuple(goals),
-                accounts=max(int(r.get("accounts") or 0) for r in rows),
-                action=plain(named(top.get("action") or "", names)),
-                rows=tuple(rows),
-            )
+    return tuple(
+        PriorityGroup(
+            rank=g.rank,
+            touchpoint_id=g.touchpoint_id,
+            # the diagnosis' name of the touchpoint, else the workspace's
+            touchpoint=str(
+                priority_field(g.rows[0], "touchpoint")
+                or names.get(g.touchpoint_id, g.touchpoint_id)
+            ),
+            stage=g.stage,
+            controller=g.controller,
+            goals=g.goals,
+            accounts=g.accounts,
+            action=plain(named(g.action, names)),
+            rows=g.rows,
         )
-    return tuple(out)
+        for g in grouped(priorities)
+    )
 
 
 def order_at_risk(

@@ -635,12 +635,23 @@ def grouped_priorities(
     tp_partners: dict[str, set[str]],
     *,
     limit: int = 5,
+    controllers: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The diagnosis' ranked priorities (the CLI's, report's and plan's list) at
     the filters' touchpoint and partner, grouped by touchpoint and owner, in the
     order of each group's best rank: ``touchpoint``, ``owner``, ``rank`` (the
     best), ``goals`` and ``rows`` (the priorities, ranked), ``accounts`` (the
-    most in one row) and ``action`` (the top row's)."""
+    most in one row) and ``action`` (the top row's).
+
+    The groups are :func:`b2bcx.diagnose.priority_groups.group_priorities`'s (one
+    per touchpoint and controller, as the report and the plan group them). The
+    owner is the touchpoint's in ``owners`` (the latest catalogue) for the group
+    of its current controller (``controllers``, :func:`touchpoint_controllers`;
+    without it, when the touchpoint's rows carry one controller); a group of an
+    earlier controller (a touchpoint handed over) reads "the <controller>", so
+    no owner stands beside another owner's action.
+    """
+    from b2bcx.diagnose.priority_groups import group_priorities
 
     def wanted(p: dict[str, Any]) -> bool:
         tp = str(p.get("touchpoint_id") or "")
@@ -648,21 +659,36 @@ def grouped_priorities(
             return False
         return not filters.partner or filters.partner in tp_partners.get(tp, set())
 
-    kept = [p for p in priorities if wanted(p)]
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for p in sorted(kept, key=lambda p: p.get("rank") or 0):
-        tp = str(p.get("touchpoint_id") or "")
-        owner = owners.get(tp) or str(p.get("controller") or "–")
-        g = groups.setdefault((tp, owner), {
-            "touchpoint_id": tp, "touchpoint": p.get("touchpoint") or tp, "owner": owner,
-            "controller": p.get("controller"), "rank": p.get("rank"), "goals": [], "rows": [],
-            "accounts": 0, "action": p.get("action"), "text": p.get("text"),
+    out: list[dict[str, Any]] = []
+    for g in group_priorities([p for p in priorities if wanted(p)]):
+        top = g.rows[0]
+        tp = g.touchpoint_id
+        current = (controllers or {}).get(tp) or None
+        earlier = current != g.controller if current is not None else g.handover
+        if earlier and g.controller:  # not (or not known to be) who runs it now
+            owner = f"the {g.controller}"
+        else:
+            owner = owners.get(tp) or str(top.get("controller") or "–")
+        out.append({
+            "touchpoint_id": tp, "touchpoint": top.get("touchpoint") or tp, "owner": owner,
+            "controller": top.get("controller"), "rank": top.get("rank"), "goals": list(g.goals),
+            "rows": list(g.rows), "accounts": g.accounts, "action": top.get("action"),
+            "text": top.get("text"),
         })  # fmt: skip
-        g["rows"].append(p)
-        if p.get("goal") and p["goal"] not in g["goals"]:
-            g["goals"].append(p["goal"])
-        g["accounts"] = max(g["accounts"], int(p.get("accounts") or 0))
-    return list(groups.values())[:limit]
+    return out[:limit]
+
+
+def touchpoint_controllers(cache: ResultCache) -> dict[str, str]:
+    """Touchpoint id → its controller in the latest version of the catalogue
+    (``supplier``, ``partner``, ``customer``, ``external``), for
+    :func:`grouped_priorities`' owners."""
+    found = cache.get("catalogue:touchpoints")
+    out: dict[str, str] = {}
+    if isinstance(found, Unavailable):
+        return out
+    for t in sorted(found, key=lambda t: str(t.get("valid_from") or "")):
+        out[str(t["touchpoint_id"])] = str(t.get("controller") or "")
+    return out
 
 
 def touchpoint_owners(cache: ResultCache) -> dict[str, str]:

@@ -169,24 +169,26 @@ def act_first_lines(
     """Step 3's lines naming where the diagnosis says to act first, when no start
     came from its priorities (no to-be archetype yet, or one that starts nothing).
 
-    The diagnosis' one ranked list, grouped by touchpoint in rank order (the
-    dashboard's and the report's grouping): up to ``limit`` touchpoints, each
-    with its best rank, the goals served poorly there and what the firm can do
-    (act where it runs the touchpoint, influence where a partner, the customer
-    or a third party runs it). Empty when a start already names a priority.
+    The diagnosis' one ranked list, grouped by touchpoint and controller in rank
+    order (:func:`b2bcx.diagnose.priority_groups.group_priorities`, the
+    dashboard's and the report's grouping): up to ``limit`` groups, each with its
+    ranks, the goals served poorly there and what the firm can do (act where it
+    runs the touchpoint, influence where a partner, the customer or a third party
+    runs it). A touchpoint handed over within the period gives one line per
+    controller, so each line's advice matches the rows it names. Empty when a
+    start already names a priority.
     """
+    from b2bcx.diagnose.priority_groups import group_priorities  # the one grouping
+
     if not priorities or any(d.priority_rank is not None for d in decided):
         return []
-    groups: dict[str, list[Any]] = {}
-    for p in sorted(priorities, key=lambda p: int(_field(p, "rank") or 0)):
-        groups.setdefault(str(_field(p, "touchpoint_id")), []).append(p)
     lines: list[str] = []
-    for cells in list(groups.values())[:limit]:
-        first = cells[0]
+    for group in group_priorities(priorities)[:limit]:
+        first = group.rows[0]
         ctrl = _field(first, "controller")
         label = _field(first, "touchpoint") or _field(first, "touchpoint_id")
-        goals = ", ".join(dict.fromkeys(str(_field(c, "goal")) for c in cells))
-        ranks = [int(_field(c, "rank")) for c in cells]
+        goals = ", ".join(group.goals)
+        ranks = list(group.ranks)
         where = (
             f"priority {ranks[0]}"
             if len(ranks) == 1
