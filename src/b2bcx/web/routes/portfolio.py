@@ -31,6 +31,7 @@ from b2bcx.server.views import (
     partner_options,
     period_change,
     scorecards_by_harm,
+    touchpoint_controllers,
     touchpoint_options,
     touchpoint_owners,
     touchpoint_partners,
@@ -167,9 +168,15 @@ def portfolio(
                     filters.account_manager)) or visitor.is_restricted  # fmt: skip
     parts = _portfolio_parts(state) if not visitor.is_restricted else {}
     owners = touchpoint_owners(state.results)
+    controllers = touchpoint_controllers(state.results)
     tp_partners = touchpoint_partners(state.results)
     causes = grouped_priorities(
-        parts.get("all_priorities") or [], filters, owners, tp_partners, limit=TOP_CAUSES
+        parts.get("all_priorities") or [],
+        filters,
+        owners,
+        tp_partners,
+        limit=TOP_CAUSES,
+        controllers=controllers,
     )
     at_risk = [r for r in rows if r["risk"] is not None][:TOP_AT_RISK]
     if format == "xlsx":
@@ -181,7 +188,9 @@ def portfolio(
         ]
         sheets = {
             "Accounts": account_sheet(rows),
-            "Root causes": cause_sheet(causes_all(parts, filters, owners, tp_partners)),
+            "Root causes": cause_sheet(
+                causes_all(parts, filters, owners, tp_partners, controllers)
+            ),
             "Findings": finding_sheet(shown, names),
         }
         return xlsx_response("portfolio", sheets)
@@ -193,7 +202,8 @@ def portfolio(
         per_challenge = _findings_by_challenge(state, visitor, filters, listed, narrowed)
     unchecked = _unchecked(diagnosis)
     if "priorities" in parts and not isinstance(parts["priorities"], Unavailable):
-        kept = [p for g in causes_all(parts, filters, owners, tp_partners) for p in g["rows"]]
+        kept = [p for g in causes_all(parts, filters, owners, tp_partners, controllers)
+                for p in g["rows"]]  # fmt: skip
         parts["priorities"] = sorted(kept, key=lambda p: p.get("rank") or 0)[:TOP_PRIORITIES]
     measured = state.results.get("accounts")
     label = (
@@ -280,8 +290,14 @@ def causes_all(
     filters: AccountFilters,
     owners: dict[str, str],
     tp_partners: dict[str, set[str]],
+    controllers: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Every ranked priority at the filters' touchpoint and partner, grouped."""
     return grouped_priorities(
-        parts.get("all_priorities") or [], filters, owners, tp_partners, limit=10_000
+        parts.get("all_priorities") or [],
+        filters,
+        owners,
+        tp_partners,
+        limit=10_000,
+        controllers=controllers,
     )
