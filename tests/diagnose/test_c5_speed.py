@@ -12,6 +12,7 @@ relative, everything else exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -537,6 +538,41 @@ def test_shift_tests_equal_one_test_per_series(common: bool) -> None:
         # the one-series test is the same computation
         one = shift_test(y, v, reps=199, rng=np.random.default_rng(SEED), phi=phi, var_a=var_a)
         _assert_same_shift(one, res)
+
+
+@pytest.mark.parametrize("reps", [999, 199])
+def test_shift_tests_screen_keeps_what_bh_decides(reps: int) -> None:
+    """With ``screen``, a series is either exactly as without it or reports a
+    lower bound of its p-value that is above ``screen``; Benjamini-Hochberg at
+    ``screen`` then rejects the same series."""
+    rng = np.random.default_rng(14)
+    ys: list[FloatArray] = []
+    vs: list[FloatArray] = []
+    for i in range(150):
+        y, v = _noisy(rng, [36, 36, 30, 24][i % 4], step=[0.0, 0.0, 0.0, 12.0, -30.0][i % 5])
+        ys.append(y)
+        vs.append(v)
+    ys.append(np.full(20, 3.0))  # constant: no variance
+    vs.append(np.zeros(20))
+    full = shift_tests(ys, vs, seed=SEED, reps=reps, phi=0.4, var_a=9.0)
+    got = shift_tests(ys, vs, seed=SEED, reps=reps, phi=0.4, var_a=9.0, screen=0.05)
+    bounded = 0
+    for a, b in zip(full, got, strict=True):
+        assert a is not None and b is not None
+        if a.p <= 0.05 or b.p == a.p:
+            assert a == b
+        else:  # only bounded: from below, still above the screen
+            bounded += 1
+            assert 0.05 < b.p <= a.p
+            assert dataclasses.replace(b, p=a.p) == a
+    # the screen skipped some series (more than half: most have no step) yet
+    # kept every small p-value
+    assert bounded > 60 if reps > 250 else bounded == 0
+    assert sum(a.p <= 0.05 for a in full if a is not None) > 10
+    p_full = bh_adjust([a.p for a in full if a is not None]) < 0.05
+    p_got = bh_adjust([b.p for b in got if b is not None]) < 0.05
+    np.testing.assert_array_equal(p_full, p_got)
+    assert p_full.sum() > 5
 
 
 def test_shift_tests_checks_its_input() -> None:

@@ -106,13 +106,16 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     # the null hardly any account is left out, so the test keeps its size.
     # Every account's test draws from its own generator seeded SEED (the
     # accounts' tests are computed together: shift_tests).
-    def run(var_a: float, phi: float) -> dict[str, Shift]:
+    def run(var_a: float, phi: float, screen: float | None = None) -> dict[str, Shift]:
         res = shift_tests(list(ys.values()), list(vs.values()), seed=SEED,
-                          reps=options.change_reps, phi=phi, var_a=var_a)  # fmt: skip
+                          reps=options.change_reps, phi=phi, var_a=var_a,
+                          screen=screen)  # fmt: skip
         return {a: r for a, r in zip(ys, res, strict=True) if r is not None}
 
     var_a, phi = robust_ar1_params(list(ys.values()), list(vs.values()))
-    tests = run(var_a, phi)
+    # pass 1 only needs which accounts BH rejects at alpha, and that set depends
+    # on the p-values at or below alpha only: the others are just bounded
+    tests = run(var_a, phi, screen=options.alpha)
     if not tests:
         return []
     names = list(tests)
@@ -121,6 +124,8 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     keep = [a for a in ys if a not in changed]
     if len(keep) >= max(3, len(ys) / 2):
         var_a, phi = pooled_ar1_params([ys[a] for a in keep], [vs[a] for a in keep])
+        tests = run(var_a, phi)
+    else:  # pass 1's tests are the result: every p-value exactly
         tests = run(var_a, phi)
     names = list(tests)
     p_adj = bh_adjust([tests[a].p for a in names])

@@ -377,6 +377,9 @@ def _break_range(t: int, trim: float, min_side: int) -> tuple[int, int]:
 #: Simulated series per block of the batched null (bounds the memory of a block:
 #: about 8 bytes × this per array)
 _BLOCK = 32_000
+#: Simulated statistics :func:`shift_tests` with ``screen`` draws first for every
+#: series; only the series these leave at or below ``screen`` get the rest
+_SCREEN_REPS = 250
 
 
 def _shift_block(
@@ -388,11 +391,15 @@ def _shift_block(
     hi: int,
     phi: float,
     var_a: float,
+    screen: float | None = None,
 ) -> list[Shift]:
     """:func:`shift_test` for the rows of ``ys`` (series × T, one length), all
     with the same null AR(1) (``phi``, ``var_a``) and the same standard normal
     draws ``z`` (the AR(1) part) and ``z_noise`` (the sampling noise), reps × T
-    each: the AR(1) part of the simulated series is computed once for all rows."""
+    each: the AR(1) part of the simulated series is computed once for all rows.
+    With ``screen`` (:func:`shift_tests`), rows whose first :data:`_SCREEN_REPS`
+    simulated statistics already put the p-value above ``screen`` get that lower
+    bound as ``p`` and are not simulated further."""
     reps, t = z.shape
     stat, k = _sup_wald(ys, lo, hi)
     a = np.empty((reps, t))
@@ -401,9 +408,34 @@ def _shift_block(
     for i in range(1, t):
         a[:, i] = phi * a[:, i - 1] + scale * z[:, i]
     sd = np.sqrt(np.maximum(noises, 0.0))
-    null = _null_sup_wald(np.ascontiguousarray(z_noise.T), np.ascontiguousarray(a.T), sd, lo, hi)
-    exceed = (null >= stat[:, None]).sum(axis=1)
-    p = (1 + exceed) / (reps + 1)
+    zt, at = np.ascontiguousarray(z_noise.T), np.ascontiguousarray(a.T)
+    p = np.empty(len(ys))
+    todo = np.arange(len(ys))
+    first: FloatArray | None = None
+    r1 = min(reps, _SCREEN_REPS)
+    if screen is not None and r1 < reps:
+        # each simulated statistic depends on its own column of draws only (the
+        # same values whichever columns and rows are computed together), so the
+        # first r1 columns bound the count of exceedances from below
+        first = _null_sup_wald(
+            np.ascontiguousarray(zt[:, :r1]), np.ascontiguousarray(at[:, :r1]), sd, lo, hi
+        )
+        exceed1 = (first >= stat[:, None]).sum(axis=1)
+        lower = (1 + exceed1) / (reps + 1)
+        # at least 5 exceedances: the count's p-value, not the gamma tail
+        sure = (exceed1 >= 5) & (lower > screen)
+        p[sure] = lower[sure]
+        todo = np.flatnonzero(~sure)
+    if first is not None:
+        rest = _null_sup_wald(
+            np.ascontiguousarray(zt[:, r1:]), np.ascontiguousarray(at[:, r1:]), sd[todo], lo, hi
+        )
+        null = np.hstack([first[todo], rest])
+    else:
+        null = _null_sup_wald(zt, at, sd, lo, hi)
+    stat_t = stat[todo]
+    exceed = (null >= stat_t[:, None]).sum(axis=1)
+    p_t = (1 + exceed) / (reps + 1)
     # beyond the simulated range (fewer than 5 exceedances): a gamma matched to
     # the simulated null's mean and variance gives the far tail (a p-value floor
     # of 1/(reps + 1) would make Benjamini-Hochberg over hundreds of accounts
@@ -411,9 +443,10 @@ def _shift_block(
     mean, var = null.mean(axis=1), null.var(axis=1)
     tail = (exceed < 5) & (var > 0)
     if tail.any():
-        p[tail] = stats.gamma.sf(
-            stat[tail], mean[tail] ** 2 / var[tail], scale=var[tail] / mean[tail]
+        p_t[tail] = stats.gamma.sf(
+            stat_t[tail], mean[tail] ** 2 / var[tail], scale=var[tail] / mean[tail]
         )
+    p[todo] = p_t
     # the means before and after each series' break, series with one break
     # month together (row sums: the same sums as each series' own)
     before, after = np.empty(len(ys)), np.empty(len(ys))
@@ -489,6 +522,7 @@ def shift_tests(
     min_side: int = 3,
     phi: float | None = None,
     var_a: float | None = None,
+    screen: float | None = None,
 ) -> list[Shift | None]:
     """:func:`shift_test` for many series, each with its own generator
     ``np.random.default_rng(seed)``: the same results as
@@ -510,6 +544,13 @@ def shift_tests(
     reps, trim, min_side, phi, var_a
         As for :func:`shift_test`; without ``phi`` or ``var_a`` each series' own
         estimate is used.
+    screen
+        Only p-values at or below ``screen`` are needed exactly (e.g. the level of
+        a Benjamini–Hochberg step, whose rejections do not depend on the p-values
+        above it): a series whose first :data:`_SCREEN_REPS` simulated statistics
+        already give more exceedances than a p-value at ``screen`` allows reports
+        that lower bound, above ``screen``, as its ``p`` and is not simulated
+        further. Every other series' result is exactly that without ``screen``.
 
     Returns
     -------
@@ -540,7 +581,7 @@ def shift_tests(
         lo, hi = _break_range(t, trim, min_side)
         block = _shift_block(
             np.stack([ys[i] for i in rows]), np.stack([vs[i] for i in rows]),
-            *draws[t], lo, hi, g_phi, g_var,
+            *draws[t], lo, hi, g_phi, g_var, screen,
         )  # fmt: skip
         for i, res in zip(rows, block, strict=True):
             out[i] = res
