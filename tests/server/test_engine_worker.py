@@ -41,7 +41,7 @@ def _join_all(cache: ResultCache) -> None:
 class _World:
     """A cache over two connections whose computations record where they ran."""
 
-    def __init__(self, tmp_path: Path, *, engine: bool = True) -> None:
+    def __init__(self, tmp_path: Path, *, engine: bool = True, first: tuple[str, ...] = ()) -> None:
         self.main = b2bcx.open_workspace(tmp_path / "w.duckdb")
         self.second = b2bcx.open_workspace(tmp_path / "w.duckdb")
         self.gate = threading.Event()
@@ -79,6 +79,7 @@ class _World:
             version_source=requests,
             engine=(self.second.backend, threading.RLock()) if engine else None,
             engine_keys={"cells"},
+            first=first,
         )
 
     def close(self) -> None:
@@ -126,6 +127,32 @@ def test_a_page_asking_while_both_work_is_served_pending_then_filled(world: _Wor
     world.gate.set()
     _join_all(cache)
     assert [c[0] for c in world.calls].count("cells:z") == 1
+
+
+def test_the_second_worker_leaves_the_rest_of_the_warm_up_until_the_first_results(
+    tmp_path: Path,
+) -> None:
+    w = _World(tmp_path, first=("slow:a", "cells:x"))
+    try:
+        cache = w.cache
+        cache.warm(["slow:a", "cells:x", "cells:y", "other:b"])
+        # beside the first results ("slow"), only the first results and pages' asks
+        _wait_for(lambda: cache.peek("cells:x") is not None)
+        with cache.partial() as waiting:
+            assert isinstance(cache.get("cells:z"), Pending)
+        assert waiting == ["cells:z"]
+        _wait_for(lambda: cache.peek("cells:z") is not None)  # asked: not held
+        time.sleep(0.2)
+        assert cache.peek("cells:y") is None  # warming only: held back
+        assert cache.computing() == ("slow:a", "cells:y", "other:b")
+        w.gate.set()
+        _join_all(cache)
+        names = [c[0] for c in w.calls]
+        assert sorted(names) == ["cells:x", "cells:y", "cells:z", "other:b", "slow:a"]
+        assert names.index("cells:y") > names.index("slow:a")
+        assert all(second for name, _, second in w.calls if name.startswith("cells"))
+    finally:
+        w.close()
 
 
 def test_without_a_second_connection_one_worker_keeps_the_order(tmp_path: Path) -> None:
@@ -194,6 +221,7 @@ def test_the_setting_and_the_server_state(
         try:
             assert (state.engine_workspace is not None) is has_engine
             assert (state.results.engine is not None) is has_engine
+            assert state.results.first == frozenset(PORTFOLIO_KEYS)
             # results computed through the second connection equal the first's
             if has_engine:
                 state.results.warm(["readiness", "activity", "catalogue:accounts"])

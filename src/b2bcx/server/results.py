@@ -157,6 +157,12 @@ class ResultCache:
         Key → keys it reuses when they are there: queued just before it when it
         is queued and they are not computed (so one worker computes them first,
         and a second worker can compute them beside it).
+    first:
+        The results to finish first (the portfolio page's): while the first
+        worker computes one of them, the second takes only those and what a
+        page asked for, and leaves the rest of the warm-up until the first
+        worker is past them (so it does not slow down the result the first
+        complete page waits for, e.g. the diagnosis, with work no page waits for).
     """
 
     def __init__(
@@ -173,6 +179,7 @@ class ResultCache:
         engine: tuple[Backend, threading.RLock] | None = None,
         engine_keys: Iterable[str] = (),
         prerequisites: dict[str, tuple[str, ...]] | None = None,
+        first: Iterable[str] = (),
     ) -> None:
         self.backend = backend
         self.lock = lock
@@ -204,6 +211,7 @@ class ResultCache:
         self.engine = engine
         self.engine_keys = frozenset(engine_keys)
         self.prerequisites = dict(prerequisites or {})
+        self.first = frozenset(first)
         self._engine_worker: threading.Thread | None = None
         self._engine_computing: str | None = None
 
@@ -473,22 +481,32 @@ class ResultCache:
                 self._worker = threading.Thread(target=self._work, name="b2bcx-warm",
                                                 daemon=True)  # fmt: skip
                 self._worker.start()
-            engine_busy = self._engine_worker is not None and self._engine_worker.is_alive()
-            if self.engine is not None and not engine_busy and self._engine_next_index():
-                self._engine_worker = threading.Thread(
-                    target=self._work_engine, name="b2bcx-warm-engine", daemon=True
-                )
-                self._engine_worker.start()
+            self._start_engine_worker()
             assert self._worker is not None
             return self._worker
 
+    def _start_engine_worker(self) -> None:
+        """Start the second worker if there is one, it is not running and a queued
+        key is its to take (call holding ``_meta``)."""
+        engine_busy = self._engine_worker is not None and self._engine_worker.is_alive()
+        if self.engine is not None and not engine_busy and self._engine_next_index():
+            self._engine_worker = threading.Thread(
+                target=self._work_engine, name="b2bcx-warm-engine", daemon=True
+            )
+            self._engine_worker.start()
+
     def _engine_next_index(self) -> tuple[list[str], int] | None:
         """The queue and place of the first queued key the second worker may take
-        (call holding ``_meta``)."""
+        (call holding ``_meta``): while the first worker computes one of the
+        ``first`` results, no warmed key outside them."""
+        holding = self._computing in self.first
         for queue in (self._asked, self._scheduled, self._last):
             for i, key in enumerate(queue):
-                if key.partition(":")[0] in self.engine_keys:
-                    return queue, i
+                if key.partition(":")[0] not in self.engine_keys:
+                    continue
+                if holding and queue is self._scheduled and key not in self.first:
+                    continue  # warming only: after the result the first page waits for
+                return queue, i
         return None
 
     def _claim(self, queue: list[str], index: int, *, engine: bool) -> tuple[str, bool]:
@@ -514,6 +532,7 @@ class ResultCache:
                     q.clear()
                 self._wanted.clear()
                 return None
+            self._start_engine_worker()  # what it left until the first results were done
             index = 0
             engine_busy = self._engine_worker is not None and self._engine_worker.is_alive()
             if engine_busy:  # leave engine-only results to the second worker

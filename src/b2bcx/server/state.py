@@ -11,6 +11,7 @@ from typing import Any
 
 from b2bcx.server.computations import (
     COMPUTATIONS,
+    PORTFOLIO_KEYS,
     PREREQUISITES,
     SECOND_WORKER_KEYS,
     WARM_KEYS,
@@ -147,6 +148,7 @@ def build_state(settings: ServerSettings, *, workspace: Workspace | None = None)
             engine=None if engine_ws is None else (engine_ws.backend, threading.RLock()),
             engine_keys=SECOND_WORKER_KEYS,
             prerequisites=PREREQUISITES,
+            first=PORTFOLIO_KEYS,
         )
     else:
         lock = threading.RLock()
