@@ -19,8 +19,9 @@ is made for the run (and left listed as ``api bench``).
 The warm-up is watched from the server's start: when the first portfolio page
 answered, when it first answered complete (no ``Refresh``), when the portfolio's
 results and every warm result were computed, when the portfolio's "at high risk
-then" diagnosis (``earlier:3``) was there, and the server's CPU seconds at those
-points (less sensitive to a busy machine than wall time). ``--serve-arg`` passes
+then" diagnosis (``earlier:3``) was there, and the server's CPU seconds and peak
+resident memory at those points (CPU is less sensitive to a busy machine than
+wall time). ``--serve-arg`` passes
 options to ``b2bcx serve`` (e.g. ``--serve-arg=--warm-earlier-up-to=0``);
 ``--key`` stores the figures under that key of the ``--out`` file (the others
 kept) and ``--compare`` prints them beside those stored under another key::
@@ -131,6 +132,16 @@ def _cpu_seconds(pid: int) -> float | None:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
 
 
+def _peak_rss_mb(pid: int) -> float | None:
+    """The peak resident memory (MB) process ``pid`` has held so far (Linux ``VmHWM``)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(found.group(1)) / 1024, 1) if found else None
+
+
 def _watch_warmup(
     client: httpx.Client, token: str, launched: float, limit: float, pid: int | None = None
 ) -> dict[str, Any]:
@@ -146,6 +157,7 @@ def _watch_warmup(
     portfolio_at = everything_at = then_at = others_at = None
     others = [k for k in WARM_KEYS if k != "earlier:3"]  # all but the "then" figure
     cpu: dict[str, float | None] = {}
+    rss: dict[str, float | None] = {}
     pages: list[dict[str, Any]] = []
     stop = threading.Event()
 
@@ -172,15 +184,19 @@ def _watch_warmup(
             if portfolio_at is None and all(k in computed for k in PORTFOLIO_KEYS):
                 portfolio_at = now
                 cpu["portfolio_results"] = _cpu_seconds(pid) if pid else None
+                rss["portfolio_results"] = _peak_rss_mb(pid) if pid else None
             if others_at is None and all(k in computed for k in others):
                 others_at = now
                 cpu["all_but_then"] = _cpu_seconds(pid) if pid else None
+                rss["all_but_then"] = _peak_rss_mb(pid) if pid else None
             if everything_at is None and not body["waiting"]:
                 everything_at = now
                 cpu["all_results"] = _cpu_seconds(pid) if pid else None
+                rss["all_results"] = _peak_rss_mb(pid) if pid else None
             if then_at is None and "earlier:3" in computed:
                 then_at = now
                 cpu["then_figure"] = _cpu_seconds(pid) if pid else None
+                rss["then_figure"] = _peak_rss_mb(pid) if pid else None
             if everything_at is not None and then_at is not None:
                 break
             time.sleep(0.5)
@@ -195,6 +211,7 @@ def _watch_warmup(
         "then_figure_seconds": None if then_at is None else round(then_at, 1),
         "all_but_then_seconds": None if others_at is None else round(others_at, 1),
         "server_cpu_seconds": cpu,
+        "server_peak_rss_mb": rss,
         "seconds_per_result": {k: v["seconds"] for k, v in computed.items()},
         "portfolio_page_while_warming": {
             "n": len(answered),
