@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -386,6 +387,16 @@ def measure_legend(columns: list[str]) -> str:
     return "; ".join(LEGEND[c] for c in columns if c in LEGEND)
 
 
+def ratings_there(counts: Mapping[str, int]) -> str:
+    """The ratings a workspace has, with how many of each, in words (those with
+    none left out), as :func:`no_ratings_note` and :func:`fallback_metric` say it.
+
+    >>> ratings_there({"cx": 0, "nps": 1200, "csat": 3})
+    'nps (1,200), csat (3)'
+    """
+    return ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+
+
 def no_ratings_note(backend: Backend, metrics: list[str]) -> str:
     """Why a measure has no units, and which ratings the workspace does have.
 
@@ -406,7 +417,7 @@ def no_ratings_note(backend: Backend, metrics: list[str]) -> str:
 
     counts = rating_counts(backend)
     missing = [m for m in metrics if not counts.get(m)]
-    have = ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+    have = ratings_there(counts)
     if not missing:
         return "No unit has ratings here (check --as-of and --by)."
     what = ", ".join(missing)
@@ -426,8 +437,7 @@ def fallback_metric(backend: Backend, metric: str) -> tuple[str, str | None]:
     chosen = default_metric(backend)
     if chosen == metric:
         return metric, None
-    counts = rating_counts(backend)
-    have = ", ".join(f"{m} ({n:,})" for m, n in counts.items() if n)
+    have = ratings_there(rating_counts(backend))
     return chosen, (
         f"No cx ratings in this workspace: shown on {chosen}, the rating it has "
         f"(it has {have}; another with --metric)."
