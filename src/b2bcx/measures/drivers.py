@@ -37,8 +37,8 @@ from b2bcx.measures.tabular import TabularMixin
 
 FloatArray = npt.NDArray[np.float64]
 MAX_SHAPLEY_DRIVERS = 12
-#: Above this many summed numbers (clusters × 4 × columns²) the cluster bootstrap
-#: resamples rows instead of weighing per-cluster sums (memory).
+#: The cluster bootstrap makes its per-cluster sums (clusters × 4 × columns²
+#: numbers) in chunks of clusters of at most this many numbers (memory).
 MAX_CLUSTER_SUMS = 20_000_000
 
 
@@ -103,6 +103,16 @@ def _rw_from_corr(rxx: FloatArray, rxy: FloatArray) -> tuple[FloatArray, FloatAr
     return eps, sign
 
 
+def _rw_from_corrs(rxx: FloatArray, rxy: FloatArray) -> FloatArray:
+    """The weights ε of :func:`_rw_from_corr` for a stack of ``(B, p, p)``
+    correlation matrices and ``(B, p)`` correlations with y, all at once."""
+    lam, vec = np.linalg.eigh(rxx)
+    half = (vec * np.sqrt(np.clip(lam, 0, None))[..., None, :]) @ np.swapaxes(vec, -1, -2)
+    beta = np.linalg.solve(half, rxy[..., None])
+    eps: FloatArray = ((half**2) @ (beta**2))[..., 0]
+    return eps
+
+
 def bootstrap_rows(
     n: int, clusters: npt.ArrayLike | None, rng: np.random.Generator
 ) -> npt.NDArray[np.intp]:
@@ -134,29 +144,78 @@ def cluster_bootstrap_corr(
     samples of the rows of ``z`` (NaN allowed), drawn as :func:`bootstrap_rows`
     draws them (the same clusters from the same ``rng``).
 
-    A sample is every row of the drawn clusters, so its sums are the drawn
-    clusters' sums: each cluster's sums are added once, then weighed by how
-    often it was drawn — no row is copied, whatever the number of rows.
+    One at a time, from :func:`cluster_bootstrap_corrs` (all at once).
     """
-    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    yield from cluster_bootstrap_corrs(z, clusters, n_boot, rng)
+
+
+def cluster_bootstrap_corrs(
+    z: FloatArray, clusters: npt.ArrayLike, n_boot: int, rng: np.random.Generator
+) -> FloatArray:
+    """The ``(n_boot, q, q)`` pairwise-complete correlation matrices of ``n_boot``
+    cluster bootstrap samples of the rows of ``z`` (``(n, q)``, NaN allowed),
+    drawn as :func:`bootstrap_rows` draws them (the same clusters from the same
+    ``rng``, one draw of all clusters per sample).
+
+    A sample is every row of the drawn clusters, so its sums are the drawn
+    clusters' sums: each cluster's sums are added once (a sparse product over
+    the values present), then weighed by how often each sample drew it, for all
+    samples in one matrix product — no row is copied, whatever the number of
+    rows. The clusters' sums are made in chunks of at most
+    :data:`MAX_CLUSTER_SUMS` numbers (memory), each chunk added to every sample.
+    """
+    codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
     k = int(codes.max()) + 1 if len(codes) else 0
+    q = z.shape[1]
+    counts = (
+        np.stack([np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(n_boot)])
+        .astype(float)
+        .reshape(n_boot, k)
+    )
     order = np.argsort(codes, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=k))])
-    q = z.shape[1]
-    if k * 4 * q * q > MAX_CLUSTER_SUMS:  # many small clusters: resample the rows
-        for _ in range(n_boot):
-            chosen = rng.integers(0, k, k)
-            idx = np.concatenate([order[bounds[c] : bounds[c + 1]] for c in chosen.tolist()])
-            yield _corr_from_sums(*_pair_sums(z[idx]))[0]
-        return
-    per = np.stack(
-        [np.stack(_pair_sums(z[order[bounds[c] : bounds[c + 1]]])).ravel() for c in range(k)]
+    present = ~np.isnan(z)
+    m = present.astype(float)
+    x0 = np.where(present, z, 0.0)
+    step = max(1, MAX_CLUSTER_SUMS // (4 * q * q))
+    total = np.zeros((4, n_boot, q * q))
+    for c0 in range(0, k, step):
+        c1 = min(k, c0 + step)
+        rows = order[bounds[c0] : bounds[c1]]
+        per = _cluster_sums(m[rows], x0[rows], codes[rows] - c0, c1 - c0)
+        for j in range(4):
+            total[j] += counts[:, c0:c1] @ per[j].reshape(c1 - c0, q * q)
+    sums = total.reshape(4, n_boot, q, q)
+    return _corrs_from_sums(sums[0], sums[1], sums[2], sums[3])
+
+
+def _cluster_sums(
+    m: FloatArray, x0: FloatArray, cluster: npt.NDArray[np.intp], k: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`_pair_sums` of each of ``k`` clusters of rows, each sum as ``(k·q, q)``
+    (cluster c's q × q block in rows c·q to (c + 1)·q).
+
+    Each sum Σ_rows a_i b_j of a cluster is a block of Aᵀ B with A the rows of
+    ``a`` moved to their cluster's block of columns (sparse: only the values
+    present), so all clusters' sums come from four sparse × dense products."""
+    from scipy import sparse
+
+    n, q = m.shape
+    row, col = np.nonzero(m)  # row-major: row by row, as CSR stores them
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
+    indices = cluster[row] * q + col
+    x = x0[row, col]
+
+    def blocked_t(values: FloatArray) -> Any:  # Aᵀ, (k·q) × n
+        return sparse.csr_matrix((values, indices, indptr), shape=(n, k * q)).T
+
+    x_t = blocked_t(x)
+    return (
+        np.asarray(blocked_t(np.ones(len(row))) @ m),
+        np.asarray(x_t @ m),
+        np.asarray(blocked_t(x * x) @ m),
+        np.asarray(x_t @ x0),
     )
-    counts = np.stack(
-        [np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(n_boot)]
-    ).astype(float)
-    for sums in (counts @ per).reshape(n_boot, 4, q, q):
-        yield _corr_from_sums(sums[0], sums[1], sums[2], sums[3])[0]
 
 
 def relative_weights(
@@ -200,10 +259,9 @@ def relative_weights(
         if cl is None:
             for b in range(n_boot):
                 boot[b] = _rw(*(a[bootstrap_rows(n, cl, rng)] for a in (xa, ya)))[0]
-        else:
-            for b, r in enumerate(cluster_bootstrap_corr(np.column_stack([xa, ya]), cl,
-                                                          n_boot, rng)):  # fmt: skip
-                boot[b] = _rw_from_corr(r[:-1, :-1], r[:-1, -1])[0]
+        else:  # every sample's correlations, then every sample's weights, at once
+            r = cluster_bootstrap_corrs(np.column_stack([xa, ya]), cl, n_boot, rng)
+            boot = _rw_from_corrs(r[:, :-1, :-1], r[:, :-1, -1])
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
     return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
@@ -239,6 +297,53 @@ def _corr_from_sums(
     r = np.where((n >= 3) & (var_i > 1e-12) & (var_i.T > 1e-12), r, np.nan)
     np.fill_diagonal(r, np.where(np.diag(n) >= 3, 1.0, np.nan))
     return np.clip(r, -1.0, 1.0), n.astype(np.int64)
+
+
+def _corrs_from_sums(n: FloatArray, s: FloatArray, ss: FloatArray, sxy: FloatArray) -> FloatArray:
+    """The correlations of :func:`_corr_from_sums` for stacks of ``(B, q, q)`` sums."""
+    q = n.shape[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - s * np.swapaxes(s, -1, -2) / n
+        var_i = ss - s**2 / n
+        var_t = np.swapaxes(var_i, -1, -2)
+        r = cov / np.sqrt(var_i * var_t)
+    r = np.where((n >= 3) & (var_i > 1e-12) & (var_t > 1e-12), r, np.nan)
+    d = np.arange(q)
+    r[..., d, d] = np.where(n[..., d, d] >= 3, 1.0, np.nan)
+    out: FloatArray = np.clip(r, -1.0, 1.0)
+    return out
+
+
+def _nearest_correlations(r: FloatArray, floor: float) -> FloatArray:
+    """:func:`nearest_correlation` of each matrix of a ``(B, q, q)`` stack."""
+    a = (r + np.swapaxes(r, -1, -2)) / 2
+    lam, vec = np.linalg.eigh(a)
+    fixed = (vec * np.clip(lam, floor, None)[..., None, :]) @ np.swapaxes(vec, -1, -2)
+    d = np.sqrt(np.diagonal(fixed, axis1=-2, axis2=-1))
+    out: FloatArray = fixed / (d[..., :, None] * d[..., None, :])
+    return out
+
+
+def _pairwise_estimates(r: FloatArray) -> FloatArray:
+    """The weights of :func:`pairwise_relative_weights`'s estimate from each of a
+    ``(B, q + 1, q + 1)`` stack of pairwise correlations (y last), all at once:
+    pairs never seen together take the mean driver–driver correlation, the
+    matrix is projected (eigenvalues ≥ 1e-3) and fed to Johnson's formula."""
+    r = np.array(r, dtype=float)
+    p = r.shape[-1] - 1
+    xx = r[:, :-1, :-1]
+    upper = np.triu_indices(p, 1)
+    off = xx[:, upper[0], upper[1]]
+    seen = np.isfinite(off)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(seen, off, 0.0).sum(axis=1) / seen.sum(axis=1)
+    fill = np.where(seen.any(axis=1), mean, 0.0)
+    r[:, :-1, :-1] = np.where(np.isnan(xx), fill[:, None, None], xx)
+    r = np.nan_to_num(r, nan=0.0)
+    d = np.arange(p + 1)
+    r[:, d, d] = 1.0
+    c = _nearest_correlations(r, 1e-3)
+    return _rw_from_corrs(c[:, :-1, :-1], c[:, :-1, -1])
 
 
 def nearest_correlation(r: npt.ArrayLike, *, floor: float = 1e-6) -> FloatArray:
@@ -330,10 +435,10 @@ def pairwise_relative_weights(
             for b in range(n_boot):
                 idx = bootstrap_rows(len(ya), cl, rng)
                 boot[b] = estimate(xa[idx], ya[idx])[0]
-        else:
-            for b, r in enumerate(cluster_bootstrap_corr(np.column_stack([xa, ya]), cl,
-                                                          n_boot, rng)):  # fmt: skip
-                boot[b] = estimate_from_r(r)[0]
+        else:  # every sample's correlations, then every sample's weights, at once
+            boot = _pairwise_estimates(
+                cluster_bootstrap_corrs(np.column_stack([xa, ya]), cl, n_boot, rng)
+            )
         lower, upper = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
     return DriverResult(_names(names, xa.shape[1]), eps, sign, float(eps.sum()), lower, upper, boot)
 
