@@ -34,6 +34,7 @@ ICC(1) and the unit's n: n·ICC1 / (1 + (n − 1)·ICC1), the unit's ICC(2)).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,9 +200,32 @@ def rwg_bootstrap(
     if reps < 1 or not 0 < alpha < 1:
         raise ConfigurationError("reps must be ≥ 1 and alpha in (0, 1)")
     labels, codes, x, h, ss, df = _arrays(score, unit, m_eff_inv, ss_within, df_within)
-    k = len(labels)
     order = np.argsort(codes, kind="stable")
     codes, x, h, ss, df = codes[order], x[order], h[order], ss[order], df[order]
+
+    def rwg(key: npt.NDArray[np.intp], flat: npt.NDArray[np.intp], units: int) -> FloatArray:
+        return _components(key, units, x[flat], h[flat], ss[flat], df[flat]).rwg(null_var)
+
+    lo, hi = _unit_bootstrap(codes, len(labels), rwg, reps=reps, alpha=alpha, seed=seed)
+    return labels, lo, hi
+
+
+def _unit_bootstrap(
+    codes: npt.NDArray[np.intp],
+    k: int,
+    statistic: Callable[[npt.NDArray[np.intp], npt.NDArray[np.intp], int], FloatArray],
+    *,
+    reps: int,
+    alpha: float,
+    seed: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Percentile interval of a per-unit ``statistic`` over ``reps`` resamples of
+    each unit's people (``codes``: each person's unit, sorted), in chunks.
+
+    ``statistic(key, rows, units)`` gets the drawn people ``rows`` (indices into
+    the sorted people, every repetition of the chunk after the other), each
+    one's ``key`` (repetition × k + unit) and the number of keys, and returns
+    one value per key. NaN bounds for units of one person."""
     sizes = np.bincount(codes, minlength=k)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     rng = np.random.default_rng(seed)
@@ -209,17 +233,15 @@ def rwg_bootstrap(
     done = 0
     while done < reps:
         b = min(_CHUNK, reps - done)
-        idx = starts[codes] + np.floor(rng.random((b, len(x))) * sizes[codes]).astype(np.intp)
+        idx = starts[codes] + np.floor(rng.random((b, len(codes))) * sizes[codes]).astype(np.intp)
         key = (np.arange(b)[:, None] * k + codes[None, :]).ravel()
-        flat = idx.ravel()
-        comp = _components(key, b * k, x[flat], h[flat], ss[flat], df[flat])
-        out[done : done + b] = comp.rwg(null_var).reshape(b, k)
+        out[done : done + b] = statistic(key, idx.ravel(), b * k).reshape(b, k)
         done += b
     few = sizes < 2
     out[:, few] = 0.0  # one-person units: no interval (set to NaN below)
     lo, hi = np.quantile(out, [alpha / 2, 1 - alpha / 2], axis=0)
     lo[few], hi[few] = np.nan, np.nan
-    return labels, lo, hi
+    return lo, hi
 
 
 def rwg_j_bootstrap(
@@ -250,34 +272,26 @@ def rwg_j_bootstrap(
     ss = np.asarray(ss_within, dtype=float).reshape(x.shape)
     df = np.asarray(df_within, dtype=float).reshape(x.shape)
     labels, codes = np.unique(np.asarray(unit).ravel(), return_inverse=True)
-    k, j = len(labels), x.shape[1]
+    j = x.shape[1]
     order = np.argsort(codes, kind="stable")
     codes, x, h, ss, df = codes[order], x[order], h[order], ss[order], df[order]
-    sizes = np.bincount(codes, minlength=k)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rng = np.random.default_rng(seed)
-    out = np.empty((reps, k))
-    done = 0
-    while done < reps:
-        b = min(_CHUNK, reps - done)
-        idx = starts[codes] + np.floor(rng.random((b, len(x))) * sizes[codes]).astype(np.intp)
-        key = (np.arange(b)[:, None] * k + codes[None, :]).ravel()
-        flat = idx.ravel()
+
+    def rwg_j(key: npt.NDArray[np.intp], flat: npt.NDArray[np.intp], units: int) -> FloatArray:
         s2 = np.mean(
             [
                 _components(
-                    key, b * k, x[flat, i], h[flat, i], ss[flat, i], df[flat, i]
+                    key, units, x[flat, i], h[flat, i], ss[flat, i], df[flat, i]
                 ).var_response
                 for i in range(j)
             ],
             axis=0,
         )
-        out[done : done + b] = rwg_j_from_variance(s2, j, null_var=null_var).reshape(b, k)
-        done += b
-    few = sizes < 2
-    out[:, few] = 0.0
-    lo, hi = np.quantile(out, [alpha / 2, 1 - alpha / 2], axis=0)
-    lo[few], hi[few] = np.nan, np.nan
+        out: FloatArray = rwg_j_from_variance(s2, j, null_var=null_var)
+        return out
+
+    lo, hi = _unit_bootstrap(
+        codes.astype(np.intp), len(labels), rwg_j, reps=reps, alpha=alpha, seed=seed
+    )
     return labels, lo, hi
 
 
