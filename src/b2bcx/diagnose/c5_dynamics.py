@@ -106,16 +106,17 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     # the null hardly any account is left out, so the test keeps its size.
     # Every account's test draws from its own generator seeded SEED (the
     # accounts' tests are computed together: shift_tests).
-    def run(var_a: float, phi: float, screen: float | None = None) -> dict[str, Shift]:
+    # Both passes only need which accounts BH rejects at alpha (and, for those,
+    # their p and adjusted p): that depends on the p-values at or below alpha
+    # only, so the others are just bounded (shift_tests' screen).
+    def run(var_a: float, phi: float) -> dict[str, Shift]:
         res = shift_tests(list(ys.values()), list(vs.values()), seed=SEED,
                           reps=options.change_reps, phi=phi, var_a=var_a,
-                          screen=screen)  # fmt: skip
+                          screen=options.alpha)  # fmt: skip
         return {a: r for a, r in zip(ys, res, strict=True) if r is not None}
 
     var_a, phi = robust_ar1_params(list(ys.values()), list(vs.values()))
-    # pass 1 only needs which accounts BH rejects at alpha, and that set depends
-    # on the p-values at or below alpha only: the others are just bounded
-    tests = run(var_a, phi, screen=options.alpha)
+    tests = run(var_a, phi)
     if not tests:
         return []
     names = list(tests)
@@ -125,9 +126,9 @@ def _level_changes(m: pd.DataFrame, months: pd.Series, options: DiagnoseOptions)
     if len(keep) >= max(3, len(ys) / 2):
         var_a, phi = pooled_ar1_params([ys[a] for a in keep], [vs[a] for a in keep])
         tests = run(var_a, phi)
-    else:  # pass 1's tests are the result: every p-value exactly
-        tests = run(var_a, phi)
     names = list(tests)
+    # an adjusted p below alpha is a minimum over p-values at or below alpha only
+    # (exact with the screen); the bounded ones stay above alpha
     p_adj = bh_adjust([tests[a].p for a in names])
     month_all = m.month.to_numpy().astype("datetime64[D]")
     raw_all = m.raw.to_numpy(float)
