@@ -182,7 +182,8 @@ def shared_frame(
     individual CX, the risk score's agreement, the key drivers and the priorities
     then read this table instead of repeating the join. The caller releases it (``.release()``).
     """
-    base = experience_frame(backend, as_of=as_of)
+    # without the person's other columns: no join to the accounts at all
+    base = experience_frame(backend, as_of=as_of, person_columns=("account_id",))
     if account_id is not None:
         base = base.filter(base.account_id == account_id)
     commented = base.comment.notnull() & base.stage.notnull()
