@@ -742,7 +742,11 @@ def _goal_examples(
         counts = about.group_by(["touchpoint_id", "stage"]).aggregate(
             n=about.interaction_id.count()
         )
-        w = ibis.window(group_by=[about.touchpoint_id, about.stage], order_by=about.sentiment.asc())
+        # equal sentiments (one comment in two spellings) by id: the same quote on every engine
+        w = ibis.window(
+            group_by=[about.touchpoint_id, about.stage],
+            order_by=[about.sentiment.asc(), about.interaction_id.asc()],
+        )
         worst = about.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
         examples = {
             (r.touchpoint_id, _none(r.stage)): {"comment": str(r.comment),
@@ -781,7 +785,10 @@ def _comment_evidence(
     stats = pd.DataFrame(j.group_by(["touchpoint_id", "stage"]).aggregate(**aggs).to_pandas())
     if stats.empty:
         return {}
-    w = ibis.window(group_by=[j.touchpoint_id, j.stage], order_by=j.sentiment.asc())
+    # equal sentiments by id: the same quote on every engine
+    w = ibis.window(
+        group_by=[j.touchpoint_id, j.stage], order_by=[j.sentiment.asc(), j.interaction_id.asc()]
+    )
     worst = j.mutate(_rn=ibis.row_number().over(w)).filter(lambda t: t._rn == 0)
     worst_df = pd.DataFrame(worst.select("touchpoint_id", "stage", "comment", "sentiment")
                             .to_pandas())  # fmt: skip
