@@ -420,9 +420,11 @@ def _touchpoint_matrix(
     where = column[rows.tp]
     keep = where >= 0
     person = rows.person[keep]
-    present = np.unique(person)  # sorted: stakeholder_id order
+    met = np.zeros(len(rows.people), dtype=bool)
+    met[person] = True
+    present = np.flatnonzero(met)  # sorted: stakeholder_id order
     matrix = np.full((len(present), len(names)), np.nan)
-    matrix[np.searchsorted(present, person), where[keep]] = rows.x[keep]
+    matrix[(np.cumsum(met) - 1)[person], where[keep]] = rows.x[keep]  # each one's row
     chosen = rows.people.iloc[present]
     clusters = chosen.account_id.astype(str).to_numpy()
     y = chosen._y.to_numpy(dtype=float)
