@@ -29,6 +29,7 @@ from b2bcx.diagnose.findings import (
     Unavailable,
 )
 from b2bcx.diagnose.options import DiagnoseOptions
+from b2bcx.diagnose.priority_groups import PriorityGroup, group_priorities
 from b2bcx.diagnose.risk import at_risk, priorities, risk_model
 from b2bcx.diagnose.sensitivity import Sensitivity, assess, run_detector
 from b2bcx.errors import ConfigurationError
@@ -49,10 +50,12 @@ __all__ = [
     "Finding",
     "Prepared",
     "Priority",
+    "PriorityGroup",
     "Sensitivity",
     "Skipped",
     "Unavailable",
     "diagnose",
+    "group_priorities",
     "readiness",
 ]
 
