@@ -21,7 +21,7 @@ import pytest
 import b2bcx
 from b2bcx.diagnose import diagnose
 from b2bcx.info import describe_workspace
-from b2bcx.measures.breakdowns import monthly_trend, split
+from b2bcx.measures.breakdowns import ACTIVITY_KEYS, activity_cells, monthly_trend, split
 from b2bcx.measures.collective import AgreementOptions, measure_units
 from b2bcx.measures.individual import individual_cx
 from b2bcx.measures.keydrivers import key_drivers
@@ -59,6 +59,9 @@ CASES: dict[str, Callable[[Backend], Any]] = {
     "stage_control_map": lambda b: stage_control_map(b, per_account=True).to_dict(),
     "monthly_trend": lambda b: _records(monthly_trend(b, metric="ces")),
     "split_center": lambda b: _records(split(b, by="center", per_account=True)),
+    "activity_cells": lambda b: _records(
+        activity_cells(b, metric="ces").sort_values(list(ACTIVITY_KEYS), ignore_index=True)
+    ),
     "key_drivers_goals": lambda b: key_drivers(b, n_boot=30).to_dict(),
     "key_drivers_touchpoints": lambda b: key_drivers(
         b, drivers="touchpoints", n_boot=0, min_raters=5
