@@ -171,3 +171,69 @@ def test_one_cluster_draws_it_every_time() -> None:
     assert r.boot is not None and r.lower is not None and r.upper is not None
     np.testing.assert_allclose(r.boot, np.tile(r.weight, (10, 1)), rtol=1e-9)
     np.testing.assert_allclose(r.lower, r.weight, rtol=1e-9)
+
+
+def _old_shapley_boot(x: Array, y: Array, clusters: Array, n_boot: int, seed: int) -> Array:
+    """The previous Shapley bootstrap: each draw's rows copied and refitted."""
+    from b2bcx.errors import ConfigurationError
+    from b2bcx.measures.drivers import bootstrap_rows, shapley_r2
+
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, x.shape[1]))
+    for b in range(n_boot):
+        idx = bootstrap_rows(len(y), clusters, rng)
+        try:
+            boot[b] = shapley_r2(x[idx], y[idx]).weight
+        except ConfigurationError:
+            boot[b] = np.nan
+    return boot
+
+
+@pytest.mark.parametrize("kind", ["goals", "controllers"])
+def test_shapley_intervals_equal_the_previous_bootstrap(
+    ws: b2bcx.Workspace, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    calls: list[tuple[Array, Array, Array]] = []
+    real = keydrivers._shapley_boot
+
+    def spy(x: Array, y: Array, clusters: Array, n_boot: int, seed: int) -> Array | None:
+        calls.append((x, y, clusters))
+        return real(x, y, clusters, n_boot, seed)
+
+    monkeypatch.setattr(keydrivers, "_shapley_boot", spy)
+    got = key_drivers(ws.backend, target="nps", drivers=kind, method="shapley", n_boot=40, seed=8)
+    ((x, y, clusters),) = calls
+    boot = _old_shapley_boot(x, y, clusters, 40, 8)
+    assert np.isfinite(boot).all()
+    lower, upper = np.nanquantile(boot, [0.025, 0.975], axis=0)
+    table = got.table.set_index("driver").loc[_shapley_names(ws, kind, x.shape[1])]
+    np.testing.assert_allclose(table.lower.to_numpy(), lower, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(table.upper.to_numpy(), upper, rtol=1e-9, atol=1e-12)
+    assert (table.lower < table.upper).all()
+
+
+def _shapley_names(ws: b2bcx.Workspace, kind: str, p: int) -> list[str]:
+    """The drivers in the column order ``key_drivers`` fits them."""
+    from b2bcx.measures.keydrivers import _person_matrix
+
+    people, names, _, _ = _person_matrix(ws.backend, "nps", kind, None)
+    names = [n for n in names if people[n].notna().any() and n != "nps"]
+    assert len(names) == p
+    return names
+
+
+def test_shapley_draw_without_variance_is_nan() -> None:
+    """One account has every row: a draw without it is impossible, but a driver
+    constant within the sample has no correlation — NaN, not an error."""
+    from b2bcx.measures.drivers import cluster_bootstrap_shapley
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 3))
+    x[:, 2] = 1.0  # no variance
+    y = x[:, 0] + rng.normal(size=40)
+    boot = cluster_bootstrap_shapley(x, y, rng.integers(0, 8, 40), 5, seed=1)
+    assert boot.shape == (5, 3) and np.isnan(boot).all()
+    ok = cluster_bootstrap_shapley(x[:, :2], y, np.arange(40) % 8, 5, seed=1)
+    assert np.isfinite(ok).all()
+    ref = _old_shapley_boot(x[:, :2], y, np.arange(40) % 8, 5, 1)
+    np.testing.assert_allclose(ok, ref, rtol=1e-9, atol=1e-12)

@@ -164,6 +164,15 @@ def cluster_bootstrap_corrs(
     rows. The clusters' sums are made in chunks of at most
     :data:`MAX_CLUSTER_SUMS` numbers (memory), each chunk added to every sample.
     """
+    sums = _cluster_bootstrap_sums(z, clusters, n_boot, rng)
+    return _corrs_from_sums(sums[0], sums[1], sums[2], sums[3])
+
+
+def _cluster_bootstrap_sums(
+    z: FloatArray, clusters: npt.ArrayLike, n_boot: int, rng: np.random.Generator
+) -> FloatArray:
+    """The ``(4, n_boot, q, q)`` pairwise sums (:func:`_pair_sums`: counts, Σx,
+    Σx², Σxy) of each sample of :func:`cluster_bootstrap_corrs`."""
     codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
     k = int(codes.max()) + 1 if len(codes) else 0
     q = z.shape[1]
@@ -185,8 +194,8 @@ def cluster_bootstrap_corrs(
         per = _cluster_sums(m[rows], x0[rows], codes[rows] - c0, c1 - c0)
         for j in range(4):
             total[j] += counts[:, c0:c1] @ per[j].reshape(c1 - c0, q * q)
-    sums = total.reshape(4, n_boot, q, q)
-    return _corrs_from_sums(sums[0], sums[1], sums[2], sums[3])
+    sums: FloatArray = total.reshape(4, n_boot, q, q)
+    return sums
 
 
 def _cluster_sums(
@@ -455,6 +464,57 @@ def subset_r2(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
         sub = rxy[idx]
         out[mask] = float(sub @ np.linalg.lstsq(rxx[np.ix_(idx, idx)], sub, rcond=None)[0])
     return out
+
+
+def cluster_bootstrap_shapley(
+    x: npt.ArrayLike, y: npt.ArrayLike, clusters: npt.ArrayLike, n_boot: int, seed: int = 0
+) -> FloatArray:
+    """The ``(n_boot, p)`` Shapley/LMG weights of ``n_boot`` cluster bootstrap
+    samples of complete rows ``x``, ``y`` (clusters drawn as :func:`bootstrap_rows`
+    draws them from ``numpy.random.default_rng(seed)``).
+
+    Every sample's correlations come from the drawn clusters' sums
+    (:func:`cluster_bootstrap_corrs`), and each subset's R² is solved for all
+    samples at once. A sample with no more rows than drivers + 1, or with a
+    driver or the target without variance, has NaN weights.
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float).ravel()
+    p = xa.shape[1]
+    rng = np.random.default_rng(seed)
+    sums = _cluster_bootstrap_sums(np.column_stack([xa, ya]), clusters, n_boot, rng)
+    r = _corrs_from_sums(sums[0], sums[1], sums[2], sums[3])
+    ok = (sums[0][:, -1, -1] > p + 1) & np.isfinite(r).all(axis=(1, 2))
+    out = np.full((n_boot, p), np.nan)
+    if ok.any():
+        out[ok] = _shapley_from_corrs(r[ok, :-1, :-1], r[ok, :-1, -1])
+    return out
+
+
+def _shapley_from_corrs(rxx: FloatArray, rxy: FloatArray) -> FloatArray:
+    """Shapley weights (as :func:`shapley_r2`) of a stack of ``(B, p, p)``
+    correlation matrices and ``(B, p)`` correlations with y."""
+    b, p = rxy.shape
+    r2 = np.zeros((b, 2**p))
+    for mask in range(1, 2**p):
+        idx = [j for j in range(p) if mask >> j & 1]
+        sub = rxy[:, idx]
+        a = rxx[:, idx][:, :, idx]
+        try:
+            coef = np.linalg.solve(a, sub[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular sample: least squares, one at a time
+            coef = np.stack([np.linalg.lstsq(a[i], sub[i], rcond=None)[0] for i in range(b)])
+        r2[:, mask] = (sub * coef).sum(axis=1)
+    masks = np.arange(2**p)
+    size = np.array([bin(m).count("1") for m in masks])
+    coefs = np.array([factorial(s) * factorial(p - s - 1) / factorial(p) for s in range(p)])
+    weight = np.zeros((b, p))
+    for j in range(p):
+        without = masks[(masks >> j & 1) == 0]
+        weight[:, j] = (coefs[size[without]] * (r2[:, without | 1 << j] - r2[:, without])).sum(
+            axis=1
+        )
+    return weight
 
 
 def shapley_r2(

@@ -55,7 +55,7 @@ from scipy import stats
 from b2bcx.errors import ConfigurationError
 from b2bcx.measures.drivers import (
     DriverResult,
-    bootstrap_rows,
+    cluster_bootstrap_shapley,
     pairwise_relative_weights,
     relative_weights,
     shapley_r2,
@@ -238,15 +238,8 @@ def _shapley_boot(
 ) -> np.ndarray | None:
     if n_boot <= 0:
         return None
-    rng = np.random.default_rng(seed)
-    boot = np.empty((n_boot, x.shape[1]))
-    for b in range(n_boot):
-        idx = bootstrap_rows(len(y), clusters, rng)
-        try:
-            boot[b] = shapley_r2(x[idx], y[idx]).weight
-        except ConfigurationError:  # a draw with too few rows
-            boot[b] = np.nan
-    return boot
+    # every draw at once (a draw with too few rows, or no variance, is NaN)
+    return cluster_bootstrap_shapley(x, y, clusters, n_boot, seed)
 
 
 def _importance_test(table: pd.DataFrame, boot: np.ndarray | None, alpha: float) -> pd.DataFrame:
