@@ -129,6 +129,34 @@ def _tree_cpu(pids: list[int], skip: int) -> dict[int, float]:
     return out
 
 
+def _code() -> str:
+    """The b2bcx the children run: the commit, with the source files modified.
+
+    A copy of the source elsewhere (``PYTHONPATH=copy/src``, to time committed
+    code while the working tree changes) is named by its folder and, when it
+    holds one, by the commit in its ``COMMIT`` file.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", "import b2bcx; print(b2bcx.__file__)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    src = Path(out.stdout.strip()).resolve().parents[1]
+    if (src.parent / "COMMIT").exists():
+        return f"{(src.parent / 'COMMIT').read_text().strip()} (copy in {src})"
+    git = ["git", "-C", str(src)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return str(src)
+    modified = sorted(line[3:] for line in changed if line.strip())
+    return f"{head} + uncommitted {', '.join(modified)}" if modified else head
+
+
 def _load() -> list[float]:
     """The 1, 5 and 15 minute load averages."""
     return [round(x, 2) for x in os.getloadavg()]
@@ -403,6 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     cluster: PgKept | None = None
     pg_sizes = set(args.pg_sizes) if "postgres" in args.engines else set()
     try:
+        code = _code()
         for size in sorted(set(args.sizes) | pg_sizes):
             duck, import_s = duckdb_workspace(size, args.workdir, args.seed)
             prep: dict[str, Any] = {"duckdb_import_seconds": import_s}
@@ -438,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
                     except (RuntimeError, subprocess.TimeoutExpired) as exc:
                         # a cell that fails (out of memory, time limit) is reported, not fatal
                         result = {"error": str(exc).strip().splitlines()[-1][:500]}
-                    row = {"engine": engine, "size": size, "task": task, **result}
+                    row = {"engine": engine, "size": size, "task": task, **result, "code": code}
                     print(json.dumps(row), flush=True)
                     rows.append(row)
     finally:
