@@ -588,17 +588,18 @@ def _control_changes(
             }
         )
     )
-    # the touchpoints as literals too, so the engine filters the scan before the join
+    # the touchpoints as literals too, so the engine filters the scan before the
+    # join; their ratings (a few touchpoints') materialized for the two group-bys,
+    # so the frame is scanned (and r_acc's account means computed) once, not twice
+    # (before the join: Spark cannot cache a query that reads a memtable)
     f = f.filter(f.touchpoint_id.isin(sorted({str(r["touchpoint_id"]) for r in rows})))
-    t = f.inner_join(
-        changes,
-        [f.touchpoint_id == changes._tp, f.occurred_at >= changes._lo, f.occurred_at < changes._hi],
-    )
-    t = t.mutate(side=ibis.ifelse(t.occurred_at >= t._day, "after", "before"))
-    # the ratings in the windows (few) materialized for the two group-bys: the
-    # frame is scanned (and r_acc's account means computed) once, not twice
-    t = t.select("_k", "account_id", "side", "x", "r_acc").cache()
+    f = f.select("account_id", "touchpoint_id", "occurred_at", "x", "r_acc").cache()
     try:
+        t = f.inner_join(changes, [
+            f.touchpoint_id == changes._tp, f.occurred_at >= changes._lo,
+            f.occurred_at < changes._hi,
+        ])  # fmt: skip
+        t = t.mutate(side=ibis.ifelse(t.occurred_at >= t._day, "after", "before"))
         stats = _df(t.group_by(["_k", "side"]).aggregate(
             n=ibis._.count(), mean=ibis._.r_acc.mean(), sd=ibis._.r_acc.std(),
             raw=ibis._.x.mean(),
@@ -606,7 +607,7 @@ def _control_changes(
         # per account, both sides: the clusters of C5's difference-in-differences
         per = _df(t.group_by(["_k", "account_id", "side"]).aggregate(raw=ibis._.x.mean()))
     finally:
-        t.release()
+        f.release()
     stats_by: dict[Any, pd.DataFrame] = dict(iter(stats.groupby("_k", sort=False)))
     per_by: dict[Any, pd.DataFrame] = dict(iter(per.groupby("_k", sort=False)))
     for k, row in enumerate(rows):
