@@ -252,12 +252,14 @@ def _group_vs_rest_gls(
     n = g["n"].clip(lower=1).to_numpy(dtype=float) if "n" in g else np.ones(len(g))
     w = 1.0 / (between + within / n)
     g = g.assign(w=w, ws=w * g.score.to_numpy(dtype=float))
-    cell = g.groupby(["account_id", dim]).agg(size=("score", "size"), w=("w", "sum"),
-                                               ws=("ws", "sum"), raw=("score", "mean"))  # fmt: skip
+    # one grouping (its codes computed once) for the cells, the fitted values and
+    # the groups' means
+    by = g.groupby(["account_id", dim])
+    cell = by.agg(size=("score", "size"), w=("w", "sum"), ws=("ws", "sum"),
+                  raw=("score", "mean"))  # fmt: skip
     # the account's own scale of those variances: weighted residuals around the
     # group means, moderated towards the portfolio's (Smyth 2004), so an account
     # whose people disagree more than the pooled components say is judged on it
-    by = g.groupby(["account_id", dim])
     fitted = (by.ws.transform("sum") / by.w.transform("sum")).to_numpy(dtype=float)
     g = g.assign(wr=g.w * (g.score - fitted) ** 2)
     acc = cell.groupby(level="account_id").agg(n=("size", "sum"), k=("size", "size"),
@@ -308,14 +310,25 @@ def _group_vs_rest_gls(
         "p": 2 * _stats.norm.sf(np.abs(z)), "null_scale": scale,
     })  # fmt: skip
     out["df"] = dof
-    means = g.groupby(["account_id", dim]).score.mean()
+    means = by.score.mean()
     groups: dict[str, dict[str, float]] = {}
-    for (a, k), v in zip(means.index, means.to_numpy(dtype=float).tolist(), strict=True):
-        groups.setdefault(str(a), {})[str(k)] = round(v, 1)
+    firsts, seconds = _index_pairs(means.index)
+    for a, k, v in zip(firsts, seconds, means.to_numpy(dtype=float).tolist(), strict=True):
+        groups.setdefault(a, {})[k] = round(v, 1)
     out["groups"] = pd.Series([groups[a] for a in out.account_id], index=out.index, dtype=object)
     out["dimension"] = dim
     result: pd.DataFrame = out[np.isfinite(out.p)].reset_index(drop=True)
     return result
+
+
+def _index_pairs(index: pd.Index) -> tuple[list[str], list[str]]:
+    """``[str(a) for a, _ in index]`` and ``[str(b) for _, b in index]`` of a
+    two-level index without NaN, from its levels and codes (no tuples built)."""
+    assert isinstance(index, pd.MultiIndex)
+    first = [str(x) for x in index.levels[0].tolist()]
+    second = [str(x) for x in index.levels[1].tolist()]
+    return ([first[c] for c in index.codes[0].tolist()],
+            [second[c] for c in index.codes[1].tolist()])  # fmt: skip
 
 
 def _group_vs_rest(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFrame:
@@ -437,17 +450,27 @@ def _adjusted_people(prep: Prepared) -> pd.DataFrame:
     ps = prep.person_stage.dropna(subset=["mean"])
     if ps.empty and prep.person_tp.empty:
         return people.dropna(subset=["score"])
-    scores: dict[str, float] = {}
-    if not prep.person_tp.empty:
-        scores = dict(zip(prep.person_tp.stakeholder_id.astype(str).tolist(),
-                          prep.person_tp["mean"].tolist(), strict=True))  # fmt: skip
+    ids = pd.Index(people.stakeholder_id.astype(str))
+    # each person's plain mean r_tp, replaced by their effect where they have
+    # staged ratings (the later key wins, as a dict update would)
+    score = np.full(len(ids), np.nan)
+    tp = prep.person_tp
+    if not tp.empty:
+        keys = pd.Index(tp.stakeholder_id.astype(str))
+        values = tp["mean"].to_numpy(dtype=float)
+        if not keys.is_unique:  # the last row of a stakeholder, as dict() keeps
+            last = ~keys.duplicated(keep="last")
+            keys, values = keys[last], values[last]
+        at = keys.get_indexer(ids)
+        score = np.where(at >= 0, values[at], np.nan)
     if not ps.empty:
         rows, persons = pd.factorize(ps.stakeholder_id.astype(str))
         cols = _pair_codes(ps.account_id.astype(str), ps.stage.astype(str))
         person = _person_effects(rows, cols, ps.n.to_numpy(dtype=float),
                                  ps["mean"].to_numpy(dtype=float))  # fmt: skip
-        scores |= dict(zip(persons.tolist(), person[: len(persons)].tolist(), strict=True))
-    out = people.assign(score=people.stakeholder_id.astype(str).map(scores))
+        at = pd.Index(persons).get_indexer(ids)
+        score = np.where(at >= 0, person[: len(persons)][at], score)
+    out = people.assign(score=score)
     return out.dropna(subset=["score"])
 
 
