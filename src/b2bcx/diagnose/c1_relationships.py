@@ -246,8 +246,10 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
     importance = latest.dropna(subset=["importance"])
     acc_imp = importance.groupby(["account_id", "goal"]).importance.mean()
     portfolio_imp = acc_imp.groupby(level="goal").mean()
-    imp_of = acc_imp.to_dict()  # (account, goal) → mean importance, one lookup each
-    rows: list[dict[str, Any]] = []
+    # (account, goal) → mean importance, looked up per goal for all accounts at once
+    imp_keys = pd.Index(acc_imp.index.tolist(), tupleize_cols=False)
+    imp_values = acc_imp.to_numpy(dtype=float)
+    parts: list[pd.DataFrame] = []
     values = perf[goals].to_numpy(dtype=float)
     counts = perf[[f"{g}_n" for g in goals]].to_numpy(dtype=float)
     values = np.where(counts > 0, values, np.nan)
@@ -274,20 +276,26 @@ def _excellence_divergence(prep: Prepared, options: DiagnoseOptions) -> Detected
         p = np.asarray(_stats.t.cdf(t, acc["size"].to_numpy() - 1), dtype=float)
         norm = float(portfolio_imp.get(goal, np.nan))
         means, sizes = acc["mean"].to_numpy(dtype=float), acc["size"].to_numpy()
-        for k, account in enumerate(acc.index):
-            imp = imp_of.get((account, goal), np.nan)
-            if not (has(imp) and imp >= norm):
-                continue  # not a goal this account values more than others do
-            rows.append({
-                "account_id": str(account), "goal": goal, "importance": float(imp),
-                "importance_portfolio": norm, "contrast": float(means[k]),
-                "contrast_portfolio": reference, "people": int(sizes[k]),
-                "shortfall": (reference - float(means[k])) * _GOAL_POINTS,
-                "p": float(p[k]) if np.isfinite(p[k]) else np.nan,
-            })  # fmt: skip
-    if not rows:
+        names = acc.index.tolist()
+        at = imp_keys.get_indexer([(a, goal) for a in names])
+        imp = np.where(at >= 0, imp_values[at], np.nan)
+        # only goals this account values at least as much as others do
+        with np.errstate(invalid="ignore"):
+            keep = ~np.isnan(imp) & (imp >= norm)
+        if not keep.any():
+            continue
+        chosen = np.flatnonzero(keep)
+        parts.append(pd.DataFrame({
+            "account_id": [str(names[k]) for k in chosen.tolist()], "goal": goal,
+            "importance": imp[chosen], "importance_portfolio": norm,
+            "contrast": means[chosen], "contrast_portfolio": reference,
+            "people": sizes[chosen].astype(int),
+            "shortfall": (reference - means[chosen]) * _GOAL_POINTS,
+            "p": np.where(np.isfinite(p[chosen]), p[chosen], np.nan),
+        }))  # fmt: skip
+    if not parts:
         return [], []
-    table = pd.DataFrame(rows)
+    table = pd.concat(parts, ignore_index=True)
     table["p_adj"] = bh_adjust(table.p.to_numpy())
     hits = table[(table.p_adj < options.alpha) & (table.shortfall >= options.excellence_gap)]
     findings: list[Finding] = []
