@@ -342,8 +342,10 @@ def _c2(
     })  # fmt: skip
     frame = frame[np.isfinite(frame.mde)].sort_values(["account_id", "mde", "group"])
     by_account: dict[str, list[GroupSensitivity]] = {}
-    for acc, grp, n, s_e, value in zip(frame.account_id, frame.group, frame.people, frame.se,
-                                       frame.mde, strict=True):  # fmt: skip
+    # plain lists: iterating the columns themselves costs a boxed value per cell
+    for acc, grp, n, s_e, value in zip(frame.account_id.tolist(), frame.group.tolist(),
+                                       frame.people.tolist(), frame.se.tolist(),
+                                       frame.mde.tolist(), strict=True):  # fmt: skip
         by_account.setdefault(str(acc), []).append(
             GroupSensitivity(
                 group=str(grp),
@@ -361,7 +363,8 @@ def _c2(
     )
     if "score" in rated:
         rated = rated.dropna(subset=["score"])
-    functions = rated.groupby(rated.account_id.astype(str)).function.nunique()
+    counted = rated.groupby(rated.account_id.astype(str)).function.nunique()
+    functions = dict(zip(counted.index.tolist(), counted.tolist(), strict=True))
     rows: list[AccountSensitivity] = []
     for account in accounts:
         found = by_account.get(account)
