@@ -144,13 +144,16 @@ def test_the_second_worker_leaves_the_rest_of_the_warm_up_until_the_first_result
         _wait_for(lambda: cache.peek("cells:z") is not None)  # asked: not held
         time.sleep(0.2)
         assert cache.peek("cells:y") is None  # warming only: held back
-        assert cache.computing() == ("slow:a", "cells:y", "other:b")
+        _wait_for(lambda: cache.computing() == ("slow:a", "cells:y", "other:b"))
+        assert cache.peek("cells:y") is None
         w.gate.set()
         _join_all(cache)
         names = [c[0] for c in w.calls]
         assert sorted(names) == ["cells:x", "cells:y", "cells:z", "other:b", "slow:a"]
         assert names.index("cells:y") > names.index("slow:a")
-        assert all(second for name, _, second in w.calls if name.startswith("cells"))
+        # beside "slow", the cells ran on the second connection (after it, either
+        # worker may take the last one: the first takes it when nothing else is left)
+        assert all(second for name, _, second in w.calls if name in ("cells:x", "cells:z"))
     finally:
         w.close()
 
