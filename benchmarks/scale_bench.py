@@ -27,7 +27,9 @@ averages (1, 5, 15 minutes) at the start and end of the run
 resident memory of everything the run used, sampled every 0.2 s: the child
 process and its children (Spark's JVM) plus, for PostgreSQL, the server's
 processes. ``growth`` gives, per engine and task, the exponent ``b`` of
-``time ∝ size^b`` between consecutive sizes (1 = linear).
+``time ∝ size^b`` between consecutive sizes (1 = linear), of wall seconds
+(``exponent``) and of CPU seconds, the child's and the engine's together
+(``cpu_exponent``).
 
 With ``--out FILE --key KEY`` the report goes under ``KEY`` in ``FILE`` (other
 keys are kept) and its runs are merged with the runs already there (a cell run
@@ -373,9 +375,28 @@ def _growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "time_ratio": round(b["seconds"] / a["seconds"], 2),
                     "size_ratio": b["size"] / a["size"],
                     "exponent": round(exponent, 2),
+                    **_cpu_growth(a, b),
                 }
             )
     return out
+
+
+def _cpu_growth(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """The exponent of the CPU seconds (the child's and the engine's processes').
+
+    Less disturbed than wall seconds when other work loads the machine; Spark's
+    includes its JVM's start, a fixed cost.
+    """
+    if "engine_cpu_seconds" not in a or "engine_cpu_seconds" not in b:
+        return {}
+    ca = a["cpu_seconds"] + a["engine_cpu_seconds"]
+    cb = b["cpu_seconds"] + b["engine_cpu_seconds"]
+    if ca <= 0 or cb <= 0:
+        return {}
+    return {
+        "cpu_ratio": round(cb / ca, 2),
+        "cpu_exponent": round(math.log(cb / ca) / math.log(b["size"] / a["size"]), 2),
+    }
 
 
 def _merge(out: Path, key: str, report: dict[str, Any]) -> dict[str, Any]:
