@@ -245,6 +245,8 @@ class _Months:
     s: FloatArray  # raw mean × ratings
     n: npt.NDArray[np.int64]
     cache: dict[tuple[int, int, int], pd.DataFrame] = field(default_factory=dict)
+    #: each cached frame's rows by account id, by the frame's ``id``
+    rows_of: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, monthly: pd.DataFrame) -> _Months:
@@ -276,6 +278,14 @@ class _Months:
         if key3 not in self.cache:
             self.cache[key3] = self._change(*key3)
         return self.cache[key3]
+
+    def positions(self, change: pd.DataFrame) -> dict[str, int]:
+        """Each account's row in ``change``, a frame :meth:`window_change` returned
+        (computed once per frame)."""
+        key = id(change)
+        if key not in self.rows_of:
+            self.rows_of[key] = {str(a): i for i, a in enumerate(change.index.tolist())}
+        return self.rows_of[key]
 
     def _change(self, lo: int, mid: int, hi: int) -> pd.DataFrame:
         inside = (self.at >= lo) & (self.at < hi)
@@ -310,20 +320,26 @@ def _window_change(monthly: pd.DataFrame, day: pd.Timestamp, window: int) -> pd.
     return _Months.of(monthly).window_change(day, window)
 
 
-def _did(change: pd.DataFrame, treated: str, excluded: set[str]) -> dict[str, Any] | None:
+def _did(
+    change: pd.DataFrame, treated: str, excluded: set[str],
+    positions: dict[str, int] | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
     """The treated account's before/after change against the comparison accounts'
-    (accounts as clusters: a t statistic for one new draw from their distribution)."""
-    if treated not in change.index:
+    (accounts as clusters: a t statistic for one new draw from their distribution).
+    ``positions``: each account's row in ``change`` (:meth:`_Months.positions`),
+    when the caller has them."""
+    if positions is None:
+        positions = {str(a): i for i, a in enumerate(change.index.tolist())}
+    at = positions.get(treated)
+    if at is None:
         return None
     diffs = change["change"].to_numpy(dtype=float)
     keep = np.ones(len(diffs), dtype=bool)
-    at_excluded = change.index.get_indexer(pd.Index(list(excluded), dtype=object))
-    keep[at_excluded[at_excluded >= 0]] = False
+    keep[[i for i in (positions.get(a) for a in excluded) if i is not None]] = False
     comp = diffs[keep]
     if len(comp) < 5:
         return None
     sd = float(comp.std(ddof=1))
-    at = change.index.get_loc(treated)
     own = {k: float(change[k].to_numpy(dtype=float)[at]) for k in ("before", "after", "change")}
     centre = float(comp.mean())
     did = own["change"] - centre
@@ -423,7 +439,8 @@ def _relationship_changes(prep: Prepared, options: DiagnoseOptions) -> list[Find
         # comparison accounts: no change of their own within the window
         apart = (when - d) // np.timedelta64(1, "D")
         near = {str(a) for a in who[np.abs(apart) <= window]}
-        did = _did(months.window_change(day, window), account, near)
+        change = months.window_change(day, window)
+        did = _did(change, account, near, months.positions(change))
         rows.append((account, day, changes, after, did))
     ps = bh_adjust([r[4]["p"] if r[4] else np.nan for r in rows])
     out = []
