@@ -263,7 +263,11 @@ def _lost_contact(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     if c.empty:
         return out
     as_of = pd.Timestamp(prep.as_of)
-    for r in records_of(c):
+    # only accounts partners met often enough (the rows, not every account, as objects)
+    partner_after = pd.to_numeric(c.partner_after, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        enough = ~np.isnan(partner_after) & (partner_after >= options.min_partner_contacts)
+    for r in records_of(c[enough]):
         if pd.isna(r.partner_after) or r.partner_after < options.min_partner_contacts:
             continue
         last = r.last_direct if not pd.isna(r.last_direct) else r.first_seen
