@@ -34,8 +34,8 @@ GOALS = ("efficiency", "convenience", "differentiation", "empowerment", "associa
 def _handover_world() -> Backend:
     b = b2bcx.open_workspace(":memory:").backend
     accounts = [f"A{i}" for i in range(6)]
-    b.append("accounts", pa.table({"account_id": accounts,
-                                   "annual_value": [100_000.0 + 10_000 * i for i in range(6)]}))  # fmt: skip
+    values = [100_000.0 + 10_000 * i for i in range(6)]
+    b.append("accounts", pa.table({"account_id": accounts, "annual_value": values}))
     b.append("partners", pa.table({"partner_id": ["P"], "name": ["ProService"]}))
     b.append("touchpoints", pa.table({
         "touchpoint_id": ["T-SVC", "T-SVC", "T-WEB"], "name": ["Service", "Service", "Portal"],
