@@ -390,9 +390,10 @@ def _group_vs_rest(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFr
 def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.DataFrame:
     """One-way ANOVA of ``score`` over ``dim`` inside every account at once (vectorized)."""
     g = people.dropna(subset=[dim, "score"])
-    size = g.groupby(["account_id", dim]).score.transform("size")
-    g = g[size >= min_people]
-    cell = g.groupby(["account_id", dim]).score.agg(["size", "mean", "var"]).reset_index()
+    # groups of at least min_people (a cell's moments are its own rows': dropping
+    # the small cells' rows first or the small cells after gives the same cells)
+    cell = g.groupby(["account_id", dim]).score.agg(["size", "mean", "var"])
+    cell = cell[cell["size"] >= min_people].reset_index()
     cell["ss"] = cell["var"].fillna(0.0) * (cell["size"] - 1)
     acc = cell.groupby("account_id").agg(k=("size", "count"), people=("size", "sum"),
                                          ssw=("ss", "sum"))  # fmt: skip
@@ -401,7 +402,8 @@ def _anova_by_account(people: pd.DataFrame, dim: str, min_people: int) -> pd.Dat
     if cell.empty:
         return pd.DataFrame()
     cell["sx"] = cell["mean"] * cell["size"]
-    grand = cell.groupby("account_id").sx.sum() / cell.groupby("account_id")["size"].sum()
+    by = cell.groupby("account_id")
+    grand = by.sx.sum() / by["size"].sum()
     cell["dev"] = cell["size"] * (cell["mean"] - cell.account_id.map(grand)) ** 2
     out = cell.groupby("account_id").agg(k=("k", "first"), people=("people", "first"),
                                          ssw=("ssw", "first"), ssb=("dev", "sum"))  # fmt: skip

@@ -82,9 +82,12 @@ def detect_c3_tested(
     promises = prep.promises.set_index("account_id") if not prep.promises.empty else None
     if not table.empty:
         table["p_adj"] = bh_adjust(table.p.to_numpy())
-        stage_means = _stage_means(prep.person_stage)
         hit = (table.gap.abs() >= options.journey_gap) & (table.p_adj < options.alpha)
-        for r in records_of(table[hit.to_numpy()]):
+        hits = table[hit.to_numpy()]
+        # the stage means of the accounts with a finding only (each account's own rows)
+        ps = prep.person_stage
+        stage_means = _stage_means(ps[ps.account_id.isin(hits.account_id.tolist())])
+        for r in records_of(hits):
             broken = int(promises.broken.get(r.account_id, 0)) if promises is not None else 0
             made = int(promises.made.get(r.account_id, 0)) if promises is not None else 0
             findings.append(_phase_finding(r, stage_means.get(r.account_id, {}), made, broken,
@@ -189,8 +192,9 @@ def _phase_gls(
         z = res.estimate / res.se
     scale = empirical_null_scale(z)
     z = z / scale
-    simple = cells.groupby(["account_id", "phase"])["mean"].mean().unstack("phase")
-    people = cells.groupby(["account_id", "phase"]).size().unstack("phase")
+    by = cells.groupby(["account_id", "phase"])
+    simple = by["mean"].mean().unstack("phase")
+    people = by.size().unstack("phase")
     r = between / (between + extra + within / max(float(cells.n.median()), 1.0))
     out = pd.DataFrame({
         "account_id": list(accounts), "gap": -res.estimate, "se": res.se * scale,
