@@ -377,9 +377,10 @@ def _break_range(t: int, trim: float, min_side: int) -> tuple[int, int]:
 #: Simulated series per block of the batched null (bounds the memory of a block:
 #: about 8 bytes × this per array)
 _BLOCK = 32_000
-#: Simulated statistics :func:`shift_tests` with ``screen`` draws first for every
-#: series; only the series these leave at or below ``screen`` get the rest
-_SCREEN_REPS = 250
+#: With ``screen``, :func:`shift_tests` simulates the null statistics up to these
+#: counts first (every series to the first, then only the series the statistics
+#: so far leave at or below ``screen``), then the rest
+_SCREEN_STEPS = (100, 250, 500)
 
 
 def _shift_block(
@@ -397,9 +398,9 @@ def _shift_block(
     with the same null AR(1) (``phi``, ``var_a``) and the same standard normal
     draws ``z`` (the AR(1) part) and ``z_noise`` (the sampling noise), reps × T
     each: the AR(1) part of the simulated series is computed once for all rows.
-    With ``screen`` (:func:`shift_tests`), rows whose first :data:`_SCREEN_REPS`
-    simulated statistics already put the p-value above ``screen`` get that lower
-    bound as ``p`` and are not simulated further."""
+    With ``screen`` (:func:`shift_tests`), rows whose simulated statistics so far
+    (:data:`_SCREEN_STEPS`) already put the p-value above ``screen`` get that
+    lower bound as ``p`` and are not simulated further."""
     reps, t = z.shape
     stat, k = _sup_wald(ys, lo, hi)
     a = np.empty((reps, t))
@@ -410,29 +411,32 @@ def _shift_block(
     sd = np.sqrt(np.maximum(noises, 0.0))
     zt, at = np.ascontiguousarray(z_noise.T), np.ascontiguousarray(a.T)
     p = np.empty(len(ys))
+    # each simulated statistic depends on its own column of draws only (the same
+    # values whichever columns and rows are computed together), so with a screen
+    # the columns are simulated in steps and a step's exceedances bound a row's
+    # count from below: the rows already above the screen stop there
+    steps = [b for b in _SCREEN_STEPS if b < reps] if screen is not None else []
     todo = np.arange(len(ys))
-    first: FloatArray | None = None
-    r1 = min(reps, _SCREEN_REPS)
-    if screen is not None and r1 < reps:
-        # each simulated statistic depends on its own column of draws only (the
-        # same values whichever columns and rows are computed together), so the
-        # first r1 columns bound the count of exceedances from below
-        first = _null_sup_wald(
-            np.ascontiguousarray(zt[:, :r1]), np.ascontiguousarray(at[:, :r1]), sd, lo, hi
-        )
-        exceed1 = (first >= stat[:, None]).sum(axis=1)
-        lower = (1 + exceed1) / (reps + 1)
+    parts: list[FloatArray] = []
+    so_far = np.zeros(len(ys), dtype=np.int64)  # exceedances so far of the rows in todo
+    done = 0
+    for bound in [*steps, reps]:
+        block = _null_sup_wald(
+            np.ascontiguousarray(zt[:, done:bound]), np.ascontiguousarray(at[:, done:bound]),
+            sd[todo], lo, hi,
+        )  # fmt: skip
+        parts.append(block)
+        done = bound
+        if screen is None or bound == reps:
+            break
+        so_far += (block >= stat[todo, None]).sum(axis=1)
+        lower = (1 + so_far) / (reps + 1)
         # at least 5 exceedances: the count's p-value, not the gamma tail
-        sure = (exceed1 >= 5) & (lower > screen)
-        p[sure] = lower[sure]
-        todo = np.flatnonzero(~sure)
-    if first is not None:
-        rest = _null_sup_wald(
-            np.ascontiguousarray(zt[:, r1:]), np.ascontiguousarray(at[:, r1:]), sd[todo], lo, hi
-        )
-        null = np.hstack([first[todo], rest])
-    else:
-        null = _null_sup_wald(zt, at, sd, lo, hi)
+        sure = (so_far >= 5) & (lower > screen)
+        p[todo[sure]] = lower[sure]
+        todo, so_far = todo[~sure], so_far[~sure]
+        parts = [q[~sure] for q in parts]
+    null = np.hstack(parts) if len(parts) > 1 else parts[0]
     stat_t = stat[todo]
     exceed = (null >= stat_t[:, None]).sum(axis=1)
     p_t = (1 + exceed) / (reps + 1)
@@ -547,10 +551,11 @@ def shift_tests(
     screen
         Only p-values at or below ``screen`` are needed exactly (e.g. the level of
         a Benjamini–Hochberg step, whose rejections do not depend on the p-values
-        above it): a series whose first :data:`_SCREEN_REPS` simulated statistics
-        already give more exceedances than a p-value at ``screen`` allows reports
-        that lower bound, above ``screen``, as its ``p`` and is not simulated
-        further. Every other series' result is exactly that without ``screen``.
+        above it): a series whose simulated statistics so far (the steps of
+        :data:`_SCREEN_STEPS`) already give more exceedances than a p-value at
+        ``screen`` allows reports that lower bound, above ``screen``, as its
+        ``p`` and is not simulated further. Every other series' result is exactly
+        that without ``screen``.
 
     Returns
     -------
