@@ -39,7 +39,7 @@ FloatArray = npt.NDArray[np.float64]
 MAX_SHAPLEY_DRIVERS = 12
 #: The cluster bootstrap makes its per-cluster sums (clusters × 4 × columns²
 #: numbers) in chunks of clusters of at most this many numbers (memory).
-MAX_CLUSTER_SUMS = 20_000_000
+MAX_CLUSTER_SUMS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -183,15 +183,16 @@ def _cluster_bootstrap_sums(
     )
     order = np.argsort(codes, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=k))])
-    present = ~np.isnan(z)
-    m = present.astype(float)
-    x0 = np.where(present, z, 0.0)
     step = max(1, MAX_CLUSTER_SUMS // (4 * q * q))
     total = np.zeros((4, n_boot, q * q))
     for c0 in range(0, k, step):
         c1 = min(k, c0 + step)
         rows = order[bounds[c0] : bounds[c1]]
-        per = _cluster_sums(m[rows], x0[rows], codes[rows] - c0, c1 - c0)
+        zr = z[rows]
+        present = ~np.isnan(zr)
+        per = _cluster_sums(
+            present.astype(float), np.where(present, zr, 0.0), codes[rows] - c0, c1 - c0
+        )
         for j in range(4):
             total[j] += counts[:, c0:c1] @ per[j].reshape(c1 - c0, q * q)
     sums: FloatArray = total.reshape(4, n_boot, q, q)
