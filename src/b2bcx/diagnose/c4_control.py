@@ -215,7 +215,15 @@ def _ownership(prep: Prepared, options: DiagnoseOptions) -> list[Finding]:
     table["p_rise"] = pd.Series(p, dtype=float).reindex(table.index.astype(str)).to_numpy()
     table["p_rise_adjusted"] = bh_adjust(table.p_rise.to_numpy())
     out = []
-    for r in records_of(table.reset_index()):
+    # only the accounts the test below keeps become row objects (the same test)
+    with np.errstate(invalid="ignore"):
+        share = table.share.to_numpy(dtype=float)
+        rise = table.rise.to_numpy(dtype=float)
+        p_adj = table.p_rise_adjusted.to_numpy(dtype=float)
+        wanted = (share >= options.partner_share) | (
+            ~np.isnan(rise) & (rise >= options.partner_share_rise) & (p_adj < options.alpha)
+        )
+    for r in records_of(table[wanted].reset_index()):
         high = r.share >= options.partner_share
         rising = (not pd.isna(r.rise) and r.rise >= options.partner_share_rise
                   and r.p_rise_adjusted < options.alpha)  # fmt: skip
