@@ -207,6 +207,15 @@ def key_drivers(
             f"only {len(complete)} stakeholders have {target} and every one of "
             f"{', '.join(names)}; key drivers need more (try --drivers goals or stages)"
         )
+    _check_varies(complete["_y"].to_numpy(float), target, len(complete))
+    # a driver every remaining person rates alike cannot explain anything (its
+    # correlations are undefined): left out, as predictors nobody rated are
+    names = [n for n in names if complete[n].nunique() > 1]
+    if not names:
+        raise ConfigurationError(
+            f"no {drivers[:-1]} varies among the {len(complete)} stakeholders who have "
+            f"{target}; key drivers need ratings that differ"
+        )
     x, y = complete[names].to_numpy(float), complete["_y"].to_numpy(float)
     clusters = complete["account_id"].astype(str).to_numpy()
     if method == "relative_weights":
@@ -231,6 +240,16 @@ def key_drivers(
         n_clusters=len(np.unique(clusters)),
         methods=_methods(method, n_boot, alpha, seed, drivers),
     )
+
+
+def _check_varies(y: np.ndarray, target: str, n: int) -> None:
+    """Raise when the target is the same for every one of the ``n`` people
+    (nothing to explain: every weight would be undefined)."""
+    if n and np.nanmax(y) == np.nanmin(y):
+        raise ConfigurationError(
+            f"{target} is the same ({np.nanmax(y):g}) for all {n} stakeholders who have it; "
+            "key drivers need answers that differ"
+        )
 
 
 def _shapley_boot(
@@ -323,6 +342,7 @@ def _touchpoint_drivers(
     ys = ys.mutate(_p=ibis.row_number().over(order_by=ys.stakeholder_id)).cache()
     try:
         people: pd.DataFrame = ys.execute()
+        _check_varies(people["_y"].to_numpy(float), target, len(people))
         # each person's mean cx per touchpoint met, people with the target only:
         # joined in the engine and fetched as numbers (no string per row but the
         # touchpoint's, dictionary-encoded)
