@@ -315,7 +315,8 @@ def _group_vs_rest_gls(
     firsts, seconds = _index_pairs(means.index)
     for a, k, v in zip(firsts, seconds, means.to_numpy(dtype=float).tolist(), strict=True):
         groups.setdefault(a, {})[k] = round(v, 1)
-    out["groups"] = pd.Series([groups[a] for a in out.account_id], index=out.index, dtype=object)
+    out["groups"] = pd.Series([groups[a] for a in out.account_id.tolist()], index=out.index,
+                              dtype=object)  # fmt: skip
     out["dimension"] = dim
     result: pd.DataFrame = out[np.isfinite(out.p)].reset_index(drop=True)
     return result
